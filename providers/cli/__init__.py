@@ -1,0 +1,1 @@
+"""The ``shoporg`` command line: one module per subcommand, registered in :mod:`main`."""

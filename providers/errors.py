@@ -1,0 +1,105 @@
+"""One exception tree for shoporg; every error says where and what to do.
+
+::
+
+    ShoporgError
+     ├── ConfigError            org.yaml is invalid; carries every ConfigIssue (file:line:col)
+     ├── BackendError           an account-system call failed; carries kind, name, operation
+     │    ├── NotFoundError          the object does not exist (a state, not a failure, for read/delete)
+     │    ├── RuleViolation          a platform rule refused the change (quota, immutability, locks, ...)
+     │    ├── ConflictError          the object exists with different identity-bearing data
+     │    ├── TransientError         retry may help (network blip, 5xx, injected fault)
+     │    │    └── ThrottledError        the platform asked us to wait ``retry_after`` seconds
+     │    └── AuthError              credentials missing or refused; names the config keys to set
+     └── EngineError            the Pulumi engine is missing or could not be built / run
+
+Backends raise these and only these; library errors (sqlite3, httpx) are translated at the
+backend boundary so callers never see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ShoporgError(Exception):
+    """Base of every error shoporg raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class ConfigIssue:
+    """One problem in a config file, printable as ``file:line:col: message``."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class ConfigError(ShoporgError):
+    """org.yaml is invalid. Holds every issue, sorted by position, not just the first."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class BackendError(ShoporgError):
+    """An account-system operation failed. Names the object kind, its name and the operation."""
+
+    def __init__(self, kind: str, name: str, operation: str, message: str, hint: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        self.operation = operation
+        self.message = message
+        self.hint = hint
+        text = f"{kind} {name!r}: {operation} failed: {message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class NotFoundError(BackendError):
+    """The object does not exist in the account system."""
+
+
+class RuleViolation(BackendError):
+    """A platform rule refused the change (seat quota, immutable login, binding lock, ...).
+
+    ``rule`` is a stable machine-readable name such as ``seat_quota`` or ``channel_limit``.
+    """
+
+    def __init__(
+        self, kind: str, name: str, operation: str, message: str, rule: str, hint: str = ""
+    ) -> None:
+        self.rule = rule
+        super().__init__(kind, name, operation, message, hint)
+
+
+class ConflictError(BackendError):
+    """An object with the same identity exists but differs, so it cannot be adopted."""
+
+
+class TransientError(BackendError):
+    """A failure that may go away on retry."""
+
+
+class ThrottledError(TransientError):
+    """The platform throttled us; wait ``retry_after`` seconds before retrying."""
+
+    def __init__(
+        self, kind: str, name: str, operation: str, message: str, retry_after: float
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(kind, name, operation, message, f"retry after {retry_after:g}s")
+
+
+class AuthError(BackendError):
+    """Credentials are missing or were refused."""
+
+
+class EngineError(ShoporgError):
+    """The Pulumi engine is missing, could not be built, or failed to run."""
