@@ -5,8 +5,8 @@
     ShoporgError
      ├── ConfigError            org.yaml is invalid; carries every ConfigIssue (file:line:col)
      ├── BackendError           an account-system call failed; carries kind, name, operation
-     │    ├── NotFoundError          the object does not exist (a state, not a failure, for read/delete)
-     │    ├── RuleViolation          a platform rule refused the change (quota, immutability, locks, ...)
+     │    ├── NotFoundError          the object does not exist (a state, for read/delete)
+     │    ├── RuleViolation          a platform rule refused the change (quota, locks, ...)
      │    ├── ConflictError          the object exists with different identity-bearing data
      │    ├── TransientError         retry may help (network blip, 5xx, injected fault)
      │    │    └── ThrottledError        the platform asked us to wait ``retry_after`` seconds

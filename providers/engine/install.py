@@ -1,0 +1,193 @@
+"""Find or build the Pulumi engine, and write our launchers beside the project's Python.
+
+Order: ``$SHOPORG_PULUMI`` (an explicit binary), a ``pulumi`` on PATH that reports exactly
+``v{ENGINE_VERSION}``, the cache (``~/.cache/shoporg/engine/v<version>/pulumi``), and only
+then a build from the Go module proxy through the wrapper module in ``engine/``. Builds are
+serialised with a file lock and installed atomically, so concurrent ``make`` runs never see
+a half-written binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from providers.engine import ENGINE_VERSION, cached_engine, engine_dir
+from providers.errors import EngineError
+
+ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+LAUNCHER_MARK = "# shoporg launcher"
+ENGINE_BINARY = "pulumi-engine"
+
+
+def _log(msg: str) -> None:
+    print(f"[engine] {msg}", file=sys.stderr, flush=True)
+
+
+def engine_version(binary: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _is_our_launcher(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return LAUNCHER_MARK.encode() in fh.read(512)
+    except OSError:
+        return False
+
+
+def find_engine(version: str = ENGINE_VERSION) -> Path | None:
+    explicit = os.environ.get("SHOPORG_PULUMI")
+    if explicit:
+        return Path(explicit)
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(entry) / "pulumi"
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            continue
+        if _is_our_launcher(candidate):
+            continue
+        if engine_version(candidate) == f"v{version}":
+            return candidate
+        break  # the first pulumi on PATH is the one users get; a mismatch means build ours
+    cached = cached_engine(version)
+    if cached.is_file() and engine_version(cached) == f"v{version}":
+        return cached
+    return None
+
+
+def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
+    """Build ``pulumi`` from the Go module proxy with the wrapper module in ``engine/``."""
+    go = shutil.which("go")
+    if go is None:
+        raise EngineError(
+            "the Pulumi engine is not installed and Go is missing to build it: install Go "
+            f">= 1.25, or put pulumi v{version} on PATH, or set SHOPORG_PULUMI"
+        )
+    target_dir = engine_dir(version)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / "pulumi"
+    with (target_dir / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file() and engine_version(target) == f"v{version}":
+            return target  # another process built it while we waited
+        env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+        tmp = target_dir / f"pulumi.tmp.{os.getpid()}"
+        cmd = [
+            go, "build", "-v", "-trimpath", "-tags", "osusergo,grpcnotrace",
+            "-ldflags", f"-s -w -X {VERSION_VAR}=v{version}", "-o", str(tmp), ENGINE_MODULE,
+        ]
+        _log(f"building pulumi v{version} from the Go module proxy (first time: minutes)")
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            cmd, cwd=repo_root / "engine", env=env, stderr=subprocess.PIPE, text=True
+        )
+        assert proc.stderr is not None
+        tail: list[str] = []
+        count = 0
+        for line in proc.stderr:
+            count += 1
+            tail = [*tail[-30:], line.rstrip()]
+            if count % 100 == 0:
+                _log(f"compiled {count} packages, {time.monotonic() - started:.0f}s")
+        if proc.wait() != 0:
+            tmp.unlink(missing_ok=True)
+            raise EngineError("building the Pulumi engine failed:\n" + "\n".join(tail))
+        os.replace(tmp, target)
+        _log(f"built {target} in {time.monotonic() - started:.0f}s")
+    return target
+
+
+def ensure_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
+    found = find_engine(version)
+    if found is not None:
+        _log(f"using {found}")
+        return found
+    return build_engine(repo_root, version)
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    os.replace(tmp, path)
+
+
+def link_engine(bin_dir: Path, engine: Path) -> Path:
+    """Place the engine binary itself in ``bin_dir`` (hard link, else copy).
+
+    The engine looks for its bundled plugins (language host, dynamic-provider launcher)
+    beside its own resolved executable and warns when PATH offers a different one; living
+    in the same directory as our launchers makes both lookups agree.
+    """
+    target = bin_dir / ENGINE_BINARY
+    if target.exists() and target.stat().st_ino == engine.stat().st_ino:
+        return target
+    tmp = bin_dir / f"{ENGINE_BINARY}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(engine, tmp)
+    except OSError:
+        shutil.copy2(engine, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
+    """Write the engine and the four launchers into ``bin_dir`` (the project venv's ``bin``)."""
+    python = bin_dir / "python"
+    engine = link_engine(bin_dir, engine)
+    _write(
+        bin_dir / "pulumi",
+        f"#!{python}\n{LAUNCHER_MARK}: the Pulumi engine with shoporg's offline defaults\n"
+        "from providers.engine.wrapper import main\n"
+        f"main({str(engine)!r}, {str(project_root.resolve())!r})\n",
+    )
+    _write(
+        bin_dir / "pulumi-language-python",
+        f"#!/bin/sh\n{LAUNCHER_MARK}: our Python language host\n"
+        f'exec "{python}" -u -m providers.engine.language_host "$@"\n',
+    )
+    _write(
+        bin_dir / "pulumi-language-python-exec",
+        f"#!{python}\n{LAUNCHER_MARK}: runs a Pulumi program under run_in_stack\n"
+        "import sys\nfrom providers.engine.program_runner import main\nsys.exit(main())\n",
+    )
+    _write(
+        bin_dir / "pulumi-resource-pulumi-python",
+        f"#!/bin/sh\n{LAUNCHER_MARK}: the dynamic-provider plugin\n"
+        f'exec "{python}" -u -m pulumi.dynamic "$@"\n',
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m providers.engine.install")
+    ap.add_argument("--project-root", type=Path, default=Path.cwd())
+    ap.add_argument("--bin-dir", type=Path, default=Path(sys.executable).parent)
+    args = ap.parse_args(argv)
+    try:
+        engine = ensure_engine(args.project_root)
+        write_launchers(args.bin_dir, engine, args.project_root)
+    except EngineError as exc:
+        print(f"shoporg: {exc}", file=sys.stderr)
+        return 1
+    _log(f"launchers written to {args.bin_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
