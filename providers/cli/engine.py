@@ -1,0 +1,42 @@
+"""``shoporg engine``: find or build the Pulumi engine and install the launchers.
+
+    shoporg engine install     # what `make setup` runs
+    shoporg engine path        # print the engine binary in use
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from providers.engine import ENGINE_VERSION
+from providers.engine.cli import engine_available, launcher_dir
+from providers.engine.install import ENGINE_BINARY, ensure_engine, write_launchers
+
+
+def _install(args: argparse.Namespace) -> int:
+    engine = ensure_engine(args.project_root)
+    write_launchers(launcher_dir(), engine, args.project_root)
+    print(f"pulumi v{ENGINE_VERSION} ready: {launcher_dir() / 'pulumi'}")
+    return 0
+
+
+def _path(args: argparse.Namespace) -> int:
+    if not engine_available():
+        print("no engine installed: run `shoporg engine install`", file=sys.stderr)
+        return 1
+    print(launcher_dir() / ENGINE_BINARY)
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("engine", help="find or build the Pulumi engine")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    install = actions.add_parser("install", help="find or build pulumi, write the launchers")
+    install.add_argument("--project-root", type=Path, default=Path.cwd())
+    install.set_defaults(func=_install)
+    path = actions.add_parser("path", help="print the engine binary in use")
+    path.set_defaults(func=_path)
