@@ -1,0 +1,109 @@
+"""Connections to one sandbox file, safe across threads and processes.
+
+* One connection per thread (and per process: a forked child opens its own), because a
+  ``sqlite3.Connection`` must not be shared between the Pulumi engine's worker threads.
+* WAL journal, so readers never block the writer and vice versa; a 30 s busy timeout, so
+  writers queue instead of failing with "database is locked".
+* Writes start with ``BEGIN IMMEDIATE``: taking the write lock up front means a transaction
+  never has to upgrade a read lock, the case where SQLite returns BUSY without waiting.
+* The schema is migrated once per :class:`Database` instance, on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from providers.backends.sandbox.schema import migrate
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+# After the busy timeout itself, retry a few times before calling it a transient failure.
+BUSY_RETRIES = 5
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Database:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrated = False
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        conn = self._open()
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per operation.
+        # check_same_thread=False only so close() can release every thread's connection;
+        # each connection is still used by the one thread that opened it (thread-local).
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # NORMAL is durable across application crashes in WAL mode (only an OS crash can
+        # lose the last commits), and much faster than FULL for thousands of small writes.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+        with self._lock:
+            if not self._migrated:
+                retry_busy(lambda: migrate(conn))
+                self._migrated = True
+        return conn
+
+    @contextmanager
+    def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this instance opened (call from the owning process)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+def retry_busy(fn: Callable[[], T]) -> T:
+    """Run ``fn``, retrying when SQLite still reports busy after its own timeout."""
+    for attempt in range(BUSY_RETRIES):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or attempt == BUSY_RETRIES - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,354 @@
+"""Sub-accounts (子账号): a member's login on one platform account, from org.yaml ``members:``::
+
+    members:
+      - id: alice
+        name: 王丽
+        department: cs-presale
+        email: alice@example.com
+        grants:
+          - account: tb-flagship     # -> sub-account (tb-flagship, alice), login "acme旗舰店:alice"
+
+Statuses are normalised to ``pending`` (invited, Ozon until the email is confirmed),
+``active`` and ``disabled``; transitions: pending -> active | disabled, active -> disabled,
+disabled -> active (re-enable). Rules:
+
+* ``seat_quota``: no more sub-accounts than the account's seats (disabled ones still hold one);
+* ``login_format`` / ``immutable_login``: Taobao/Tmall logins are ``<main nick>:<name>`` with an
+  ASCII colon and can never change;
+* ``service_disabled``: nothing can be created or enabled while the account's sub-account
+  service is off (switching it off disables every sub-account);
+* ``status_transition``, ``ozon_email_unconfirmed`` (an Ozon user stays pending until the
+  email is confirmed), ``email_required`` / ``email_format``, ``two_factor_unsupported``
+  (2FA is an Ozon flag), ``shopee_not_activated``, ``unknown_department``.
+
+An initial password is stored only as a salted hash; reads return ``password_set``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from providers.backends.protocol import Account, SubAccount, SubAccountSpec, SubAccountStatus
+from providers.backends.sandbox.accounts import require_activated, update_account
+from providers.backends.sandbox.departments import require_department
+from providers.backends.sandbox.passwords import hash_password
+from providers.backends.sandbox.tx import Tx, dumps, loads_list
+from providers.errors import ConflictError
+from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
+
+KIND = "sub_account"
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {("pending", "active"), ("pending", "disabled"), ("active", "disabled"), ("disabled", "active")}
+)
+
+
+def _name(account_id: str, member_id: str) -> str:
+    return f"{account_id}/{member_id}"
+
+
+def _sub_account(row: sqlite3.Row) -> SubAccount:
+    status: SubAccountStatus = row["status"]
+    return SubAccount(
+        account_id=row["account_id"],
+        member_id=row["member_id"],
+        login=row["login"],
+        display_name=row["display_name"],
+        department_id=row["department_id"],
+        email=row["email"],
+        phone=row["phone"],
+        dispatch=bool(row["dispatch"]),
+        two_factor=bool(row["two_factor"]),
+        status=status,
+        email_confirmed=bool(row["email_confirmed"]),
+        password_set=row["password_hash"] is not None,
+    )
+
+
+def view(row: sqlite3.Row | None) -> dict[str, object] | None:
+    """The audit view: every public field, and whether a password is set -- never the hash."""
+    if row is None:
+        return None
+    sub = _sub_account(row)
+    return {
+        "login": sub.login,
+        "display_name": sub.display_name,
+        "department_id": sub.department_id,
+        "email": sub.email,
+        "phone": sub.phone,
+        "dispatch": sub.dispatch,
+        "two_factor": sub.two_factor,
+        "status": sub.status,
+        "email_confirmed": sub.email_confirmed,
+        "password_set": sub.password_set,
+    }
+
+
+def _row(tx: Tx, account_id: str, member_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = tx.conn.execute(
+        "SELECT * FROM sub_accounts WHERE company = ? AND account_id = ? AND member_id = ?",
+        (tx.company, account_id, member_id),
+    ).fetchone()
+    return row
+
+
+def require_row(tx: Tx, account_id: str, member_id: str) -> sqlite3.Row:
+    row = _row(tx, account_id, member_id)
+    if row is None:
+        raise tx.not_found(KIND, _name(account_id, member_id))
+    return row
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def list_sub_accounts(tx: Tx, account_id: str) -> list[SubAccount]:
+    tx.account(account_id)
+    rows = tx.conn.execute(
+        "SELECT * FROM sub_accounts WHERE company = ? AND account_id = ? ORDER BY member_id",
+        (tx.company, account_id),
+    ).fetchall()
+    return [_sub_account(r) for r in rows]
+
+
+def get_sub_account(tx: Tx, account_id: str, member_id: str) -> SubAccount | None:
+    tx.account(account_id)
+    row = _row(tx, account_id, member_id)
+    return None if row is None else _sub_account(row)
+
+
+def get_sub_account_by_login(tx: Tx, account_id: str, login: str) -> SubAccount | None:
+    tx.account(account_id)
+    row = tx.conn.execute(
+        "SELECT * FROM sub_accounts WHERE company = ? AND account_id = ? AND login = ?",
+        (tx.company, account_id, login),
+    ).fetchone()
+    return None if row is None else _sub_account(row)
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def _check(tx: Tx, account: sqlite3.Row, spec: SubAccountSpec) -> None:
+    account_id = account["id"]
+    platform = account["platform"]
+    name = _name(account_id, spec.member_id)
+    if not spec.display_name.strip():
+        raise tx.violation(KIND, name, "required_field", "a sub-account needs a display name")
+    if not spec.login.strip():
+        raise tx.violation(KIND, name, "required_field", "a sub-account needs a login")
+    if platform in COLON_LOGIN_PLATFORMS:
+        nick = account["nick"]
+        prefix = f"{nick}:"
+        if not spec.login.startswith(prefix) or not spec.login[len(prefix):].strip() or (
+            "：" in spec.login
+        ):
+            raise tx.violation(
+                KIND, name, "login_format",
+                f"login {spec.login!r} is not '<main nick>:<name>'",
+                f"use {prefix}<name> with an ASCII colon",
+            )
+    if spec.email is not None and not _EMAIL.match(spec.email):
+        raise tx.violation(KIND, name, "email_format", f"{spec.email!r} is not an email address")
+    if platform == "ozon" and not spec.email:
+        raise tx.violation(
+            KIND, name, "email_required", "Ozon invites users by email; an email is required"
+        )
+    if spec.two_factor and platform != "ozon":
+        raise tx.violation(
+            KIND, name, "two_factor_unsupported",
+            f"{platform} has no two-factor flag per sub-account", "only ozon",
+        )
+    if spec.department_id is not None:
+        tx.require_platform(account, DEPARTMENT_PLATFORMS, "departments")
+        require_department(tx, account_id, spec.department_id, f"sub-account {spec.member_id!r}")
+    clash = tx.conn.execute(
+        "SELECT member_id FROM sub_accounts WHERE company = ? AND account_id = ? AND login = ?"
+        " AND member_id != ?",
+        (tx.company, account_id, spec.login, spec.member_id),
+    ).fetchone()
+    if clash is not None:
+        raise ConflictError(
+            KIND, name, tx.operation, f"login {spec.login!r} belongs to member {clash[0]!r}"
+        )
+
+
+def _require_service(tx: Tx, account: sqlite3.Row, name: str) -> None:
+    if not account["service_enabled"]:
+        raise tx.violation(
+            KIND, name, "service_disabled",
+            f"the sub-account service of account {account['id']!r} is switched off",
+            "switch it on in the seller centre first",
+        )
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def create_sub_account(
+    tx: Tx, account_id: str, spec: SubAccountSpec, initial_password: str | None
+) -> SubAccount:
+    account = tx.account(account_id)
+    name = _name(account_id, spec.member_id)
+    if _row(tx, account_id, spec.member_id) is not None:
+        raise ConflictError(KIND, name, tx.operation, "already exists")
+    require_activated(tx, account, KIND, name)
+    _require_service(tx, account, name)
+    _check(tx, account, spec)
+    used = tx.conn.execute(
+        "SELECT count(*) FROM sub_accounts WHERE company = ? AND account_id = ?",
+        (tx.company, account_id),
+    ).fetchone()[0]
+    if used >= account["seat_quota"]:
+        raise tx.violation(
+            KIND, name, "seat_quota",
+            f"account {account_id!r} has {account['seat_quota']} seat(s), all in use",
+            "buy more seats or delete a sub-account",
+        )
+    # Ozon users stay invited until they confirm their email; elsewhere a new login is live.
+    status = "pending" if account["platform"] == "ozon" else "active"
+    tx.conn.execute(
+        "INSERT INTO sub_accounts (company, account_id, member_id, login, display_name,"
+        " department_id, email, phone, dispatch, two_factor, status, email_confirmed,"
+        " password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        (
+            tx.company, account_id, spec.member_id, spec.login, spec.display_name,
+            spec.department_id, spec.email, spec.phone, int(spec.dispatch),
+            int(spec.two_factor), status,
+            None if initial_password is None else hash_password(initial_password),
+            tx.now_text,
+        ),
+    )
+    return _finish(tx, account_id, spec.member_id, None)
+
+
+def update_sub_account(tx: Tx, account_id: str, spec: SubAccountSpec) -> SubAccount:
+    account = tx.account(account_id)
+    before = require_row(tx, account_id, spec.member_id)
+    name = _name(account_id, spec.member_id)
+    if spec.login != before["login"] and account["platform"] in COLON_LOGIN_PLATFORMS:
+        raise tx.violation(
+            KIND, name, "immutable_login",
+            f"{account['platform']} logins cannot be renamed ({before['login']!r} -> "
+            f"{spec.login!r})",
+            "a new name means a new sub-account: replace it",
+        )
+    _check(tx, account, spec)
+    # A new address must be confirmed again; the status stays what it was.
+    confirmed = before["email_confirmed"] if spec.email == before["email"] else 0
+    tx.conn.execute(
+        "UPDATE sub_accounts SET login = ?, display_name = ?, department_id = ?, email = ?,"
+        " phone = ?, dispatch = ?, two_factor = ?, email_confirmed = ?"
+        " WHERE company = ? AND account_id = ? AND member_id = ?",
+        (
+            spec.login, spec.display_name, spec.department_id, spec.email, spec.phone,
+            int(spec.dispatch), int(spec.two_factor), confirmed,
+            tx.company, account_id, spec.member_id,
+        ),
+    )
+    return _finish(tx, account_id, spec.member_id, before)
+
+
+def set_status(tx: Tx, account_id: str, member_id: str, status: SubAccountStatus) -> SubAccount:
+    account = tx.account(account_id)
+    before = require_row(tx, account_id, member_id)
+    name = _name(account_id, member_id)
+    current = before["status"]
+    if status == current:
+        return _sub_account(before)
+    if (current, status) not in TRANSITIONS:
+        raise tx.violation(
+            KIND, name, "status_transition", f"cannot go from {current} to {status}",
+            "allowed: pending->active, pending->disabled, active->disabled, disabled->active",
+        )
+    if status == "active":
+        _require_service(tx, account, name)
+        if account["platform"] == "ozon" and not before["email_confirmed"]:
+            raise tx.violation(
+                KIND, name, "ozon_email_unconfirmed",
+                f"the user is invited until {before['email']!r} is confirmed",
+                "the user must confirm the email first",
+            )
+    tx.conn.execute(
+        "UPDATE sub_accounts SET status = ? WHERE company = ? AND account_id = ? AND member_id = ?",
+        (status, tx.company, account_id, member_id),
+    )
+    return _finish(tx, account_id, member_id, before)
+
+
+def confirm_email(tx: Tx, account_id: str, member_id: str) -> SubAccount:
+    """The user clicked the confirmation link: an invited (pending) user becomes active."""
+    before = require_row(tx, account_id, member_id)
+    if not before["email"]:
+        raise tx.violation(
+            KIND, _name(account_id, member_id), "email_required", "there is no email to confirm"
+        )
+    status = "active" if before["status"] == "pending" else before["status"]
+    tx.conn.execute(
+        "UPDATE sub_accounts SET email_confirmed = 1, status = ?"
+        " WHERE company = ? AND account_id = ? AND member_id = ?",
+        (status, tx.company, account_id, member_id),
+    )
+    return _finish(tx, account_id, member_id, before)
+
+
+def delete_sub_account(tx: Tx, account_id: str, member_id: str) -> None:
+    """Delete a sub-account; its grants and chat-group memberships go with it (audited)."""
+    tx.account(account_id)
+    before = require_row(tx, account_id, member_id)
+    for grant in tx.conn.execute(
+        "SELECT * FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
+        (tx.company, account_id, member_id),
+    ).fetchall():
+        tx.audit("grant", f"{account_id}/{member_id}@{grant['shop_id']}",
+                 {"role_ids": loads_list(grant["role_ids"])}, None)
+    tx.conn.execute(
+        "DELETE FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
+        (tx.company, account_id, member_id),
+    )
+    for group in tx.conn.execute(
+        "SELECT * FROM chat_groups WHERE company = ? AND account_id = ?", (tx.company, account_id)
+    ).fetchall():
+        members = loads_list(group["member_ids"])
+        if member_id in members:
+            kept = [m for m in members if m != member_id]
+            tx.conn.execute(
+                "UPDATE chat_groups SET member_ids = ? WHERE company = ? AND account_id = ?"
+                " AND shop_id = ? AND name = ?",
+                (dumps(kept), tx.company, account_id, group["shop_id"], group["name"]),
+            )
+            tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
+                     {"member_ids": list(members)}, {"member_ids": kept})
+    tx.conn.execute(
+        "DELETE FROM sub_accounts WHERE company = ? AND account_id = ? AND member_id = ?",
+        (tx.company, account_id, member_id),
+    )
+    tx.audit(KIND, _name(account_id, member_id), view(before), None)
+
+
+def set_sub_account_service(tx: Tx, account_id: str, enabled: bool) -> Account:
+    """The account-wide switch; off disables every sub-account (each change audited)."""
+    tx.account(account_id)
+    if not enabled:
+        for row in tx.conn.execute(
+            "SELECT * FROM sub_accounts WHERE company = ? AND account_id = ?"
+            " AND status != 'disabled'",
+            (tx.company, account_id),
+        ).fetchall():
+            tx.conn.execute(
+                "UPDATE sub_accounts SET status = 'disabled'"
+                " WHERE company = ? AND account_id = ? AND member_id = ?",
+                (tx.company, account_id, row["member_id"]),
+            )
+            _finish(tx, account_id, row["member_id"], row)
+    return update_account(tx, account_id, "service_enabled = ?", (int(enabled),))
+
+
+def _finish(
+    tx: Tx, account_id: str, member_id: str, before: sqlite3.Row | None
+) -> SubAccount:
+    after = require_row(tx, account_id, member_id)
+    tx.audit(KIND, _name(account_id, member_id), view(before), view(after))
+    return _sub_account(after)

@@ -1,0 +1,103 @@
+"""The context one sandbox operation runs in: its transaction, company, time and actor.
+
+Each rule module (``accounts.py``, ``sub_accounts.py``, ...) is a set of plain functions
+taking a :class:`Tx`; the backend opens the transaction, reads the (offset) clock once, and
+hands the same ``Tx`` to the function, so a rule and the audit entry of its change see the
+same "now" and commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from providers.backends.sandbox import audit
+from providers.backends.sandbox.clock import to_text
+from providers.errors import NotFoundError, RuleViolation
+
+
+@dataclass(frozen=True)
+class Tx:
+    conn: sqlite3.Connection
+    company: str
+    now: datetime
+    actor: str
+    operation: str
+
+    @property
+    def now_text(self) -> str:
+        return to_text(self.now)
+
+    def audit(
+        self,
+        kind: str,
+        name: str,
+        before: Mapping[str, object] | None,
+        after: Mapping[str, object] | None,
+    ) -> None:
+        if before == after:
+            return  # not a mutation: nothing to record
+        audit.record(
+            self.conn,
+            company=self.company,
+            at=self.now_text,
+            actor=self.actor,
+            operation=self.operation,
+            kind=kind,
+            name=name,
+            before=before,
+            after=after,
+        )
+
+    def violation(
+        self, kind: str, name: str, rule: str, message: str, hint: str = ""
+    ) -> RuleViolation:
+        return RuleViolation(kind, name, self.operation, message, rule, hint)
+
+    def not_found(self, kind: str, name: str, message: str = "does not exist") -> NotFoundError:
+        return NotFoundError(kind, name, self.operation, message)
+
+    def account(self, account_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM accounts WHERE company = ? AND id = ?", (self.company, account_id)
+        ).fetchone()
+        if row is None:
+            raise self.not_found(
+                "account", account_id, f"no such account in company {self.company!r}"
+            )
+        return row
+
+    def require_platform(
+        self, account: sqlite3.Row, platforms: Collection[str], feature: str
+    ) -> None:
+        """Refuse a feature the account's seller centre does not have."""
+        if account["platform"] not in platforms:
+            raise self.violation(
+                "account",
+                account["id"],
+                f"{feature}_unsupported",
+                f"{account['platform']} accounts have no {feature.replace('_', ' ')}",
+                f"only {', '.join(sorted(platforms))}",
+            )
+
+    def shop(self, account_id: str, shop_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM shops WHERE company = ? AND account_id = ? AND id = ?",
+            (self.company, account_id, shop_id),
+        ).fetchone()
+        if row is None:
+            raise self.not_found("shop", f"{account_id}/{shop_id}", "no such shop in this account")
+        return row
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def loads_list(text: str) -> tuple[str, ...]:
+    data = json.loads(text)
+    assert isinstance(data, list)
+    return tuple(str(x) for x in data)
