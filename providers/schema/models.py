@@ -1,0 +1,234 @@
+"""The org.yaml data model: one pydantic model per kind, ``extra="forbid"`` everywhere.
+
+::
+
+    company: 杭州优品电子商务有限公司
+    accounts:                         # 主账号: one seller-centre tenant
+      - id: tb-flagship
+        platform: taobao
+        nick: 优品数码旗舰店
+        seat_quota: 10
+        shops: [{id: tb-flagship-shop, name: 优品数码旗舰店}]
+    departments:                      # 部门: a tree
+      - {id: cs, name: 客服部, children: [{id: cs-presale, name: 售前}]}
+    roles:                            # a named permission set of one platform
+      - {id: tb-cs, platform: taobao, name: 客服, permissions: [ww-chat, refund-view]}
+    members:                          # staff; each sub_accounts entry is one 子账号
+      - id: zhang-wei
+        name: 张伟
+        department: cs-presale
+        sub_accounts:
+          - {account: tb-flagship, login_name: 张伟, roles: [tb-cs], dispatch: true}
+    bindings:                         # Douyin: official / channel / self_operated
+      - {shop: dy-shop, kind: channel, external_account: "7120001", source: toutiao}
+    chat_groups:                      # Shopee: customer-service groups per shop
+      - {shop: sp-my, name: 售前, members: [zhang-wei]}
+    policies:
+      toxic_pairs:
+        - {platforms: [taobao, tmall], permissions: [item-price, refund-approve], reason: ...}
+      removal_limits: {overall: 0.25, per_account: 0.25}
+
+The models check the shape of each object on its own (types, required keys, id syntax,
+enums). Rules that need more than one object (references, quotas, uniqueness, platform
+rules) live in :mod:`providers.schema.rules`, because they need positions to report and
+must all run even when one of them fails. The same models are meant for every boundary
+(provider ``check()`` included), so they stay free of YAML and position concerns.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
+
+from providers.platforms import (
+    COLON_LOGIN_PLATFORMS,
+    SHOPEE_SITES,
+    Platform,
+    taobao_login,
+)
+
+# Ids become Pulumi resource names and URNs, so they are ASCII slugs; human (Chinese)
+# names go in ``name``. The message for a mismatch is keyed by this exact pattern in
+# providers.schema.validate.PATTERN_HINTS.
+ID_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,63}$"
+# Deliberately loose: "something@domain.tld". Ozon proves an address by sending mail.
+EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
+PermissionCode = Annotated[str, StringConstraints(min_length=1)]
+
+MemberStatus = Literal["active", "left"]
+BindingKind = Literal["official", "channel", "self_operated"]
+# Must equal providers.platforms.DOUYIN_CHANNEL_SOURCES (a test checks it); a Literal
+# gives editors an enum to complete from.
+ChannelSource = Literal["douyin", "toutiao", "xigua", "huoshan"]
+
+
+class _Model(BaseModel):
+    # frozen: later stages key dicts by these objects and must not mutate the config.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Shop(_Model):
+    """A shop (店铺) under a platform account. Shopee shops name their site."""
+
+    id: Id
+    name: Text
+    site: str | None = Field(
+        default=None,
+        description="Shopee site code (MY, SG, TH, ...); only for shopee shops.",
+        json_schema_extra={"enum": list(sorted(SHOPEE_SITES))},
+    )
+
+
+class Account(_Model):
+    """A platform main account (主账号) and the shops it owns."""
+
+    id: Id
+    platform: Platform
+    nick: Text = Field(description="Main account login (主账号名); Taobao logins are nick:name.")
+    seat_quota: NonNegativeInt = Field(description="Sub-account seats owned (子账号名额).")
+    shops: list[Shop] = Field(min_length=1)
+
+    def login(self, login_name: str) -> str:
+        """The full sub-account login as the seller centre shows it."""
+        if self.platform in COLON_LOGIN_PLATFORMS:
+            return taobao_login(self.nick, login_name)
+        return login_name
+
+
+class Department(_Model):
+    """A department (部门); ``children`` nest to form the tree."""
+
+    id: Id
+    name: Text
+    children: list[Department] = []
+
+
+class Role(_Model):
+    """A named set of one platform's permission codes (see providers.platforms.catalogue)."""
+
+    id: Id
+    platform: Platform
+    name: Text
+    permissions: list[PermissionCode] = Field(min_length=1)
+    description: str | None = None
+
+
+class SubAccount(_Model):
+    """One member's sub-account (子账号) on one platform account, with its role grants."""
+
+    account: Id
+    login_name: Text = Field(
+        description="Taobao/Tmall: only the part after the colon; the login is nick:login_name."
+    )
+    shops: list[Id] | None = Field(
+        default=None, description="Shops the roles apply to; omitted means every shop."
+    )
+    roles: list[Id] = []
+    expires: datetime.date | None = Field(
+        default=None, description="Last day of the grant (YYYY-MM-DD)."
+    )
+    dispatch: bool = Field(
+        default=False, description="Joins customer-service chat dispatch (分流)."
+    )
+
+    def shop_ids(self, account: Account) -> list[str]:
+        """The shops this sub-account's roles apply to (default: all shops of the account)."""
+        return list(self.shops) if self.shops is not None else [s.id for s in account.shops]
+
+
+class Member(_Model):
+    """A staff member. ``status: left`` means: disable every sub-account they have."""
+
+    id: Id
+    name: Text
+    department: Id
+    email: Email | None = None
+    phone: str | None = None
+    status: MemberStatus = "active"
+    previously: list[Id] = Field(
+        default=[], description="Earlier ids of this member, so a rename is not delete+create."
+    )
+    sub_accounts: list[SubAccount] = []
+
+
+class Binding(_Model):
+    """An external account bound to a Douyin shop."""
+
+    shop: Id
+    kind: BindingKind
+    external_account: Text
+    source: ChannelSource | None = Field(
+        default=None, description="Channel accounts only: where the account lives."
+    )
+
+
+class ChatGroup(_Model):
+    """A Shopee customer-service chat group of one shop."""
+
+    shop: Id
+    name: Text
+    members: list[Id] = Field(min_length=1)
+
+
+class ToxicPair(_Model):
+    """Two permissions no single member may hold on one account (segregation of duties)."""
+
+    platforms: list[Platform] = Field(min_length=1)
+    permissions: tuple[PermissionCode, PermissionCode]
+    reason: Text
+
+
+class RemovalLimits(_Model):
+    """Largest share of sub-accounts one change may remove before it needs an override."""
+
+    overall: float = Field(default=0.25, gt=0, le=1)
+    per_account: float = Field(default=0.25, gt=0, le=1)
+
+
+class Policies(_Model):
+    toxic_pairs: list[ToxicPair] = []
+    removal_limits: RemovalLimits = RemovalLimits()
+
+
+class Org(_Model):
+    """The whole organization declared in org.yaml."""
+
+    company: Text
+    accounts: list[Account]
+    departments: list[Department]
+    roles: list[Role] = []
+    members: list[Member]
+    bindings: list[Binding] = []
+    chat_groups: list[ChatGroup] = []
+    policies: Policies = Policies()
+
+    def walk_departments(self) -> Iterator[tuple[Department, Department | None]]:
+        """Every department with its parent, parents before children (creation order)."""
+        stack: list[tuple[Department, Department | None]] = [
+            (d, None) for d in reversed(self.departments)
+        ]
+        while stack:
+            dept, parent = stack.pop()
+            yield dept, parent
+            stack.extend((c, dept) for c in reversed(dept.children))
+
+    def counts(self) -> dict[str, int]:
+        """How many objects of each kind are declared (the validate summary line)."""
+        return {
+            "accounts": len(self.accounts),
+            "shops": sum(len(a.shops) for a in self.accounts),
+            "departments": sum(1 for _ in self.walk_departments()),
+            "roles": len(self.roles),
+            "members": len(self.members),
+            "left": sum(1 for m in self.members if m.status == "left"),
+            "sub_accounts": sum(len(m.sub_accounts) for m in self.members),
+            "bindings": len(self.bindings),
+            "chat_groups": len(self.chat_groups),
+        }

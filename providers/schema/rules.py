@@ -1,0 +1,575 @@
+"""Cross-object rules: what no single model can check on its own.
+
+::
+
+    accounts:
+      - {id: tb-flagship, platform: taobao, nick: 优品数码旗舰店, seat_quota: 2, shops: [...]}
+    members:
+      - id: li-na
+        department: cs-aftersale        # must name a declared department
+        sub_accounts:
+          - account: tb-flagship        # must name a declared account (one seat each)
+            login_name: 李娜            # not 优品数码旗舰店:李娜, never a full-width ：
+            roles: [tb-cs, tb-pricing]  # declared taobao roles; no toxic pair in their union
+
+Each rule is a function over a :class:`Context` that reports ``(path, message)``; paths
+are the same tuples the loader recorded positions for, so every message lands on
+``org.yaml:LINE:COL``. Rules run on the objects that passed the model check; objects that
+failed it are left out, but their ids still count as declared so one broken member does
+not turn every reference to it into a second, misleading "unknown member" error.
+
+Platform facts (quota semantics, the 5-channel limit, catalogues) come from
+:mod:`providers.platforms` so the validator and the sandbox cannot disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from providers.errors import ConfigIssue
+from providers.platforms import (
+    CATALOGUES,
+    COLON_LOGIN_PLATFORMS,
+    DOUYIN_MAX_CHANNEL_ACCOUNTS,
+    SHOPEE_SITES,
+    SINGLE_SHOP_PLATFORMS,
+)
+from providers.schema.loader import Loaded, Path
+from providers.schema.models import Account, Department, Member, Org, Shop, SubAccount
+
+# Full-width and other look-alike colons that IMEs produce; Taobao logins need U+003A.
+_LOOKALIKE_COLONS = "：﹕︓"
+
+
+@dataclass
+class Context:
+    """What every rule needs: the org, positions, and which ids were declared."""
+
+    org: Org
+    loaded: Loaded
+    # Section -> original list index of each element that survived the model check.
+    index: dict[str, list[int]] = field(default_factory=dict)
+    # Kind -> ids declared by elements that failed the model check; None = section unusable.
+    broken_ids: dict[str, set[str] | None] = field(default_factory=dict)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        org = self.org
+        self.accounts = {a.id: a for a in reversed(org.accounts)}  # first declaration wins
+        self.shops: dict[str, tuple[Account, Shop]] = {}
+        for a in reversed(org.accounts):
+            for s in reversed(a.shops):
+                self.shops[s.id] = (a, s)
+        self.departments = {d.id: d for d, _ in reversed(list(org.walk_departments()))}
+        self.roles = {r.id: r for r in reversed(org.roles)}
+        self.members = {m.id: m for m in reversed(org.members)}
+
+    def at(self, section: str, i: int, *rest: str | int) -> Path:
+        """Path of element ``i`` of a top-level list, as written in the file."""
+        original = self.index.get(section)
+        return (section, original[i] if original is not None else i, *rest)
+
+    def report(self, path: Path, message: str) -> None:
+        self.issues.append(self.loaded.issue(path, message))
+
+    def line_of(self, path: Path) -> int:
+        return self.loaded.position(path)[0]
+
+    def declared(self, kind: str, ident: str) -> bool:
+        """Is ``ident`` declared (or possibly declared by an object that failed its check)?"""
+        kinds: dict[str, Mapping[str, object]] = {
+            "account": self.accounts,
+            "shop": self.shops,
+            "department": self.departments,
+            "role": self.roles,
+            "member": self.members,
+        }
+        known = kinds[kind]
+        if ident in known:
+            return True
+        broken = self.broken_ids.get(kind, set())
+        return broken is None or ident in broken
+
+
+Rule = Callable[[Context], None]
+
+
+def _member_label(m: Member) -> str:
+    return f"member {m.name} ({m.id})"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean {match[0]!r}? " if match else ""
+
+
+def _duplicates(ctx: Context, what: str, items: Iterable[tuple[str, Path]], hint: str) -> None:
+    first: dict[str, Path] = {}
+    for key, path in items:
+        if key in first:
+            ctx.report(
+                path,
+                f"duplicate {what} {key!r} (first declared at line {ctx.line_of(first[key])}; "
+                f"{hint})",
+            )
+        else:
+            first[key] = path
+
+
+def _department_paths(ctx: Context) -> list[tuple[str, str, str | None, Path]]:
+    """(id, name, parent id, path of the department) for the whole tree."""
+    out: list[tuple[str, str, str | None, Path]] = []
+    stack: list[tuple[Department, str | None, Path]] = [
+        (d, None, ctx.at("departments", i)) for i, d in enumerate(ctx.org.departments)
+    ]
+    stack.reverse()
+    while stack:
+        dept, parent, path = stack.pop()
+        out.append((dept.id, dept.name, parent, path))
+        kids = [(c, dept.id, (*path, "children", j)) for j, c in enumerate(dept.children)]
+        stack.extend(reversed(kids))
+    return out
+
+
+def unique_ids(ctx: Context) -> None:
+    org = ctx.org
+    unique = "ids must be unique, they key the Pulumi resources"
+    _duplicates(
+        ctx,
+        "account id",
+        ((a.id, ctx.at("accounts", i, "id")) for i, a in enumerate(org.accounts)),
+        unique,
+    )
+    _duplicates(
+        ctx,
+        "shop id",
+        (
+            (s.id, ctx.at("accounts", i, "shops", j, "id"))
+            for i, a in enumerate(org.accounts)
+            for j, s in enumerate(a.shops)
+        ),
+        "shop ids must be unique across all accounts",
+    )
+    _duplicates(
+        ctx,
+        "main account nick",
+        (
+            (f"{a.platform}:{a.nick}", ctx.at("accounts", i, "nick"))
+            for i, a in enumerate(org.accounts)
+        ),
+        "declare each platform account once",
+    )
+    depts = _department_paths(ctx)
+    _duplicates(ctx, "department id", ((d, (*p, "id")) for d, _, _, p in depts), unique)
+    _duplicates(
+        ctx,
+        "department name",
+        ((name, (*p, "name")) for _, name, parent, p in depts if parent is None),
+        "top-level department names must differ",
+    )
+    by_parent: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    for _, name, parent, p in depts:
+        if parent is not None:
+            by_parent[parent].append((name, (*p, "name")))
+    for parent, names in by_parent.items():
+        _duplicates(ctx, "department name", names, f"names under {parent!r} must differ")
+    _duplicates(
+        ctx,
+        "role id",
+        ((r.id, ctx.at("roles", i, "id")) for i, r in enumerate(org.roles)),
+        unique,
+    )
+    _duplicates(
+        ctx,
+        "role name",
+        (
+            (f"{r.platform}:{r.name}", ctx.at("roles", i, "name"))
+            for i, r in enumerate(org.roles)
+        ),
+        "a seller centre shows roles by name, so names must differ per platform",
+    )
+    # A member's earlier ids share the namespace with current ids: a reused id would make
+    # "rename" ambiguous.
+    member_ids: list[tuple[str, Path]] = []
+    for i, m in enumerate(org.members):
+        member_ids.append((m.id, ctx.at("members", i, "id")))
+    for i, m in enumerate(org.members):
+        for j, old in enumerate(m.previously):
+            member_ids.append((old, ctx.at("members", i, "previously", j)))
+    member_ids.sort(key=lambda item: ctx.loaded.position(item[1]))
+    _duplicates(ctx, "member id", member_ids, "current and previous member ids must be unique")
+    _duplicates(
+        ctx,
+        "chat group",
+        (
+            (f"{g.shop}/{g.name}", ctx.at("chat_groups", i, "name"))
+            for i, g in enumerate(org.chat_groups)
+        ),
+        "merge the two groups",
+    )
+
+
+def account_shape(ctx: Context) -> None:
+    for i, a in enumerate(ctx.org.accounts):
+        if a.platform in SINGLE_SHOP_PLATFORMS and len(a.shops) != 1:
+            ctx.report(
+                ctx.at("accounts", i, "shops"),
+                f"a {a.platform} account has exactly one shop, {len(a.shops)} are declared "
+                f"under account {a.id!r} (declare one account per shop)",
+            )
+        colons = ":" + _LOOKALIKE_COLONS
+        if a.platform in COLON_LOGIN_PLATFORMS and any(c in a.nick for c in colons):
+            ctx.report(
+                ctx.at("accounts", i, "nick"),
+                f"nick {a.nick!r} contains a colon (write only the main account name; "
+                "sub-account logins are built as nick:login_name)",
+            )
+        for j, s in enumerate(a.shops):
+            if a.platform == "shopee":
+                if s.site is None:
+                    ctx.report(
+                        ctx.at("accounts", i, "shops", j),
+                        f"shopee shop {s.id!r} has no site (add site: one of "
+                        f"{', '.join(sorted(SHOPEE_SITES))})",
+                    )
+                elif s.site not in SHOPEE_SITES:
+                    ctx.report(
+                        ctx.at("accounts", i, "shops", j, "site"),
+                        f"unknown shopee site {s.site!r} ({_suggest(s.site.upper(), SHOPEE_SITES)}"
+                        f"known sites: {', '.join(sorted(SHOPEE_SITES))})",
+                    )
+            elif s.site is not None:
+                ctx.report(
+                    ctx.at("accounts", i, "shops", j, "site"),
+                    f"site is only for shopee shops, shop {s.id!r} is on {a.platform} "
+                    "(remove it)",
+                )
+
+
+def references(ctx: Context) -> None:
+    for i, m in enumerate(ctx.org.members):
+        if not ctx.declared("department", m.department):
+            ctx.report(
+                ctx.at("members", i, "department"),
+                f"{_member_label(m)} is in unknown department {m.department!r} "
+                f"({_suggest(m.department, ctx.departments)}declare it under departments:)",
+            )
+        seen_accounts: dict[str, Path] = {}
+        for j, sub in enumerate(m.sub_accounts):
+            here = ctx.at("members", i, "sub_accounts", j)
+            if not ctx.declared("account", sub.account):
+                ctx.report(
+                    (*here, "account"),
+                    f"{_member_label(m)} has a sub-account on unknown account {sub.account!r} "
+                    f"({_suggest(sub.account, ctx.accounts)}declare it under accounts:)",
+                )
+            elif sub.account in seen_accounts:
+                ctx.report(
+                    (*here, "account"),
+                    f"{_member_label(m)} has a second sub-account on account {sub.account!r} "
+                    f"(first at line {ctx.line_of(seen_accounts[sub.account])}; one person, "
+                    "one sub-account per account: merge the entries)",
+                )
+            seen_accounts.setdefault(sub.account, (*here, "account"))
+            account = ctx.accounts.get(sub.account)
+            _check_sub_account(ctx, m, sub, account, here)
+
+
+def _check_sub_account(
+    ctx: Context, m: Member, sub: SubAccount, account: Account | None, here: Path
+) -> None:
+    for k, shop_id in enumerate(sub.shops or []):
+        if not ctx.declared("shop", shop_id):
+            ctx.report(
+                (*here, "shops", k),
+                f"unknown shop {shop_id!r} ({_suggest(shop_id, ctx.shops)}"
+                "declare it under its account's shops:)",
+            )
+        elif account is not None and shop_id in ctx.shops and ctx.shops[shop_id][0] is not account:
+            ctx.report(
+                (*here, "shops", k),
+                f"shop {shop_id!r} belongs to account {ctx.shops[shop_id][0].id!r}, not "
+                f"{account.id!r} (shops of {account.id!r}: "
+                f"{', '.join(s.id for s in account.shops)})",
+            )
+    for k, role_id in enumerate(sub.roles):
+        role = ctx.roles.get(role_id)
+        if not ctx.declared("role", role_id):
+            ctx.report(
+                (*here, "roles", k),
+                f"unknown role {role_id!r} ({_suggest(role_id, ctx.roles)}"
+                "declare it under roles:)",
+            )
+        elif role is not None and account is not None and role.platform != account.platform:
+            ctx.report(
+                (*here, "roles", k),
+                f"role {role_id!r} is a {role.platform} role but account {account.id!r} is "
+                f"on {account.platform} (use a {account.platform} role)",
+            )
+
+
+def logins(ctx: Context) -> None:
+    """Login format (Taobao/Tmall ``main:sub``) and unique logins per account."""
+    taken: dict[str, dict[str, tuple[Member, Path]]] = defaultdict(dict)
+    for i, m in enumerate(ctx.org.members):
+        for j, sub in enumerate(m.sub_accounts):
+            path = ctx.at("members", i, "sub_accounts", j, "login_name")
+            account = ctx.accounts.get(sub.account)
+            if account is None:
+                continue
+            name = sub.login_name
+            if account.platform in COLON_LOGIN_PLATFORMS:
+                lookalike = next((c for c in _LOOKALIKE_COLONS if c in name), None)
+                if lookalike is not None:
+                    tail = name.split(lookalike, 1)[1] if name.startswith(account.nick) else name
+                    ctx.report(
+                        path,
+                        f"login_name {name!r} contains the full-width colon {lookalike!r} "
+                        f"(Taobao logins use the ASCII colon ':' and login_name is only the "
+                        f"part after it: write {tail.replace(lookalike, '')!r})",
+                    )
+                    continue
+                if ":" in name:
+                    tail = name.removeprefix(f"{account.nick}:")
+                    ctx.report(
+                        path,
+                        f"login_name {name!r} contains ':' (login_name is only the part after "
+                        f"the colon: write {tail.replace(':', '')!r}; the login "
+                        f"{account.login(tail.replace(':', ''))!r} is computed)",
+                    )
+                    continue
+            login = account.login(name)
+            if login in taken[account.id]:
+                other, other_path = taken[account.id][login]
+                ctx.report(
+                    path,
+                    f"duplicate login {login!r} on account {account.id!r} (already used by "
+                    f"{_member_label(other)} at line {ctx.line_of(other_path)}; "
+                    "sub-account names are unique per account and can never be renamed)",
+                )
+            else:
+                taken[account.id][login] = (m, path)
+
+
+def role_permissions(ctx: Context) -> None:
+    for i, r in enumerate(ctx.org.roles):
+        catalogue = CATALOGUES[r.platform]
+        for k, code in enumerate(r.permissions):
+            if code not in catalogue:
+                ctx.report(
+                    ctx.at("roles", i, "permissions", k),
+                    f"unknown {r.platform} permission code {code!r} in role {r.id!r} "
+                    f"({_suggest(code, catalogue.points)}see the {r.platform} catalogue in "
+                    "providers/platforms/catalogue.py)",
+                )
+
+
+def seat_quota(ctx: Context) -> None:
+    # Every declared sub-account holds a seat, including disabled ones of people who left:
+    # the seller centres count disabled sub-accounts against the quota until deleted.
+    used: dict[str, list[str]] = defaultdict(list)
+    for m in ctx.org.members:
+        for sub in m.sub_accounts:
+            used[sub.account].append(m.id)
+    for i, a in enumerate(ctx.org.accounts):
+        holders = used.get(a.id, [])
+        if len(holders) > a.seat_quota:
+            ctx.report(
+                ctx.at("accounts", i, "seat_quota"),
+                f"account {a.id!r} has seat_quota {a.seat_quota} but {len(holders)} "
+                f"sub-accounts are declared (buy seats and raise seat_quota, or remove "
+                f"{len(holders) - a.seat_quota} sub-account(s); members: {', '.join(holders)})",
+            )
+
+
+def bindings(ctx: Context) -> None:
+    channels: dict[str, int] = defaultdict(int)
+    official: dict[str, Path] = {}
+    self_operated: dict[str, tuple[str, Path]] = {}
+    seen: dict[tuple[str, str], Path] = {}
+    for i, b in enumerate(ctx.org.bindings):
+        here = ctx.at("bindings", i)
+        if not ctx.declared("shop", b.shop):
+            ctx.report(
+                (*here, "shop"),
+                f"binding on unknown shop {b.shop!r} ({_suggest(b.shop, ctx.shops)}"
+                "declare it under its account's shops:)",
+            )
+        elif b.shop in ctx.shops and ctx.shops[b.shop][0].platform != "douyin":
+            ctx.report(
+                (*here, "shop"),
+                f"shop {b.shop!r} is on {ctx.shops[b.shop][0].platform}; bindings exist only "
+                "for douyin shops (remove it)",
+            )
+        if b.kind == "channel" and b.source is None:
+            ctx.report(
+                here,
+                "a channel binding needs source: one of douyin, toutiao, xigua, huoshan "
+                "(where the channel account lives)",
+            )
+        if b.kind != "channel" and b.source is not None:
+            ctx.report(
+                (*here, "source"),
+                f"source is only for channel bindings, this one is {b.kind} (remove it)",
+            )
+        key = (b.shop, b.external_account)
+        if key in seen:
+            ctx.report(
+                (*here, "external_account"),
+                f"account {b.external_account!r} is bound to shop {b.shop!r} twice "
+                f"(first at line {ctx.line_of(seen[key])}; keep one binding)",
+            )
+            continue
+        seen[key] = (*here, "external_account")
+        if b.kind == "channel":
+            channels[b.shop] += 1
+            if channels[b.shop] == DOUYIN_MAX_CHANNEL_ACCOUNTS + 1:
+                ctx.report(
+                    here,
+                    f"shop {b.shop!r} has more than {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel "
+                    f"accounts (Douyin allows at most {DOUYIN_MAX_CHANNEL_ACCOUNTS}; remove "
+                    "one, and note an unbind is only possible 180 days after binding)",
+                )
+        elif b.kind == "official":
+            if b.shop in official:
+                ctx.report(
+                    here,
+                    f"shop {b.shop!r} already has an official account (line "
+                    f"{ctx.line_of(official[b.shop])}; a shop has exactly one official "
+                    "Douyin account and it can never be unbound)",
+                )
+            else:
+                official[b.shop] = here
+        else:
+            first = self_operated.get(b.external_account)
+            if first is not None and first[0] != b.shop:
+                ctx.report(
+                    (*here, "external_account"),
+                    f"creator {b.external_account!r} is already self-operated for shop "
+                    f"{first[0]!r} (line {ctx.line_of(first[1])}; an account can be "
+                    "self-operated for one merchant only: bind it here as a channel account "
+                    "or unmark it there)",
+                )
+            else:
+                self_operated.setdefault(b.external_account, (b.shop, here))
+
+
+def chat_groups(ctx: Context) -> None:
+    for i, g in enumerate(ctx.org.chat_groups):
+        here = ctx.at("chat_groups", i)
+        owner = ctx.shops.get(g.shop)
+        if not ctx.declared("shop", g.shop):
+            ctx.report(
+                (*here, "shop"),
+                f"chat group {g.name!r} is on unknown shop {g.shop!r} "
+                f"({_suggest(g.shop, ctx.shops)}declare it under its account's shops:)",
+            )
+        elif owner is not None and owner[0].platform != "shopee":
+            ctx.report(
+                (*here, "shop"),
+                f"shop {g.shop!r} is on {owner[0].platform}; chat groups are a shopee "
+                "feature (remove the group)",
+            )
+            owner = None
+        for k, member_id in enumerate(g.members):
+            member = ctx.members.get(member_id)
+            if not ctx.declared("member", member_id):
+                ctx.report(
+                    (*here, "members", k),
+                    f"chat group {g.name!r} names unknown member {member_id!r} "
+                    f"({_suggest(member_id, ctx.members)}declare them under members:)",
+                )
+            elif member is not None and owner is not None and not _serves(member, owner[0], g.shop):
+                ctx.report(
+                    (*here, "members", k),
+                    f"{_member_label(member)} is in chat group {g.name!r} of shop {g.shop!r} "
+                    f"but has no sub-account there (add a sub_accounts entry for "
+                    f"{owner[0].id!r} covering {g.shop!r})",
+                )
+
+
+def _serves(member: Member, account: Account, shop_id: str) -> bool:
+    return any(
+        sub.account == account.id and shop_id in sub.shop_ids(account)
+        for sub in member.sub_accounts
+    )
+
+
+def ozon_email(ctx: Context) -> None:
+    # Ozon invites a user by email and keeps them "invited" until the address confirms.
+    for i, m in enumerate(ctx.org.members):
+        if m.email is not None:
+            continue
+        for j, sub in enumerate(m.sub_accounts):
+            account = ctx.accounts.get(sub.account)
+            if account is not None and account.platform == "ozon":
+                ctx.report(
+                    ctx.at("members", i, "sub_accounts", j, "account"),
+                    f"{_member_label(m)} has an Ozon sub-account but no email (Ozon invites "
+                    "users by email: add email: to the member)",
+                )
+
+
+def toxic_pairs(ctx: Context) -> None:
+    pairs = ctx.org.policies.toxic_pairs
+    for k, pair in enumerate(pairs):
+        for platform in dict.fromkeys(pair.platforms):
+            catalogue = CATALOGUES[platform]
+            for n, code in enumerate(pair.permissions):
+                if code not in catalogue:
+                    ctx.report(
+                        ("policies", "toxic_pairs", k, "permissions", n),
+                        f"unknown {platform} permission code {code!r} in toxic pair "
+                        f"({_suggest(code, catalogue.points)}every platform listed must "
+                        "know both codes)",
+                    )
+    # Roles are expanded once each: granting a point grants its ancestors and descendants,
+    # so a role with ``item`` holds ``item-price`` too.
+    held_by_role = {
+        r.id: CATALOGUES[r.platform].expand(p for p in r.permissions if p in CATALOGUES[r.platform])
+        for r in ctx.org.roles
+    }
+    for i, m in enumerate(ctx.org.members):
+        if m.status == "left":
+            continue  # every sub-account of a leaver is disabled: they hold nothing
+        for j, sub in enumerate(m.sub_accounts):
+            account = ctx.accounts.get(sub.account)
+            if account is None:
+                continue
+            roles = [r for r in sub.roles if r in held_by_role]
+            held = frozenset().union(*(held_by_role[r] for r in roles))
+            for pair in pairs:
+                a, b = pair.permissions
+                if account.platform in pair.platforms and a in held and b in held:
+                    via_a = [r for r in roles if a in held_by_role[r]]
+                    via_b = [r for r in roles if b in held_by_role[r]]
+                    ctx.report(
+                        ctx.at("members", i, "sub_accounts", j, "roles"),
+                        f"{_member_label(m)} would hold the toxic pair {a} + {b} on account "
+                        f"{account.id!r} ({pair.reason}; {a} via {', '.join(via_a)}, {b} via "
+                        f"{', '.join(via_b)}: give these roles to different people)",
+                    )
+
+
+RULES: tuple[Rule, ...] = (
+    unique_ids,
+    account_shape,
+    references,
+    logins,
+    role_permissions,
+    seat_quota,
+    bindings,
+    chat_groups,
+    ozon_email,
+    toxic_pairs,
+)
+
+
+def check(ctx: Context) -> list[ConfigIssue]:
+    """Run every rule; returns all issues found (unsorted)."""
+    for rule in RULES:
+        rule(ctx)
+    return ctx.issues

@@ -1,0 +1,270 @@
+"""org.yaml text -> :class:`Org`, or :class:`ConfigError` with every issue at once.
+
+::
+
+    members:
+      - id: wang-fang
+        name: 王芳
+        departmnet: cs    # org.yaml:4:5: unknown key 'departmnet' (did you mean 'department'? ...)
+        status: gone      # org.yaml:5:13: status: input should be 'active' or 'left' (got 'gone')
+
+Three stages, each adding issues, all reported together and sorted by position:
+
+1. :mod:`providers.schema.loader` - YAML syntax, aliases, duplicate keys, tags.
+2. the pydantic models - shape and types; pydantic's error ``loc`` is the loader's path,
+   so each error gets its position; messages are reworded for people editing YAML.
+3. :mod:`providers.schema.rules` - cross-object rules, run on the elements that passed
+   stage 2 (a broken member is left out instead of hiding every other problem).
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any, Final
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from providers.errors import ConfigError, ConfigIssue
+from providers.schema.loader import Loaded, Path, load_text
+from providers.schema.models import EMAIL_PATTERN, ID_PATTERN, Org
+from providers.schema.rules import Context, check
+
+# pydantic reports a pattern mismatch with the regex; people need an example instead.
+PATTERN_HINTS: Final[Mapping[str, str]] = {
+    ID_PATTERN: "ids use lowercase ASCII letters, digits, '-' and '_', start with a letter, "
+    "e.g. zhang-wei; put Chinese names in name:",
+    EMAIL_PATTERN: "write an address like name@example.com",
+}
+
+# Top-level list sections and the kind of id their elements declare.
+_SECTION_KINDS: Final = {
+    "accounts": "account",
+    "departments": "department",
+    "roles": "role",
+    "members": "member",
+}
+
+
+def validate_text(text: str, filename: str = "org.yaml") -> Org:
+    """Parse and validate org.yaml ``text``; raise ConfigError listing every issue."""
+    loaded = load_text(text, filename)
+    issues = list(loaded.issues)
+    org: Org | None = None
+    if loaded.data is not None or not issues:
+        org, more = _validate_data(loaded)
+        issues.extend(more)
+    if issues or org is None:
+        raise ConfigError(issues)
+    return org
+
+
+def load_org(path: str | FsPath = "org.yaml") -> Org:
+    """Read and validate an org.yaml file; raise ConfigError listing every issue."""
+    name = str(path)
+    try:
+        raw = FsPath(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            [ConfigIssue(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")  # editors on Windows like to add a BOM
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            [ConfigIssue(name, line, column, "the file is not UTF-8 (save it as UTF-8)")]
+        ) from None
+    return validate_text(text, name)
+
+
+def _validate_data(loaded: Loaded) -> tuple[Org | None, list[ConfigIssue]]:
+    data = loaded.data
+    if not isinstance(data, dict):
+        return None, [
+            loaded.issue((), f"org.yaml must be a mapping of sections, got {_kind(data)}")
+        ]
+    try:
+        org = Org.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return org, check(Context(org=org, loaded=loaded))
+
+    issues = [_translate(err, loaded) for err in errors]
+    recovered = _recover(data, errors)
+    if recovered is None:
+        return None, issues
+    org_part, index, broken = recovered
+    issues.extend(check(Context(org=org_part, loaded=loaded, index=index, broken_ids=broken)))
+    return None, issues
+
+
+def _recover(
+    data: dict[str, Any], errors: list[ErrorDetails]
+) -> tuple[Org, dict[str, list[int]], dict[str, set[str] | None]] | None:
+    """The org without the elements that failed their model check, for the rules to run on.
+
+    Returns the surviving elements' original indices per section and the ids the dropped
+    elements declared (or None when a whole section is unusable), so references to them
+    are not reported as dangling.
+    """
+    fields = Org.model_fields
+    broken_at: dict[str, set[int]] = {}
+    unusable: set[str] = set()
+    for err in errors:
+        loc = err["loc"]
+        section = str(loc[0]) if loc else ""
+        if section not in fields:
+            continue  # an unknown top-level key: dropping it is enough
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data.get(section), list):
+            broken_at.setdefault(section, set()).add(loc[1])
+        else:
+            unusable.add(section)
+
+    pruned = {k: v for k, v in data.items() if k in fields}
+    index: dict[str, list[int]] = {}
+    broken: dict[str, set[str] | None] = {}
+    for section in unusable:
+        if typing.get_origin(fields[section].annotation) is list:
+            pruned[section] = []
+        elif fields[section].is_required():
+            return None  # e.g. no company name: nothing sensible to check against
+        else:
+            del pruned[section]
+        if section in _SECTION_KINDS:
+            broken[_SECTION_KINDS[section]] = None
+        if section == "accounts":
+            broken["shop"] = None
+    for section, bad in broken_at.items():
+        items = data[section]
+        keep = [i for i in range(len(items)) if i not in bad]
+        pruned[section] = [items[i] for i in keep]
+        index[section] = keep
+        dropped = [items[i] for i in sorted(bad)]
+        if section in _SECTION_KINDS:
+            ids = _declared_ids(dropped, nested="children" if section == "departments" else None)
+            broken.setdefault(_SECTION_KINDS[section], ids)
+        if section == "accounts":
+            shops = [s for a in dropped if isinstance(a, dict) for s in _as_list(a.get("shops"))]
+            broken.setdefault("shop", _declared_ids(shops))
+    try:
+        org = Org.model_validate(pruned)
+    except ValidationError:  # pragma: no cover - pruning removes every failing element
+        return None
+    return org, index, broken
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _declared_ids(items: list[Any], nested: str | None = None) -> set[str] | None:
+    ids: set[str] = set()
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, dict):
+            continue
+        ident = item.get("id")
+        if not isinstance(ident, str):
+            return None  # an element without a readable id could be anything
+        ids.add(ident)
+        if nested is not None:
+            stack.extend(_as_list(item.get(nested)))
+    return ids
+
+
+def _translate(err: ErrorDetails, loaded: Loaded) -> ConfigIssue:
+    """Reword one pydantic error for someone editing YAML, at the error's position."""
+    loc: Path = tuple(err["loc"])
+    kind = err["type"]
+    ctx = err.get("ctx", {})
+    value = err.get("input")
+    if kind == "missing":
+        name = loc[-1]
+        return loaded.issue(loc[:-1], f"missing required key {name!r} (add {name}: here)")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        key = str(loc[-1])
+        hint = _did_you_mean(key, allowed)
+        return loaded.issue(
+            loc,
+            f"unknown key {key!r} ({hint}allowed keys: {', '.join(allowed)})",
+            key=True,
+        )
+    label = _label(loc)
+    if kind == "string_pattern_mismatch":
+        hint = PATTERN_HINTS.get(str(ctx.get("pattern")), f"expected {ctx.get('pattern')}")
+        return loaded.issue(loc, f"{label}: {value!r} is not valid ({hint})")
+    msg = err["msg"].removeprefix("Value error, ")
+    msg = msg[:1].lower() + msg[1:]
+    text = f"{label}: {msg} (got {_short_repr(value)}"
+    if kind == "string_type" and value is not None and not isinstance(value, dict | list):
+        text += "; put it in quotes to make it text"
+    return loaded.issue(loc, text + ")")
+
+
+def _label(loc: Path) -> str:
+    """``('members', 3, 'sub_accounts', 0, 'roles', 1)`` -> ``roles[1]``."""
+    parts: list[str] = []
+    for elem in reversed(loc):
+        if isinstance(elem, int):
+            parts.insert(0, f"[{elem}]")
+        else:
+            parts.insert(0, elem)
+            break
+    return "".join(parts) or "document"
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {type(None): "nothing", dict: "a mapping", list: "a list"}.get(
+        type(value), _short_repr(value)
+    )
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean {match[0]!r}? " if match else ""
+
+
+def _allowed_keys(loc: Path) -> list[str]:
+    """Field names of the model found at ``loc`` (walking the model tree from Org)."""
+    model: type[BaseModel] = Org
+    for elem in loc:
+        if isinstance(elem, int):
+            continue
+        field = model.model_fields.get(elem)
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel inside ``list[X] | None`` and similar annotations."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.GenericAlias | types.UnionType) or typing.get_origin(
+        annotation
+    ):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
