@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from providers.platforms import Platform, PermissionCatalogue
+from providers.platforms import PermissionCatalogue, Platform
 
 SubAccountStatus = Literal["pending", "active", "disabled"]
 SUB_ACCOUNT_STATUSES: tuple[SubAccountStatus, ...] = get_args(SubAccountStatus)
@@ -200,7 +200,7 @@ class AuditEntry:
     actor: str
     operation: str
     kind: str
-    object: str
+    name: str  # the object, e.g. "tb-flagship/alice"
     before: Mapping[str, object] | None = field(default=None, hash=False)
     after: Mapping[str, object] | None = field(default=None, hash=False)
 

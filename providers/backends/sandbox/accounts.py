@@ -55,7 +55,9 @@ def _account(tx: Tx, row: sqlite3.Row, shops: tuple[Shop, ...]) -> Account:
         seats_used=seats_used,
         sub_account_service=bool(row["service_enabled"]),
         activated=activated,
-        activation_expires_at=None if activated or sent is None else from_text(sent) + ACTIVATION_LINK,
+        activation_expires_at=(
+            None if activated or sent is None else from_text(sent) + ACTIVATION_LINK
+        ),
         wallet_password_set=row["wallet_password_hash"] is not None,
         shops=shops,
     )
@@ -240,7 +242,8 @@ def activate_main_account(tx: Tx, account_id: str) -> Account:
         if expires is None or tx.now > expires:
             raise tx.violation(
                 "account", account_id, "shopee_activation_expired",
-                f"the activation link expired at {expires.isoformat() if expires else 'never sent'}",
+                "the activation link "
+                + (f"expired at {expires.isoformat()}" if expires else "was never sent"),
                 "invite again to send a new 72-hour link",
             )
     return update_account(tx, account_id, "activated = 1, activation_sent_at = NULL", ())

@@ -95,7 +95,7 @@ def entries(
             actor=row["actor"],
             operation=row["operation"],
             kind=row["kind"],
-            object=row["object"],
+            name=row["object"],
             before=None if row["before"] is None else json.loads(row["before"]),
             after=None if row["after"] is None else json.loads(row["after"]),
         )

@@ -26,5 +26,7 @@ def verify_password(password: str, stored: str) -> bool:
     scheme, iterations, salt, digest = stored.split("$")
     if scheme != "pbkdf2_sha256":
         raise ValueError(f"unknown password hash scheme {scheme!r}")
-    candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations))
+    candidate = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), bytes.fromhex(salt), int(iterations)
+    )
     return hmac.compare_digest(candidate.hex(), digest)
