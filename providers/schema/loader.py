@@ -81,6 +81,9 @@ class Loaded:
     data: Any
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Where an alias stood (already reported; its value is None and must not be reported
+    # a second time as "input should be a list").
+    aliases: set[Path] = field(default_factory=set)
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
@@ -145,7 +148,13 @@ def load_text(text: str, filename: str = "org.yaml") -> Loaded:
         line, column = _pos(mark) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         loaded.issues.append(
-            ConfigIssue(filename, line, column, f"YAML syntax error: {problem}")
+            ConfigIssue(
+                filename,
+                line,
+                column,
+                f"YAML syntax error: {problem} (check brackets, quotes and indentation here "
+                "or just before)",
+            )
         )
         loaded.data = None
     except yaml.reader.ReaderError as exc:
@@ -246,6 +255,9 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
             if is_key and parent is not None:
                 parent.key = _BAD_KEY
                 continue
+            if path is not None:
+                loaded.aliases.add(path)
+                loaded.values[path] = start
             produced = None
         elif isinstance(event, MappingStartEvent | SequenceStartEvent):
             is_map = isinstance(event, MappingStartEvent)
@@ -349,7 +361,11 @@ def _scalar(loader: _EventLoader, event: ScalarEvent, path: Path | None, loaded:
         kind = "date" if tag.endswith("timestamp") else tag.removeprefix(_TAG)
         loaded.issues.append(
             ConfigIssue(
-                loaded.filename, line, column, f"{event.value!r} is not a valid {kind}"
+                loaded.filename,
+                line,
+                column,
+                f"{event.value!r} is not a valid {kind}"
+                + (" (write a real date as YYYY-MM-DD)" if kind == "date" else ""),
             )
         )
         return None

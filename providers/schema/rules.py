@@ -516,16 +516,15 @@ def ozon_email(ctx: Context) -> None:
 def toxic_pairs(ctx: Context) -> None:
     pairs = ctx.org.policies.toxic_pairs
     for k, pair in enumerate(pairs):
-        for platform in dict.fromkeys(pair.platforms):
-            catalogue = CATALOGUES[platform]
-            for n, code in enumerate(pair.permissions):
-                if code not in catalogue:
-                    ctx.report(
-                        ("policies", "toxic_pairs", k, "permissions", n),
-                        f"unknown {platform} permission code {code!r} in toxic pair "
-                        f"({_suggest(code, catalogue.points)}every platform listed must "
-                        "know both codes)",
-                    )
+        for n, code in enumerate(pair.permissions):
+            lacking = [p for p in dict.fromkeys(pair.platforms) if code not in CATALOGUES[p]]
+            if lacking:
+                ctx.report(
+                    ("policies", "toxic_pairs", k, "permissions", n),
+                    f"unknown {', '.join(lacking)} permission code {code!r} in toxic pair "
+                    f"({_suggest(code, CATALOGUES[lacking[0]].points)}every platform listed "
+                    "must know both codes)",
+                )
     # Roles are expanded once each: granting a point grants its ancestors and descendants,
     # so a role with ``item`` holds ``item-price`` too.
     held_by_role = {
@@ -546,11 +545,17 @@ def toxic_pairs(ctx: Context) -> None:
                 if account.platform in pair.platforms and a in held and b in held:
                     via_a = [r for r in roles if a in held_by_role[r]]
                     via_b = [r for r in roles if b in held_by_role[r]]
+                    both = [r for r in via_a if r in via_b]
+                    fix = (
+                        f"role {both[0]} alone grants both: split it"
+                        if both
+                        else f"{a} via {', '.join(via_a)}, {b} via {', '.join(via_b)}: "
+                        "give these roles to different people"
+                    )
                     ctx.report(
                         ctx.at("members", i, "sub_accounts", j, "roles"),
                         f"{_member_label(m)} would hold the toxic pair {a} + {b} on account "
-                        f"{account.id!r} ({pair.reason}; {a} via {', '.join(via_a)}, {b} via "
-                        f"{', '.join(via_b)}: give these roles to different people)",
+                        f"{account.id!r} ({pair.reason}; {fix})",
                     )
 
 

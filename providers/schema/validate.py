@@ -96,7 +96,10 @@ def _validate_data(loaded: Loaded) -> tuple[Org | None, list[ConfigIssue]]:
     else:
         return org, check(Context(org=org, loaded=loaded))
 
-    issues = [_translate(err, loaded) for err in errors]
+    # An alias was already reported where it stood; its placeholder value is not news.
+    issues = [
+        _translate(err, loaded) for err in errors if tuple(err["loc"]) not in loaded.aliases
+    ]
     recovered = _recover(data, errors)
     if recovered is None:
         return None, issues
