@@ -1,0 +1,88 @@
+"""Shopee customer-service chat groups, one per shop and group name::
+
+    chat_groups:
+      - shop: shopee-my
+        name: 售前 pre-sales
+        members: [alice, bob]     # a person serving several shops needs a group in each
+
+Identity: account, shop, name. The member list updates in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import pulumi
+
+from providers.backends.protocol import Backend, ChatGroupSpec
+from providers.backends.protocol import ChatGroup as LiveChatGroup
+from providers.resources.base import KindArgs, ObjectProvider
+
+
+class ChatGroupArgs(KindArgs):
+    account_id: str
+    shop_id: str
+    name: str
+    member_ids: list[str]
+
+
+class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):
+    kind = "chat_group"
+    args_model = ChatGroupArgs
+    identity = ("account_id", "shop_id", "name")
+
+    def object_name(self, args: ChatGroupArgs) -> str:
+        return f"{args.shop_id}/{args.name}"
+
+    def key(self, args: ChatGroupArgs) -> Hashable:
+        return (args.shop_id, args.name)
+
+    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveChatGroup]:
+        return {(g.shop_id, g.name): g for g in backend.list_chat_groups(account_id)}
+
+    def get_live(self, backend: Backend, args: ChatGroupArgs) -> LiveChatGroup | None:
+        return backend.get_chat_group(args.account_id, args.shop_id, args.name)
+
+    def live_inputs(self, live: LiveChatGroup) -> dict[str, Any]:
+        return {
+            "account_id": live.account_id,
+            "shop_id": live.shop_id,
+            "name": live.name,
+            "member_ids": sorted(live.member_ids),
+        }
+
+    def adoptable(self, live: LiveChatGroup, args: ChatGroupArgs) -> bool:
+        return True  # keyed by our own names: converge the member list
+
+    def _spec(self, args: ChatGroupArgs) -> ChatGroupSpec:
+        return ChatGroupSpec(
+            shop_id=args.shop_id, name=args.name, member_ids=tuple(sorted(args.member_ids))
+        )
+
+    def create_live(
+        self, backend: Backend, args: ChatGroupArgs
+    ) -> tuple[LiveChatGroup, dict[str, Any]]:
+        return backend.set_chat_group(args.account_id, self._spec(args)), {}
+
+    def update_live(
+        self, backend: Backend, args: ChatGroupArgs, live: LiveChatGroup | None
+    ) -> LiveChatGroup:
+        if live is not None and sorted(live.member_ids) == sorted(args.member_ids):
+            return live
+        return backend.set_chat_group(args.account_id, self._spec(args))
+
+    def delete_live(self, backend: Backend, args: ChatGroupArgs) -> None:
+        backend.delete_chat_group(args.account_id, args.shop_id, args.name)
+
+
+class ChatGroup(pulumi.dynamic.Resource, module="shoporg", name="ChatGroup"):
+    shop_id: pulumi.Output[str]
+    name: pulumi.Output[str]
+    member_ids: pulumi.Output[list[str]]
+
+    def __init__(
+        self, resource_name: str, args: ChatGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props: dict[str, Any] = {**args.model_dump(), "member_ids": sorted(args.member_ids)}
+        super().__init__(ChatGroupProvider(), resource_name, props, opts)
