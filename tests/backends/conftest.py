@@ -1,0 +1,72 @@
+"""Backend factories for the contract suite (``test_contract.py``).
+
+A *world* is a backend plus the seller-centre hands the suite needs to set platform facts
+(register accounts, advance the clock, creator consent, ...). Every factory in ``FACTORIES``
+builds the same company; a new backend joins the contract suite by adding one here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.backends.protocol import Backend
+from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    backend: Backend
+    facts: Any  # the seller centre: SellerCenter for the sandbox
+    clock: FixedClock
+    other_company: Callable[[str], tuple[Backend, Any]]
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+
+
+def seed(facts: SellerCenter) -> None:
+    """The standard company: one account per platform, Shopee with shops in two sites."""
+    facts.register_account("tb", "taobao", "acme旗舰店", 3)
+    facts.add_shop("tb", "tb-shop", "Acme 旗舰店", None)
+    facts.register_account("tm", "tmall", "acme天猫", 5)
+    facts.add_shop("tm", "tm-shop", "Acme 天猫", None)
+    facts.register_account("sp", "shopee", "acme.main", 10)
+    facts.add_shop("sp", "sp-my", "Acme MY", "MY")
+    facts.add_shop("sp", "sp-sg", "Acme SG", "SG")
+    facts.register_account("oz", "ozon", "acme-ozon", 5)
+    facts.add_shop("oz", "oz-shop", "Acme Ozon", None)
+    facts.register_account("dy", "douyin", "acme抖店", 5)
+    facts.add_shop("dy", "dy-shop", "Acme 抖店", None)
+
+
+def sandbox_world(tmp_path: Path) -> Iterator[World]:
+    clock = FixedClock(START)
+    path = tmp_path / "sandbox.db"
+    opened: list[SandboxBackend] = []
+
+    def open_company(company: str) -> tuple[Backend, SellerCenter]:
+        backend = SandboxBackend(path, company, actor="contract-test", clock=clock, environ={})
+        opened.append(backend)
+        return backend, SellerCenter(backend)
+
+    backend, facts = open_company("acme")
+    seed(facts)
+    yield World(backend, facts, clock, open_company)
+    for b in opened:
+        b.close()
+
+
+FACTORIES: dict[str, Callable[[Path], Iterator[World]]] = {"sandbox": sandbox_world}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    yield from FACTORIES[request.param](tmp_path)
