@@ -262,76 +262,151 @@ def _shopee_unknown_site(w: W) -> None:
 
 RULE_CASES: list[Any] = [
     pytest.param(_seat_quota, "seat_quota", id="a fourth sub-account on three seats is refused"),
-    pytest.param(_login_without_main_nick, "login_format",
-                 id="a taobao login without the main nick is refused"),
-    pytest.param(_login_with_fullwidth_colon, "login_format",
-                 id="a tmall login with a full-width colon is refused"),
+    pytest.param(
+        _login_without_main_nick,
+        "login_format",
+        id="a taobao login without the main nick is refused",
+    ),
+    pytest.param(
+        _login_with_fullwidth_colon,
+        "login_format",
+        id="a tmall login with a full-width colon is refused",
+    ),
     pytest.param(_immutable_login, "immutable_login", id="renaming a taobao login is refused"),
-    pytest.param(_active_back_to_pending, "status_transition",
-                 id="an active sub-account cannot go back to pending"),
-    pytest.param(_create_while_service_off, "service_disabled",
-                 id="no sub-account is created while the service is off"),
-    pytest.param(_enable_while_service_off, "service_disabled",
-                 id="no sub-account is re-enabled while the service is off"),
-    pytest.param(_delete_department_with_member, "department_not_empty",
-                 id="a department with a member cannot be deleted"),
-    pytest.param(_delete_department_with_child, "department_not_empty",
-                 id="a department with a sub-department cannot be deleted"),
-    pytest.param(_member_in_missing_department, "unknown_department",
-                 id="a sub-account cannot join a department that does not exist"),
-    pytest.param(_department_under_missing_parent, "unknown_department",
-                 id="a department cannot hang under a missing parent"),
-    pytest.param(_department_cycle, "department_cycle",
-                 id="a department cannot move under its own child"),
-    pytest.param(_sibling_departments_same_name, "department_name_taken",
-                 id="two sibling departments cannot share a name"),
-    pytest.param(_department_on_shopee, "departments_unsupported",
-                 id="shopee accounts have no departments"),
-    pytest.param(_unknown_permission, "unknown_permission",
-                 id="a role with a code outside the catalogue is refused"),
+    pytest.param(
+        _active_back_to_pending,
+        "status_transition",
+        id="an active sub-account cannot go back to pending",
+    ),
+    pytest.param(
+        _create_while_service_off,
+        "service_disabled",
+        id="no sub-account is created while the service is off",
+    ),
+    pytest.param(
+        _enable_while_service_off,
+        "service_disabled",
+        id="no sub-account is re-enabled while the service is off",
+    ),
+    pytest.param(
+        _delete_department_with_member,
+        "department_not_empty",
+        id="a department with a member cannot be deleted",
+    ),
+    pytest.param(
+        _delete_department_with_child,
+        "department_not_empty",
+        id="a department with a sub-department cannot be deleted",
+    ),
+    pytest.param(
+        _member_in_missing_department,
+        "unknown_department",
+        id="a sub-account cannot join a department that does not exist",
+    ),
+    pytest.param(
+        _department_under_missing_parent,
+        "unknown_department",
+        id="a department cannot hang under a missing parent",
+    ),
+    pytest.param(
+        _department_cycle, "department_cycle", id="a department cannot move under its own child"
+    ),
+    pytest.param(
+        _sibling_departments_same_name,
+        "department_name_taken",
+        id="two sibling departments cannot share a name",
+    ),
+    pytest.param(
+        _department_on_shopee, "departments_unsupported", id="shopee accounts have no departments"
+    ),
+    pytest.param(
+        _unknown_permission,
+        "unknown_permission",
+        id="a role with a code outside the catalogue is refused",
+    ),
     pytest.param(_role_name_taken, "role_name_taken", id="two roles cannot share a name"),
     pytest.param(_delete_granted_role, "role_in_use", id="a granted role cannot be deleted"),
     pytest.param(_grant_unknown_role, "unknown_role", id="granting a missing role is refused"),
-    pytest.param(_shopee_link_expired, "shopee_activation_expired",
-                 id="a shopee activation link older than 72 hours is refused"),
-    pytest.param(_sub_account_before_shopee_activation, "shopee_not_activated",
-                 id="a shopee merchant must be activated before it gets sub-accounts"),
-    pytest.param(_wallet_same_as_shop_password, "wallet_password_same_as_shop",
-                 id="the wallet password must differ from the shop password"),
-    pytest.param(_wallet_set_by_sub_account, "wallet_password_main_only",
-                 id="only the main account sets the wallet password"),
-    pytest.param(_wallet_on_taobao, "wallet_password_unsupported",
-                 id="taobao has no wallet password"),
-    pytest.param(_ozon_activate_unconfirmed, "ozon_email_unconfirmed",
-                 id="an ozon user stays invited until the email is confirmed"),
+    pytest.param(
+        _shopee_link_expired,
+        "shopee_activation_expired",
+        id="a shopee activation link older than 72 hours is refused",
+    ),
+    pytest.param(
+        _sub_account_before_shopee_activation,
+        "shopee_not_activated",
+        id="a shopee merchant must be activated before it gets sub-accounts",
+    ),
+    pytest.param(
+        _wallet_same_as_shop_password,
+        "wallet_password_same_as_shop",
+        id="the wallet password must differ from the shop password",
+    ),
+    pytest.param(
+        _wallet_set_by_sub_account,
+        "wallet_password_main_only",
+        id="only the main account sets the wallet password",
+    ),
+    pytest.param(
+        _wallet_on_taobao, "wallet_password_unsupported", id="taobao has no wallet password"
+    ),
+    pytest.param(
+        _ozon_activate_unconfirmed,
+        "ozon_email_unconfirmed",
+        id="an ozon user stays invited until the email is confirmed",
+    ),
     pytest.param(_ozon_without_email, "email_required", id="an ozon user needs an email"),
     pytest.param(_malformed_email, "email_format", id="a malformed email is refused"),
-    pytest.param(_two_factor_on_taobao, "two_factor_unsupported",
-                 id="the 2fa flag exists only on ozon"),
-    pytest.param(_second_official, "official_exists",
-                 id="a douyin shop has exactly one official account"),
-    pytest.param(_unbind_official, "official_unbind",
-                 id="an official account is never unbound, however old"),
+    pytest.param(
+        _two_factor_on_taobao, "two_factor_unsupported", id="the 2fa flag exists only on ozon"
+    ),
+    pytest.param(
+        _second_official, "official_exists", id="a douyin shop has exactly one official account"
+    ),
+    pytest.param(
+        _unbind_official, "official_unbind", id="an official account is never unbound, however old"
+    ),
     pytest.param(_sixth_channel, "channel_limit", id="a sixth channel account is refused"),
-    pytest.param(_channel_unknown_source, "channel_source",
-                 id="a channel account from an unknown source is refused"),
-    pytest.param(_channel_unbind_after_179_days, "channel_unbind_too_early",
-                 id="a channel account cannot be unbound after 179 days"),
-    pytest.param(_self_operated_without_consent, "self_operated_consent",
-                 id="a self-operated account needs the creator's consent"),
-    pytest.param(_self_operated_minority_gmv, "self_operated_gmv",
-                 id="a self-operated account needs half the creator's gmv"),
-    pytest.param(_self_operated_gmv_outside_window, "self_operated_gmv",
-                 id="gmv older than 30 days does not count"),
-    pytest.param(_self_operated_held_by_other_merchant, "self_operated_taken",
-                 id="a creator self-operated by another merchant cannot be bound"),
+    pytest.param(
+        _channel_unknown_source,
+        "channel_source",
+        id="a channel account from an unknown source is refused",
+    ),
+    pytest.param(
+        _channel_unbind_after_179_days,
+        "channel_unbind_too_early",
+        id="a channel account cannot be unbound after 179 days",
+    ),
+    pytest.param(
+        _self_operated_without_consent,
+        "self_operated_consent",
+        id="a self-operated account needs the creator's consent",
+    ),
+    pytest.param(
+        _self_operated_minority_gmv,
+        "self_operated_gmv",
+        id="a self-operated account needs half the creator's gmv",
+    ),
+    pytest.param(
+        _self_operated_gmv_outside_window,
+        "self_operated_gmv",
+        id="gmv older than 30 days does not count",
+    ),
+    pytest.param(
+        _self_operated_held_by_other_merchant,
+        "self_operated_taken",
+        id="a creator self-operated by another merchant cannot be bound",
+    ),
     pytest.param(_binding_on_taobao, "bindings_unsupported", id="taobao shops have no bindings"),
-    pytest.param(_chat_group_on_taobao, "chat_groups_unsupported",
-                 id="chat groups exist only on shopee"),
-    pytest.param(_chat_group_unknown_member, "unknown_member",
-                 id="a chat group member needs a sub-account on the merchant"),
-    pytest.param(_second_shop_on_taobao, "single_shop",
-                 id="a taobao account has exactly one shop"),
+    pytest.param(
+        _chat_group_on_taobao, "chat_groups_unsupported", id="chat groups exist only on shopee"
+    ),
+    pytest.param(
+        _chat_group_unknown_member,
+        "unknown_member",
+        id="a chat group member needs a sub-account on the merchant",
+    ),
+    pytest.param(_second_shop_on_taobao, "single_shop", id="a taobao account has exactly one shop"),
     pytest.param(_shopee_unknown_site, "shopee_site", id="a shopee shop needs a known site"),
 ]
 
@@ -445,16 +520,26 @@ def test_each_platform_checks_codes_against_its_own_catalogue(world: W) -> None:
 
 
 MISSING_READS: list[Any] = [
-    pytest.param(lambda b: b.get_sub_account("tb", "ghost"), id="a missing sub-account reads as none"),
-    pytest.param(lambda b: b.get_sub_account_by_login("tb", "acme旗舰店:ghost"),
-                 id="a missing login reads as none"),
-    pytest.param(lambda b: b.get_department("tb", "ghost"), id="a missing department reads as none"),
+    pytest.param(
+        lambda b: b.get_sub_account("tb", "ghost"), id="a missing sub-account reads as none"
+    ),
+    pytest.param(
+        lambda b: b.get_sub_account_by_login("tb", "acme旗舰店:ghost"),
+        id="a missing login reads as none",
+    ),
+    pytest.param(
+        lambda b: b.get_department("tb", "ghost"), id="a missing department reads as none"
+    ),
     pytest.param(lambda b: b.get_role("tb", "ghost"), id="a missing role reads as none"),
-    pytest.param(lambda b: b.get_grant("tb", "ghost", "tb-shop"), id="a missing grant reads as none"),
-    pytest.param(lambda b: b.get_binding("dy", "dy-shop", "ghost"),
-                 id="a missing binding reads as none"),
-    pytest.param(lambda b: b.get_chat_group("sp", "sp-my", "ghost"),
-                 id="a missing chat group reads as none"),
+    pytest.param(
+        lambda b: b.get_grant("tb", "ghost", "tb-shop"), id="a missing grant reads as none"
+    ),
+    pytest.param(
+        lambda b: b.get_binding("dy", "dy-shop", "ghost"), id="a missing binding reads as none"
+    ),
+    pytest.param(
+        lambda b: b.get_chat_group("sp", "sp-my", "ghost"), id="a missing chat group reads as none"
+    ),
     pytest.param(lambda b: b.get_account("ghost"), id="a missing account reads as none"),
 ]
 
@@ -465,23 +550,37 @@ def test_missing_objects_read_as_none(world: W, read: Callable[[Any], object]) -
 
 
 MISSING_WRITES: list[Any] = [
-    pytest.param(lambda b: b.delete_sub_account("tb", "ghost"),
-                 id="deleting a missing sub-account is not found"),
-    pytest.param(lambda b: b.update_sub_account("tb", tb_sub("ghost")),
-                 id="updating a missing sub-account is not found"),
-    pytest.param(lambda b: b.delete_department("tb", "ghost"),
-                 id="deleting a missing department is not found"),
+    pytest.param(
+        lambda b: b.delete_sub_account("tb", "ghost"),
+        id="deleting a missing sub-account is not found",
+    ),
+    pytest.param(
+        lambda b: b.update_sub_account("tb", tb_sub("ghost")),
+        id="updating a missing sub-account is not found",
+    ),
+    pytest.param(
+        lambda b: b.delete_department("tb", "ghost"),
+        id="deleting a missing department is not found",
+    ),
     pytest.param(lambda b: b.delete_role("tb", "ghost"), id="deleting a missing role is not found"),
-    pytest.param(lambda b: b.delete_grant("tb", "ghost", "tb-shop"),
-                 id="deleting a missing grant is not found"),
-    pytest.param(lambda b: b.unbind("dy", "dy-shop", "ghost"),
-                 id="unbinding a missing binding is not found"),
-    pytest.param(lambda b: b.delete_chat_group("sp", "sp-my", "ghost"),
-                 id="deleting a missing chat group is not found"),
-    pytest.param(lambda b: b.list_sub_accounts("ghost"),
-                 id="listing a missing account is not found"),
-    pytest.param(lambda b: b.set_grant("tb", GrantSpec("ghost", "tb-shop", ())),
-                 id="granting to a missing sub-account is not found"),
+    pytest.param(
+        lambda b: b.delete_grant("tb", "ghost", "tb-shop"),
+        id="deleting a missing grant is not found",
+    ),
+    pytest.param(
+        lambda b: b.unbind("dy", "dy-shop", "ghost"), id="unbinding a missing binding is not found"
+    ),
+    pytest.param(
+        lambda b: b.delete_chat_group("sp", "sp-my", "ghost"),
+        id="deleting a missing chat group is not found",
+    ),
+    pytest.param(
+        lambda b: b.list_sub_accounts("ghost"), id="listing a missing account is not found"
+    ),
+    pytest.param(
+        lambda b: b.set_grant("tb", GrantSpec("ghost", "tb-shop", ())),
+        id="granting to a missing sub-account is not found",
+    ),
 ]
 
 
@@ -512,7 +611,7 @@ def test_departments_and_roles_are_adoptable_by_name(world: W) -> None:
     assert world.backend.get_role_by_name("tb", "客服") == role
 
 
-# --- updates, bulk reads, cascades -----------------------------------------------------------------
+# --- updates, bulk reads, cascades ----------------------------------------------------------
 
 
 def test_a_sub_account_moves_department_and_changes_contact_in_place(world: W) -> None:
@@ -534,10 +633,12 @@ def test_a_shopee_member_gets_grants_and_chat_groups_per_shop(world: W) -> None:
         world.backend.set_grant("sp", GrantSpec("bob", shop, ("cs",)))
         world.backend.set_chat_group("sp", ChatGroupSpec(shop, "pre-sales", ("bob",)))
     assert [(g.shop_id, g.role_ids) for g in world.backend.list_grants("sp")] == [
-        ("sp-my", ("cs",)), ("sp-sg", ("cs",)),
+        ("sp-my", ("cs",)),
+        ("sp-sg", ("cs",)),
     ]
     assert [(c.shop_id, c.member_ids) for c in world.backend.list_chat_groups("sp")] == [
-        ("sp-my", ("bob",)), ("sp-sg", ("bob",)),
+        ("sp-my", ("bob",)),
+        ("sp-sg", ("bob",)),
     ]
 
 
@@ -561,7 +662,10 @@ def test_a_whole_account_is_read_in_one_call_per_kind(world: W) -> None:
     world.backend.list_roles("tb")
     world.backend.list_grants("tb")
     assert world.backend.calls == {
-        "list_sub_accounts": 1, "list_departments": 1, "list_roles": 1, "list_grants": 1,
+        "list_sub_accounts": 1,
+        "list_departments": 1,
+        "list_roles": 1,
+        "list_grants": 1,
     }
 
 
