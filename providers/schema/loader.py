@@ -19,8 +19,8 @@ stream (libyaml when available), iteratively, so:
 * aliases are refused where they are written and never expanded (decision: reviewers
   must see every grant spelled out, see docs/decisions/schema.md);
 * duplicate keys are errors;
-* nesting is capped (``MAX_DEPTH``) and the composer never recurses, so a deeply nested
-  document cannot blow the Python stack;
+* nesting is capped (``MAX_DEPTH``; reading stops there) and the composer never recurses,
+  so a deeply nested document can neither blow the Python stack nor take long;
 * only the plain YAML scalar types (text, int, float, bool, null, date) are constructed;
   any other tag (``!!python/object``, ``!!binary``, ``!custom``) is an error.
 
@@ -107,6 +107,10 @@ class Loaded:
         return ConfigIssue(self.filename, line, column, message)
 
 
+class _TooDeep(Exception):
+    """Raised inside the composer to abandon a pathologically deep document."""
+
+
 class _NoKey:
     """Marker: the mapping frame waits for its next key."""
 
@@ -143,6 +147,8 @@ def load_text(text: str, filename: str = "org.yaml") -> Loaded:
     loader = _EventLoader(text)
     try:
         _compose_stream(loader, loaded)
+    except _TooDeep:
+        loaded.data = None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = _pos(mark) if mark is not None else (1, 1)
@@ -208,7 +214,6 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
     stack: list[_Frame] = []
     add = loaded.issues.append
     name = loaded.filename
-    deep_reported = False
 
     while True:
         event = loader.get_event()
@@ -268,15 +273,13 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
             if path is not None and event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
                 add(ConfigIssue(name, *start, f"YAML tag {_short(event.tag)} is not allowed here"))
                 path = None
-            if path is not None and depth > MAX_DEPTH:
-                if not deep_reported:
-                    add(
-                        ConfigIssue(
-                            name, *start, f"nested deeper than {MAX_DEPTH} levels (flatten it)"
-                        )
-                    )
-                    deep_reported = True
-                path = None
+            if depth > MAX_DEPTH:
+                # Stop reading: libyaml slows down quadratically with depth, and no real
+                # org.yaml gets near this, so the rest of a document this deep is not worth
+                # parsing.
+                too_deep = f"nested deeper than {MAX_DEPTH} levels (flatten it)"
+                add(ConfigIssue(name, *start, too_deep))
+                raise _TooDeep
             if path is not None:
                 loaded.values[path] = start
             items: dict[str, Any] | list[Any] = {} if is_map else []

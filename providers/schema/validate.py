@@ -97,9 +97,9 @@ def _validate_data(loaded: Loaded) -> tuple[Org | None, list[ConfigIssue]]:
         return org, check(Context(org=org, loaded=loaded))
 
     # An alias was already reported where it stood; its placeholder value is not news.
-    issues = [
-        _translate(err, loaded) for err in errors if tuple(err["loc"]) not in loaded.aliases
-    ]
+    errors = [err for err in errors if tuple(err["loc"]) not in loaded.aliases]
+    issues = _missing_keys(errors, loaded)
+    issues += [_translate(err, loaded) for err in errors if err["type"] != "missing"]
     recovered = _recover(data, errors)
     if recovered is None:
         return None, issues
@@ -183,15 +183,30 @@ def _declared_ids(items: list[Any], nested: str | None = None) -> set[str] | Non
     return ids
 
 
+def _missing_keys(errors: list[ErrorDetails], loaded: Loaded) -> list[ConfigIssue]:
+    """One line per mapping that lacks required keys, naming them all."""
+    by_parent: dict[Path, list[str]] = {}
+    for err in errors:
+        if err["type"] == "missing":
+            loc = tuple(err["loc"])
+            by_parent.setdefault(loc[:-1], []).append(str(loc[-1]))
+    issues = []
+    for parent, names in by_parent.items():
+        if len(names) == 1:
+            text = f"missing required key {names[0]!r} (add {names[0]}: here)"
+        else:
+            listed = ", ".join(repr(n) for n in names)
+            text = f"missing required keys {listed} (add them here)"
+        issues.append(loaded.issue(parent, text))
+    return issues
+
+
 def _translate(err: ErrorDetails, loaded: Loaded) -> ConfigIssue:
     """Reword one pydantic error for someone editing YAML, at the error's position."""
     loc: Path = tuple(err["loc"])
     kind = err["type"]
     ctx = err.get("ctx", {})
     value = err.get("input")
-    if kind == "missing":
-        name = loc[-1]
-        return loaded.issue(loc[:-1], f"missing required key {name!r} (add {name}: here)")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         key = str(loc[-1])
@@ -202,6 +217,10 @@ def _translate(err: ErrorDetails, loaded: Loaded) -> ConfigIssue:
             key=True,
         )
     label = _label(loc)
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return loaded.issue(
+            loc, f"{label}: expected a mapping of key: value lines, got {_kind(value)}"
+        )
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(str(ctx.get("pattern")), f"expected {ctx.get('pattern')}")
         return loaded.issue(loc, f"{label}: {value!r} is not valid ({hint})")
