@@ -1,0 +1,209 @@
+"""The sandbox file itself: persistence across processes, concurrency, migrations, the audit
+log's immutability, and secrets that never reach a table in plaintext."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from providers.backends.protocol import GrantSpec, RoleSpec, SubAccountSpec
+from providers.backends.sandbox import SandboxBackend, SellerCenter
+from providers.backends.sandbox.schema import SCHEMA_VERSION
+from providers.errors import ShoporgError
+
+
+def _sandbox(path: Path, company: str = "acme", seats: int = 1000) -> SandboxBackend:
+    backend = SandboxBackend(path, company, environ={})
+    SellerCenter(backend).register_account("tb", "taobao", "acme旗舰店", seats)
+    SellerCenter(backend).add_shop("tb", "tb-shop", "Acme", None)
+    return backend
+
+
+def _spec(member: str) -> SubAccountSpec:
+    return SubAccountSpec(member_id=member, login=f"acme旗舰店:{member}", display_name=member)
+
+
+def _python(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+WRITER = """
+    import sys
+    from providers.backends.protocol import SubAccountSpec
+    from providers.backends.sandbox import SandboxBackend
+    path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    b = SandboxBackend(path, "acme", environ={})
+    for i in range(count):
+        m = f"{prefix}{i}"
+        b.create_sub_account("tb", SubAccountSpec(m, f"acme旗舰店:{m}", m))
+    print(len(b.list_sub_accounts("tb")))
+    b.close()
+"""
+
+
+def test_a_write_survives_the_process_and_another_process_builds_on_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    backend = _sandbox(path)
+    backend.create_sub_account("tb", _spec("alice"))
+    backend.close()
+
+    child = _python(WRITER, str(path), "child", "1")
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.strip() == "2"  # alice from the parent + child0
+
+    reopened = SandboxBackend(path, "acme", environ={})
+    assert [s.member_id for s in reopened.list_sub_accounts("tb")] == ["alice", "child0"]
+    reopened.close()
+
+
+def test_threads_and_two_processes_write_at_once_without_losing_anything(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    backend = _sandbox(path)
+    backend.create_role("tb", RoleSpec("r", "客服", ("ww-chat",)))
+    per_process, threads = 150, 6
+    children = [_python(WRITER, str(path), f"p{n}-", str(per_process)) for n in range(2)]
+    stop = threading.Event()
+    made = [0] * threads
+    errors: list[BaseException] = []
+
+    # The threads write for as long as the processes run, so all four writers overlap.
+    def work(t: int) -> None:
+        try:
+            while not stop.is_set() or made[t] < 10:
+                member = f"t{t}-{made[t]}"
+                backend.create_sub_account("tb", _spec(member))
+                backend.set_grant("tb", GrantSpec(member, "tb-shop", ("r",)))
+                backend.list_sub_accounts("tb")
+                made[t] += 1
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    try:
+        for child in children:
+            _, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+            assert "locked" not in err
+    finally:
+        stop.set()
+        for thread in pool:
+            thread.join()
+    assert errors == []
+
+    expected = 2 * per_process + sum(made)
+    assert len(backend.list_sub_accounts("tb")) == expected
+    assert len(backend.list_grants("tb")) == sum(made)
+    created = SellerCenter(backend).audit_log(kind="sub_account")
+    assert len(created) == expected
+    backend.close()
+
+
+def test_a_fresh_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _sandbox(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_a_file_from_a_newer_shoporg_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    _sandbox(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this shoporg"):
+        SandboxBackend(path, "acme").list_accounts()
+
+
+AUDIT_REWRITES = [
+    pytest.param("UPDATE audit_log SET actor = 'mallory'", id="an audit entry cannot be edited"),
+    pytest.param("DELETE FROM audit_log", id="an audit entry cannot be deleted"),
+]
+
+
+@pytest.mark.parametrize("statement", AUDIT_REWRITES)
+def test_the_audit_log_is_append_only(tmp_path: Path, statement: str) -> None:
+    path = tmp_path / "s.db"
+    backend = _sandbox(path)
+    backend.create_sub_account("tb", _spec("alice"))
+    before = SellerCenter(backend).audit_log()
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(statement)
+    conn.close()
+    assert SellerCenter(backend).audit_log() == before
+    backend.close()
+
+
+def test_the_audit_log_records_every_mutation_with_before_and_after(tmp_path: Path) -> None:
+    backend = _sandbox(tmp_path / "s.db")
+    backend.create_sub_account("tb", _spec("alice"))
+    backend.set_sub_account_status("tb", "alice", "disabled")
+    backend.set_sub_account_status("tb", "alice", "disabled")  # no change, no entry
+    backend.delete_sub_account("tb", "alice")
+    entries = SellerCenter(backend).audit_log(kind="sub_account")
+    assert [(e.operation, e.name) for e in entries] == [
+        ("create_sub_account", "tb/alice"),
+        ("set_sub_account_status", "tb/alice"),
+        ("delete_sub_account", "tb/alice"),
+    ]
+    created, disabled, deleted = entries
+    assert created.before is None and created.after is not None
+    assert disabled.before is not None and disabled.before["status"] == "active"
+    assert disabled.after is not None and disabled.after["status"] == "disabled"
+    assert deleted.after is None
+    assert {e.actor for e in entries} == {"shoporg"}
+    backend.close()
+
+
+def test_a_refused_change_leaves_no_trace(tmp_path: Path) -> None:
+    backend = _sandbox(tmp_path / "s.db", seats=1)
+    backend.create_sub_account("tb", _spec("alice"))
+    count = len(SellerCenter(backend).audit_log())
+    with pytest.raises(ShoporgError):
+        backend.create_sub_account("tb", _spec("bob"))
+    assert len(SellerCenter(backend).audit_log()) == count
+    assert backend.get_sub_account("tb", "bob") is None
+    backend.close()
+
+
+def test_no_secret_reaches_the_file_in_plaintext(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    backend = SandboxBackend(path, "acme", environ={})
+    sc = SellerCenter(backend)
+    sc.register_account("sp", "shopee", "acme.main", 5)
+    sc.add_shop("sp", "sp-my", "MY", "MY")
+    secrets = ["Init-Secret-7731", "Shop-Secret-5512", "Wallet-Secret-9904"]
+    backend.create_sub_account(
+        "sp", SubAccountSpec("bob", "acme.main:bob", "Bob"), initial_password=secrets[0]
+    )
+    sc.set_shop_password("sp", secrets[1])
+    backend.set_wallet_password("sp", secrets[2])
+    backend.close()
+    conn = sqlite3.connect(path)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    dump = "\n".join(
+        repr(row) for table in tables for row in conn.execute(f"SELECT * FROM {table}")
+    )
+    conn.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.db"))
+    for secret in secrets:
+        assert secret not in dump
+        assert secret.encode() not in raw
+    assert "pbkdf2_sha256$" in dump  # the hashes are there, salted
