@@ -199,6 +199,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         handler: Handler = args.handler
         return handler(SellerCenter(backend), args)
+    except ValueError as exc:
+        # Bad hand input (a duration, a fault setting, an org file): a message, not a traceback.
+        print(f"shoporg: sandbox {args.sandbox_command}: {exc}", file=sys.stderr)
+        return 2
     finally:
         backend.close()
 

@@ -9,7 +9,8 @@ by the environment variable ``SHOPORG_SANDBOX_FAULTS`` (JSON)::
      "throttle_rate": 0.1,      # share of calls failing with ThrottledError(retry_after)
      "retry_after": 1.5,        # seconds carried by ThrottledError
      "latency_ms": 20,          # added to every call, before the work
-     "fail_on_call": 40,        # the 40th call (counted in the file, across processes) fails once
+     "fail_on_call": 40,        # the 40th call since the faults were set (counted in the
+                                #   file, across processes) fails once with TransientError
      "fail_objects": ["sub_account:tb-flagship/alice"]}  # mutations of these always fail
 
 Why draws are keyed, not sequential: the Pulumi engine calls a provider from many threads,

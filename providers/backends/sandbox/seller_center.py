@@ -144,11 +144,14 @@ class SellerCenter:
         return self._read("faults", lambda tx: load_config(settings.read(tx.conn).faults))
 
     def set_faults(self, config: FaultConfig | None) -> None:
+        """Store (or clear) the faults; ``fail_on_call`` counts from this moment."""
         value = None if config is None or not config.active else config.to_json()
-        self._write(
-            "set_faults", "setting", settings.FAULTS,
-            lambda tx: settings.write(tx, settings.FAULTS, value),
-        )
+
+        def run(tx: Tx) -> None:
+            settings.write(tx, settings.FAULTS, value)
+            settings.reset_fault_counter(tx.conn)
+
+        self._write("set_faults", "setting", settings.FAULTS, run)
 
     def set_count_calls(self, enabled: bool) -> None:
         self._write(

@@ -75,9 +75,13 @@ def next_fault_call(conn: sqlite3.Connection) -> int:
     return n
 
 
+def reset_fault_counter(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM fault_counter")
+
+
 def reset_counters(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM call_counts")
-    conn.execute("DELETE FROM fault_counter")
+    reset_fault_counter(conn)
 
 
 def persisted_call_counts(conn: sqlite3.Connection) -> dict[str, int]:
