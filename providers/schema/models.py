@@ -62,6 +62,9 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
 PermissionCode = Annotated[str, StringConstraints(min_length=1)]
 
+# Checked by rules.account_shape (with a did-you-mean); the enum is for editors only.
+ShopeeSite = Annotated[str, Field(json_schema_extra={"enum": sorted(SHOPEE_SITES)})]
+
 MemberStatus = Literal["active", "left"]
 BindingKind = Literal["official", "channel", "self_operated"]
 # Must equal providers.platforms.DOUYIN_CHANNEL_SOURCES (a test checks it); a Literal
@@ -79,10 +82,8 @@ class Shop(_Model):
 
     id: Id
     name: Text
-    site: str | None = Field(
-        default=None,
-        description="Shopee site code (MY, SG, TH, ...); only for shopee shops.",
-        json_schema_extra={"enum": list(sorted(SHOPEE_SITES))},
+    site: ShopeeSite | None = Field(
+        default=None, description="Shopee site code (MY, SG, TH, ...); only for shopee shops."
     )
 
 
