@@ -159,6 +159,7 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
                             for old in member.previously
                         ],
                     ),
+                    member_id=sub.member_id,
                 )
                 built.add("role_grant", account.id)
 
@@ -180,15 +181,14 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
     # Chat groups (Shopee): after the sub-accounts they name.
     for group in org.chat_groups:
         account = shop_account[group.shop]
-        members = [built.sub_accounts[(account.id, m)] for m in group.members
-                   if (account.id, m) in built.sub_accounts]
+        members = [built.sub_accounts[(account.id, m)] for m in sorted(group.members)]
         ChatGroup(
             f"{group.shop}/{group.name}",
             ChatGroupArgs(
                 account_id=account.id, shop_id=group.shop, name=group.name,
-                member_ids=list(group.members),
+                member_ids=sorted(group.members),
             ),
-            opts=pulumi.ResourceOptions(depends_on=list(members)),
+            member_ids=pulumi.Output.all(*[m.member_id for m in members]),
         )
         built.add("chat_group", account.id)
     return built

@@ -82,7 +82,14 @@ class ChatGroup(pulumi.dynamic.Resource, module="shoporg", name="ChatGroup"):
     member_ids: pulumi.Output[list[str]]
 
     def __init__(
-        self, resource_name: str, args: ChatGroupArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        resource_name: str,
+        args: ChatGroupArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        member_ids: pulumi.Input[list[str]] | None = None,
     ) -> None:
         props: dict[str, Any] = {**args.model_dump(), "member_ids": sorted(args.member_ids)}
+        if member_ids is not None:
+            # Outputs of the members' sub-accounts: a replaced sub-account updates the group.
+            props["member_ids"] = member_ids
         super().__init__(ChatGroupProvider(), resource_name, props, opts)

@@ -87,7 +87,15 @@ class RoleGrant(pulumi.dynamic.Resource, module="shoporg", name="RoleGrant"):
     role_ids: pulumi.Output[list[str]]
 
     def __init__(
-        self, resource_name: str, args: RoleGrantArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        resource_name: str,
+        args: RoleGrantArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        member_id: pulumi.Input[str] | None = None,
     ) -> None:
         props: dict[str, Any] = {**args.model_dump(), "role_ids": sorted(args.role_ids)}
+        if member_id is not None:
+            # The sub-account's output: when a login rename replaces the sub-account (which
+            # takes its grants with it on the platform), the engine replaces the grant too.
+            props["member_id"] = member_id
         super().__init__(RoleGrantProvider(), resource_name, props, opts)

@@ -1,4 +1,4 @@
-"""Engine tier: tests that run the real ``pulumi`` CLI.
+"""Engine tier: tests that run the real ``pulumi`` CLI against a temporary project copy.
 
 Locally they skip, with the reason, when the engine is missing; with ``CI=true`` a missing
 engine is a failure, never a skip (non-negotiable 2).
@@ -6,11 +6,23 @@ engine is a failure, never a skip (non-negotiable 2).
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from providers.engine.cli import engine_available
+from providers.backends.sandbox import SandboxBackend, SellerCenter
+from providers.engine.cli import Pulumi, Result, engine_available
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -19,11 +31,110 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.engine)
 
 
-@pytest.fixture(autouse=True)
-def _require_engine() -> None:
+def require_engine() -> None:
     if engine_available():
         return
     reason = "the Pulumi engine is not installed beside this Python: run `make setup`"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI=true and {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_engine() -> None:
+    require_engine()
+
+
+@pytest.fixture(scope="module")
+def engine() -> None:
+    """For module-scoped fixtures, which pytest sets up before any autouse check."""
+    require_engine()
+
+
+class StackProject:
+    """A copy of the shoporg project in a temp dir, with its own sandbox and state."""
+
+    def __init__(self, root: Path, org: Path = REPO / "org.yaml") -> None:
+        self.root = root
+        shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+        shutil.copytree(
+            REPO / "stacks",
+            root / "stacks",
+            ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"),
+        )
+        shutil.copy(org, root / "org.yaml")
+        self.sandbox_path = root / ".sandbox" / "sandbox.db"
+        env = {**os.environ, "SHOPORG_SANDBOX": str(self.sandbox_path)}
+        env.pop("SHOPORG_SANDBOX_FAULTS", None)
+        self.pulumi = Pulumi(root, env)
+        self.shoporg("sandbox", "init", "--org", "org.yaml")
+        self.seed_creators()
+        self.pulumi.run("stack", "init", "test")
+
+    # -- org.yaml -------------------------------------------------------------------------
+
+    @property
+    def org_file(self) -> Path:
+        return self.root / "org.yaml"
+
+    def org(self) -> dict[str, Any]:
+        data: dict[str, Any] = yaml.safe_load(self.org_file.read_text())
+        return data
+
+    def edit(self, change: Callable[[dict[str, Any]], None]) -> None:
+        data = self.org()
+        change(data)
+        self.org_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+    # -- the sandbox ----------------------------------------------------------------------
+
+    def backend(self) -> SandboxBackend:
+        return SandboxBackend(self.sandbox_path, instrumented=False)
+
+    def backend_audit(self) -> list[Any]:
+        return list(self.seller_center().audit_log())
+
+    def seller_center(self) -> SellerCenter:
+        return SellerCenter(self.backend())
+
+    def seed_creators(self) -> None:
+        """The demo world: every declared self-operated creator consented and sells here."""
+        sc = self.seller_center()
+        for b in self.org().get("bindings", []):
+            if b["kind"] == "self_operated":
+                sc.set_consent(b["external_account"], b["shop"])
+                sc.record_gmv(b["external_account"], 8000, shop_id=b["shop"])
+                sc.record_gmv(b["external_account"], 2000, elsewhere="another-merchant")
+
+    def shoporg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "providers.cli.main", *args],
+            cwd=self.root,
+            env=self.pulumi.env,
+            capture_output=True,
+            text=True,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"shoporg {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
+        return proc
+
+    # -- the engine -----------------------------------------------------------------------
+
+    def up(self, *args: str, check: bool = True) -> Result:
+        return self.pulumi.run("up", "--yes", "--skip-preview", *args, check=check)
+
+    def preview(self, *args: str, check: bool = True) -> Result:
+        return self.pulumi.run("preview", *args, check=check)
+
+    def plan(self, *args: str) -> Counter[tuple[str, str]]:
+        """The preview's steps as a multiset of (operation, resource name), no-ops left out."""
+        result = self.pulumi.run("preview", "--json", *args)
+        steps = json.loads(result.stdout).get("steps", [])
+        return Counter(
+            (s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] not in ("same", "read")
+        )
+
+
+@pytest.fixture(scope="module")
+def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProject]:
+    yield StackProject(tmp_path_factory.mktemp("project"))

@@ -31,7 +31,7 @@ CREDENTIAL = "probe-credential-7f3a91c2"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Pulumi:
+def stack(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Pulumi:
     project = tmp_path_factory.mktemp("smoke")
     (project / "Pulumi.yaml").write_text(PROJECT)
     (project / "__main__.py").write_text(PROGRAM)
