@@ -34,7 +34,7 @@ stack: setup
 	$(BIN)/pulumi stack select --create $(STACK)
 
 up: stack
-	$(BIN)/shoporg sandbox init
+	$(BIN)/shoporg sandbox init --org org.yaml --demo-creators
 	$(BIN)/pulumi up --yes --stack $(STACK)
 
 preview: stack

@@ -40,7 +40,6 @@ from providers.backends.protocol import (
 )
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.clock import parse_duration
-from providers.backends.sandbox.orgfacts import read_platform_facts
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
@@ -75,6 +74,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--org", help="org.yaml whose accounts and shops to register")
     p.add_argument("--pending-activation", action="store_true",
                    help="leave Shopee main accounts waiting for activation (72-hour link)")
+    p.add_argument("--demo-creators", action="store_true",
+                   help="the demo world: org.yaml's self-operated creators consent and sell "
+                        "mostly through the bound shop")
 
     p = cmd("account", _account, "register a main account (a platform fact)")
     p.add_argument("account_id")
@@ -244,19 +246,37 @@ def _print_json(data: object) -> None:
 
 
 def _init(sc: SellerCenter, args: argparse.Namespace) -> int:
-    facts = read_platform_facts(args.org) if args.org else []
+    """Register org.yaml's main accounts and shops: the platform facts a real seller
+    centre already has before shoporg runs. The file is validated first (same loader and
+    rules as ``shoporg validate``), so a broken org.yaml registers nothing."""
+    from providers.schema import load_org
+
+    org = load_org(args.org) if args.org else None
+    accounts = org.accounts if org else []
     shops = 0
-    for fact in facts:
+    for account in accounts:
         sc.register_account(
-            fact.id, fact.platform, fact.nick, fact.seats, activated=not args.pending_activation
+            account.id, account.platform, account.nick, account.seat_quota,
+            activated=not args.pending_activation,
         )
-        for shop in fact.shops:
-            sc.add_shop(fact.id, shop.id, shop.name, shop.site)
+        for shop in account.shops:
+            sc.add_shop(account.id, shop.id, shop.name, shop.site)
             shops += 1
+    creators = 0
+    if org is not None and args.demo_creators:
+        # The demo world: each declared self-operated creator has consented and sold 80% of
+        # its last-30-day GMV through the shop (the Douyin rule needs >= 50%).
+        for binding in org.bindings:
+            if binding.kind == "self_operated":
+                sc.set_consent(binding.external_account, binding.shop)
+                sc.record_gmv(binding.external_account, 8000, shop_id=binding.shop)
+                sc.record_gmv(binding.external_account, 2000, elsewhere="another-merchant")
+                creators += 1
     sc.backend.connection()  # creates and migrates the file even with nothing to register
     print(
         f"sandbox {sc.backend.path} (company {sc.backend.company}): "
-        f"{len(facts)} account(s), {shops} shop(s) registered"
+        f"{len(accounts)} account(s), {shops} shop(s) registered"
+        + (f", {creators} creator(s) consented" if creators else "")
     )
     return 0
 

@@ -221,3 +221,29 @@ def test_ls_shows_every_kind_as_tables(sandbox: Path, capsys: pytest.CaptureFixt
     for heading in ("accounts", "shops", "sub-accounts", "grants", "bindings", "chat-groups"):
         assert f"\n{heading}\n" in f"\n{out}"
     assert run(capsys, "ls", "--account", "ghost")[0] == 1
+
+
+def test_init_with_an_invalid_org_file_registers_nothing_and_prints_the_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sandbox.db"
+    monkeypatch.setenv("SHOPORG_SANDBOX", str(path))
+    bad = tmp_path / "org.yaml"
+    bad.write_text(FIXTURE.read_text().replace("seat_quota: 5", "seat_quota: lots", 1))
+    assert main(["sandbox", "init", "--org", str(bad)]) == 1
+    assert "org.yaml:7:17: seat_quota" in capsys.readouterr().err
+    assert SandboxBackend(path, environ={}).list_accounts() == []
+
+
+def test_init_with_demo_creators_lets_the_declared_self_operated_binding_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHOPORG_SANDBOX", str(tmp_path / "sandbox.db"))
+    monkeypatch.delenv("SHOPORG_SANDBOX_FAULTS", raising=False)
+    assert main(["sandbox", "init", "--org", str(REPO_ORG), "--demo-creators"]) == 0
+    assert "1 creator(s) consented" in capsys.readouterr().out
+    b = SandboxBackend(tmp_path / "sandbox.db", environ={})
+    from providers.backends.protocol import BindingSpec
+
+    bound = b.bind("dy-youpin", BindingSpec("dy-youpin-shop", "self_operated", "xiaoyu_shuma"))
+    assert bound.kind == "self_operated"

@@ -67,8 +67,7 @@ class StackProject:
         env = {**os.environ, "SHOPORG_SANDBOX": str(self.sandbox_path)}
         env.pop("SHOPORG_SANDBOX_FAULTS", None)
         self.pulumi = Pulumi(root, env)
-        self.shoporg("sandbox", "init", "--org", "org.yaml")
-        self.seed_creators()
+        self.shoporg("sandbox", "init", "--org", "org.yaml", "--demo-creators")
         self.pulumi.run("stack", "init", "test")
 
     # -- org.yaml -------------------------------------------------------------------------
@@ -96,15 +95,6 @@ class StackProject:
 
     def seller_center(self) -> SellerCenter:
         return SellerCenter(self.backend())
-
-    def seed_creators(self) -> None:
-        """The demo world: every declared self-operated creator consented and sells here."""
-        sc = self.seller_center()
-        for b in self.org().get("bindings", []):
-            if b["kind"] == "self_operated":
-                sc.set_consent(b["external_account"], b["shop"])
-                sc.record_gmv(b["external_account"], 8000, shop_id=b["shop"])
-                sc.record_gmv(b["external_account"], 2000, elsewhere="another-merchant")
 
     def shoporg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
