@@ -1,0 +1,380 @@
+"""The scale benchmark: the engine floor, shoporg, and shoporg without bulk reads, side by side.
+
+Run (``make bench`` runs the first line)::
+
+    .venv/bin/python -m benchmarks.run                       # --size small (~1,000 resources)
+    .venv/bin/python -m benchmarks.run --size large          # ~10,000 resources, ~30-60 min
+    .venv/bin/python -m benchmarks.run --size tiny --configs floor,shoporg --json out.json
+
+Three configurations get a project each (temp dir, own state and sandbox) and are measured
+**interleaved** in one run — ``up`` of all three, then the previews of all three, ... — so
+a noisy machine (2 cores, other people's tests) slows them alike and the *ratios* stay
+meaningful even when the seconds do not:
+
+``floor``      the engine floor: as many :class:`providers.engine.floor.Floor` resources
+               (a dynamic resource that touches nothing) as shoporg builds;
+``shoporg``    the stack program on a generated org.yaml against the sandbox;
+``nobulk``     the same with ``SHOPORG_BULK_READS=0`` (one backend read per resource, the
+               way typical providers work).
+
+Per configuration and operation (``up`` from empty, no-op ``preview``, ``preview
+--refresh``): wall time, backend calls (the sandbox persists provider call counts in its
+file, ``shoporg sandbox stats --enable``), the peak RSS of the largest process (``wait4``)
+and the peak RSS summed over the process tree (sampled from ``/proc``). Plus the validator
+on a 10,000-member org.yaml. Nothing is asserted: the ratios are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.orggen import Size, add_size_flags, expected_resources, generate, size_from_args
+from providers.backends.sandbox import SandboxBackend, SellerCenter
+from providers.engine.cli import Pulumi, launcher_dir
+from providers.engine.install import ENGINE_BINARY
+from providers.schema import validate_text
+
+REPO = Path(__file__).resolve().parents[1]
+STACK = "bench"
+CONFIGS = ("floor", "shoporg", "nobulk")
+OPS: dict[str, tuple[str, ...]] = {
+    "up": ("up", "--yes", "--skip-preview"),
+    "preview": ("preview", "--expect-no-changes"),
+    "refresh": ("preview", "--refresh", "--expect-no-changes"),
+}
+
+FLOOR_PROGRAM = '''\
+"""Benchmark floor: BENCH_FLOOR_COUNT trivial dynamic resources (written by benchmarks/run.py)."""
+import os
+
+from providers.engine.floor import Floor
+
+for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
+    Floor(f"f{i:05d}", value=str(i))
+'''
+
+FLOOR_PULUMI_YAML = """\
+name: bench-floor
+main: .
+runtime:
+  name: python
+  options:
+    toolchain: pip
+"""
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- measuring one engine command ----------------------------------------------------------
+
+
+def _tree_rss(root: int, page: int) -> int:
+    """Bytes of RSS summed over ``root`` and all its descendants (one /proc scan)."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                stat = fh.read()
+            with open(f"/proc/{entry.name}/statm") as fh:
+                pages = int(fh.read().split()[1])
+        except OSError:
+            continue  # exited between listing and reading
+        # The command name may contain spaces and parentheses: fields start after the last ")".
+        fields = stat[stat.rindex(")") + 2:].split()
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        rss[pid] = pages * page
+    total, todo = 0, [root]
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+@dataclass
+class Sample:
+    seconds: float
+    returncode: int
+    max_rss_mb: float  # the largest single process (wait4 includes reaped descendants)
+    tree_rss_mb: float  # the whole process tree at its sampled peak
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Sample:
+    page = os.sysconf("SC_PAGE_SIZE")
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n")
+        out.flush()
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.5):
+                peak = max(peak, _tree_rss(proc.pid, page))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(
+        seconds=elapsed,
+        returncode=proc.returncode,
+        max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        tree_rss_mb=peak / 2**20,
+    )
+
+
+# -- the three projects -------------------------------------------------------------------
+
+
+class Project:
+    def __init__(self, name: str, root: Path, extra_env: dict[str, str]) -> None:
+        self.name = name
+        self.root = root
+        self.sandbox = root / ".sandbox" / "sandbox.db"
+        env = {**os.environ, "SHOPORG_SANDBOX": str(self.sandbox), **extra_env}
+        env.pop("SHOPORG_SANDBOX_FAULTS", None)
+        self.pulumi = Pulumi(root, env)
+        self.log = root / "engine.log"
+
+    def seller_center(self) -> SellerCenter:
+        return SellerCenter(SandboxBackend(self.sandbox, instrumented=False))
+
+    def shoporg(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "providers.cli.main", *args], cwd=self.root,
+            env=self.pulumi.env, check=True, capture_output=True,
+        )
+
+    @property
+    def counts_calls(self) -> bool:
+        return self.name != "floor"
+
+    def run(self, op: str, parallel: int | None) -> Sample:
+        args = list(OPS[op])
+        if parallel is not None:
+            args += ["--parallel", str(parallel)]
+        if self.counts_calls:
+            self.seller_center().reset_counters()
+        cmd = [str(launcher_dir() / ENGINE_BINARY), *args, "--stack", STACK]
+        sample = measure(cmd, self.root, self.pulumi.env, self.log)
+        if self.counts_calls:
+            sample.calls = self.seller_center().persisted_calls()
+        return sample
+
+    def state_stats(self) -> dict[str, Any]:
+        """Resource count, state size and the pickled provider's size and secrecy."""
+        out = self.pulumi.run("stack", "export", "--stack", STACK).stdout
+        deployment = json.loads(out)["deployment"]
+        resources = [
+            r for r in deployment.get("resources", []) if "dynamic" in r.get("type", "")
+        ]
+        providers = [r.get("inputs", {}).get("__provider") for r in resources]
+        secret = sum(1 for p in providers if isinstance(p, dict))
+        sizes = [len(p) for p in providers if isinstance(p, str)]
+        return {
+            "resources": len(resources),
+            "state_mb": round(len(out) / 2**20, 2),
+            "provider_pickle_bytes": max(sizes) if sizes else None,
+            "secret_providers": secret,
+        }
+
+
+def make_projects(work: Path, size: Size, configs: Sequence[str]) -> tuple[list[Project], int]:
+    org_text = generate(size)
+    validate_text(org_text, "org.yaml")  # a broken generator must fail here, not in the engine
+    count = sum(expected_resources(size).values())
+    projects = []
+    for name in configs:
+        root = work / name
+        root.mkdir(parents=True)
+        extra: dict[str, str] = {}
+        if name == "floor":
+            (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
+            (root / "__main__.py").write_text(FLOOR_PROGRAM)
+            extra["BENCH_FLOOR_COUNT"] = str(count)
+        else:
+            shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+            shutil.copytree(
+                REPO / "stacks", root / "stacks",
+                ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"),
+            )
+            (root / "org.yaml").write_text(org_text)
+            if name == "nobulk":
+                extra["SHOPORG_BULK_READS"] = "0"
+        project = Project(name, root, extra)
+        if name != "floor":
+            project.shoporg("sandbox", "init", "--org", "org.yaml")
+            project.seller_center().set_count_calls(True)
+        project.pulumi.run("stack", "init", STACK)
+        projects.append(project)
+    return projects, count
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def validation_seconds(members: int, accounts: int) -> float:
+    text = generate(Size(members=members, accounts=accounts))
+    return best_of(2, lambda: validate_text(text, "org.yaml"))
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def median(samples: list[Sample], attr: str) -> float:
+    return float(statistics.median(getattr(s, attr) for s in samples))
+
+
+def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) -> str:
+    lines = [
+        f"size: {meta['size']} → {meta['resources']} resources; engine --parallel "
+        f"{meta['parallel'] or 'default (8)'}; repeat {meta['repeat']} (median)",
+        "",
+        "| operation | floor (a) s | shoporg (b) s | nobulk (c) s | b/a | c/b "
+        "| calls b | calls c | max RSS MB a/b/c | tree RSS MB a/b/c |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for op in OPS:
+        row = {c: results.get(c, {}).get(op, []) for c in CONFIGS}
+
+        def sec(c: str) -> float | None:
+            return median(row[c], "seconds") if row[c] else None
+
+        def fmt(v: float | None, spec: str = ".1f") -> str:
+            return "–" if v is None else format(v, spec)
+
+        def ratio(x: float | None, y: float | None) -> str:
+            return "–" if x is None or y is None or y == 0 else f"{x / y:.2f}×"
+
+        def calls(c: str) -> str:
+            return str(int(median(row[c], "total_calls"))) if row[c] else "–"
+
+        def mem(attr: str) -> str:
+            return " / ".join(fmt(median(row[c], attr), ".0f") if row[c] else "–" for c in CONFIGS)
+
+        failed = [c for c in CONFIGS for s in row[c] if s.returncode != 0]
+        note = f" (exit≠0: {', '.join(failed)})" if failed else ""
+        a, b, c = sec("floor"), sec("shoporg"), sec("nobulk")
+        lines.append(
+            f"| {op}{note} | {fmt(a)} | {fmt(b)} | {fmt(c)} | {ratio(b, a)} | {ratio(c, b)} "
+            f"| {calls('shoporg')} | {calls('nobulk')} | {mem('max_rss_mb')} "
+            f"| {mem('tree_rss_mb')} |"
+        )
+    for c in CONFIGS:
+        refresh = results.get(c, {}).get("refresh")
+        if refresh and refresh[0].calls:
+            per_method = ", ".join(f"{k} {v}" for k, v in sorted(refresh[0].calls.items()))
+            lines.append(f"\nrefresh calls, {c}: {per_method}")
+    for name, stats in meta.get("state", {}).items():
+        lines.append(f"\nstate after up, {name}: {stats}")
+    if "validate_s" in meta:
+        lines.append(
+            f"\nvalidation of {meta['validate_members']} members: {meta['validate_s']:.2f} s "
+            f"(shoporg no-op preview: {fmt_or(meta.get('preview_b_s'))} s)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fmt_or(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_size_flags(ap)
+    ap.add_argument("--configs", default=",".join(CONFIGS),
+                    help="comma-separated subset of floor,shoporg,nobulk")
+    ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of up,preview,"
+                    "refresh (up always runs first: the others need a deployed stack)")
+    ap.add_argument("--repeat", type=int, default=1, help="previews per configuration (median)")
+    ap.add_argument("--parallel", type=int, help="engine --parallel (default: the engine's)")
+    ap.add_argument("--validate-members", type=int, default=10_000,
+                    help="members in the validation run (0 to skip)")
+    ap.add_argument("--work", type=Path, help="keep the projects here (default: a temp dir)")
+    ap.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = ap.parse_args(argv)
+    size = size_from_args(args)
+    configs = [c for c in args.configs.split(",") if c]
+    ops = ["up", *[o for o in args.ops.split(",") if o and o != "up"]]
+    unknown = (set(configs) - set(CONFIGS)) | (set(ops) - set(OPS))
+    if unknown:
+        ap.error(f"unknown configuration or operation: {', '.join(sorted(unknown))}")
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="shoporg-bench-"))
+    projects, count = make_projects(work, size, configs)
+    _log(f"{count} resources per configuration; projects in {work}")
+    results: dict[str, dict[str, list[Sample]]] = {p.name: {} for p in projects}
+    for op in ops:
+        for _ in range(1 if op == "up" else args.repeat):
+            for project in projects:  # interleaved: a, b, c, a, b, c, ...
+                sample = project.run(op, args.parallel)
+                results[project.name].setdefault(op, []).append(sample)
+                _log(f"{op:8} {project.name:8} {sample.seconds:7.1f}s rc={sample.returncode} "
+                     f"calls={sample.total_calls} maxrss={sample.max_rss_mb:.0f}MB "
+                     f"tree={sample.tree_rss_mb:.0f}MB")
+    meta: dict[str, Any] = {
+        "size": asdict(size), "resources": count, "parallel": args.parallel,
+        "repeat": args.repeat,
+        "state": {p.name: p.state_stats() for p in projects},
+    }
+    if "shoporg" in results and "preview" in results["shoporg"]:
+        meta["preview_b_s"] = median(results["shoporg"]["preview"], "seconds")
+    if args.validate_members:
+        meta["validate_members"] = args.validate_members
+        meta["validate_s"] = validation_seconds(args.validate_members, size.accounts)
+    text = report(results, meta)
+    print(text)
+    if args.json:
+        raw = {c: {op: [asdict(s) for s in ss] for op, ss in r.items()} for c, r in results.items()}
+        args.json.write_text(json.dumps({"meta": meta, "results": raw}, indent=2))
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = any(s.returncode != 0 for r in results.values() for ss in r.values() for s in ss)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
