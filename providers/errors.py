@@ -10,7 +10,8 @@
      │    ├── ConflictError          the object exists with different identity-bearing data
      │    ├── TransientError         retry may help (network blip, 5xx, injected fault)
      │    │    └── ThrottledError        the platform asked us to wait ``retry_after`` seconds
-     │    └── AuthError              credentials missing or refused; names the config keys to set
+     │    ├── AuthError              credentials missing or refused; names the config keys to set
+     │    └── ManualStepRequired     no API can do it: a person must, following ``runbook``
      └── EngineError            the Pulumi engine is missing or could not be built / run
 
 Backends raise these and only these; library errors (sqlite3, httpx) are translated at the
@@ -19,7 +20,8 @@ backend boundary so callers never see them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 class ShoporgError(Exception):
@@ -99,6 +101,54 @@ class ThrottledError(TransientError):
 
 class AuthError(BackendError):
     """Credentials are missing or were refused."""
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """One manual step: what a person does in which seller-centre page, for whom.
+
+    ``text`` is the rendered instruction (``providers/runbooks/templates``); the other
+    fields are its structured form, exposed as the resource output ``manual_step`` so
+    reports can group and list the steps. Never holds a secret.
+    """
+
+    platform: str
+    kind: str
+    operation: str  # create | update | delete
+    account_id: str
+    object: str  # e.g. "tb-youpin/zhang-wei"
+    page: str  # the seller-centre page, as its menus name it
+    text: str
+    person: str | None = None  # whom the step is for (the member), if anyone
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def as_output(self) -> dict[str, object]:
+        """The ``manual_step`` resource output (plain JSON-able values)."""
+        return {
+            "platform": self.platform,
+            "kind": self.kind,
+            "operation": self.operation,
+            "account": self.account_id,
+            "object": self.object,
+            "page": self.page,
+            "person": self.person,
+            "fields": dict(self.fields),
+        }
+
+
+class ManualStepRequired(BackendError):
+    """The platform has no API for this change; a person must make it by hand.
+
+    A create or update that raises this leaves the resource ``pending`` with the runbook in
+    its outputs; a delete fails with the runbook text (it is never pretended done).
+    """
+
+    def __init__(self, runbook: Runbook) -> None:
+        self.runbook = runbook
+        super().__init__(
+            runbook.kind, runbook.object, runbook.operation,
+            f"manual step required on {runbook.platform}: {runbook.text}",
+        )
 
 
 class EngineError(ShoporgError):
