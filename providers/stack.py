@@ -8,18 +8,26 @@ positions, so reordering org.yaml changes nothing; a member's ``previously:`` id
 aliases. Ordering comes from data flow: a sub-account takes its department's output, a
 grant its sub-account's and roles' outputs, so the engine creates parents first and deletes
 them last.
+
+Sharding: a stack may own only some of the accounts (stack config ``shoporg:accounts`` —
+ids or globs — and/or ``shoporg:platforms``, see :func:`select_accounts`). ``build`` then
+registers only those accounts' departments, roles, sub-accounts, grants, bindings and chat
+groups, so several stacks over one org.yaml can run as parallel jobs. Every object belongs
+to exactly one account, so disjoint shards never touch the same object.
 """
 
 from __future__ import annotations
 
 import datetime
+import fnmatch
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
+from providers.errors import ConfigError, ConfigIssue
 from providers.platforms import DEPARTMENT_PLATFORMS
 from providers.resources.chat_group import ChatGroup, ChatGroupArgs
 from providers.resources.department import Department, DepartmentArgs
@@ -72,14 +80,61 @@ def _walk(
     return out
 
 
-def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) -> Built:
+def select_accounts(
+    org: Org,
+    accounts: Sequence[str] | None = None,
+    platforms: Sequence[str] | None = None,
+) -> frozenset[str]:
+    """The account ids a (shard) stack owns: all of them unless config narrows it.
+
+    ``accounts`` are ids or shell-style globs (``tb-*``); ``platforms`` are platform names.
+    With both, an account must match both. A pattern or platform that matches no account
+    is an error rather than an empty shard: a typo must not turn into "delete everything
+    this stack created".
+    """
+    ids = [a.id for a in org.accounts]
+    chosen = set(ids)
+    issues: list[ConfigIssue] = []
+    if accounts is not None:
+        by_pattern = {p: {i for i in ids if fnmatch.fnmatchcase(i, p)} for p in accounts}
+        issues += [
+            _shard_issue(f"shoporg:accounts entry {p!r} matches no account in org.yaml")
+            for p, hit in by_pattern.items() if not hit
+        ]
+        chosen &= set().union(*by_pattern.values()) if by_pattern else set()
+    if platforms is not None:
+        on = {a.id for a in org.accounts if a.platform in platforms}
+        present = {a.platform for a in org.accounts}
+        issues += [
+            _shard_issue(f"shoporg:platforms entry {p!r} matches no account in org.yaml")
+            for p in platforms if p not in present
+        ]
+        chosen &= on
+    if not issues and not chosen:
+        issues.append(_shard_issue("shoporg:accounts and shoporg:platforms select no account"))
+    if issues:
+        raise ConfigError(issues)
+    return frozenset(chosen)
+
+
+def _shard_issue(message: str) -> ConfigIssue:
+    return ConfigIssue(file="stack config", line=0, column=0, message=message)
+
+
+def build(
+    org: Org,
+    today: Callable[[], datetime.date] = datetime.date.today,
+    only: Collection[str] | None = None,
+) -> Built:
+    """Register org's resources; ``only`` (from :func:`select_accounts`) limits the accounts."""
     built = Built()
-    accounts = {a.id: a for a in org.accounts}
-    shop_account = {s.id: a for a in org.accounts for s in a.shops}
+    selected = [a for a in org.accounts if only is None or a.id in only]
+    accounts = {a.id: a for a in selected}
+    shop_account = {s.id: a for a in selected for s in a.shops}
     tree = _walk(org.departments)
 
     # Departments: mirrored into every account whose seller centre has a tree.
-    for account in org.accounts:
+    for account in selected:
         if account.platform not in DEPARTMENT_PLATFORMS:
             continue
         for decl, parent in tree:
@@ -95,7 +150,7 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
             built.add("department", account.id)
 
     # Roles: every role of a platform exists in every account of that platform.
-    for account in org.accounts:
+    for account in selected:
         for role in org.roles:
             if role.platform != account.platform:
                 continue
@@ -115,6 +170,8 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
     day = today()
     for member in org.members:
         for entry in member.sub_accounts:
+            if entry.account not in accounts:
+                continue  # another shard's account
             account = accounts[entry.account]
             has_tree = account.platform in DEPARTMENT_PLATFORMS
             dept_res = built.departments.get((account.id, member.department)) if has_tree else None
@@ -149,6 +206,7 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
                     RoleGrantArgs(
                         account_id=account.id,
                         member_id=member.id,
+                        login=account.login(entry.login_name),
                         shop_id=shop_id,
                         role_ids=list(entry.roles),
                     ),
@@ -160,11 +218,14 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
                         ],
                     ),
                     member_id=sub.member_id,
+                    login=sub.login,
                 )
                 built.add("role_grant", account.id)
 
     # Shop bindings (Douyin): official ones are protected by the resource itself.
     for binding in org.bindings:
+        if binding.shop not in shop_account:
+            continue
         account = shop_account[binding.shop]
         ShopBinding(
             f"{binding.shop}/{binding.kind}/{binding.external_account}",
@@ -180,6 +241,8 @@ def build(org: Org, today: Callable[[], datetime.date] = datetime.date.today) ->
 
     # Chat groups (Shopee): after the sub-accounts they name.
     for group in org.chat_groups:
+        if group.shop not in shop_account:
+            continue
         account = shop_account[group.shop]
         members = [built.sub_accounts[(account.id, m)] for m in sorted(group.members)]
         ChatGroup(

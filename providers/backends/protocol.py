@@ -278,6 +278,12 @@ class SubAccountBackend(Protocol):
 
     def delete_sub_account(self, account_id: str, member_id: str) -> None: ...
 
+    def rename_member(self, account_id: str, old_member_id: str, new_member_id: str) -> SubAccount:
+        """Re-key a sub-account (and its grants and chat-group memberships) to a new member
+        id: org.yaml's ``previously:``. The platform object is untouched; the member id is
+        our label for it (Taobao's employee number field)."""
+        ...
+
 
 class GrantBackend(Protocol):
     def list_grants(self, account_id: str) -> list[Grant]: ...

@@ -296,9 +296,20 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     #: Outputs the account system never returns (a generated password): kept across reads.
     kept_outputs: ClassVar[tuple[str, ...]] = ()
 
+    def rekey(self, backend: Backend, old: ArgsT, new: ArgsT) -> None:
+        """Move the live object to a new non-identity key (a member renamed with
+        ``previously:``) before it is updated. Most kinds have nothing to move."""
+
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args: ArgsT = self.parse(news)
         backend = self.backend()
+        try:
+            old_args: ArgsT = self.parse(olds)
+        except ValidationError:
+            pass  # state from an older shape of this kind: nothing to re-key from
+        else:
+            if self.key(old_args) != self.key(args):
+                call_with_retries(lambda: self.rekey(backend, old_args, args))
         live = call_with_retries(lambda: self.update_live(backend, args, None))
         self.wrote(self._account(args))
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}

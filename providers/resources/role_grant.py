@@ -2,18 +2,21 @@
 
     members:
       - id: alice
-        grants:
+        sub_accounts:
           - account: shopee-main
             shops: [shopee-my, shopee-sg]   # one grant per shop
             roles: [shopee-cs]
 
-Identity: account, member, shop. Changing the roles updates in place; the output
-``effective`` is what the platform actually grants through them.
+Identity: account, shop and the sub-account's login. A grant belongs to the platform's
+sub-account: when a login rename replaces the sub-account (the platform drops its grants
+with it), the grant is replaced too; when a member is renamed with ``previously:`` the
+login stays and the grant is re-keyed in place. Changing the roles updates in place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,14 +29,23 @@ from providers.resources.base import KindArgs, ObjectProvider
 class RoleGrantArgs(KindArgs):
     account_id: str
     member_id: str
+    login: str
     shop_id: str
     role_ids: list[str]
 
 
-class RoleGrantProvider(ObjectProvider[RoleGrantArgs, LiveGrant]):
+@dataclass(frozen=True)
+class GrantOfLogin:
+    """A live grant with the login of the sub-account holding it."""
+
+    grant: LiveGrant
+    login: str
+
+
+class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
     kind = "role_grant"
     args_model = RoleGrantArgs
-    identity = ("account_id", "member_id", "shop_id")
+    identity = ("account_id", "shop_id", "login")
 
     def object_name(self, args: RoleGrantArgs) -> str:
         return f"{args.account_id}/{args.member_id}@{args.shop_id}"
@@ -41,21 +53,30 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, LiveGrant]):
     def key(self, args: RoleGrantArgs) -> Hashable:
         return (args.member_id, args.shop_id)
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveGrant]:
-        return {(g.member_id, g.shop_id): g for g in backend.list_grants(account_id)}
-
-    def get_live(self, backend: Backend, args: RoleGrantArgs) -> LiveGrant | None:
-        return backend.get_grant(args.account_id, args.member_id, args.shop_id)
-
-    def live_inputs(self, live: LiveGrant) -> dict[str, Any]:
+    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, GrantOfLogin]:
+        logins = {s.member_id: s.login for s in backend.list_sub_accounts(account_id)}
         return {
-            "account_id": live.account_id,
-            "member_id": live.member_id,
-            "shop_id": live.shop_id,
-            "role_ids": sorted(live.role_ids),
+            (g.member_id, g.shop_id): GrantOfLogin(g, logins.get(g.member_id, ""))
+            for g in backend.list_grants(account_id)
         }
 
-    def adoptable(self, live: LiveGrant, args: RoleGrantArgs) -> bool:
+    def get_live(self, backend: Backend, args: RoleGrantArgs) -> GrantOfLogin | None:
+        grant = backend.get_grant(args.account_id, args.member_id, args.shop_id)
+        if grant is None:
+            return None
+        sub = backend.get_sub_account(args.account_id, args.member_id)
+        return GrantOfLogin(grant, sub.login if sub else "")
+
+    def live_inputs(self, live: GrantOfLogin) -> dict[str, Any]:
+        return {
+            "account_id": live.grant.account_id,
+            "member_id": live.grant.member_id,
+            "login": live.login,
+            "shop_id": live.grant.shop_id,
+            "role_ids": sorted(live.grant.role_ids),
+        }
+
+    def adoptable(self, live: GrantOfLogin, args: RoleGrantArgs) -> bool:
         # A grant is a set of roles keyed by our own ids: whatever is there is ours to set.
         return True
 
@@ -66,15 +87,21 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, LiveGrant]):
 
     def create_live(
         self, backend: Backend, args: RoleGrantArgs
-    ) -> tuple[LiveGrant, dict[str, Any]]:
-        return backend.set_grant(args.account_id, self._spec(args)), {}
+    ) -> tuple[GrantOfLogin, dict[str, Any]]:
+        return GrantOfLogin(backend.set_grant(args.account_id, self._spec(args)), args.login), {}
 
     def update_live(
-        self, backend: Backend, args: RoleGrantArgs, live: LiveGrant | None
-    ) -> LiveGrant:
-        if live is not None and sorted(live.role_ids) == sorted(args.role_ids):
+        self, backend: Backend, args: RoleGrantArgs, live: GrantOfLogin | None
+    ) -> GrantOfLogin:
+        if live is not None and sorted(live.grant.role_ids) == sorted(args.role_ids):
             return live
-        return backend.set_grant(args.account_id, self._spec(args))
+        return GrantOfLogin(backend.set_grant(args.account_id, self._spec(args)), args.login)
+
+    def rekey(self, backend: Backend, old: RoleGrantArgs, new: RoleGrantArgs) -> None:
+        # The sub-account's re-key normally moved the grant already; a leftover under the
+        # old member id would be a second grant on the same shop.
+        if backend.get_grant(old.account_id, old.member_id, old.shop_id) is not None:
+            backend.delete_grant(old.account_id, old.member_id, old.shop_id)
 
     def delete_live(self, backend: Backend, args: RoleGrantArgs) -> None:
         backend.delete_grant(args.account_id, args.member_id, args.shop_id)
@@ -92,10 +119,13 @@ class RoleGrant(pulumi.dynamic.Resource, module="shoporg", name="RoleGrant"):
         args: RoleGrantArgs,
         opts: pulumi.ResourceOptions | None = None,
         member_id: pulumi.Input[str] | None = None,
+        login: pulumi.Input[str] | None = None,
     ) -> None:
         props: dict[str, Any] = {**args.model_dump(), "role_ids": sorted(args.role_ids)}
+        # The sub-account's outputs: the engine orders the grant after it and, when the
+        # sub-account is replaced, re-evaluates (and replaces) the grant with it.
         if member_id is not None:
-            # The sub-account's output: when a login rename replaces the sub-account (which
-            # takes its grants with it on the platform), the engine replaces the grant too.
             props["member_id"] = member_id
+        if login is not None:
+            props["login"] = login
         super().__init__(RoleGrantProvider(), resource_name, props, opts)

@@ -5,14 +5,17 @@
         name: 王丽
         department: cs-presale
         status: active            # left: every sub-account disabled, never deleted
-        grants:
+        sub_accounts:
           - account: tb-flagship
-            login: alice          # -> "acme旗舰店:alice", immutable on Taobao/Tmall
+            login_name: alice     # -> "acme旗舰店:alice", immutable on Taobao/Tmall
 
-Identity: the account, the member and the login (a new Taobao login is a new account, so a
-rename shows as a replacement). ``enabled`` is the desired state; the output ``status`` is
-the platform's (``pending`` until e.g. an Ozon user confirms the e-mail — reported with a
-runbook line, never pretended active). A generated initial password is a secret output.
+Identity: the account and the login (a new Taobao login is a new account, so a login
+rename shows as a replacement); a member renamed with ``previously:`` is the same object
+under a new id (an alias plus an in-place re-key, never delete+create).
+
+``enabled`` is the desired state; the output ``status`` is the platform's (``pending``
+until e.g. an Ozon user confirms the e-mail — reported with a runbook line, never
+pretended active). A generated initial password is a secret output.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ def pending_runbook(live: LiveSubAccount) -> str | None:
 class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
     kind = "sub_account"
     args_model = SubAccountArgs
-    identity = ("account_id", "member_id", "login")
+    # Not the member id: a member renamed with ``previously:`` keeps the same platform
+    # object (the id is our label for it), so the engine updates it in place via rekey().
+    identity = ("account_id", "login")
     kept_outputs = ("initial_password",)
 
     @classmethod
@@ -138,6 +143,10 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
                     self._converge_status(backend, args, current)
             live = backend.update_sub_account(args.account_id, self._spec(args))
         return self._converge_status(backend, args, live)
+
+    def rekey(self, backend: Backend, old: SubAccountArgs, new: SubAccountArgs) -> None:
+        if backend.get_sub_account(new.account_id, new.member_id) is None:
+            backend.rename_member(old.account_id, old.member_id, new.member_id)
 
     def delete_live(self, backend: Backend, args: SubAccountArgs) -> None:
         backend.delete_sub_account(args.account_id, args.member_id)

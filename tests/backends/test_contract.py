@@ -653,6 +653,31 @@ def test_deleting_a_sub_account_removes_its_grants_and_chat_memberships(world: W
     assert group is not None and group.member_ids == ()
 
 
+def test_renaming_a_member_keeps_the_login_and_moves_grants_and_chat_memberships(
+    world: W,
+) -> None:
+    world.backend.create_role("sp", RoleSpec("cs", "CS", ("chat-reply",)))
+    created = world.backend.create_sub_account("sp", sp_sub("bob"))
+    world.backend.set_grant("sp", GrantSpec("bob", "sp-my", ("cs",)))
+    world.backend.set_chat_group("sp", ChatGroupSpec("sp-my", "pre-sales", ("bob",)))
+    renamed = world.backend.rename_member("sp", "bob", "robert")
+    assert (renamed.member_id, renamed.login, renamed.status) == ("robert", created.login, "active")
+    assert world.backend.get_sub_account("sp", "bob") is None
+    assert [(g.member_id, g.shop_id) for g in world.backend.list_grants("sp")] == [
+        ("robert", "sp-my")
+    ]
+    group = world.backend.get_chat_group("sp", "sp-my", "pre-sales")
+    assert group is not None and group.member_ids == ("robert",)
+
+
+def test_renaming_a_member_onto_a_taken_id_is_a_conflict(world: W) -> None:
+    world.backend.create_sub_account("sp", sp_sub("bob"))
+    world.backend.create_sub_account("sp", sp_sub("carol"))
+    with pytest.raises(ConflictError):
+        world.backend.rename_member("sp", "bob", "carol")
+    assert world.backend.get_sub_account("sp", "bob") is not None
+
+
 def test_a_whole_account_is_read_in_one_call_per_kind(world: W) -> None:
     for m in ("a", "b", "c"):
         world.backend.create_sub_account("tb", tb_sub(m))

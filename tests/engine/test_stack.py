@@ -139,6 +139,31 @@ def test_renaming_a_taobao_login_is_a_replacement(project: Any) -> None:
     assert project.preview("--refresh", "--expect-no-changes", check=False).returncode == 0
 
 
+def test_renaming_a_member_with_previously_moves_them_in_place(project: Any) -> None:
+    def rename(org: dict[str, Any]) -> None:
+        m = member(org, "zhao-min")
+        m["id"] = "zhao-min2"
+        m["previously"] = ["zhao-min"]
+        for group in org.get("chat_groups", []):
+            group["members"] = ["zhao-min2" if x == "zhao-min" else x for x in group["members"]]
+
+    before = live_sub_accounts(project)[("sp-youpin", "zhao-min")]
+    project.edit(rename)
+    plan = project.plan()
+    assert set(plan) <= {("update", n) for n in (
+        "sp-youpin/zhao-min2", "dy-youpin/zhao-min2",
+        "sp-youpin/zhao-min2@sp-my", "sp-youpin/zhao-min2@sp-sg",
+        "dy-youpin/zhao-min2@dy-youpin-shop",
+    )}, plan
+    assert ("update", "sp-youpin/zhao-min2") in plan
+    project.up()
+    live = live_sub_accounts(project)
+    assert ("sp-youpin", "zhao-min") not in live
+    after = live[("sp-youpin", "zhao-min2")]
+    assert (after.login, after.status) == (before.login, before.status)
+    assert project.preview("--refresh", "--expect-no-changes", check=False).returncode == 0
+
+
 def test_unbinding_a_recent_channel_account_fails_naming_the_first_allowed_day(
     project: Any,
 ) -> None:

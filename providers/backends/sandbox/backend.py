@@ -362,6 +362,12 @@ class SandboxBackend:
             lambda tx: sub_accounts.delete_sub_account(tx, account_id, member_id),
         )
 
+    def rename_member(self, account_id: str, old_member_id: str, new_member_id: str) -> SubAccount:
+        return self._write(
+            "rename_member", "sub_account", f"{account_id}/{old_member_id}",
+            lambda tx: sub_accounts.rename_member(tx, account_id, old_member_id, new_member_id),
+        )
+
     # --- grants ----------------------------------------------------------------------------------
 
     def list_grants(self, account_id: str) -> list[Grant]:

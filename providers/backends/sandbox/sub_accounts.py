@@ -328,6 +328,52 @@ def delete_sub_account(tx: Tx, account_id: str, member_id: str) -> None:
     tx.audit(KIND, _name(account_id, member_id), view(before), None)
 
 
+def rename_member(tx: Tx, account_id: str, old: str, new: str) -> SubAccount:
+    """org.yaml ``previously:``: the same person under a new member id. Grants and chat-group
+    memberships follow; the login, status and password stay (each change audited)."""
+    tx.account(account_id)
+    before = require_row(tx, account_id, old)
+    if _row(tx, account_id, new) is not None:
+        raise ConflictError(
+            KIND, _name(account_id, new), tx.operation,
+            f"member id {new!r} is already taken on account {account_id!r}",
+        )
+    # Grants reference the sub-account's key: re-point children and parent together.
+    tx.conn.execute("PRAGMA defer_foreign_keys = ON")
+    tx.conn.execute(
+        "UPDATE sub_accounts SET member_id = ?"
+        " WHERE company = ? AND account_id = ? AND member_id = ?",
+        (new, tx.company, account_id, old),
+    )
+    for grant in tx.conn.execute(
+        "SELECT * FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
+        (tx.company, account_id, old),
+    ).fetchall():
+        tx.conn.execute(
+            "UPDATE grants SET member_id = ? WHERE company = ? AND account_id = ? AND member_id = ?"
+            " AND shop_id = ?",
+            (new, tx.company, account_id, old, grant["shop_id"]),
+        )
+        roles = {"role_ids": loads_list(grant["role_ids"])}
+        tx.audit("grant", f"{account_id}/{old}@{grant['shop_id']}", roles, None)
+        tx.audit("grant", f"{account_id}/{new}@{grant['shop_id']}", None, roles)
+    for group in tx.conn.execute(
+        "SELECT * FROM chat_groups WHERE company = ? AND account_id = ?", (tx.company, account_id)
+    ).fetchall():
+        members = loads_list(group["member_ids"])
+        if old in members:
+            renamed = sorted(new if m == old else m for m in members)
+            tx.conn.execute(
+                "UPDATE chat_groups SET member_ids = ? WHERE company = ? AND account_id = ?"
+                " AND shop_id = ? AND name = ?",
+                (dumps(renamed), tx.company, account_id, group["shop_id"], group["name"]),
+            )
+            tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
+                     {"member_ids": list(members)}, {"member_ids": renamed})
+    tx.audit(KIND, _name(account_id, old), view(before), None)
+    return _finish(tx, account_id, new, None)
+
+
 def set_sub_account_service(tx: Tx, account_id: str, enabled: bool) -> Account:
     """The account-wide switch; off disables every sub-account (each change audited)."""
     tx.account(account_id)
