@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from providers import __version__
 from providers.errors import ShoporgError
 
-COMMANDS: tuple[str, ...] = ("engine", "validate", "schema", "sandbox")
+COMMANDS: tuple[str, ...] = ("engine", "validate", "schema", "sandbox", "review", "drift", "up")
 
 
 def build_parser() -> argparse.ArgumentParser:

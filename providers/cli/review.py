@@ -1,0 +1,105 @@
+"""``shoporg review``: what a change to org.yaml will do, for a pull request.
+
+::
+
+    shoporg review                                # engine preview of the selected stack
+    shoporg review --preview-file preview.json    # a saved `pulumi preview --json`
+    shoporg review --base origin/main             # config-only: org.yaml at REF vs now
+    shoporg review --old base.yaml --new org.yaml # config-only: two files
+    shoporg review --markdown review.md --json review.json
+
+The engine-backed forms need the stack's state and read access to the account system
+(trusted CI); the config-only forms need neither and are safe for pull requests from forks.
+Both interpret the change the same way and render the same templates. Exit 0 when the
+review was written (whatever it says), 1 on an error. Read-only: nothing is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+from typing import Any
+
+from providers.backends.settings import project_root
+from providers.errors import ShoporgError
+from providers.reports.build import review_from_orgs, review_from_preview
+from providers.reports.model import Review
+from providers.reports.render import render_json, render_markdown
+from providers.reports.sources import (
+    engine_preview,
+    org_at_revision,
+    org_from_file,
+    read_preview,
+)
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "review", help="a grouped, risk-flagged report of what a change to org.yaml does",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--org", default="org.yaml", help="the proposed org.yaml (default org.yaml)")
+    p.add_argument("--stack", help="stack to preview (default: the selected stack)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preview-file", type=Path, help="a saved `pulumi preview --json` file")
+    src.add_argument("--base", metavar="REF", help="config-only: compare with org.yaml at REF")
+    src.add_argument("--old", type=Path, help="config-only: the base org.yaml (with --new)")
+    p.add_argument("--new", type=Path, help="config-only: the proposed org.yaml (with --old)")
+    add_output_args(p)
+    p.set_defaults(func=run)
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    p.add_argument("--json", type=Path, help="write the JSON report here")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown",
+                   help="what to print on stdout when no file is named (default markdown)")
+    p.add_argument("--today", type=datetime.date.fromisoformat,
+                   help="the date expiry is judged against (default: today)")
+
+
+def build(args: argparse.Namespace) -> Review:
+    today: datetime.date = args.today or datetime.date.today()
+    root = project_root()
+    org_path = Path(args.org)
+    if args.old is not None or args.new is not None:
+        if args.old is None or args.new is None:
+            raise ShoporgError("--old and --new go together: name both org.yaml files")
+        return review_from_orgs(
+            org_from_file(args.old), org_from_file(args.new), today=today,
+            source={"kind": "config", "old": str(args.old), "new": str(args.new)},
+        )
+    if args.base:
+        return review_from_orgs(
+            org_at_revision(args.base, str(org_path), Path.cwd()), org_from_file(org_path),
+            today=today,
+            source={"kind": "config", "old": f"{args.base}:{org_path}", "new": str(org_path)},
+        )
+    org = org_from_file(org_path if org_path.is_absolute() else root / org_path)
+    if args.preview_file is not None:
+        return review_from_preview(
+            read_preview(args.preview_file), org, today=today,
+            source={"kind": "preview-file", "file": args.preview_file.name},
+        )
+    preview = engine_preview(root, stack=args.stack)
+    return review_from_preview(preview, org, today=today,
+                               source={"kind": "engine", "stack": args.stack})
+
+
+def emit(review: Review, args: argparse.Namespace, markdown: str | None = None) -> None:
+    """Write the reports where asked; print one on stdout when no file is named."""
+    json_name = args.json.name if args.json is not None else "review.json"
+    text = markdown if markdown is not None else render_markdown(review, json_name=json_name)
+    if args.markdown is not None:
+        args.markdown.write_text(text, encoding="utf-8")
+    if args.json is not None:
+        args.json.write_text(render_json(review), encoding="utf-8")
+    if args.markdown is None and args.json is None:
+        sys.stdout.write(render_json(review) if args.format == "json" else text)
+
+
+def run(args: argparse.Namespace) -> int:
+    emit(build(args), args)
+    return 0

@@ -1,0 +1,108 @@
+"""``shoporg up``: the guarded apply — preview, check the removal limits, apply exactly
+the previewed plan, journal it.
+
+::
+
+    shoporg up                                   # refuses a plan that removes too much
+    shoporg up --allow-removals "shop closed, staff moved to Tmall"
+    shoporg up --max-removals 20 --review review.md
+
+1. ``pulumi preview --json --save-plan PLAN`` (one engine run gives both the review and
+   the update plan);
+2. the removal guard (``policies.removal_limits`` of org.yaml, default 25% overall and per
+   account / department, plus ``--max-removals``); refused → exit 3 with the counts;
+3. ``pulumi up --plan PLAN``: the engine refuses any operation the plan does not contain,
+   so what is applied is what was reviewed (a concurrent org.yaml edit fails the up);
+4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason.
+
+Exit codes: 0 applied (or nothing to do), 1 error or failed apply, 3 refused by the guard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+from providers.backends.settings import project_root
+from providers.engine.cli import Pulumi
+from providers.errors import ShoporgError
+from providers.reports import journal
+from providers.reports.build import review_from_preview
+from providers.reports.desired import desired_objects
+from providers.reports.guard import check_removals
+from providers.reports.render import render_markdown
+from providers.reports.sources import engine_preview, org_from_file
+from providers.reports.stackconfig import org_file, selected_stack
+from providers.reports.world import plan_from_preview
+
+EXIT_REFUSED: Final = 3
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "up", help="guarded apply: preview, removal limits, apply the reviewed plan, journal",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stack", help="stack to update (default: the selected stack)")
+    p.add_argument("--allow-removals", metavar="REASON",
+                   help="apply even past the removal limits; the reason is journalled")
+    p.add_argument("--max-removals", type=int, metavar="N",
+                   help="also refuse a plan deleting more than N objects")
+    p.add_argument("--review", type=Path, metavar="FILE",
+                   help="write the Markdown review of the applied plan here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = project_root()
+    stack = args.stack or selected_stack(root)
+    org_path = org_file(root, stack)
+    org = org_from_file(org_path)
+    today = datetime.date.today()
+    with tempfile.TemporaryDirectory(prefix="shoporg-plan-") as tmp:
+        plan_file = Path(tmp) / "plan.json"
+        preview = engine_preview(root, stack=stack, save_plan=plan_file)
+        plan = plan_from_preview(preview, desired_objects(org, today))
+        review = review_from_preview(preview, org, today=today,
+                                     source={"kind": "engine", "stack": stack})
+        if args.review is not None:
+            args.review.write_text(render_markdown(review), encoding="utf-8")
+        totals = review.totals()
+        print("plan: " + ", ".join(f"{n} to {op}" for op, n in totals.items()))
+        if plan.empty:
+            print("No changes.")
+            return 0
+        verdict = check_removals(plan, org, max_removals=args.max_removals)
+        if verdict.refused and not args.allow_removals:
+            print(f"shoporg up: {verdict.message()}", file=sys.stderr)
+            return EXIT_REFUSED
+        if verdict.refused:
+            print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
+        plan_hash = journal.sha256_file(plan_file)
+        args_up = ["up", "--yes", "--plan", str(plan_file), "--stack", stack]
+        result = Pulumi(root).run(*args_up, check=False)
+    sys.stdout.write(result.stdout)
+    entry = {
+        "who": journal.who(root),
+        "stack": stack,
+        "plan_sha256": plan_hash,
+        "org_sha256": journal.sha256_file(org_path),
+        "summary": totals,
+        "risk_counts": review.risk_counts(),
+        "removals": {"removed": verdict.removed, "existing": verdict.existing,
+                     "over_limit": [str(b) for b in verdict.breaches]},
+        "reason": args.allow_removals,
+        "result": "applied" if result.returncode == 0 else "failed",
+    }
+    path = journal.append(root, entry)
+    if result.returncode != 0:
+        raise ShoporgError(
+            f"`pulumi up --plan` failed (exit {result.returncode}); journalled in {path}:\n"
+            f"{result.stderr[-3000:] or result.stdout[-3000:]}"
+        )
+    print(f"journalled in {path.relative_to(root)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,166 @@
+"""What a review knows besides the plan: names from org.yaml and effective permissions.
+
+:class:`Context` answers "who is tb-youpin/zhang-wei, in which department, what is role
+tb-cs-presale called" from the proposed org.yaml (and the base one, for people who are
+removed), falling back to the objects in the plan. :func:`holdings` is what each person
+effectively holds per shop (``catalogue.expand`` of their roles, nothing on a disabled
+sub-account); :func:`names` turns codes into the catalogue's names for sentences.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from providers.platforms import CATALOGUES, PermissionCatalogue
+from providers.reports.world import Obj, Plan
+from providers.schema import Org
+
+Holdings = dict[tuple[str, str, str], frozenset[str]]  # (account, member, shop) -> codes
+
+
+@dataclass(frozen=True)
+class Context:
+    """Names and facts for sentences, from the proposed org.yaml (and the base one)."""
+
+    new_org: Org
+    old_org: Org | None
+    plan: Plan
+    today: datetime.date
+
+    def orgs(self) -> list[Org]:
+        return [self.new_org] + ([self.old_org] if self.old_org is not None else [])
+
+    def platform(self, account: str) -> str:
+        for org in self.orgs():
+            for a in org.accounts:
+                if a.id == account:
+                    return a.platform
+        return "unknown"
+
+    def nick(self, account: str) -> str:
+        for org in self.orgs():
+            for a in org.accounts:
+                if a.id == account:
+                    return a.nick
+        return account
+
+    def catalogue(self, account: str) -> PermissionCatalogue | None:
+        return CATALOGUES.get(self.platform(account))
+
+    def member_name(self, member: str) -> str:
+        for org in self.orgs():
+            for m in org.members:
+                if m.id == member:
+                    return m.name
+        for world in (self.plan.new, self.plan.old):
+            for o in world.values():
+                if o.kind == "sub_account" and o.get("member_id") == member:
+                    return str(o.get("display_name"))
+        return member
+
+    def member_department(self, member: str) -> str | None:
+        for org in self.orgs():
+            for m in org.members:
+                if m.id == member:
+                    return m.department
+        for o in self.plan.old.values():
+            if o.kind == "sub_account" and o.get("member_id") == member:
+                dept = o.get("department_id")
+                return str(dept) if dept else None
+        return None
+
+    def department_chain(self, dept: str | None) -> list[tuple[str, str]]:
+        """(id, name) from the root down to ``dept``."""
+        for org in self.orgs():
+            parents = {d.id: (d, p) for d, p in org.walk_departments()}
+            if dept in parents:
+                chain: list[tuple[str, str]] = []
+                here: str | None = dept
+                while here is not None:
+                    d, p = parents[here]
+                    chain.append((d.id, d.name))
+                    here = p.id if p else None
+                return list(reversed(chain))
+        return [(dept, dept)] if dept else []
+
+    def department_order(self) -> dict[str | None, int]:
+        order: dict[str | None, int] = {}
+        for org in self.orgs():
+            for d, _ in org.walk_departments():
+                order.setdefault(d.id, len(order))
+        return order
+
+    def account_order(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for org in self.orgs():
+            for a in org.accounts:
+                seen.setdefault(a.id, None)
+        for s in self.plan.steps:
+            seen.setdefault(s.obj.account, None)
+        return list(seen)
+
+    def shop_name(self, shop: str) -> str:
+        for org in self.orgs():
+            for a in org.accounts:
+                for s in a.shops:
+                    if s.id == shop:
+                        return s.name
+        return shop
+
+    def role_name(self, account: str, role_id: str, world: Mapping[str, Obj]) -> str:
+        role = world.get(f"{account}/{role_id}")
+        return str(role.get("name")) if role is not None else role_id
+
+    def expires(self, account: str, member: str) -> datetime.date | None:
+        for m in self.new_org.members:
+            if m.id == member:
+                for e in m.sub_accounts:
+                    if e.account == account:
+                        return e.expires
+        return None
+
+    def status(self, member: str) -> str:
+        for m in self.new_org.members:
+            if m.id == member:
+                return m.status
+        return "active"
+
+
+def holdings(world: Mapping[str, Obj], ctx: Context) -> Holdings:
+    """What each person effectively holds on each shop: nothing on a disabled sub-account."""
+    out: Holdings = {}
+    for o in world.values():
+        if o.kind != "role_grant":
+            continue
+        account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
+        sub = world.get(f"{account}/{member}")
+        if sub is None or not sub.get("enabled", True):
+            continue
+        cat = ctx.catalogue(account)
+        codes: set[str] = set()
+        for role_id in o.get("role_ids") or []:
+            role = world.get(f"{account}/{role_id}")
+            if role is not None:
+                codes.update(role.get("permissions") or [])
+        known = [c for c in codes if cat is None or c in cat]
+        out[(account, member, shop)] = cat.expand(known) if cat else frozenset(known)
+    return out
+
+
+def cover(codes: Iterable[str], cat: PermissionCatalogue | None) -> list[str]:
+    """The fewest codes that say ``codes``: a point whose whole subtree is in the set stands
+    for the subtree; ancestors granted only as menu entries are left out of sentences."""
+    held = set(codes)
+    if cat is None:
+        return sorted(held)
+    full = {c for c in held if c in cat and set(cat.descendants(c)) <= held}
+    top = [c for c in full if cat.points[c].parent not in full]
+    order = list(cat.points)
+    return sorted(top, key=order.index)
+
+
+def names(codes: Iterable[str], cat: PermissionCatalogue | None) -> str:
+    shown = cover(codes, cat)
+    return "、".join(cat.points[c].name if cat and c in cat else c for c in shown)

@@ -1,0 +1,109 @@
+"""Pictures for reviewers: the affected department subtree (Mermaid) and a person × shop
+access matrix.
+
+::
+
+    graph TD
+      d_cs["客服部"] --> d_cs_presale["售前"]
+      d_cs_presale --> p_zhang_wei["张伟"]:::changed
+
+GitHub renders a ```` ```mermaid ```` block in comments. Both pictures are capped so a
+1,000-person change stays readable; the JSON report always has every row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from providers.reports.context import Context
+from providers.reports.model import MatrixCell, MatrixRow
+from providers.reports.world import Obj
+
+PEOPLE_PER_DEPARTMENT = 8
+MAX_PEOPLE_NODES = 60
+
+STYLES = (
+    "classDef added fill:#d9f2d9,stroke:#2e7d32;",
+    "classDef removed fill:#f9d6d5,stroke:#c62828;",
+    "classDef changed fill:#fff1c2,stroke:#b8860b;",
+)
+
+
+def _node(prefix: str, ident: str) -> str:
+    return prefix + "".join(ch if ch.isalnum() else "_" for ch in ident)
+
+
+def _label(text: str) -> str:
+    return '"' + text.replace('"', "'") + '"'
+
+
+def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:
+    """A ``graph TD`` of the departments holding changed people, with their ancestors."""
+    if not people:
+        return ""
+    by_dept: dict[str | None, list[str]] = defaultdict(list)
+    for member in sorted(people):
+        by_dept[ctx.member_department(member)].append(member)
+    edges: dict[tuple[str, str], None] = {}
+    nodes: dict[str, str] = {}
+    for dept in by_dept:
+        chain = ctx.department_chain(dept) or [("none", "(no department)")]
+        for i, (d_id, d_name) in enumerate(chain):
+            nodes[_node("d_", d_id)] = f"{_node('d_', d_id)}[{_label(d_name)}]"
+            if i:
+                edges[(_node("d_", chain[i - 1][0]), _node("d_", d_id))] = None
+    lines = ["graph TD"]
+    lines += [f"  {n}" for n in nodes.values()]
+    lines += [f"  {a} --> {b}" for a, b in edges]
+    shown = 0
+    order = ctx.department_order()
+    for dept in sorted(by_dept, key=lambda d: (order.get(d, len(order)), d or "")):
+        members = by_dept[dept]
+        parent = _node("d_", dept or "none")
+        room = max(0, min(PEOPLE_PER_DEPARTMENT, MAX_PEOPLE_NODES - shown))
+        for member in members[:room]:
+            lines.append(
+                f"  {parent} --> {_node('p_', member)}"
+                f"[{_label(ctx.member_name(member))}]:::{people[member]}"
+            )
+        shown += min(room, len(members))
+        rest = len(members) - min(room, len(members))
+        if rest:
+            lines.append(f"  {parent} --> {_node('more_', dept or 'none')}"
+                         f"[{_label(f'… {rest} more')}]")
+    lines += [f"  {s}" for s in STYLES]
+    return "\n".join(lines)
+
+
+def _roles(world: Mapping[str, Obj], account: str, member: str, shop: str,
+           ctx: Context) -> set[str]:
+    grant = world.get(f"{account}/{member}@{shop}")
+    sub = world.get(f"{account}/{member}")
+    if grant is None or sub is None or not sub.get("enabled", True):
+        return set()
+    return {ctx.role_name(account, r, world) for r in grant.get("role_ids") or []}
+
+
+def access_matrix(ctx: Context, members: list[str]) -> tuple[list[str], list[MatrixRow]]:
+    """Rows: the touched people; columns: every shop any of them holds roles on."""
+    shop_accounts: dict[str, str] = {}
+    for world in (ctx.plan.old, ctx.plan.new):
+        for o in world.values():
+            if o.kind == "role_grant" and o.get("member_id") in members:
+                shop_accounts[str(o.get("shop_id"))] = o.account
+    account_order = ctx.account_order()
+    shops = sorted(shop_accounts, key=lambda s: (
+        account_order.index(shop_accounts[s]) if shop_accounts[s] in account_order else 99, s))
+    rows: list[MatrixRow] = []
+    for member in members:
+        cells = []
+        for shop in shops:
+            account = shop_accounts[shop]
+            before = _roles(ctx.plan.old, account, member, shop, ctx)
+            after = _roles(ctx.plan.new, account, member, shop, ctx)
+            cells.append(MatrixCell(kept=tuple(sorted(before & after)),
+                                    added=tuple(sorted(after - before)),
+                                    removed=tuple(sorted(before - after))))
+        rows.append(MatrixRow(member, ctx.member_name(member), tuple(cells)))
+    return shops, rows

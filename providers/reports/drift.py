@@ -1,0 +1,142 @@
+"""Drift: where the live account system no longer matches org.yaml.
+
+Two halves, because the engine can only see what it manages::
+
+    pulumi preview --refresh --json   objects in state whose live values differ from
+                                      org.yaml, or that vanished by hand  -> drifted
+    backend list_* per account        live objects org.yaml does not declare
+                                      (a sub-account made by hand, ...)   -> unmanaged
+
+Exit codes of ``shoporg drift``: 0 no drift, 2 drift, 1 error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from providers.backends.protocol import Backend
+from providers.reports.render import environment
+from providers.reports.world import Obj, Plan
+
+SCHEMA: Final = "shoporg.drift/v1"
+EXIT_CLEAN: Final = 0
+EXIT_DRIFT: Final = 2
+
+
+@dataclass(frozen=True)
+class Drifted:
+    kind: str
+    name: str
+    account: str
+    what: str  # "changed" | "missing" (deleted by hand) | "undeclared-in-state"
+    fields: tuple[tuple[str, Any, Any], ...] = ()  # (property, declared, live)
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    kind: str
+    name: str
+    account: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    stack: str | None
+    drifted: tuple[Drifted, ...]
+    unmanaged: tuple[Unmanaged, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.drifted and not self.unmanaged
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CLEAN if self.clean else EXIT_DRIFT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "stack": self.stack,
+            "drift": not self.clean,
+            "exit_code": self.exit_code,
+            "drifted": [
+                {**asdict(d), "fields": [
+                    {"property": k, "declared": a, "live": b} for k, a, b in d.fields
+                ]}
+                for d in self.drifted
+            ],
+            "unmanaged": [asdict(u) for u in self.unmanaged],
+        }
+
+
+def drifted_objects(plan: Plan) -> list[Drifted]:
+    """A refresh preview's steps, read as "live differs from declared"."""
+    out: list[Drifted] = []
+    for step in plan.steps:
+        o = step.obj
+        if step.op == "create":
+            out.append(Drifted(step.kind, step.name, o.account, "missing"))
+        elif step.op == "delete":
+            out.append(Drifted(step.kind, step.name, o.account, "undeclared-in-state"))
+        else:
+            assert step.old is not None and step.new is not None
+            out.append(Drifted(step.kind, step.name, o.account, "changed", tuple(
+                (k, step.new.get(k), step.old.get(k)) for k in step.changed_keys()
+            )))
+    return out
+
+
+def unmanaged_objects(backend: Backend, declared: Mapping[str, Obj],
+                      accounts: list[str]) -> list[Unmanaged]:
+    """Live objects of the declared accounts that org.yaml does not declare."""
+    out: list[Unmanaged] = []
+    known_accounts = set(accounts)
+    for live in backend.list_accounts():
+        if live.id not in known_accounts:
+            out.append(Unmanaged("account", live.id, live.id,
+                                 f"{live.platform} account {live.nick} is not in org.yaml"))
+    for account in accounts:
+        for d in backend.list_departments(account):
+            name = f"{account}/{d.id}"
+            if name not in declared:
+                out.append(Unmanaged("department", name, account, f"department {d.name}"))
+        for r in backend.list_roles(account):
+            name = f"{account}/{r.id}"
+            if name not in declared:
+                out.append(Unmanaged("role", name, account,
+                                     f"role {r.name}: {', '.join(r.permissions)}"))
+        for s in backend.list_sub_accounts(account):
+            name = f"{account}/{s.member_id}"
+            if name not in declared:
+                out.append(Unmanaged("sub_account", name, account,
+                                     f"sub-account {s.login} ({s.display_name}, {s.status})"))
+        for g in backend.list_grants(account):
+            name = f"{account}/{g.member_id}@{g.shop_id}"
+            if name not in declared:
+                out.append(Unmanaged("role_grant", name, account,
+                                     f"roles {', '.join(g.role_ids)} of {g.member_id} on "
+                                     f"{g.shop_id}"))
+        for b in backend.list_bindings(account):
+            name = f"{b.shop_id}/{b.kind}/{b.external_id}"
+            if name not in declared:
+                out.append(Unmanaged("shop_binding", name, account,
+                                     f"{b.kind} account {b.external_id} bound to {b.shop_id}"))
+        for c in backend.list_chat_groups(account):
+            name = f"{c.shop_id}/{c.name}"
+            if name not in declared:
+                out.append(Unmanaged("chat_group", name, account,
+                                     f"chat group {c.name} on {c.shop_id}: "
+                                     f"{', '.join(c.member_ids)}"))
+    return out
+
+
+def render_drift_markdown(report: DriftReport) -> str:
+    return environment().get_template("drift.md.j2").render(report=report, schema=SCHEMA)
+
+
+def render_drift_json(report: DriftReport) -> str:
+    return json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"

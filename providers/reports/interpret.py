@@ -1,0 +1,305 @@
+"""Plan → Review: one domain sentence per change, grouped account → department → person.
+
+::
+
+    Step(update, role_grant, "tb-youpin/zhang-wei@tb-youpin-shop", roles [tb-cs-presale] →
+         [tb-cs-presale, tb-cs-aftersale])
+    →  "张伟 gains 同意退款, 查看退款 on tb-youpin-shop (roles: 售前客服, 售后客服)"
+
+Permissions are compared as the platform applies them (``catalogue.expand``: a granted
+point brings its ancestors and descendants), per (account, member, shop), in the old and the
+new world; so a role edit shows up as gains and losses of every person holding the role.
+Risk rules live in :mod:`providers.reports.risks`; this module only says what happens.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from providers.reports.context import Context, Holdings, holdings, names
+from providers.reports.diagram import access_matrix, mermaid_tree
+from providers.reports.model import (
+    AccountSection,
+    AccountSummary,
+    Change,
+    DepartmentSection,
+    FieldChange,
+    PersonSection,
+    Review,
+)
+from providers.reports.risks import find_risks
+from providers.reports.world import Obj, Plan, Step
+from providers.schema import Org
+
+# --- sentences ----------------------------------------------------------------------------
+
+
+def _sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange, ...]]:
+    o = step.obj
+    who, account = ctx.member_name(str(o.get("member_id"))), o.account
+    if step.op == "create":
+        state = "" if o.get("enabled", True) else " (disabled)"
+        return f"{who} gets sub-account `{o.get('login')}` on {account}{state}", ()
+    if step.op == "delete":
+        return f"{who} loses sub-account `{o.get('login')}` on {account} (deleted)", ()
+    assert step.old is not None and step.new is not None
+    fields = tuple(
+        FieldChange(k, step.old.get(k), step.new.get(k)) for k in step.changed_keys()
+    )
+    if step.op == "replace":
+        return (
+            f"{who}'s sub-account on {account} is replaced: `{step.old.get('login')}` → "
+            f"`{step.new.get('login')}` (a new account; the old login is deleted)",
+            fields,
+        )
+    parts: list[str] = []
+    for f in fields:
+        if f.key == "enabled":
+            if f.new:
+                parts.append(f"is re-enabled on {account}")
+            else:
+                exp = ctx.expires(account, str(o.get("member_id")))
+                why = (
+                    "left the company" if ctx.status(str(o.get("member_id"))) == "left"
+                    else f"grant expired {exp.isoformat()}" if exp and exp < ctx.today
+                    else "disabled"
+                )
+                parts.append(f"is disabled on {account} ({why})")
+        elif f.key == "department_id":
+            old = " / ".join(n for _, n in ctx.department_chain(f.old)) or "no department"
+            new = " / ".join(n for _, n in ctx.department_chain(f.new)) or "no department"
+            parts.append(f"moves from {old} to {new} on {account}")
+        elif f.key == "dispatch":
+            parts.append(f"{'joins' if f.new else 'leaves'} chat dispatch (分流) on {account}")
+        elif f.key == "display_name":
+            parts.append(f"is renamed {f.old} → {f.new} on {account}")
+        else:
+            parts.append(f"{f.key.replace('_', ' ')} changes on {account}")
+    return f"{who} " + "; ".join(parts or [f"sub-account on {account} is updated"]), fields
+
+
+def _grant_line(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    o = step.obj
+    account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
+    cat = ctx.catalogue(account)
+    who = ctx.member_name(member)
+    before = old_h.get((account, member, shop), frozenset())
+    after = new_h.get((account, member, shop), frozenset())
+    gained, lost = after - before, before - after
+    world = ctx.plan.new if step.new is not None else ctx.plan.old
+    roles = "、".join(ctx.role_name(account, r, world) for r in o.get("role_ids") or [])
+    parts: list[str] = []
+    if gained:
+        parts.append(f"gains {names(gained, cat)}")
+    if lost:
+        parts.append(f"loses {names(lost, cat)}")
+    if step.op == "delete":
+        text = f"{who} loses roles {roles} on {shop}"
+        if lost:
+            text += f" ({names(lost, cat)})"
+    elif not parts:
+        text = f"{who} keeps {roles} on {shop} (grant re-applied)"
+    else:
+        text = f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'})"
+    return Change(
+        op=step.op, kind=step.kind, name=step.name, account=account, text=text,
+        member=member, member_name=who, shop=shop,
+        permissions_gained=tuple(sorted(gained)), permissions_lost=tuple(sorted(lost)),
+    )
+
+
+def _object_line(step: Step, ctx: Context) -> str:
+    o, op = step.obj, step.op
+    verb = {"create": "is created", "delete": "is removed", "update": "changes",
+            "replace": "is re-created"}[op]
+    if step.kind == "department":
+        path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
+        return f"department {o.get('name')} ({path or o.get('department_id')}) {verb}"
+    if step.kind == "role":
+        cat = ctx.catalogue(o.account)
+        if op == "update" and step.old is not None and step.new is not None:
+            old = set(step.old.get("permissions") or [])
+            new = set(step.new.get("permissions") or [])
+            bits = []
+            if new - old:
+                bits.append(f"gains {names(new - old, cat)}")
+            if old - new:
+                bits.append(f"loses {names(old - new, cat)}")
+            return f"role {o.get('name')} {' and '.join(bits) or 'changes'}"
+        return f"role {o.get('name')} {verb}: {names(o.get('permissions') or [], cat)}"
+    if step.kind == "shop_binding":
+        what = f"{o.get('kind')} account {o.get('external_id')}".replace("_", "-")
+        if o.get("source"):
+            what += f" ({o.get('source')})"
+        shop = ctx.shop_name(str(o.get("shop_id")))
+        if op == "delete":
+            return f"{what} is unbound from {shop}"
+        return f"{what} is bound to {shop}"
+    if step.kind == "chat_group":
+        shop = str(o.get("shop_id"))
+        old_m = set(step.old.get("member_ids") or []) if step.old else set()
+        new_m = set(step.new.get("member_ids") or []) if step.new else set()
+        if op == "delete":
+            return f"chat group {o.get('name')} on {shop} is removed"
+        bits = [f"+ {ctx.member_name(m)}" for m in sorted(new_m - old_m)]
+        bits += [f"− {ctx.member_name(m)}" for m in sorted(old_m - new_m)]
+        return f"chat group {o.get('name')} on {shop} {verb}: {', '.join(bits)}"
+    return f"{step.kind} {step.name} {verb}"
+
+
+def _changes(ctx: Context) -> list[Change]:
+    old_h, new_h = holdings(ctx.plan.old, ctx), holdings(ctx.plan.new, ctx)
+    out: list[Change] = []
+    stepped_grants: set[tuple[str, str, str]] = set()
+    toggled: set[tuple[str, str]] = set()
+    for step in ctx.plan.steps:
+        o = step.obj
+        if step.kind == "sub_account":
+            text, fields = _sub_account_lines(step, ctx)
+            member = str(o.get("member_id"))
+            if step.old is None or step.new is None or "enabled" in step.changed_keys():
+                toggled.add((o.account, member))
+            out.append(Change(
+                op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
+                member=member, member_name=ctx.member_name(member), fields=fields,
+            ))
+        elif step.kind == "role_grant":
+            stepped_grants.add((o.account, str(o.get("member_id")), str(o.get("shop_id"))))
+            out.append(_grant_line(step, ctx, old_h, new_h))
+        else:
+            fields = tuple(
+                FieldChange(k, step.old.get(k), step.new.get(k)) for k in step.changed_keys()
+            ) if step.old is not None and step.new is not None else ()
+            out.append(Change(
+                op=step.op, kind=step.kind, name=step.name, account=o.account,
+                text=_object_line(step, ctx), fields=fields,
+                shop=str(o.get("shop_id")) if o.get("shop_id") else None,
+            ))
+    # Effects: a person's permissions moved although their grant did not (a role edit).
+    for key in sorted(set(old_h) | set(new_h)):
+        account, member, shop = key
+        if key in stepped_grants or (account, member) in toggled:
+            continue
+        before, after = old_h.get(key, frozenset()), new_h.get(key, frozenset())
+        if before == after:
+            continue
+        cat = ctx.catalogue(account)
+        bits = []
+        if after - before:
+            bits.append(f"gains {names(after - before, cat)}")
+        if before - after:
+            bits.append(f"loses {names(before - after, cat)}")
+        who = ctx.member_name(member)
+        out.append(Change(
+            op="effect", kind="role_grant", name=f"{account}/{member}@{shop}", account=account,
+            text=f"{who} {' and '.join(bits)} on {shop} (a role they hold changed)",
+            member=member, member_name=who, shop=shop,
+            permissions_gained=tuple(sorted(after - before)),
+            permissions_lost=tuple(sorted(before - after)),
+        ))
+    return [
+        replace(c, department=ctx.member_department(c.member)) if c.member else c for c in out
+    ]
+
+
+def _person_status(member: str, plan: Plan) -> str:
+    def subs(world: Mapping[str, Obj]) -> int:
+        return sum(1 for o in world.values()
+                   if o.kind == "sub_account" and o.get("member_id") == member)
+
+    before, after = subs(plan.old), subs(plan.new)
+    if before == 0 and after > 0:
+        return "added"
+    if after == 0 and before > 0:
+        return "removed"
+    return "changed"
+
+
+def _sections(changes: list[Change], ctx: Context) -> list[AccountSection]:
+    order = ctx.department_order()
+    by_account: dict[str, list[Change]] = defaultdict(list)
+    for c in changes:
+        by_account[c.account].append(c)
+    sections: list[AccountSection] = []
+    for account in ctx.account_order():
+        items = by_account.get(account)
+        if not items:
+            continue
+        people: dict[str | None, dict[str, list[Change]]] = defaultdict(lambda: defaultdict(list))
+        objects: list[Change] = []
+        for c in items:
+            if c.member is None:
+                objects.append(c)
+            else:
+                people[c.department][c.member].append(c)
+        depts: list[DepartmentSection] = []
+        for dept in sorted(people, key=lambda d: (order.get(d, len(order)), d or "")):
+            persons = tuple(
+                PersonSection(
+                    member=m, name=ctx.member_name(m), status=_person_status(m, ctx.plan),
+                    changes=tuple(cs),
+                )
+                for m, cs in sorted(people[dept].items(), key=lambda kv: kv[0])
+            )
+            path = " / ".join(n for _, n in ctx.department_chain(dept)) or "(no department)"
+            depts.append(DepartmentSection(id=dept, path=path, people=persons))
+        sections.append(AccountSection(
+            id=account, platform=ctx.platform(account), nick=ctx.nick(account),
+            objects=tuple(objects), departments=tuple(depts),
+        ))
+    return sections
+
+
+def _summaries(ctx: Context) -> list[AccountSummary]:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for s in ctx.plan.steps:
+        counts[s.obj.account][s.op] += 1
+    return [
+        AccountSummary(
+            id=a, platform=ctx.platform(a), nick=ctx.nick(a),
+            create=counts[a]["create"], update=counts[a]["update"],
+            replace=counts[a]["replace"], delete=counts[a]["delete"],
+        )
+        for a in ctx.account_order()
+        if a in counts
+    ]
+
+
+def build_review(
+    plan: Plan,
+    new_org: Org,
+    *,
+    old_org: Org | None = None,
+    today: datetime.date,
+    source: dict[str, Any],
+) -> Review:
+    """The one review model every renderer, the guard and the CLI read."""
+    ctx = Context(new_org=new_org, old_org=old_org, plan=plan, today=today)
+    changes = _changes(ctx)
+    risks = find_risks(ctx, changes)
+    flagged: dict[str, list[str]] = defaultdict(list)
+    for r in risks:
+        if r.code not in flagged[r.name]:
+            flagged[r.name].append(r.code)
+    changes = [replace(c, risks=tuple(flagged.get(c.name, ()))) for c in changes]
+    people = {
+        c.member: _person_status(c.member, plan) for c in changes if c.member is not None
+    }
+    shops, matrix = access_matrix(ctx, sorted(people))
+    return Review(
+        source=source,
+        company=new_org.company,
+        today=today.isoformat(),
+        accounts=tuple(_summaries(ctx)),
+        sections=tuple(_sections(changes, ctx)),
+        risks=tuple(risks),
+        changes=tuple(changes),
+        mermaid=mermaid_tree(ctx, people),
+        matrix_shops=tuple(shops),
+        matrix=tuple(matrix),
+        people=people,
+    )

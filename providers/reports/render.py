@@ -1,0 +1,214 @@
+"""Render a :class:`~providers.reports.model.Review`: Markdown (PR comment) and JSON.
+
+The plan is interpreted once; this module only lays it out. Markdown comes from
+``templates/review.md.j2`` (jinja2, ``StrictUndefined``: a missing name is a bug, never an
+empty string). GitHub refuses comments over 65,536 characters, so the Markdown is always
+under :data:`MARKDOWN_LIMIT`: long sections collapse into ``<details>``, and if that is not
+enough, lists are cut at ever smaller caps, with a notice pointing to the JSON report. The
+JSON report is never cut (``json.dumps`` of :meth:`Review.to_json`, not a template: a
+machine format wants exact escaping more than layout).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+
+from providers.reports.model import (
+    RISK_CODES,
+    SCHEMA,
+    AccountSection,
+    Change,
+    DepartmentSection,
+    MatrixCell,
+    MatrixRow,
+    Review,
+    Risk,
+)
+
+MARKDOWN_LIMIT: Final = 60_000
+COLLAPSE_OVER: Final = 10  # list items before a section folds into <details>
+TEMPLATES: Final = Path(__file__).parent / "templates"
+
+BADGES: Final = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "effect": "↪️"}
+
+
+@dataclass(frozen=True)
+class Budget:
+    people: int | None  # people per account section (None: all)
+    risks: int | None  # risks per risk group
+    matrix: int  # matrix rows
+    pictures: bool
+
+
+BUDGETS: Final = (
+    Budget(None, None, 60, True),
+    Budget(150, 60, 30, True),
+    Budget(60, 30, 20, True),
+    Budget(25, 15, 0, False),
+    Budget(8, 8, 0, False),
+    Budget(0, 3, 0, False),
+)
+
+
+@dataclass(frozen=True)
+class RiskGroup:
+    title: str
+    total: int
+    risks: tuple[Risk, ...]
+    collapse: bool
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.risks)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: AccountSection
+    departments: tuple[DepartmentSection, ...]
+    people_total: int
+    hidden: int
+    collapse: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """What the template needs beyond the review: caps applied, labels, helpers."""
+
+    source_line: str
+    totals: dict[str, int]
+    risk_groups: tuple[RiskGroup, ...]
+    sections: tuple[SectionView, ...]
+    show_pictures: bool
+    matrix_rows: tuple[MatrixRow, ...]
+    matrix_hidden: int
+    truncated: str
+    limit: int
+    json_name: str
+
+    @staticmethod
+    def badge(op: str) -> str:
+        return BADGES.get(op, op)
+
+    @staticmethod
+    def flags(change: Change) -> str:
+        if not change.risks:
+            return ""
+        return " — ⚠️ " + ", ".join(RISK_CODES[r].lower() for r in change.risks)
+
+    @staticmethod
+    def cell(c: MatrixCell) -> str:
+        parts = [_cell_text(r) for r in c.kept]
+        parts += [f"<b>+{_cell_text(r)}</b>" for r in c.added]
+        parts += [f"<s>{_cell_text(r)}</s>" for r in c.removed]
+        return "<br>".join(parts) or "·"
+
+
+def _md(text: object) -> str:
+    # org.yaml may come from a fork's pull request: never let it inject HTML into the page.
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cell_text(text: object) -> str:
+    return _md(text).replace("|", "\\|").replace("\n", " ")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, not HTML: escaping is explicit via the md filter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _md
+    env.filters["cell"] = _cell_text
+    env.filters["js"] = lambda v: json.dumps(v, ensure_ascii=False)
+    return env
+
+
+def source_line(source: dict[str, Any]) -> str:
+    kind = source.get("kind")
+    if kind == "engine":
+        return f"engine preview of stack {source.get('stack') or '(selected)'}"
+    if kind == "preview-file":
+        return f"saved preview {source.get('file')}"
+    if kind == "config":
+        return f"config-only: {source.get('old')} → {source.get('new')}"
+    if kind == "drift":
+        return f"refresh preview of stack {source.get('stack') or '(selected)'}"
+    return str(kind)
+
+
+def _view(review: Review, budget: Budget, json_name: str) -> View:
+    groups: list[RiskGroup] = []
+    hidden_risks = 0
+    for code, title in RISK_CODES.items():
+        risks = [r for r in review.risks if r.code == code]
+        if not risks:
+            continue
+        kept = risks if budget.risks is None else risks[: budget.risks]
+        hidden_risks += len(risks) - len(kept)
+        groups.append(RiskGroup(title, len(risks), tuple(kept), len(risks) > COLLAPSE_OVER))
+    sections: list[SectionView] = []
+    hidden_people = 0
+    for s in review.sections:
+        total = s.people_count
+        room = total if budget.people is None else budget.people
+        depts: list[DepartmentSection] = []
+        for d in s.departments:
+            if room <= 0:
+                break
+            people = d.people[:room]
+            room -= len(people)
+            depts.append(replace(d, people=people))
+        shown = sum(len(d.people) for d in depts)
+        hidden_people += total - shown
+        lines = total + len(s.objects) + sum(len(p.changes) for d in depts for p in d.people)
+        sections.append(SectionView(s, tuple(depts), total, total - shown,
+                                    lines > COLLAPSE_OVER * 3))
+    matrix = review.matrix[: budget.matrix] if budget.pictures else ()
+    notes = []
+    if hidden_people:
+        notes.append(f"{hidden_people} of {len(review.people)} people's changes left out")
+    if hidden_risks:
+        notes.append(f"{hidden_risks} of {len(review.risks)} risk lines left out")
+    if review.mermaid and not budget.pictures:
+        notes.append("department tree and access matrix left out")
+    return View(
+        source_line=source_line(review.source),
+        totals=review.totals(),
+        risk_groups=tuple(groups),
+        sections=tuple(sections),
+        show_pictures=budget.pictures,
+        matrix_rows=tuple(matrix),
+        matrix_hidden=len(review.matrix) - len(matrix) if budget.pictures else 0,
+        truncated="; ".join(notes),
+        limit=MARKDOWN_LIMIT,
+        json_name=json_name,
+    )
+
+
+def render_markdown(review: Review, *, json_name: str = "review.json",
+                    limit: int = MARKDOWN_LIMIT) -> str:
+    """The PR comment, at the most detailed budget that fits under ``limit`` characters."""
+    template = environment().get_template("review.md.j2")
+    text = ""
+    for budget in BUDGETS:
+        view = replace(_view(review, budget, json_name), limit=limit)
+        text = template.render(review=review, view=view, schema=SCHEMA)
+        if len(text) < limit:
+            return text
+    return text[: limit - 200] + "\n\n> [!WARNING]\n> Cut at the size limit; see the JSON report.\n"
+
+
+def render_json(review: Review) -> str:
+    return json.dumps(review.to_json(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"

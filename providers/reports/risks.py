@@ -1,0 +1,189 @@
+"""Risk rules: what a reviewer must not miss, the same for engine and config-only reviews.
+
+=========================  ==============================================================
+code                       raised when
+=========================  ==============================================================
+toxic_pair                 after the change someone holds both codes of a
+                           ``policies.toxic_pairs`` entry on one account (newly)
+irreversible_binding       a Douyin official account is bound (never unbindable) or its
+                           removal is attempted
+time_locked_binding        a channel account is bound (180-day lock) or unbound before
+                           its ``unbind_allowed_from`` date
+immutable_login_replaced   a sub-account's login changes: a new account, the old is deleted
+high_risk_permission       someone gains a catalogue ``high_risk`` permission
+removal                    a sub-account, grant, binding, chat group, role or department
+                           is deleted
+expiring_grant             a touched sub-account's ``expires:`` is within 14 days
+manual_step                a step no API can do: Ozon invitation, QR-code binding, creator
+                           consent, or a pending sub-account's ``runbook`` output
+=========================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.reports.context import Context, holdings, names
+from providers.reports.model import RISK_CODES, Change, Risk
+from providers.reports.world import Step
+
+EXPIRY_WINDOW = datetime.timedelta(days=14)
+
+
+def _by_member_account(h: dict[tuple[str, str, str], frozenset[str]]
+                       ) -> dict[tuple[str, str], frozenset[str]]:
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for (account, member, _shop), codes in h.items():
+        out[(account, member)] = out.get((account, member), frozenset()) | codes
+    return out
+
+
+def _toxic(ctx: Context) -> Iterable[Risk]:
+    pairs = ctx.new_org.policies.toxic_pairs
+    if not pairs:
+        return
+    old = _by_member_account(holdings(ctx.plan.old, ctx))
+    new = _by_member_account(holdings(ctx.plan.new, ctx))
+    for (account, member), held in sorted(new.items()):
+        platform = ctx.platform(account)
+        before = old.get((account, member), frozenset())
+        for pair in pairs:
+            a, b = pair.permissions
+            if platform in pair.platforms and {a, b} <= held and not {a, b} <= before:
+                cat = ctx.catalogue(account)
+                yield Risk(
+                    "toxic_pair",
+                    f"{ctx.member_name(member)} would hold both {names([a], cat)} ({a}) and "
+                    f"{names([b], cat)} ({b}) on {account}: {pair.reason}",
+                    account, f"{account}/{member}", member,
+                )
+
+
+def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
+    o = step.obj
+    kind, ext, shop = o.get("kind"), o.get("external_id"), str(o.get("shop_id"))
+    if step.op in ("create", "replace") and step.new is not None:
+        if kind == "official":
+            yield Risk("irreversible_binding",
+                       f"official account {ext} is bound to {shop}: it can never be unbound",
+                       o.account, step.name)
+            yield Risk("manual_step", f"bind official account {ext} to {shop}", o.account,
+                       step.name, runbook=(
+                           f"抖店 → 店铺 → 账号绑定: the owner of {ext} scans the QR code in the "
+                           "Douyin app and confirms; then run `pulumi refresh`"))
+        elif kind == "channel":
+            until = ctx.today + datetime.timedelta(days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS)
+            yield Risk("time_locked_binding",
+                       f"channel account {ext} on {shop} cannot be unbound for "
+                       f"{DOUYIN_CHANNEL_UNBIND_AFTER_DAYS} days (not before "
+                       f"{until.isoformat()})", o.account, step.name)
+        elif kind == "self_operated":
+            yield Risk("manual_step", f"creator {ext} must consent to be self-operated for "
+                       f"{shop}", o.account, step.name, runbook=(
+                           f"the creator {ext} confirms in the Douyin app (抖音 → 创作者服务 → "
+                           "自营账号授权); their GMV for this shop must be ≥ 50% of the last "
+                           "30 days"))
+    if step.op in ("delete", "replace") and step.old is not None:
+        if kind == "official":
+            yield Risk("irreversible_binding",
+                       f"official account {ext} cannot be unbound from {shop}: the apply "
+                       "will fail (the resource is protected)", o.account, step.name)
+        elif kind == "channel":
+            allowed = step.old.outputs.get("unbind_allowed_from")
+            if allowed and str(allowed) > ctx.today.isoformat():
+                yield Risk("time_locked_binding",
+                           f"channel account {ext} cannot be unbound from {shop} before "
+                           f"{allowed}: the apply will fail", o.account, step.name)
+
+
+def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
+    o = step.obj
+    member = str(o.get("member_id"))
+    who = ctx.member_name(member)
+    if step.op == "replace" and step.old is not None and step.new is not None:
+        if step.old.get("login") != step.new.get("login"):
+            yield Risk("immutable_login_replaced",
+                       f"{who}: login `{step.old.get('login')}` on {o.account} cannot be "
+                       f"renamed; it is deleted and `{step.new.get('login')}` created (its "
+                       "history and chat records stay with the old login)",
+                       o.account, step.name, member)
+    if step.op in ("create", "replace") and step.new is not None:
+        if ctx.platform(o.account) == "ozon" and step.new.get("enabled", True):
+            email = step.new.get("email") or "(no email)"
+            yield Risk("manual_step", f"{who} must confirm the Ozon invitation", o.account,
+                       step.name, member, runbook=(
+                           f"Ozon sends an invitation to {email}; the sub-account stays "
+                           "pending until it is confirmed, then `pulumi refresh` shows it "
+                           "active"))
+    if step.old is not None and step.op != "delete":
+        runbook = step.old.outputs.get("runbook")
+        if runbook:
+            yield Risk("manual_step", f"{who} is still pending on {o.account}", o.account,
+                       step.name, member, runbook=str(runbook))
+
+
+def _removal(step: Step, ctx: Context, deleted_subs: set[str]) -> Iterable[Risk]:
+    if step.op != "delete":
+        return
+    o = step.obj
+    if step.kind == "role_grant":
+        sub = f"{o.account}/{o.get('member_id')}"
+        if sub in deleted_subs:
+            return  # said once, on the sub-account
+        yield Risk("removal", f"{ctx.member_name(str(o.get('member_id')))} loses their roles "
+                   f"on {o.get('shop_id')}", o.account, step.name, str(o.get("member_id")))
+    elif step.kind == "sub_account":
+        yield Risk("removal", f"{ctx.member_name(str(o.get('member_id')))}'s sub-account "
+                   f"`{o.get('login')}` on {o.account} is deleted (frees a seat; cannot be "
+                   "undone with the same history)", o.account, step.name,
+                   str(o.get("member_id")))
+    else:
+        label = o.get("name") or o.get("external_id") or step.name
+        yield Risk("removal", f"{step.kind.replace('_', ' ')} {label} on {o.account} is "
+                   "removed", o.account, step.name)
+
+
+def _high_risk(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
+    for c in changes:
+        cat = ctx.catalogue(c.account)
+        if cat is None or not c.permissions_gained or c.member is None:
+            continue
+        risky = cat.high_risk(c.permissions_gained)
+        if risky:
+            yield Risk("high_risk_permission",
+                       f"{c.member_name} gains {names(risky, cat)} on {c.shop}",
+                       c.account, c.name, c.member)
+
+
+def _expiring(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
+    seen: set[tuple[str, str]] = set()
+    for c in changes:
+        if c.member is None or (c.account, c.member) in seen:
+            continue
+        seen.add((c.account, c.member))
+        expires = ctx.expires(c.account, c.member)
+        if expires is not None and ctx.today <= expires <= ctx.today + EXPIRY_WINDOW:
+            days = (expires - ctx.today).days
+            yield Risk("expiring_grant",
+                       f"{c.member_name}'s access on {c.account} expires {expires.isoformat()} "
+                       f"(in {days} day{'s' if days != 1 else ''})",
+                       c.account, f"{c.account}/{c.member}", c.member)
+
+
+def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
+    deleted_subs = {s.name for s in ctx.plan.steps if s.kind == "sub_account" and s.op == "delete"}
+    out: list[Risk] = list(_toxic(ctx))
+    for step in ctx.plan.steps:
+        if step.kind == "shop_binding":
+            out.extend(_binding(step, ctx))
+        elif step.kind == "sub_account":
+            out.extend(_sub_account(step, ctx))
+        out.extend(_removal(step, ctx, deleted_subs))
+    out.extend(_high_risk(changes, ctx))
+    out.extend(_expiring(changes, ctx))
+    order = list(RISK_CODES)
+    # Stable, readable order: by severity, then account, then object.
+    return sorted(dict.fromkeys(out), key=lambda r: (order.index(r.code), r.account, r.name,
+                                                     r.text))

@@ -1,0 +1,133 @@
+"""Where a review's inputs come from: org.yaml text (a file or a git revision), saved
+``pulumi preview --json`` output, or a live preview through :class:`providers.engine.cli.Pulumi`.
+
+Reviews read org.yaml through the validator, with one exception: a toxic pair is demoted
+from an error to the review's ``toxic_pair`` risk flag, so a pull request that introduces
+one gets a review saying so (``pulumi preview`` and ``shoporg up`` still refuse it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from providers.errors import ConfigError, ConfigIssue, ShoporgError
+from providers.schema import Org, validate_text
+from providers.schema.loader import load_text
+
+TOXIC_MARK = "would hold the toxic pair"
+# The key Pulumi marks a secret value with in state and preview JSON.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+def org_from_text(text: str, filename: str) -> Org:
+    try:
+        return validate_text(text, filename)
+    except ConfigError as exc:
+        if not exc.issues or not all(TOXIC_MARK in i.message for i in exc.issues):
+            raise
+    # Only toxic-pair issues: the document is otherwise valid, so the model builds.
+    return Org.model_validate(load_text(text, filename).data)
+
+
+def org_from_file(path: Path) -> Org:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigIssue(str(path), 1, 1, f"cannot read the file: {exc}")]) from None
+    return org_from_text(text, str(path))
+
+
+def org_at_revision(ref: str, path: str, cwd: Path) -> Org:
+    """org.yaml as committed at ``ref`` (``git show REF:PATH``); no checkout needed."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        rel = (cwd / path).resolve().relative_to(Path(top).resolve()).as_posix()
+        shown = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=cwd,
+                               capture_output=True, check=True)
+    except subprocess.CalledProcessError as exc:
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else str(exc.stderr)
+        raise ShoporgError(f"cannot read {path} at {ref}: {err.strip()}") from None
+    except (OSError, ValueError) as exc:
+        raise ShoporgError(f"cannot read {path} at {ref}: {exc}") from None
+    return org_from_text(shown.stdout.decode("utf-8-sig"), f"{ref}:{rel}")
+
+
+def read_preview(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ShoporgError(f"{path}: not a `pulumi preview --json` file ({exc})") from None
+    if not isinstance(data, dict) or "steps" not in data:
+        raise ShoporgError(f"{path}: not a `pulumi preview --json` file (no steps)")
+    return data
+
+
+def parse_preview_output(stdout: str) -> dict[str, Any]:
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError as exc:
+        raise ShoporgError(f"the engine's preview output is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ShoporgError("the engine's preview output is not a JSON object")
+    diagnostics = [d for d in data.get("diagnostics") or [] if d.get("severity") == "error"]
+    if diagnostics:
+        text = "\n".join(str(d.get("message", "")).strip() for d in diagnostics)
+        raise ShoporgError(f"the preview failed:\n{text}")
+    return data
+
+
+def slim_preview(data: dict[str, Any]) -> dict[str, Any]:
+    """A preview with only what reviews read (fixtures; no paths, timestamps or pickles)."""
+    keep_state = ("type", "inputs", "outputs")
+
+    def state(s: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not s:
+            return None
+        out = {k: s[k] for k in keep_state if k in s}
+        for k in ("inputs", "outputs"):
+            if isinstance(out.get(k), dict):
+                out[k] = {
+                    n: v for n, v in out[k].items()
+                    if not n.startswith("__") and not (isinstance(v, dict) and SECRET_SIG in v)
+                }
+        return out
+
+    steps = []
+    for s in data.get("steps") or []:
+        step: dict[str, Any] = {"op": s["op"], "urn": s["urn"]}
+        for key in ("oldState", "newState"):
+            if s.get(key):
+                step[key] = state(s[key])
+        for key in ("replaceReasons", "diffReasons"):
+            if s.get(key):
+                step[key] = s[key]
+        steps.append(step)
+    return {"steps": steps, "changeSummary": data.get("changeSummary", {})}
+
+
+def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = False,
+                   save_plan: Path | None = None) -> dict[str, Any]:
+    """Run ``pulumi preview --json`` (read-only) and return its parsed output."""
+    from providers.engine.cli import Pulumi  # the engine is optional for config reviews
+
+    args = ["preview", "--json"]
+    if refresh:
+        args.append("--refresh")
+    if stack:
+        args += ["--stack", stack]
+    if save_plan is not None:
+        args += ["--save-plan", str(save_plan)]
+    result = Pulumi(project).run(*args, check=False)
+    if result.returncode != 0:
+        try:
+            parse_preview_output(result.stdout)
+        except ShoporgError as exc:
+            raise ShoporgError(f"{exc}\n{result.stderr[-2000:]}".rstrip()) from None
+        raise ShoporgError(
+            f"`pulumi {' '.join(args)}` exited {result.returncode}:\n{result.output[-4000:]}"
+        )
+    return parse_preview_output(result.stdout)
