@@ -294,6 +294,24 @@ def confirm_email(tx: Tx, account_id: str, member_id: str) -> SubAccount:
     return _finish(tx, account_id, member_id, before)
 
 
+def _replace_in_chat_groups(tx: Tx, account_id: str, member_id: str, new: str | None) -> None:
+    """Swap ``member_id`` for ``new`` (None: drop it) in every chat group of the account."""
+    for group in tx.conn.execute(
+        "SELECT * FROM chat_groups WHERE company = ? AND account_id = ?", (tx.company, account_id)
+    ).fetchall():
+        members = loads_list(group["member_ids"])
+        if member_id not in members:
+            continue
+        changed = sorted(m for m in (new if m == member_id else m for m in members) if m)
+        tx.conn.execute(
+            "UPDATE chat_groups SET member_ids = ? WHERE company = ? AND account_id = ?"
+            " AND shop_id = ? AND name = ?",
+            (dumps(changed), tx.company, account_id, group["shop_id"], group["name"]),
+        )
+        tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
+                 {"member_ids": list(members)}, {"member_ids": changed})
+
+
 def delete_sub_account(tx: Tx, account_id: str, member_id: str) -> None:
     """Delete a sub-account; its grants and chat-group memberships go with it (audited)."""
     tx.account(account_id)
@@ -308,19 +326,7 @@ def delete_sub_account(tx: Tx, account_id: str, member_id: str) -> None:
         "DELETE FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
         (tx.company, account_id, member_id),
     )
-    for group in tx.conn.execute(
-        "SELECT * FROM chat_groups WHERE company = ? AND account_id = ?", (tx.company, account_id)
-    ).fetchall():
-        members = loads_list(group["member_ids"])
-        if member_id in members:
-            kept = [m for m in members if m != member_id]
-            tx.conn.execute(
-                "UPDATE chat_groups SET member_ids = ? WHERE company = ? AND account_id = ?"
-                " AND shop_id = ? AND name = ?",
-                (dumps(kept), tx.company, account_id, group["shop_id"], group["name"]),
-            )
-            tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
-                     {"member_ids": list(members)}, {"member_ids": kept})
+    _replace_in_chat_groups(tx, account_id, member_id, None)
     tx.conn.execute(
         "DELETE FROM sub_accounts WHERE company = ? AND account_id = ? AND member_id = ?",
         (tx.company, account_id, member_id),
@@ -357,19 +363,7 @@ def rename_member(tx: Tx, account_id: str, old: str, new: str) -> SubAccount:
         roles = {"role_ids": loads_list(grant["role_ids"])}
         tx.audit("grant", f"{account_id}/{old}@{grant['shop_id']}", roles, None)
         tx.audit("grant", f"{account_id}/{new}@{grant['shop_id']}", None, roles)
-    for group in tx.conn.execute(
-        "SELECT * FROM chat_groups WHERE company = ? AND account_id = ?", (tx.company, account_id)
-    ).fetchall():
-        members = loads_list(group["member_ids"])
-        if old in members:
-            renamed = sorted(new if m == old else m for m in members)
-            tx.conn.execute(
-                "UPDATE chat_groups SET member_ids = ? WHERE company = ? AND account_id = ?"
-                " AND shop_id = ? AND name = ?",
-                (dumps(renamed), tx.company, account_id, group["shop_id"], group["name"]),
-            )
-            tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
-                     {"member_ids": list(members)}, {"member_ids": renamed})
+    _replace_in_chat_groups(tx, account_id, old, new)
     tx.audit(KIND, _name(account_id, old), view(before), None)
     return _finish(tx, account_id, new, None)
 
