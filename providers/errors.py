@@ -116,7 +116,7 @@ class Runbook:
     kind: str
     operation: str  # create | update | delete
     account_id: str
-    object: str  # e.g. "tb-youpin/zhang-wei"
+    name: str  # the object, e.g. "tb-youpin/zhang-wei"
     page: str  # the seller-centre page, as its menus name it
     text: str
     person: str | None = None  # whom the step is for (the member), if anyone
@@ -129,7 +129,7 @@ class Runbook:
             "kind": self.kind,
             "operation": self.operation,
             "account": self.account_id,
-            "object": self.object,
+            "object": self.name,
             "page": self.page,
             "person": self.person,
             "fields": dict(self.fields),
@@ -146,7 +146,7 @@ class ManualStepRequired(BackendError):
     def __init__(self, runbook: Runbook) -> None:
         self.runbook = runbook
         super().__init__(
-            runbook.kind, runbook.object, runbook.operation,
+            runbook.kind, runbook.name, runbook.operation,
             f"manual step required on {runbook.platform}: {runbook.text}",
         )
 
