@@ -1,0 +1,176 @@
+"""Runbooks: the manual steps no platform API can do, rendered for the person who does them.
+
+Every operation TOP lacks (creating or deleting a sub-account, department changes, granting
+roles, role update/delete) and every operation on Shopee, Ozon and Douyin becomes a
+:class:`~providers.errors.ManualStepRequired` carrying a :class:`~providers.errors.Runbook`::
+
+    raise manual_step("taobao", "sub_account", "create", account_id="tb-youpin",
+                      name="tb-youpin/zhang-wei", person="张伟 (zhang-wei)",
+                      fields={"login": "优品数码专营:张伟", "department": "售前"})
+
+The text comes from ``templates/<platform>/<kind>_<operation>.j2`` if present, else
+``templates/<platform>/<operation>.j2`` (Tmall uses Taobao's), rendered with
+``StrictUndefined`` so a template can never print a blank where a value was meant.
+Runbooks never carry secrets: a password is set by the person, never written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+
+from providers.errors import ManualStepRequired, Runbook
+
+Operation = Literal["create", "update", "delete"]
+TEMPLATES = Path(__file__).parent / "templates"
+
+#: Which seller centre each platform's steps happen in (its own name for it).
+PLATFORM_NAMES: dict[str, str] = {
+    "taobao": "淘宝 千牛卖家中心",
+    "tmall": "天猫 千牛商家中心",
+    "shopee": "Shopee Seller Centre",
+    "ozon": "Ozon Seller cabinet",
+    "douyin": "抖店后台",
+}
+
+_TOP_PAGES = {
+    "sub_account": "子账号管理 › 员工管理",
+    "department": "子账号管理 › 组织架构 (部门)",
+    "role": "子账号管理 › 岗位/角色管理",
+    "role_grant": "子账号管理 › 员工管理 › 修改权限",
+}
+
+#: The seller-centre page per (platform, kind), as the page's menus name it.
+PAGES: dict[str, dict[str, str]] = {
+    "taobao": _TOP_PAGES,
+    "tmall": _TOP_PAGES,
+    "shopee": {
+        "sub_account": "Sub Account Platform › Members",
+        "role": "Sub Account Platform › Roles",
+        "role_grant": "Sub Account Platform › Members › Edit › Shop permissions",
+        "chat_group": "Customer Service › Chat Assignment (per shop)",
+        "department": "Sub Account Platform (no departments)",
+    },
+    "ozon": {
+        "sub_account": "Settings › Employees (Сотрудники)",
+        "role": "Settings › Employees › Roles",
+        "role_grant": "Settings › Employees › Edit › Roles",
+        "department": "Settings (no departments)",
+    },
+    "douyin": {
+        "sub_account": "子账号管理 › 员工列表",
+        "role": "子账号管理 › 岗位管理",
+        "role_grant": "子账号管理 › 员工列表 › 编辑 › 岗位",
+        "shop_binding": "店铺 › 账号绑定 (官方账号 / 渠道号 / 自营账号)",
+        "department": "子账号管理 (no departments)",
+    },
+}
+
+KIND_LABELS: dict[str, str] = {
+    "sub_account": "sub-account (子账号)",
+    "department": "department (部门)",
+    "role": "role (岗位/角色)",
+    "role_grant": "role grant",
+    "shop_binding": "account binding",
+    "chat_group": "chat group",
+    "wallet": "wallet password",
+}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for terminals, state outputs and Markdown (escaped there)
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def template_platform(platform: str) -> str:
+    """Tmall shares Taobao's seller centre (TOP), so it shares its templates."""
+    return "taobao" if platform == "tmall" else platform
+
+
+def runbook(
+    platform: str,
+    kind: str,
+    operation: Operation,
+    *,
+    account_id: str,
+    name: str,
+    fields: Mapping[str, object | None],
+    person: str | None = None,
+    note: str | None = None,
+) -> Runbook:
+    """Render one manual step. ``fields`` with a ``None`` value are left out."""
+    if platform not in PLATFORM_NAMES:
+        raise ValueError(f"no runbooks for platform {platform!r}")
+    shown = {k: _show(v) for k, v in fields.items() if v is not None}
+    page = PAGES[platform].get(kind, "")
+    env = _environment()
+    folder = template_platform(platform)
+    template = env.select_template(
+        [f"{folder}/{kind}_{operation}.j2", f"{folder}/{operation}.j2"]
+    )
+    text = template.render(
+        platform=platform,
+        platform_name=PLATFORM_NAMES[platform],
+        page=page,
+        kind=kind,
+        kind_label=KIND_LABELS.get(kind, kind),
+        operation=operation,
+        account=account_id,
+        object=name,
+        person=person,
+        fields=shown,
+        note=note,
+    )
+    return Runbook(
+        platform=platform,
+        kind=kind,
+        operation=operation,
+        account_id=account_id,
+        name=name,
+        page=f"{PLATFORM_NAMES[platform]} › {page}" if page else PLATFORM_NAMES[platform],
+        text=" ".join(text.split()),
+        person=person,
+        fields=shown,
+    )
+
+
+def manual_step(
+    platform: str,
+    kind: str,
+    operation: Operation,
+    *,
+    account_id: str,
+    name: str,
+    fields: Mapping[str, object | None],
+    person: str | None = None,
+    note: str | None = None,
+) -> ManualStepRequired:
+    """The error a backend raises for a step no API can do (see the module docstring)."""
+    return ManualStepRequired(
+        runbook(
+            platform, kind, operation, account_id=account_id, name=name, fields=fields,
+            person=person, note=note,
+        )
+    )
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+__all__ = ["KIND_LABELS", "PAGES", "PLATFORM_NAMES", "Operation", "manual_step", "runbook"]
