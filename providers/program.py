@@ -2,18 +2,25 @@
 
 An invalid org.yaml fails the run before a single resource is registered, with every
 ``org.yaml:LINE:COL`` line, so a preview of a broken file changes nothing.
+
+A shard stack names the accounts it owns in its stack config (README "Sharding")::
+
+    config:
+      shoporg:accounts: [tb-*, tm-youpin]   # ids or globs
+      shoporg:platforms: [shopee]           # optional; with both, both must match
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
 from providers.backends.settings import project_root
 from providers.errors import ConfigError
 from providers.schema import load_org
-from providers.stack import build
+from providers.stack import build, select_accounts
 
 
 def org_path(config: pulumi.Config, root: Path) -> Path:
@@ -32,6 +39,27 @@ def main() -> None:
         raise pulumi.RunError(
             f"{path.name} is invalid ({len(exc.issues)} problem(s)); nothing was changed:\n{lines}"
         ) from None
-    built = build(org)
+    try:
+        only = select_accounts(
+            org, _names(config, "accounts"), _names(config, "platforms")
+        ) if config.get("accounts") or config.get("platforms") else None
+    except ConfigError as exc:
+        lines = "\n".join(f"stack {pulumi.get_stack()}: {i.message}" for i in exc.issues)
+        raise pulumi.RunError(f"the shard selection is invalid; nothing was changed:\n{lines}"
+                              ) from None
+    built = build(org, only=only)
     pulumi.export("company", org.company)
+    if only is not None:
+        pulumi.export("accounts", sorted(only))
     pulumi.export("summary", built.summary())
+
+
+def _names(config: pulumi.Config, key: str) -> list[str] | None:
+    """A list-valued config key: a YAML list, a JSON list string, or a comma-separated string."""
+    raw = config.get(key)
+    if not raw:
+        return None
+    value: Any = config.get_object(key) if raw.lstrip().startswith("[") else raw.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise pulumi.RunError(f"shoporg:{key} must be a list of names, got {raw!r}")
+    return [v.strip() for v in value if v.strip()]
