@@ -34,6 +34,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime import rpc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.backends.protocol import Backend
@@ -55,8 +56,18 @@ MAX_ATTEMPTS = int(os.environ.get("SHOPORG_MAX_ATTEMPTS", "8"))
 MAX_THROTTLE_WAIT_S = 60.0
 
 
+def _is_unknown(value: Any) -> bool:
+    """Whether a prop (or an element of a list prop) is a preview-time unknown."""
+    if isinstance(value, list):
+        return any(_is_unknown(v) for v in value)
+    return isinstance(value, str) and value == rpc.UNKNOWN
+
+
 class KindArgs(BaseModel):
-    """Base of every kind's inputs: strict, immutable, nothing unknown."""
+    """Base of every kind's inputs: strict, immutable, nothing unknown.
+
+    Fields use org.yaml's own constrained types (``providers.schema.models.Id``, ``Email``,
+    ...), so ``check()`` holds props to exactly the rules ``shoporg validate`` applies."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -162,12 +173,18 @@ class KindProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         declared = {k: v for k, v in news.items() if k != PROVIDER_KEY and v is not None}
-        unknown = sorted(set(declared) - set(self.input_names()) - set(self.output_names()))
-        failures = [CheckFailure(k, f"unknown property {k!r} for {self.kind}") for k in unknown]
+        extra = sorted(set(declared) - set(self.input_names()) - set(self.output_names()))
+        failures = [CheckFailure(k, f"unknown property {k!r} for {self.kind}") for k in extra]
+        # During a preview, inputs fed by other resources' outputs may not be known yet;
+        # they are checked when they are (at apply time), not reported as missing now.
+        pending = {k for k, v in declared.items() if _is_unknown(v)}
+        known = {k: v for k, v in self.inputs_of(news).items() if k not in pending}
         try:
-            self.parse(news)
+            self.args_model.model_validate(known)
         except ValidationError as exc:
             for err in exc.errors():
+                if err["loc"] and err["loc"][0] in pending:
+                    continue
                 where = ".".join(str(p) for p in err["loc"]) or self.kind
                 failures.append(CheckFailure(where, f"{self.kind}: {err['msg']}"))
         return CheckResult(news, failures)

@@ -14,17 +14,19 @@ from collections.abc import Hashable
 from typing import Any
 
 import pulumi
+from pydantic import Field
 
 from providers.backends.protocol import Backend, ChatGroupSpec
 from providers.backends.protocol import ChatGroup as LiveChatGroup
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import Id, Text
 
 
 class ChatGroupArgs(KindArgs):
-    account_id: str
-    shop_id: str
-    name: str
-    member_ids: list[str]
+    account_id: Id
+    shop_id: Id
+    name: Text
+    member_ids: list[Id] = Field(min_length=1)
 
 
 class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):

@@ -21,13 +21,14 @@ import pulumi
 from providers.backends.protocol import Backend, DepartmentSpec
 from providers.backends.protocol import Department as LiveDepartment
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import Id, Text
 
 
 class DepartmentArgs(KindArgs):
-    account_id: str
-    department_id: str
-    name: str
-    parent_id: str | None = None
+    account_id: Id
+    department_id: Id
+    name: Text
+    parent_id: Id | None = None
 
 
 class DepartmentProvider(ObjectProvider[DepartmentArgs, LiveDepartment]):

@@ -17,18 +17,20 @@ from collections.abc import Hashable
 from typing import Any
 
 import pulumi
+from pydantic import Field
 
 from providers.backends.protocol import Backend, RoleSpec
 from providers.backends.protocol import Role as LiveRole
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import Id, PermissionCode, Text
 
 
 class RoleArgs(KindArgs):
-    account_id: str
-    role_id: str
-    name: str
+    account_id: Id
+    role_id: Id
+    name: Text
     description: str = ""
-    permissions: list[str]
+    permissions: list[PermissionCode] = Field(min_length=1)
 
 
 class RoleProvider(ObjectProvider[RoleArgs, LiveRole]):

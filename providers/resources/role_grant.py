@@ -24,14 +24,15 @@ import pulumi
 from providers.backends.protocol import Backend, GrantSpec
 from providers.backends.protocol import Grant as LiveGrant
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import Id, Text
 
 
 class RoleGrantArgs(KindArgs):
-    account_id: str
-    member_id: str
-    login: str
-    shop_id: str
-    role_ids: list[str]
+    account_id: Id
+    member_id: Id
+    login: Text
+    shop_id: Id
+    role_ids: list[Id]
 
 
 @dataclass(frozen=True)

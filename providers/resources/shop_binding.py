@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 
@@ -25,14 +25,15 @@ from providers.backends.protocol import Backend, BindingSpec
 from providers.backends.protocol import Binding as LiveBinding
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import BindingKind, ChannelSource, Id, Text
 
 
 class ShopBindingArgs(KindArgs):
-    account_id: str
-    shop_id: str
-    kind: Literal["official", "channel", "self_operated"]
-    external_id: str
-    source: str | None = None
+    account_id: Id
+    shop_id: Id
+    kind: BindingKind
+    external_id: Text
+    source: ChannelSource | None = None
 
 
 def unbind_allowed_from(live: LiveBinding) -> str | None:

@@ -29,15 +29,16 @@ import pulumi
 from providers.backends.protocol import Backend, SubAccountSpec
 from providers.backends.protocol import SubAccount as LiveSubAccount
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.schema.models import Email, Id, Text
 
 
 class SubAccountArgs(KindArgs):
-    account_id: str
-    member_id: str
-    login: str
-    display_name: str
-    department_id: str | None = None
-    email: str | None = None
+    account_id: Id
+    member_id: Id
+    login: Text
+    display_name: Text
+    department_id: Id | None = None
+    email: Email | None = None
     phone: str | None = None
     dispatch: bool = False
     two_factor: bool = False
