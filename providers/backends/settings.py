@@ -5,11 +5,19 @@ Stack config (``stacks/Pulumi.<stack>.yaml`` or the project defaults in ``Pulumi
     shoporg:backend: sandbox          # or: taobao
     shoporg:sandboxPath: .sandbox/sandbox.db
     shoporg:company: acme             # tenant inside a shared sandbox file
+    shoporg:taobaoEndpoint: http://127.0.0.1:8765/router/rest   # backend: taobao (no default)
+    shoporg:taobaoAppKey: "12345678"
+    shoporg:taobaoAppSecret: {secure: ...}    # pulumi config set --secret
+    shoporg:taobaoSession: {secure: ...}      # a main-account session (or a JSON map per account)
 
 The settings hold no secret and are read both by the program (to choose what to build)
-and by each provider process in ``configure()`` — never pickled into state. A relative
-sandbox path is resolved against the project root (the directory holding Pulumi.yaml),
-because the provider process runs with the program directory (``stacks/``) as its cwd.
+and by each provider process in ``configure()`` — never pickled into state. The TOP app
+secret and session are not settings: the provider process hands the config to
+:func:`configure_from`, which keeps them in a per-process registry
+(``providers.backends.taobao.credentials``), out of anything pickled, logged or used as a
+cache key. A relative sandbox path is resolved against the project root (the directory
+holding Pulumi.yaml), because the provider process runs with the program directory
+(``stacks/``) as its cwd.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ class BackendSettings:
     kind: BackendKind = "sandbox"
     sandbox_path: str = DEFAULT_SANDBOX_PATH
     company: str = DEFAULT_COMPANY
+    taobao_endpoint: str | None = None  # the TOP router URL; never defaulted to a real gateway
+    org_file: str | None = None  # org.yaml: the taobao backend's account facts and id names
 
     @classmethod
     def from_config(cls, get: Callable[[str], str | None], root: Path | None = None
@@ -58,11 +68,28 @@ class BackendSettings:
         resolved = Path(path)
         if not resolved.is_absolute():
             resolved = project_root(root) / resolved
+        org_file = Path(get("orgFile") or "org.yaml")
+        if not org_file.is_absolute():
+            org_file = project_root(root) / org_file
         return cls(
             kind=cast(BackendKind, kind),
             sandbox_path=str(resolved),
             company=get("company") or DEFAULT_COMPANY,
+            taobao_endpoint=get("taobaoEndpoint") or os.environ.get("SHOPORG_TAOBAO_ENDPOINT"),
+            org_file=str(org_file),
         )
+
+
+def configure_from(get: Callable[[str], str | None], root: Path | None = None
+                   ) -> BackendSettings:
+    """Settings from stack config, in a provider's ``configure()``; for the taobao backend
+    the credentials in the same config are remembered for this process only."""
+    settings = BackendSettings.from_config(get, root)
+    if settings.kind == "taobao":
+        from providers.backends.taobao.credentials import remember
+
+        remember(settings, get)
+    return settings
 
 
 _open: dict[BackendSettings, Backend] = {}
@@ -84,7 +111,6 @@ def _make(settings: BackendSettings) -> Backend:
         from providers.backends.sandbox import SandboxBackend
 
         return SandboxBackend(settings.sandbox_path, company=settings.company)
-    raise BackendError(
-        "stack", "config", "configure",
-        "the taobao backend is not available yet", "use shoporg:backend: sandbox",
-    )
+    from providers.backends.taobao import open_taobao
+
+    return open_taobao(settings)
