@@ -1,0 +1,128 @@
+"""org.yaml's names for what TOP knows by number.
+
+TOP identifies departments, roles and sub-accounts by int64 ids and knows nothing of
+org.yaml's slugs (``cs``, ``tb-cs-presale``, ``zhang-wei``). The taobao backend maps them by
+natural key, using the declared org.yaml when there is one:
+
+==============  ==============================  ==========================================
+object          natural key on TOP              id when org.yaml does not declare it
+==============  ==============================  ==========================================
+department      the path of names from the root ``dept-<department_id>``
+role            (platform, role name)           ``role-<role_id>``
+sub-account     the login (``nick:name``)       the 工号 (employee_num) if it is a valid
+                                                id, else ``sub-<sub_id>``
+==============  ==============================  ==========================================
+
+Runbooks ask for the member id as the sub-account's 工号, so a sub-account created by hand
+maps back to its member even without org.yaml (``shoporg import``). Accounts and shops are
+platform facts TOP cannot list (a session is one main account): they come from org.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from providers.backends.protocol import Shop
+from providers.schema import Org, load_org
+from providers.schema.models import ID_PATTERN
+
+_ID = re.compile(ID_PATTERN)
+
+
+def valid_id(text: str | None) -> bool:
+    return bool(text) and _ID.match(text or "") is not None
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    id: str
+    platform: str
+    nick: str
+    seat_quota: int
+    shops: tuple[Shop, ...]
+
+
+class Directory:
+    """Declared names ↔ ids; safe to read from the engine's threads, learns from writes."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, AccountFacts] = {}
+        self.departments: dict[tuple[str, ...], str] = {}  # name path → id
+        self.department_paths: dict[str, tuple[str, ...]] = {}  # id → name path
+        self.roles: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # → (id, codes)
+        self.role_names: dict[tuple[str, str], str] = {}  # (platform, id) → name
+        self.members: dict[tuple[str, str], str] = {}  # (account, login) → member id
+        self.people: dict[str, str] = {}  # member id → display name
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_org(cls, org: Org) -> Directory:
+        d = cls()
+        for account in org.accounts:
+            shops = tuple(Shop(account.id, s.id, s.name, s.site) for s in account.shops)
+            d.add_account(
+                AccountFacts(account.id, account.platform, account.nick, account.seat_quota, shops)
+            )
+        paths: dict[str, tuple[str, ...]] = {}
+        for dept, parent in org.walk_departments():
+            path = (*paths[parent.id], dept.name) if parent else (dept.name,)
+            paths[dept.id] = path
+            d.departments[path] = dept.id
+            d.department_paths[dept.id] = path
+        for role in org.roles:
+            d.learn_role(role.platform, role.id, role.name, tuple(role.permissions))
+        for member in org.members:
+            d.people[member.id] = member.name
+            for entry in member.sub_accounts:
+                account = next(a for a in org.accounts if a.id == entry.account)
+                d.members[(account.id, account.login(entry.login_name))] = member.id
+        return d
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Directory:
+        """From an org.yaml if it exists (a ConfigError if it is invalid), else empty."""
+        if path is None or not Path(path).is_file():
+            return cls()
+        return cls.from_org(load_org(path))
+
+    def add_account(self, facts: AccountFacts) -> None:
+        with self._lock:
+            self.accounts[facts.id] = facts
+
+    def learn_role(self, platform: str, role_id: str, name: str, codes: tuple[str, ...]) -> None:
+        with self._lock:
+            self.roles[(platform, name)] = (role_id, codes)
+            self.role_names[(platform, role_id)] = name
+
+    def learn_member(self, account_id: str, login: str, member_id: str, name: str) -> None:
+        with self._lock:
+            self.members[(account_id, login)] = member_id
+            self.people.setdefault(member_id, name)
+
+    def department_id(self, path: tuple[str, ...], top_id: int) -> str:
+        return self.departments.get(path) or f"dept-{top_id}"
+
+    def role_id(self, platform: str, name: str, top_id: int) -> str:
+        found = self.roles.get((platform, name))
+        return found[0] if found else f"role-{top_id}"
+
+    def declared_codes(self, platform: str, name: str) -> tuple[str, ...] | None:
+        found = self.roles.get((platform, name))
+        return found[1] if found else None
+
+    def member_id(
+        self, account_id: str, login: str, employee_num: str | None, sub_id: int
+    ) -> str:
+        declared = self.members.get((account_id, login))
+        if declared:
+            return declared
+        claimed = {m for (a, _), m in self.members.items() if a == account_id}
+        if employee_num and valid_id(employee_num) and employee_num not in claimed:
+            return employee_num
+        return f"sub-{sub_id}"
+
+    def person(self, member_id: str, fallback: str) -> str:
+        return f"{self.people.get(member_id, fallback)} ({member_id})"
