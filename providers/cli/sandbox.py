@@ -10,6 +10,7 @@ drift -- plus the sandbox's own knobs::
     shoporg sandbox clock advance 181d
     shoporg sandbox faults set transient_rate=0.2 seed=7
     shoporg sandbox audit --limit 20
+    shoporg sandbox serve --port 0               # a TOP endpoint on 127.0.0.1 (taobao backend)
 
 The file is ``--file``, else ``$SHOPORG_SANDBOX``, else ``.sandbox/sandbox.db``; the company
 (tenant) is ``--company``, else ``$SHOPORG_COMPANY``, else ``default``. Hand changes are
@@ -23,6 +24,7 @@ import argparse
 import dataclasses
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -189,6 +191,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=int)
     p.add_argument("--all-companies", action="store_true")
     p.add_argument("--json", action="store_true")
+
+    p = cmd("serve", _serve, "serve the sandbox as a TOP endpoint on 127.0.0.1 (taobao backend)")
+    p.add_argument("--port", type=int, default=0, help="0 (default): any free port")
+    p.add_argument("--app-key", default=os.environ.get("SHOPORG_TAOBAO_APP_KEY") or "sandbox",
+                   help="app key clients must send (default $SHOPORG_TAOBAO_APP_KEY or sandbox)")
+    p.add_argument("--app-secret", help="signing secret (default $SHOPORG_TAOBAO_APP_SECRET, "
+                                        "else a random one, printed: sandbox only)")
+    p.add_argument("--session", help="session clients must send (default "
+                                     "$SHOPORG_TAOBAO_SESSION, else random, printed)")
 
     p = cmd("stats", _stats, "provider call counts persisted in the file")
     p.add_argument("--enable", action="store_true", help="start persisting per-method counts")
@@ -597,6 +608,39 @@ def _change(before: object, after: object) -> str:
         if before.get(k) != after.get(k)
     ]
     return "; ".join(diffs)
+
+
+def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
+    """Until interrupted: the first line printed is ``endpoint <url>`` (for scripts)."""
+    import secrets
+
+    from providers.backends.sandbox.top_server import TopServer, TopService
+
+    generated = []
+    secret = args.app_secret or os.environ.get("SHOPORG_TAOBAO_APP_SECRET")
+    if not secret:
+        secret = secrets.token_hex(16)
+        generated.append(f"app secret {secret}")
+    session = args.session or os.environ.get("SHOPORG_TAOBAO_SESSION")
+    if not session:
+        session = secrets.token_hex(16)
+        generated.append(f"session {session}")
+    # The platform side: instrumented (faults, call counts), audited as ``top-api``.
+    backend = SandboxBackend(sc.backend.path, sc.backend.company, actor="top-api")
+    service = TopService(backend, app_key=args.app_key, app_secret=secret, session=session)
+    server = TopServer(service, args.port)
+    print(f"endpoint {server.url}", flush=True)
+    print(f"company {backend.company}, file {backend.path}, app key {args.app_key}"
+          + (f"; generated sandbox-only {', '.join(generated)}" if generated else ""),
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        backend.close()
+    return 0
 
 
 def _stats(sc: SellerCenter, args: argparse.Namespace) -> int:
