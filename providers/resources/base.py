@@ -38,10 +38,11 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.backends.protocol import Backend
-from providers.backends.settings import BackendSettings, open_backend
+from providers.backends.settings import BackendSettings, configure_from, open_backend
 from providers.errors import (
     BackendError,
     ConflictError,
+    ManualStepRequired,
     NotFoundError,
     ThrottledError,
     TransientError,
@@ -131,6 +132,11 @@ class BulkReadCache:
 
 READ_CACHE = BulkReadCache()
 
+#: Outputs of a resource waiting for a manual step (see ObjectProvider._pending): ``status``
+#: "pending", ``runbook`` (the text), ``manual_step`` (platform, kind, operation, account,
+#: object, page, person, fields) for the review report.
+MANUAL_OUTPUTS = ("status", "runbook", "manual_step")
+
 
 class KindProvider(ResourceProvider):
     """Shared dynamic-provider behaviour; subclasses implement the CRUD of one kind."""
@@ -144,7 +150,9 @@ class KindProvider(ResourceProvider):
     identity: ClassVar[tuple[str, ...]]
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._settings = BackendSettings.from_config(lambda key: req.config.get(f"shoporg:{key}"))
+        # Credentials in the same config (the TOP secret and session) are kept by
+        # configure_from in a per-process registry, never on this (pickled) object.
+        self._settings = configure_from(lambda key: req.config.get(f"shoporg:{key}"))
 
     @property
     def settings(self) -> BackendSettings:
@@ -223,6 +231,14 @@ class KindProvider(ResourceProvider):
         return BackendError(self.kind, name, operation, message, hint)
 
 
+def _same(live: dict[str, Any], declared: dict[str, Any]) -> bool:
+    """Equal as sets where a value is a list (role ids, codes, members: order is ours)."""
+    def norm(value: Any) -> Any:
+        return sorted(value) if isinstance(value, list | tuple) else value
+
+    return {k: norm(v) for k, v in live.items()} == {k: norm(v) for k, v in declared.items()}
+
+
 class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     """CRUD for a kind that maps one resource to one account-system object.
 
@@ -287,9 +303,15 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         existing = call_with_retries(lambda: self.get_live(backend, args))
         extra: dict[str, Any] = {}
         if existing is None:
-            live, extra = call_with_retries(lambda: self.create_live(backend, args))
+            try:
+                live, extra = call_with_retries(lambda: self.create_live(backend, args))
+            except ManualStepRequired as step:
+                return CreateResult(id_=name, outs=self._pending(args, {}, step))
         elif self.adoptable(existing, args):
-            live = call_with_retries(lambda: self.update_live(backend, args, existing))
+            try:
+                live = call_with_retries(lambda: self.update_live(backend, args, existing))
+            except ManualStepRequired as step:
+                return CreateResult(id_=name, outs=self._pending(args, {}, step))
         else:
             raise ConflictError(
                 self.kind, name, "create",
@@ -305,10 +327,47 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         backend = self.backend()
         account = self._account(args)
         live = self.cached(account, lambda: self.list_live(backend, account)).get(self.key(args))
+        pending = props.get("status") == "pending" and bool(props.get("manual_step"))
         if live is None:
+            if pending:
+                # A manual step not done yet: keep the object, its runbook and our inputs.
+                return ReadResult(id_, props, self.inputs_of(props))
             return ReadResult(None, {})
         kept = {k: props[k] for k in self.kept_outputs if k in props}
-        return ReadResult(id_, {**self._outs(live, props), **kept}, self.live_inputs(live))
+        outs = {**self._outs(live, props), **kept}
+        if pending and not _same(self.live_inputs(live), args.model_dump()):
+            # Visible, but not (yet) as the runbook asked: still pending, and the live values
+            # show, so the next preview plans the rest.
+            outs.update({k: props.get(k) for k in MANUAL_OUTPUTS})
+        else:
+            outs.update(self._settled(props, outs))
+        return ReadResult(id_, outs, self.live_inputs(live))
+
+    # -- manual steps ------------------------------------------------------------------------
+
+    def _pending(
+        self, args: ArgsT, olds: dict[str, Any], step: ManualStepRequired
+    ) -> dict[str, Any]:
+        """Outputs of a create/update no API can do: the declared inputs, ``status:
+        pending``, the runbook text and its structured form. Never reported as done."""
+        outs: dict[str, Any] = {name: None for name in self.output_names()}
+        outs.update({k: olds[k] for k in self.kept_outputs if k in olds})
+        outs.update(args.model_dump())
+        outs.update({
+            "status": "pending",
+            "runbook": step.runbook.text,
+            "manual_step": step.runbook.as_output(),
+        })
+        return outs
+
+    @staticmethod
+    def _settled(props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+        """Once a manual step is confirmed by a read (or an API call), its outputs clear;
+        a resource that never had one keeps the outputs it always had."""
+        if "manual_step" not in props:
+            return {}
+        return {"status": outs.get("status") or "active", "runbook": outs.get("runbook"),
+                "manual_step": None}
 
     #: Outputs the account system never returns (a generated password): kept across reads.
     kept_outputs: ClassVar[tuple[str, ...]] = ()
@@ -327,10 +386,15 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         else:
             if self.key(old_args) != self.key(args):
                 call_with_retries(lambda: self.rekey(backend, old_args, args))
-        live = call_with_retries(lambda: self.update_live(backend, args, None))
+        try:
+            live = call_with_retries(lambda: self.update_live(backend, args, None))
+        except ManualStepRequired as step:
+            self.wrote(self._account(args))  # an API part (e.g. a dispatch flag) may be done
+            return UpdateResult(self._pending(args, olds, step))
         self.wrote(self._account(args))
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}
-        return UpdateResult({**self._outs(live, olds), **kept})
+        outs = {**self._outs(live, olds), **kept}
+        return UpdateResult({**outs, **self._settled(olds, outs)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         args: ArgsT = self.parse(props)
