@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from providers import __version__
 from providers.errors import ShoporgError
 
-COMMANDS: tuple[str, ...] = ("engine", "validate", "schema", "sandbox", "review", "drift", "up")
+COMMANDS: tuple[str, ...] = (
+    "engine", "validate", "schema", "sandbox", "review", "drift", "up", "import_",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

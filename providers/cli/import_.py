@@ -1,0 +1,112 @@
+"""``shoporg import``: write the org.yaml that declares what a live account system holds.
+
+    shoporg import                                  # the sandbox ($SHOPORG_SANDBOX), to stdout
+    shoporg import --backend sandbox --file .sandbox/sandbox.db --tenant acme --out org.yaml
+    shoporg import --backend taobao --endpoint URL --org org.yaml --out imported.yaml
+    shoporg import --backend taobao --account tb-main=taobao:优品数码专营 ...
+
+Read-only. ``--backend taobao`` takes the app key, secret and session from
+``SHOPORG_TAOBAO_APP_KEY`` / ``SHOPORG_TAOBAO_APP_SECRET`` / ``SHOPORG_TAOBAO_SESSION``
+(never from the command line) and the endpoint from ``--endpoint`` or
+``SHOPORG_TAOBAO_ENDPOINT``. TOP cannot list main accounts, so they come from ``--org``
+(an existing org.yaml: its accounts, and its ids for what it already declares) and/or
+``--account id=platform:nick``. The written file passes ``shoporg validate``; notes on
+what org.yaml cannot express go to stderr and into the file as ``# note:`` comments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from providers.backends.protocol import Backend, Shop
+from providers.errors import ConfigError
+from providers.importer import import_org
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "import",
+        help="write an org.yaml declaring what a live account system holds (read-only)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--backend", choices=("sandbox", "taobao"), default="sandbox")
+    parser.add_argument("--out", help="file to write (default: stdout)")
+    parser.add_argument("--company", help="org.yaml `company:` (default: the tenant, or "
+                                          "--org's company)")
+    parser.add_argument("--file", help="sandbox file (default $SHOPORG_SANDBOX or "
+                                       ".sandbox/sandbox.db)")
+    parser.add_argument("--tenant", help="sandbox company (default $SHOPORG_COMPANY or default)")
+    parser.add_argument("--endpoint", help="taobao: the TOP router URL "
+                                           "(default $SHOPORG_TAOBAO_ENDPOINT)")
+    parser.add_argument("--org", help="taobao: an org.yaml whose accounts (and ids) to use")
+    parser.add_argument("--account", action="append", default=[], metavar="ID=PLATFORM:NICK",
+                        help="taobao: a main account to read (repeatable)")
+    parser.set_defaults(func=run)
+
+
+def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
+    from providers.backends.taobao import TaobaoBackend
+    from providers.backends.taobao.credentials import build
+    from providers.backends.taobao.directory import AccountFacts, Directory
+    from providers.schema import load_org
+
+    endpoint = args.endpoint or os.environ.get("SHOPORG_TAOBAO_ENDPOINT")
+    if not endpoint:
+        raise SystemExit("shoporg import: --backend taobao needs --endpoint or "
+                         "$SHOPORG_TAOBAO_ENDPOINT (the TOP router URL)")
+    company = args.company or "imported"
+    directory = Directory()
+    if args.org:
+        org = load_org(args.org)
+        directory = Directory.from_org(org)
+        company = args.company or org.company
+    for spec in args.account:
+        account_id, _, rest = spec.partition("=")
+        platform, _, nick = rest.partition(":")
+        if not (account_id and platform and nick):
+            raise SystemExit(f"shoporg import: --account {spec!r}: expected ID=PLATFORM:NICK")
+        directory.add_account(AccountFacts(account_id, platform, nick, 0,
+                                           (Shop(account_id, f"{account_id}-shop", nick),)))
+    if not directory.accounts:
+        raise SystemExit("shoporg import: TOP cannot list main accounts: give --org or --account")
+    creds = build({
+        "app_key": os.environ.get("SHOPORG_TAOBAO_APP_KEY"),
+        "app_secret": os.environ.get("SHOPORG_TAOBAO_APP_SECRET"),
+        "session": os.environ.get("SHOPORG_TAOBAO_SESSION"),
+    })
+    return TaobaoBackend(endpoint, creds, directory), company
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.backend == "taobao":
+        backend, company = _taobao(args)
+        source = "taobao (TOP)"
+    else:
+        from providers.backends.sandbox import SandboxBackend
+
+        sandbox = SandboxBackend(args.file, args.tenant, instrumented=False)
+        backend, company = sandbox, args.company or sandbox.company
+        source = f"the sandbox {sandbox.path} (company {sandbox.company})"
+    try:
+        result = import_org(backend, company, source=source)
+    except ConfigError as exc:
+        print(f"shoporg import: the imported file does not validate (a bug):\n{exc}",
+              file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    calls = sum(backend.calls.values())
+    summary = f"imported {counts} in {result.seconds:.2f}s ({calls} backend calls)"
+    if args.out:
+        Path(args.out).write_text(result.text, encoding="utf-8")
+        print(f"{summary} → {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(result.text)
+        print(summary, file=sys.stderr)
+    return 0

@@ -1,0 +1,374 @@
+"""``shoporg import``: read a live account system and write the org.yaml that declares it.
+
+A shop run by hand adopts shoporg by importing what exists, reviewing the file, and running
+``pulumi up``, whose creates adopt the identical live objects (nothing changes). Read-only:
+only ``list_*`` calls. The result passes ``shoporg validate`` (checked before it is
+returned) and round-trips: the stack built from it plans no change against the same system.
+
+How live objects become org.yaml::
+
+    accounts      list_accounts (id, platform, nick, seat quota, shops + sites)
+    departments   the union of the Taobao/Tmall accounts' trees (by id)
+    roles         per platform, by id; a role held by no one on TOP whose permissions cannot
+                  be read is left out (commented)
+    members       one per member id. The same person across accounts is the same member id
+                  (the sandbox's ids; on TOP the 工号 the runbooks ask for). Sub-accounts
+                  that carry only a synthetic id (``sub-<n>``) join the member with the same
+                  e-mail, else the same phone; otherwise they stay a member of their own.
+                  ``status: left`` when every sub-account is disabled; a single disabled
+                  sub-account of an active member gets ``expires:`` yesterday.
+    grants        a sub-account's roles and the shops they apply to (all shops → no ``shops:``)
+    bindings, chat_groups   as listed
+
+What org.yaml cannot say is written as a ``# note:`` comment and returned as a warning
+(e.g. a member whose department no read can show: Shopee, Ozon and Douyin have no tree).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import yaml
+
+from providers.backends.protocol import (
+    Account,
+    Backend,
+    Binding,
+    ChatGroup,
+    Department,
+    Grant,
+    Role,
+    SubAccount,
+)
+from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
+from providers.resources.base import call_with_retries
+from providers.schema import validate_text
+
+T = TypeVar("T")
+SYNTHETIC_MEMBER = re.compile(r"^sub-\d+$")
+UNASSIGNED = ("unassigned", "未分配")
+
+
+@dataclass
+class Imported:
+    text: str
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Live:
+    accounts: list[Account]
+    departments: dict[str, list[Department]]
+    roles: dict[str, list[Role]]
+    subs: dict[str, list[SubAccount]]
+    grants: dict[str, list[Grant]]
+    bindings: dict[str, list[Binding]]
+    chat_groups: dict[str, list[ChatGroup]]
+
+
+def read_live(backend: Backend, accounts: Iterable[str] | None = None) -> _Live:
+    """Every list the import needs, one ``list_*`` per account and kind (with retries)."""
+    wanted = set(accounts) if accounts is not None else None
+    live = [a for a in call_with_retries(backend.list_accounts)
+            if wanted is None or a.id in wanted]
+    live.sort(key=lambda a: a.id)
+
+    def each(fn: Callable[[str], list[T]]) -> dict[str, list[T]]:
+        return {a.id: call_with_retries(lambda a=a: fn(a.id)) for a in live}  # type: ignore[misc]
+
+    return _Live(
+        accounts=live,
+        departments=each(backend.list_departments),
+        roles=each(backend.list_roles),
+        subs=each(backend.list_sub_accounts),
+        grants=each(backend.list_grants),
+        bindings=each(backend.list_bindings),
+        chat_groups=each(backend.list_chat_groups),
+    )
+
+
+def import_org(
+    backend: Backend,
+    company: str,
+    *,
+    accounts: Iterable[str] | None = None,
+    today: Callable[[], datetime.date] = datetime.date.today,
+    source: str = "",
+) -> Imported:
+    started = time.perf_counter()
+    live = read_live(backend, accounts)
+    warnings: list[str] = []
+    out = _Builder(live, warnings, today())
+    text = out.render(company, source)
+    validate_text(text, "imported org.yaml")  # ConfigError: a bug here, never a bad file out
+    return Imported(text, out.counts, warnings, time.perf_counter() - started)
+
+
+def _flow(value: dict[str, Any]) -> str:
+    return yaml.safe_dump(
+        value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10**9
+    ).strip()
+
+
+def _scalar(value: object) -> str:
+    text = yaml.safe_dump(value, allow_unicode=True, width=10**9).strip()
+    return text.removesuffix("...").strip()
+
+
+class _Builder:
+    def __init__(self, live: _Live, warnings: list[str], today: datetime.date) -> None:
+        self.live = live
+        self.warnings = warnings
+        self.today = today
+        self.counts: dict[str, int] = {}
+        self.platform = {a.id: a.platform for a in live.accounts}
+
+    def note(self, text: str) -> str:
+        self.warnings.append(text)
+        return f"# note: {text}"
+
+    # --- departments ----------------------------------------------------------------------
+
+    def departments(self) -> tuple[list[str], str | None]:
+        depts: dict[str, Department] = {}
+        for account in self.live.accounts:
+            for d in self.live.departments[account.id]:
+                seen = depts.setdefault(d.id, d)
+                if (seen.name, seen.parent_id) != (d.name, d.parent_id):
+                    self.note(f"department {d.id} is {seen.name!r} in {seen.account_id} but "
+                              f"{d.name!r} in {d.account_id}: kept the first")
+        children: dict[str | None, list[Department]] = defaultdict(list)
+        for d in depts.values():
+            parent = d.parent_id if d.parent_id in depts else None
+            children[parent].append(d)
+        lines: list[str] = []
+
+        def emit(parent: str | None, indent: int) -> None:
+            for d in sorted(children.get(parent, []), key=lambda d: d.id):
+                pad = " " * indent
+                lines.append(f"{pad}- id: {_scalar(d.id)}")
+                lines.append(f"{pad}  name: {_scalar(d.name)}")
+                if children.get(d.id):
+                    lines.append(f"{pad}  children:")
+                    emit(d.id, indent + 4)
+
+        emit(None, 2)
+        self.counts["departments"] = len(depts)
+        roots = sorted(children.get(None, []), key=lambda d: d.id)
+        return lines, roots[0].id if roots else None
+
+    # --- roles ----------------------------------------------------------------------------
+
+    def roles(self) -> tuple[list[str], set[tuple[str, str]]]:
+        by_platform: dict[str, dict[str, Role]] = defaultdict(dict)
+        where: dict[tuple[str, str], set[str]] = defaultdict(set)
+        lines: list[str] = []
+        for account in self.live.accounts:
+            for r in self.live.roles[account.id]:
+                if not r.permissions:
+                    lines.append(self.note(
+                        f"role {r.name!r} ({r.id}) in {account.id} is held by no one and TOP "
+                        "cannot show its permissions: left out"))
+                    continue
+                seen = by_platform[account.platform].setdefault(r.id, r)
+                where[(account.platform, r.id)].add(account.id)
+                if (seen.name, sorted(seen.permissions)) != (r.name, sorted(r.permissions)):
+                    lines.append(self.note(
+                        f"role {r.id} differs between {seen.account_id} and {account.id}: "
+                        "kept the first"))
+        declared: set[tuple[str, str]] = set()
+        for platform in sorted(by_platform):
+            accounts = {a.id for a in self.live.accounts if a.platform == platform}
+            for role_id, r in sorted(by_platform[platform].items()):
+                missing = sorted(accounts - where[(platform, role_id)])
+                if missing:
+                    lines.append(self.note(
+                        f"role {role_id} is missing in {', '.join(missing)}: declaring it "
+                        "creates it there"))
+                item: dict[str, Any] = {"id": role_id, "platform": platform, "name": r.name,
+                                        "permissions": sorted(r.permissions)}
+                if r.description:
+                    item["description"] = r.description
+                lines.append(f"  - {_flow(item)}")
+                declared.add((platform, role_id))
+        self.counts["roles"] = len(declared)
+        return lines, declared
+
+    # --- members --------------------------------------------------------------------------
+
+    def people(self) -> dict[str, list[SubAccount]]:
+        """member id → sub-accounts, with synthetic ids merged by e-mail, then phone."""
+        groups: dict[str, list[SubAccount]] = defaultdict(list)
+        for account in self.live.accounts:
+            for s in self.live.subs[account.id]:
+                groups[s.member_id].append(s)
+        real = {m: subs for m, subs in groups.items() if not SYNTHETIC_MEMBER.match(m)}
+        by_email = {s.email.lower(): m for m, subs in real.items() for s in subs if s.email}
+        by_phone = {s.phone: m for m, subs in real.items() for s in subs if s.phone}
+        merged: dict[str, list[SubAccount]] = {m: list(subs) for m, subs in real.items()}
+        for m, subs in sorted(groups.items()):
+            if m in real:
+                continue
+            target = next((by_email[s.email.lower()] for s in subs
+                           if s.email and s.email.lower() in by_email), None)
+            target = target or next((by_phone[s.phone] for s in subs
+                                     if s.phone and s.phone in by_phone), None)
+            taken = {s.account_id for s in merged.get(target or "", [])}
+            if target and not taken & {s.account_id for s in subs}:
+                merged[target].extend(subs)
+            else:
+                merged[m] = list(subs)
+                for s in subs:
+                    if s.email:
+                        by_email.setdefault(s.email.lower(), m)
+                    if s.phone:
+                        by_phone.setdefault(s.phone, m)
+        return merged
+
+    def members(self, declared_roles: set[tuple[str, str]], fallback_dept: str | None
+                ) -> tuple[list[str], bool]:
+        grants: dict[tuple[str, str], dict[str, tuple[str, ...]]] = defaultdict(dict)
+        for account in self.live.accounts:
+            for g in self.live.grants[account.id]:
+                grants[(account.id, g.member_id)][g.shop_id] = tuple(sorted(g.role_ids))
+        shops = {a.id: [s.id for s in a.shops] for a in self.live.accounts}
+        nick = {a.id: a.nick for a in self.live.accounts}
+        lines: list[str] = []
+        needs_unassigned = False
+        people = self.people()
+        subs_total = 0
+        left = 0
+        for member_id in sorted(people):
+            subs = sorted(people[member_id], key=lambda s: s.account_id)
+            first = subs[0]
+            dept = next((s.department_id for s in subs if s.department_id), None)
+            active = [s for s in subs if s.status != "disabled"]
+            notes = []
+            if dept is None:
+                if fallback_dept is None:
+                    needs_unassigned = True
+                dept = fallback_dept or UNASSIGNED[0]
+                if any(self.platform[s.account_id] in DEPARTMENT_PLATFORMS for s in subs):
+                    notes.append(f"{member_id} has no department on "
+                                 f"{', '.join(s.account_id for s in subs)}; set one")
+                else:
+                    notes.append(f"{member_id}: no read shows a department on "
+                                 f"{', '.join(sorted({self.platform[s.account_id] for s in subs}))}"
+                                 f"; placed in {dept}, review")
+            email = next((s.email for s in subs if s.email), None)
+            phone = next((s.phone for s in subs if s.phone), None)
+            for note in notes:
+                lines.append(f"  {self.note(note)}")
+            lines.append(f"  - id: {_scalar(member_id)}")
+            lines.append(f"    name: {_scalar(first.display_name)}")
+            lines.append(f"    department: {_scalar(dept)}")
+            if email:
+                lines.append(f"    email: {_scalar(email)}")
+            if phone:
+                lines.append(f"    phone: {_scalar(phone)}")
+            if not active:
+                lines.append("    status: left")
+                left += 1
+            lines.append("    sub_accounts:")
+            for s in subs:
+                lines.extend(self._entry(s, bool(active), grants.get((s.account_id, member_id), {}),
+                                         shops[s.account_id], nick[s.account_id], declared_roles))
+                subs_total += 1
+        self.counts["members"] = len(people)
+        self.counts["left"] = left
+        self.counts["sub_accounts"] = subs_total
+        return lines, needs_unassigned
+
+    def _entry(
+        self, s: SubAccount, member_active: bool, grants: dict[str, tuple[str, ...]],
+        account_shops: list[str], nick: str, declared_roles: set[tuple[str, str]],
+    ) -> list[str]:
+        lines: list[str] = []
+        platform = self.platform[s.account_id]
+        login = s.login
+        if platform in COLON_LOGIN_PLATFORMS:
+            prefix = f"{nick}:"
+            if login.startswith(prefix):
+                login = login[len(prefix):]
+            else:
+                lines.append(f"      {self.note(f'{s.login!r} does not start with {prefix!r}')}")
+        item: dict[str, Any] = {"account": s.account_id, "login_name": login}
+        role_sets = Counter(grants.values())
+        if role_sets:
+            roles, _ = role_sets.most_common(1)[0]
+            if len(role_sets) > 1:
+                lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} has different roles per shop; declared the most common set')}")  # noqa: E501
+            on = sorted(shop for shop, r in grants.items() if r == roles)
+            if on != sorted(account_shops):
+                item["shops"] = on
+            unknown = [r for r in roles if (platform, r) not in declared_roles]
+            if unknown:
+                lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} holds undeclared roles {unknown}: left out')}")  # noqa: E501
+            item["roles"] = [r for r in roles if (platform, r) in declared_roles]
+        else:
+            item["roles"] = []
+        if s.status == "disabled" and member_active:
+            item["expires"] = self.today - datetime.timedelta(days=1)
+        if s.dispatch:
+            item["dispatch"] = True
+        if s.two_factor:
+            lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} has two-factor on; org.yaml cannot declare it')}")  # noqa: E501
+        lines.append(f"      - {_flow(item)}")
+        return lines
+
+    # --- the file ---------------------------------------------------------------------------
+
+    def render(self, company: str, source: str) -> str:
+        out = [
+            "# yaml-language-server: $schema=./schema/org.schema.json",
+            f"# imported by `shoporg import`{' from ' + source if source else ''} on "
+            f"{self.today.isoformat()}: review it, then `pulumi up` adopts what exists.",
+            "",
+            f"company: {_scalar(company)}",
+            "",
+            "accounts:",
+        ]
+        for a in self.live.accounts:
+            out.append(f"  - id: {_scalar(a.id)}")
+            out.append(f"    platform: {a.platform}")
+            out.append(f"    nick: {_scalar(a.nick)}")
+            out.append(f"    seat_quota: {a.seat_quota}")
+            out.append("    shops:")
+            for shop in a.shops:
+                item: dict[str, Any] = {"id": shop.id, "name": shop.name}
+                if shop.site:
+                    item["site"] = shop.site
+                out.append(f"      - {_flow(item)}")
+        self.counts["accounts"] = len(self.live.accounts)
+        dept_lines, fallback = self.departments()
+        role_lines, declared = self.roles()
+        member_lines, unassigned = self.members(declared, fallback)
+        if unassigned:
+            dept_lines.append(f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
+        out += ["", "departments:" + ("" if dept_lines else " []"), *dept_lines]
+        out += ["", "roles:" + ("" if role_lines else " []"), *role_lines]
+        out += ["", "members:" + ("" if member_lines else " []"), *member_lines]
+        bindings = [b for a in self.live.accounts for b in self.live.bindings[a.id]]
+        if bindings:
+            out += ["", "bindings:"]
+            for b in sorted(bindings, key=lambda b: (b.shop_id, b.kind, b.external_id)):
+                item = {"shop": b.shop_id, "kind": b.kind, "external_account": b.external_id}
+                if b.source:
+                    item["source"] = b.source
+                out.append(f"  - {_flow(item)}")
+        groups = [g for a in self.live.accounts for g in self.live.chat_groups[a.id]]
+        if groups:
+            out += ["", "chat_groups:"]
+            for g in sorted(groups, key=lambda g: (g.shop_id, g.name)):
+                out.append(f"  - {_flow({'shop': g.shop_id, 'name': g.name, 'members': sorted(g.member_ids)})}")  # noqa: E501
+        self.counts["bindings"] = len(bindings)
+        self.counts["chat_groups"] = len(groups)
+        return "\n".join(out) + "\n"
