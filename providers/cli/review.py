@@ -40,7 +40,8 @@ def register(subparsers: Any) -> None:
         "review", help="a grouped, risk-flagged report of what a change to org.yaml does",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--org", default="org.yaml", help="the proposed org.yaml (default org.yaml)")
+    p.add_argument("--org", type=Path,
+                   help="the proposed org.yaml (default: org.yaml of the project)")
     p.add_argument("--stack", help="stack to preview (default: the selected stack)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--preview-file", type=Path, help="a saved `pulumi preview --json` file")
@@ -63,7 +64,7 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> Review:
     today: datetime.date = args.today or datetime.date.today()
     root = project_root()
-    org_path = Path(args.org)
+    org_path: Path = args.org if args.org is not None else root / "org.yaml"
     if args.old is not None or args.new is not None:
         if args.old is None or args.new is None:
             raise ShoporgError("--old and --new go together: name both org.yaml files")
@@ -77,15 +78,18 @@ def build(args: argparse.Namespace) -> Review:
             today=today,
             source={"kind": "config", "old": f"{args.base}:{org_path}", "new": str(org_path)},
         )
-    org = org_from_file(org_path if org_path.is_absolute() else root / org_path)
+    org = org_from_file(org_path)
     if args.preview_file is not None:
         return review_from_preview(
             read_preview(args.preview_file), org, today=today,
             source={"kind": "preview-file", "file": args.preview_file.name},
         )
-    preview = engine_preview(root, stack=args.stack)
-    return review_from_preview(preview, org, today=today,
-                               source={"kind": "engine", "stack": args.stack})
+    from providers.reports.stackconfig import selected_stack, shard  # engine path only
+
+    stack = args.stack or selected_stack(root)
+    preview = engine_preview(root, stack=stack)
+    return review_from_preview(preview, org, today=today, only=shard(root, stack, org),
+                               source={"kind": "engine", "stack": stack})
 
 
 def emit(review: Review, args: argparse.Namespace, markdown: str | None = None) -> None:

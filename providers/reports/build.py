@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from providers.reports.desired import desired_objects
@@ -44,6 +44,7 @@ def review_from_orgs(old_org: Org, new_org: Org, *, today: datetime.date,
 
 
 def review_from_preview(preview: Mapping[str, Any], org: Org, *, today: datetime.date,
-                        source: dict[str, Any]) -> Review:
-    plan = plan_from_preview(preview, desired_objects(org, today))
+                        source: dict[str, Any], only: Collection[str] | None = None) -> Review:
+    """``only``: a shard stack's accounts (the preview covers only those)."""
+    plan = plan_from_preview(preview, desired_objects(org, today, only))
     return build_review(plan, org, today=today, source=source)

@@ -12,17 +12,21 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from providers.platforms import CATALOGUES, PermissionCatalogue
 from providers.reports.world import Obj, Plan
-from providers.schema import Org
+from providers.schema import Account, Member, Org
 
 Holdings = dict[tuple[str, str, str], frozenset[str]]  # (account, member, shop) -> codes
 
 
 @dataclass(frozen=True)
 class Context:
-    """Names and facts for sentences, from the proposed org.yaml (and the base one)."""
+    """Names and facts for sentences, from the proposed org.yaml (and the base one).
+
+    Lookups go through indexes built once (``cached_property``), so a 1,000-person change
+    costs no quadratic scans; the proposed org wins over the base one."""
 
     new_org: Org
     old_org: Org | None
@@ -32,58 +36,73 @@ class Context:
     def orgs(self) -> list[Org]:
         return [self.new_org] + ([self.old_org] if self.old_org is not None else [])
 
+    @cached_property
+    def _accounts(self) -> dict[str, Account]:
+        return {a.id: a for org in reversed(self.orgs()) for a in org.accounts}
+
+    @cached_property
+    def _members(self) -> dict[str, Member]:
+        return {m.id: m for org in reversed(self.orgs()) for m in org.members}
+
+    @cached_property
+    def _departments(self) -> dict[str, tuple[str, str, str | None]]:
+        """id -> (id, name, parent id)."""
+        return {
+            d.id: (d.id, d.name, p.id if p else None)
+            for org in reversed(self.orgs()) for d, p in org.walk_departments()
+        }
+
+    @cached_property
+    def _subs(self) -> dict[str, list[Obj]]:
+        """member id -> their sub-account objects (new world first, then old)."""
+        out: dict[str, list[Obj]] = {}
+        for world in (self.plan.new, self.plan.old):
+            for o in world.values():
+                if o.kind == "sub_account":
+                    out.setdefault(str(o.get("member_id")), []).append(o)
+        return out
+
     def platform(self, account: str) -> str:
-        for org in self.orgs():
-            for a in org.accounts:
-                if a.id == account:
-                    return a.platform
-        return "unknown"
+        found = self._accounts.get(account)
+        return found.platform if found else "unknown"
 
     def nick(self, account: str) -> str:
-        for org in self.orgs():
-            for a in org.accounts:
-                if a.id == account:
-                    return a.nick
-        return account
+        found = self._accounts.get(account)
+        return found.nick if found else account
 
     def catalogue(self, account: str) -> PermissionCatalogue | None:
         return CATALOGUES.get(self.platform(account))
 
     def member_name(self, member: str) -> str:
-        for org in self.orgs():
-            for m in org.members:
-                if m.id == member:
-                    return m.name
-        for world in (self.plan.new, self.plan.old):
-            for o in world.values():
-                if o.kind == "sub_account" and o.get("member_id") == member:
-                    return str(o.get("display_name"))
-        return member
+        found = self._members.get(member)
+        if found is not None:
+            return found.name
+        subs = self._subs.get(member)
+        return str(subs[0].get("display_name")) if subs else member
 
     def member_department(self, member: str) -> str | None:
-        for org in self.orgs():
-            for m in org.members:
-                if m.id == member:
-                    return m.department
-        for o in self.plan.old.values():
-            if o.kind == "sub_account" and o.get("member_id") == member:
-                dept = o.get("department_id")
-                return str(dept) if dept else None
+        found = self._members.get(member)
+        if found is not None:
+            return found.department
+        # Only Taobao/Tmall sub-accounts carry a department; keep looking past others.
+        for o in self._subs.get(member, []):
+            if o.get("department_id"):
+                return str(o.get("department_id"))
         return None
 
     def department_chain(self, dept: str | None) -> list[tuple[str, str]]:
         """(id, name) from the root down to ``dept``."""
-        for org in self.orgs():
-            parents = {d.id: (d, p) for d, p in org.walk_departments()}
-            if dept in parents:
-                chain: list[tuple[str, str]] = []
-                here: str | None = dept
-                while here is not None:
-                    d, p = parents[here]
-                    chain.append((d.id, d.name))
-                    here = p.id if p else None
-                return list(reversed(chain))
-        return [(dept, dept)] if dept else []
+        if dept is None:
+            return []
+        if dept not in self._departments:
+            return [(dept, dept)]
+        chain: list[tuple[str, str]] = []
+        here: str | None = dept
+        while here is not None:
+            d_id, name, parent = self._departments[here]
+            chain.append((d_id, name))
+            here = parent
+        return list(reversed(chain))
 
     def department_order(self) -> dict[str | None, int]:
         order: dict[str | None, int] = {}
@@ -102,11 +121,10 @@ class Context:
         return list(seen)
 
     def shop_name(self, shop: str) -> str:
-        for org in self.orgs():
-            for a in org.accounts:
-                for s in a.shops:
-                    if s.id == shop:
-                        return s.name
+        for account in self._accounts.values():
+            for s in account.shops:
+                if s.id == shop:
+                    return s.name
         return shop
 
     def role_name(self, account: str, role_id: str, world: Mapping[str, Obj]) -> str:
@@ -114,18 +132,22 @@ class Context:
         return str(role.get("name")) if role is not None else role_id
 
     def expires(self, account: str, member: str) -> datetime.date | None:
-        for m in self.new_org.members:
-            if m.id == member:
-                for e in m.sub_accounts:
-                    if e.account == account:
-                        return e.expires
+        found = self._members.get(member) if self._is_new(member) else None
+        for e in found.sub_accounts if found else []:
+            if e.account == account:
+                return e.expires
         return None
 
     def status(self, member: str) -> str:
-        for m in self.new_org.members:
-            if m.id == member:
-                return m.status
-        return "active"
+        found = self._members.get(member) if self._is_new(member) else None
+        return found.status if found else "active"
+
+    @cached_property
+    def _new_ids(self) -> frozenset[str]:
+        return frozenset(m.id for m in self.new_org.members)
+
+    def _is_new(self, member: str) -> bool:
+        return member in self._new_ids
 
 
 def holdings(world: Mapping[str, Obj], ctx: Context) -> Holdings:

@@ -9,6 +9,7 @@ inputs of a real engine preview of the repo's org.yaml.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
 from providers.platforms import DEPARTMENT_PLATFORMS
 from providers.reports.world import Obj
@@ -16,14 +17,17 @@ from providers.schema import Org
 from providers.stack import sub_account_enabled
 
 
-def desired_objects(org: Org, today: datetime.date) -> dict[str, Obj]:
+def desired_objects(org: Org, today: datetime.date,
+                    only: Collection[str] | None = None) -> dict[str, Obj]:
+    """Resource name -> object; ``only`` limits it to a shard stack's accounts."""
     out: dict[str, Obj] = {}
 
     def add(kind_: str, resource: str, **inputs: object) -> None:
         out[resource] = Obj(kind_, resource, inputs)
 
+    selected = [a for a in org.accounts if only is None or a.id in only]
     tree = list(org.walk_departments())
-    for account in org.accounts:
+    for account in selected:
         if account.platform in DEPARTMENT_PLATFORMS:
             for dept, parent in tree:
                 add("department", f"{account.id}/{dept.id}", account_id=account.id,
@@ -35,9 +39,11 @@ def desired_objects(org: Org, today: datetime.date) -> dict[str, Obj]:
                     name=role.name, description=role.description or "",
                     permissions=sorted(role.permissions))
 
-    accounts = {a.id: a for a in org.accounts}
+    accounts = {a.id: a for a in selected}
     for member in org.members:
         for entry in member.sub_accounts:
+            if entry.account not in accounts:
+                continue  # another shard's account
             account = accounts[entry.account]
             has_tree = account.platform in DEPARTMENT_PLATFORMS
             add("sub_account", f"{account.id}/{member.id}", account_id=account.id,
@@ -49,15 +55,20 @@ def desired_objects(org: Org, today: datetime.date) -> dict[str, Obj]:
             if entry.roles:
                 for shop_id in entry.shop_ids(account):
                     add("role_grant", f"{account.id}/{member.id}@{shop_id}",
-                        account_id=account.id, member_id=member.id, shop_id=shop_id,
+                        account_id=account.id, member_id=member.id,
+                        login=account.login(entry.login_name), shop_id=shop_id,
                         role_ids=sorted(entry.roles))
 
-    shop_account = {s.id: a for a in org.accounts for s in a.shops}
+    shop_account = {s.id: a for a in selected for s in a.shops}
     for b in org.bindings:
+        if b.shop not in shop_account:
+            continue
         add("shop_binding", f"{b.shop}/{b.kind}/{b.external_account}",
             account_id=shop_account[b.shop].id, shop_id=b.shop, kind=b.kind,
             external_id=b.external_account, source=b.source)
     for g in org.chat_groups:
+        if g.shop not in shop_account:
+            continue
         add("chat_group", f"{g.shop}/{g.name}", account_id=shop_account[g.shop].id,
             shop_id=g.shop, name=g.name, member_ids=sorted(g.members))
     return out

@@ -90,12 +90,13 @@ def drifted_objects(plan: Plan) -> list[Drifted]:
     return out
 
 
-def unmanaged_objects(backend: Backend, declared: Mapping[str, Obj],
-                      accounts: list[str]) -> list[Unmanaged]:
-    """Live objects of the declared accounts that org.yaml does not declare."""
+def unmanaged_objects(backend: Backend, declared: Mapping[str, Obj], accounts: list[str],
+                      *, whole_tenant: bool = True) -> list[Unmanaged]:
+    """Live objects of ``accounts`` that org.yaml does not declare; with ``whole_tenant``
+    (not a shard stack) also main accounts org.yaml does not name."""
     out: list[Unmanaged] = []
     known_accounts = set(accounts)
-    for live in backend.list_accounts():
+    for live in backend.list_accounts() if whole_tenant else []:
         if live.id not in known_accounts:
             out.append(Unmanaged("account", live.id, live.id,
                                  f"{live.platform} account {live.nick} is not in org.yaml"))

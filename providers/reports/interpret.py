@@ -15,7 +15,7 @@ Risk rules live in :mod:`providers.reports.risks`; this module only says what ha
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -32,7 +32,7 @@ from providers.reports.model import (
     Review,
 )
 from providers.reports.risks import find_risks
-from providers.reports.world import Obj, Plan, Step
+from providers.reports.world import Plan, Step
 from providers.schema import Org
 
 # --- sentences ----------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _object_line(step: Step, ctx: Context) -> str:
             return f"role {o.get('name')} {' and '.join(bits) or 'changes'}"
         return f"role {o.get('name')} {verb}: {names(o.get('permissions') or [], cat)}"
     if step.kind == "shop_binding":
-        what = f"{o.get('kind')} account {o.get('external_id')}".replace("_", "-")
+        what = f"{str(o.get('kind')).replace('_', '-')} account {o.get('external_id')}"
         if o.get("source"):
             what += f" ({o.get('source')})"
         shop = ctx.shop_name(str(o.get("shop_id")))
@@ -206,20 +206,27 @@ def _changes(ctx: Context) -> list[Change]:
     ]
 
 
-def _person_status(member: str, plan: Plan) -> str:
-    def subs(world: Mapping[str, Obj]) -> int:
-        return sum(1 for o in world.values()
-                   if o.kind == "sub_account" and o.get("member_id") == member)
+def _person_statuses(plan: Plan) -> dict[str, str]:
+    """member id -> added (no sub-account before) | removed (none after) | changed."""
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    for world, counts in ((plan.old, before), (plan.new, after)):
+        for o in world.values():
+            if o.kind == "sub_account":
+                counts[str(o.get("member_id"))] += 1
+    out: dict[str, str] = {}
+    for member in set(before) | set(after):
+        if not before[member]:
+            out[member] = "added"
+        elif not after[member]:
+            out[member] = "removed"
+        else:
+            out[member] = "changed"
+    return out
 
-    before, after = subs(plan.old), subs(plan.new)
-    if before == 0 and after > 0:
-        return "added"
-    if after == 0 and before > 0:
-        return "removed"
-    return "changed"
 
-
-def _sections(changes: list[Change], ctx: Context) -> list[AccountSection]:
+def _sections(changes: list[Change], ctx: Context, statuses: Mapping[str, str]
+              ) -> list[AccountSection]:
     order = ctx.department_order()
     by_account: dict[str, list[Change]] = defaultdict(list)
     for c in changes:
@@ -240,7 +247,7 @@ def _sections(changes: list[Change], ctx: Context) -> list[AccountSection]:
         for dept in sorted(people, key=lambda d: (order.get(d, len(order)), d or "")):
             persons = tuple(
                 PersonSection(
-                    member=m, name=ctx.member_name(m), status=_person_status(m, ctx.plan),
+                    member=m, name=ctx.member_name(m), status=statuses.get(m, "changed"),
                     changes=tuple(cs),
                 )
                 for m, cs in sorted(people[dept].items(), key=lambda kv: kv[0])
@@ -286,8 +293,9 @@ def build_review(
         if r.code not in flagged[r.name]:
             flagged[r.name].append(r.code)
     changes = [replace(c, risks=tuple(flagged.get(c.name, ()))) for c in changes]
+    statuses = _person_statuses(plan)
     people = {
-        c.member: _person_status(c.member, plan) for c in changes if c.member is not None
+        c.member: statuses.get(c.member, "changed") for c in changes if c.member is not None
     }
     shops, matrix = access_matrix(ctx, sorted(people))
     return Review(
@@ -295,7 +303,7 @@ def build_review(
         company=new_org.company,
         today=today.isoformat(),
         accounts=tuple(_summaries(ctx)),
-        sections=tuple(_sections(changes, ctx)),
+        sections=tuple(_sections(changes, ctx, statuses)),
         risks=tuple(risks),
         changes=tuple(changes),
         mermaid=mermaid_tree(ctx, people),

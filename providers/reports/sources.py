@@ -8,6 +8,7 @@ one gets a review saying so (``pulumi preview`` and ``shoporg up`` still refuse 
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 from pathlib import Path
@@ -58,8 +59,11 @@ def org_at_revision(ref: str, path: str, cwd: Path) -> Org:
 
 def read_preview(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":  # CI artifacts and large fixtures are kept gzipped
+            raw = gzip.decompress(raw)
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ShoporgError(f"{path}: not a `pulumi preview --json` file ({exc})") from None
     if not isinstance(data, dict) or "steps" not in data:
         raise ShoporgError(f"{path}: not a `pulumi preview --json` file (no steps)")
