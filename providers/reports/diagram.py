@@ -35,7 +35,10 @@ def _node(prefix: str, ident: str) -> str:
 
 
 def _label(text: str) -> str:
-    return '"' + text.replace('"', "'") + '"'
+    # Mermaid entity codes: a name from a fork's org.yaml must not become markup.
+    for ch, code in (("#", "#35;"), ("<", "#lt;"), (">", "#gt;"), ('"', "#quot;")):
+        text = text.replace(ch, code)
+    return f'"{text}"'
 
 
 def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:

@@ -8,8 +8,9 @@
 A plan is refused when its deletes exceed ``overall`` of the managed objects, or
 ``per_account`` of one platform account's objects, or ``per_account`` of one department's
 objects (its members' sub-accounts and grants), or an absolute cap (``--max-removals``).
-Groups smaller than :data:`MIN_GROUP` objects are judged only by the overall limit: one
-leaver in a three-person department is 33% of it, and that is not an accident to stop.
+Groups smaller than :data:`MIN_GROUP` objects (about five people's sub-accounts and
+grants) are judged only by the overall limit: one person removed from a three-person
+department is a third of it, and that is not the accident this guard exists to stop.
 The message gives every count, so the operator can judge before ``--allow-removals``.
 """
 
@@ -24,7 +25,7 @@ from providers.reports.context import Context
 from providers.reports.world import Plan
 from providers.schema import Org, RemovalLimits
 
-MIN_GROUP: Final = 10
+MIN_GROUP: Final = 20
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Count:
         return self.removed / self.existing if self.existing else 0.0
 
     def __str__(self) -> str:
-        limit = f" > {self.limit:.0%}" if self.limit is not None else ""
+        limit = f" (limit {self.limit:.0%})" if self.limit is not None else ""
         return f"{self.group}: {self.removed} of {self.existing} objects ({self.share:.0%}){limit}"
 
 
