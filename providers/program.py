@@ -13,12 +13,13 @@ A shard stack names the accounts it owns in its stack config (README "Sharding")
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 
-from providers.backends.settings import project_root
-from providers.errors import ConfigError
+from providers.backends.settings import BackendSettings, open_backend, project_root
+from providers.errors import ConfigError, ConfigIssue
+from providers.live_rules import live_issues
 from providers.schema import load_org
 from providers.stack import build, select_accounts
 
@@ -28,6 +29,13 @@ def org_path(config: pulumi.Config, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
+def fail(path: Path, issues: list[ConfigIssue]) -> NoReturn:
+    lines = "\n".join(str(i) for i in issues)
+    raise pulumi.RunError(
+        f"{path.name} is invalid ({len(issues)} problem(s)); nothing was changed:\n{lines}"
+    )
+
+
 def main() -> None:
     config = pulumi.Config("shoporg")
     root = project_root()
@@ -35,10 +43,7 @@ def main() -> None:
     try:
         org = load_org(path)
     except ConfigError as exc:
-        lines = "\n".join(str(i) for i in exc.issues)
-        raise pulumi.RunError(
-            f"{path.name} is invalid ({len(exc.issues)} problem(s)); nothing was changed:\n{lines}"
-        ) from None
+        fail(path, exc.issues)
     try:
         only = select_accounts(
             org, _names(config, "accounts"), _names(config, "platforms")
@@ -47,6 +52,11 @@ def main() -> None:
         lines = "\n".join(f"stack {pulumi.get_stack()}: {i.message}" for i in exc.issues)
         raise pulumi.RunError(f"the shard selection is invalid; nothing was changed:\n{lines}"
                               ) from None
+    backend = open_backend(BackendSettings.from_config(config.get, root))
+    text = path.read_text(encoding="utf-8-sig")
+    issues = live_issues(org, backend, text, str(path), only=only)
+    if issues:
+        fail(path, issues)
     built = build(org, only=only)
     pulumi.export("company", org.company)
     if only is not None:

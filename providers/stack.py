@@ -35,7 +35,6 @@ from providers.resources.role import Role, RoleArgs
 from providers.resources.role_grant import RoleGrant, RoleGrantArgs
 from providers.resources.shop_binding import ShopBinding, ShopBindingArgs
 from providers.resources.sub_account import SubAccount, SubAccountArgs
-from providers.schema import Department as DepartmentDecl
 from providers.schema import Member, Org
 from providers.schema import SubAccount as SubAccountDecl
 
@@ -68,16 +67,6 @@ class Built:
                 account: dict(sorted(c.items())) for account, c in sorted(self.per_account.items())
             },
         }
-
-
-def _walk(
-    departments: list[DepartmentDecl], parent: str | None = None
-) -> list[tuple[DepartmentDecl, str | None]]:
-    out: list[tuple[DepartmentDecl, str | None]] = []
-    for d in departments:
-        out.append((d, parent))
-        out.extend(_walk(d.children, d.id))
-    return out
 
 
 def select_accounts(
@@ -131,7 +120,7 @@ def build(
     selected = [a for a in org.accounts if only is None or a.id in only]
     accounts = {a.id: a for a in selected}
     shop_account = {s.id: a for a in selected for s in a.shops}
-    tree = _walk(org.departments)
+    tree = [(d, p.id if p else None) for d, p in org.walk_departments()]
 
     # Departments: mirrored into every account whose seller centre has a tree.
     for account in selected:

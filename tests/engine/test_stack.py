@@ -218,9 +218,8 @@ def test_removing_the_official_douyin_binding_fails_at_preview(project: Any) -> 
     result = project.preview(check=False)
     project.org_file.write_text(original)
     assert result.returncode != 0
-    assert (
-        "protected" in result.output and "dy-youpin-shop/official/youpin_digital" in result.output
-    )
+    assert "can never be unbound" in result.output and "youpin_digital" in result.output
+    assert "org.yaml:" in result.output
 
 
 def test_offboarding_disables_every_sub_account_of_the_leaver_in_one_up(project: Any) -> None:

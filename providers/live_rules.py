@@ -1,0 +1,79 @@
+"""Rules that need the live account system, checked by the program before anything is
+registered — so ``pulumi preview`` reports them with ``org.yaml:LINE:COL`` and nothing
+changes. Read-only: two list calls per account at most.
+
+::
+
+    accounts:
+      - id: dy-youpin          # must exist in the account system (a platform fact)
+        seat_quota: 8          # the platform's own quota must hold the declared sub-accounts
+    bindings:                  # removing an official Douyin account here can never be applied
+      - {shop: dy-youpin-shop, kind: official, external_account: youpin_digital}
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Protocol
+
+from providers.backends.protocol import AccountReader, BindingBackend
+from providers.errors import ConfigIssue
+from providers.schema import Org
+from providers.schema.loader import Path, load_text
+
+
+class LiveBackend(AccountReader, BindingBackend, Protocol):
+    """The calls these rules use (a narrow view of the Backend protocol)."""
+
+
+def live_issues(
+    org: Org,
+    backend: LiveBackend,
+    text: str,
+    filename: str,
+    only: frozenset[str] | None = None,
+) -> list[ConfigIssue]:
+    """Every live-state problem of ``org`` (restricted to a shard's ``only`` accounts)."""
+    problems: list[tuple[Path, str]] = []
+    declared_subs = Counter(s.account for m in org.members for s in m.sub_accounts)
+    official = {(b.shop, b.external_account) for b in org.bindings if b.kind == "official"}
+    for index, account in enumerate(org.accounts):
+        if only is not None and account.id not in only:
+            continue
+        live = backend.get_account(account.id)
+        if live is None:
+            problems.append((
+                ("accounts", index, "id"),
+                f"account {account.id!r} does not exist in the account system "
+                "(register the main account on the platform first; for the sandbox: "
+                "`shoporg sandbox init --org org.yaml`)",
+            ))
+            continue
+        if live.platform != account.platform:
+            problems.append((
+                ("accounts", index, "platform"),
+                f"account {account.id!r} is a {live.platform} account in the account system, "
+                f"not {account.platform}",
+            ))
+        if declared_subs[account.id] > live.seat_quota:
+            problems.append((
+                ("accounts", index, "seat_quota"),
+                f"account {account.id!r} has {live.seat_quota} sub-account seats on the "
+                f"platform but org.yaml declares {declared_subs[account.id]} sub-accounts "
+                "(buy seats in the seller centre or remove sub-accounts)",
+            ))
+        if account.platform != "douyin":
+            continue
+        for binding in backend.list_bindings(account.id):
+            kept = (binding.shop_id, binding.external_id) in official
+            if binding.kind == "official" and not kept:
+                problems.append((
+                    ("bindings",),
+                    f"the official Douyin account {binding.external_id!r} of shop "
+                    f"{binding.shop_id!r} is missing here, but an official account can never "
+                    "be unbound (Douyin rule): put its binding back",
+                ))
+    if not problems:
+        return []
+    loaded = load_text(text, filename)
+    return sorted(loaded.issue(path, message, key=True) for path, message in problems)
