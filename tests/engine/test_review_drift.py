@@ -1,0 +1,100 @@
+"""``shoporg drift``, ``shoporg review`` and the guarded ``shoporg up`` on the real engine.
+
+One project copy, in file order: apply org.yaml, drift by hand, repair it, then a change
+that removes too much and is refused until an operator allows it with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from providers.reports import journal
+
+UP_REFUSED = 3
+
+
+def drop_first_members(org: dict[str, Any], share: float) -> list[str]:
+    members = org["members"]
+    gone = [m["id"] for m in members[: round(len(members) * share)]]
+    org["members"] = members[len(gone):]
+    org["chat_groups"] = [g for g in org["chat_groups"] if not set(g["members"]) & set(gone)]
+    return gone
+
+
+def test_a_freshly_applied_org_has_no_drift(project: Any) -> None:
+    project.up()
+    result = project.shoporg("drift", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No drift" in result.stdout
+
+
+def test_a_hand_change_and_an_unmanaged_sub_account_are_drift(project: Any) -> None:
+    project.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
+    project.shoporg("sandbox", "sub", "create", "tb-youpin", "ghost", "优品数码专营:临时工",
+                    "--name", "临时工")
+    result = project.shoporg("drift", "--format", "json", check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    drifted = {d["name"]: d for d in report["drifted"]}
+    assert drifted["tb-youpin/zhang-wei"]["fields"] == [
+        {"property": "enabled", "declared": True, "live": False}
+    ]
+    assert [u["name"] for u in report["unmanaged"]] == ["tb-youpin/ghost"]
+    markdown = project.shoporg("drift", check=False).stdout
+    assert "tb-youpin/zhang-wei" in markdown and "优品数码专营:临时工" in markdown
+
+
+def test_after_up_and_removing_the_unmanaged_account_there_is_no_drift(project: Any) -> None:
+    project.up("--refresh")
+    project.shoporg("sandbox", "sub", "delete", "tb-youpin", "ghost")
+    result = project.shoporg("drift", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_engine_review_says_who_gains_what_where(project: Any) -> None:
+    def change(org: dict[str, Any]) -> None:
+        zhang = next(m for m in org["members"] if m["id"] == "zhang-wei")
+        zhang["sub_accounts"][0]["roles"] = ["tb-cs-presale", "tb-cs-aftersale"]
+
+    original = project.org_file.read_text()
+    project.edit(change)
+    result = project.shoporg("review")
+    project.org_file.write_text(original)
+    # 查看退款 + 同意退款 are the whole 退款管理 subtree, so the sentence names the area.
+    assert "张伟 gains 退款管理 on tb-youpin-shop (roles: 售后客服、售前客服)" in result.stdout
+    assert "High-risk permission gained" in result.stdout
+
+
+def test_removing_40_percent_of_members_is_refused_with_the_counts(project: Any) -> None:
+    audit_before = len(project.backend_audit())
+    project.edit(lambda org: drop_first_members(org, 0.4))
+    result = project.shoporg("up", check=False)
+    assert result.returncode == UP_REFUSED, result.stdout + result.stderr
+    assert "refusing to apply: the plan removes" in result.stderr
+    assert "of 106 managed objects" in result.stderr
+    assert "account sp-youpin: 8 of 20 objects (40%)" in result.stderr
+    assert len(project.backend_audit()) == audit_before  # nothing was changed
+    assert journal.read(project.root) == []
+
+
+def test_allowing_the_removals_applies_the_plan_and_journals_the_reason(project: Any) -> None:
+    result = project.shoporg("up", "--allow-removals", "季节性缩编 seasonal downsizing",
+                             check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [entry] = journal.read(project.root)
+    assert entry["reason"] == "季节性缩编 seasonal downsizing"
+    assert entry["result"] == "applied" and entry["summary"]["delete"] == 26
+    assert len(entry["plan_sha256"]) == 64 and entry["who"]
+    assert "initial_password" not in json.dumps(entry)
+    assert project.preview("--expect-no-changes", check=False).returncode == 0
+    live = {s.member_id for s in project.backend().list_sub_accounts("tb-youpin")}
+    assert "zhang-wei" not in live
+
+
+def test_a_second_guarded_up_with_nothing_to_do_changes_and_journals_nothing(
+    project: Any,
+) -> None:
+    result = project.shoporg("up", check=False)
+    assert result.returncode == 0 and "No changes." in result.stdout
+    assert len(journal.read(project.root)) == 1
