@@ -1,0 +1,42 @@
+"""The example CI workflows call shoporg with flags that exist (they parse), and the
+nightly drift job fails on exit 2 and uploads the report."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from providers.cli.main import build_parser
+
+CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
+
+
+def shoporg_calls(workflow: dict[str, Any]) -> list[list[str]]:
+    calls = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            script = re.sub(r"\\\n\s*", " ", step.get("run", ""))
+            for line in script.splitlines():
+                m = re.search(r"(?:\.venv/bin/)?shoporg (.+)", line)
+                if m:
+                    calls.append(shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", m.group(1))))
+    return calls
+
+
+@pytest.mark.parametrize("name", ["review.yml", "drift.yml"])
+def test_every_shoporg_call_in_the_example_workflows_parses(name: str) -> None:
+    calls = shoporg_calls(yaml.safe_load((CI / name).read_text()))
+    assert calls
+    for argv in calls:
+        build_parser().parse_args(argv)
+
+
+def test_the_drift_workflow_fails_on_exit_2_and_uploads_the_report() -> None:
+    text = (CI / "drift.yml").read_text()
+    assert "steps.drift.outputs.code == '2'" in text and "exit 2" in text
+    assert "upload-artifact" in text and "drift.json" in text
