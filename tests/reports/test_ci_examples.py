@@ -22,7 +22,7 @@ def shoporg_calls(workflow: dict[str, Any]) -> list[list[str]]:
         for step in job["steps"]:
             script = re.sub(r"\\\n\s*", " ", step.get("run", ""))
             for line in script.splitlines():
-                m = re.search(r"(?:\.venv/bin/)?shoporg (.+)", line)
+                m = re.match(r"\s*(?:\.venv/bin/)?shoporg (.+)", line)
                 if m:
                     calls.append(shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", m.group(1))))
     return calls
