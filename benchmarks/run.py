@@ -22,6 +22,10 @@ Per configuration and operation (``up`` from empty, no-op ``preview``, ``preview
 file, ``shoporg sandbox stats --enable``), the peak RSS of the largest process (``wait4``)
 and the peak RSS summed over the process tree (sampled from ``/proc``). Plus the validator
 on a 10,000-member org.yaml. Nothing is asserted: the ratios are reported.
+
+The code under test is a snapshot: ``providers/`` is copied into the work dir at start and
+put first on ``PYTHONPATH`` for every engine process, so edits made in the checkout while a
+long run is going (other people share it) cannot change a run half-way.
 """
 
 from __future__ import annotations
@@ -212,7 +216,17 @@ class Project:
         }
 
 
-def make_projects(work: Path, size: Size, configs: Sequence[str]) -> tuple[list[Project], int]:
+def snapshot_code(work: Path) -> Path:
+    """Copy ``providers/`` into ``work/code`` (see the module docstring); return that dir."""
+    code = work / "code"
+    shutil.copytree(REPO / "providers", code / "providers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return code
+
+
+def make_projects(
+    work: Path, size: Size, configs: Sequence[str], env: dict[str, str]
+) -> tuple[list[Project], int]:
     org_text = generate(size)
     validate_text(org_text, "org.yaml")  # a broken generator must fail here, not in the engine
     count = sum(expected_resources(size).values())
@@ -220,7 +234,7 @@ def make_projects(work: Path, size: Size, configs: Sequence[str]) -> tuple[list[
     for name in configs:
         root = work / name
         root.mkdir(parents=True)
-        extra: dict[str, str] = {}
+        extra = dict(env)
         if name == "floor":
             (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
             (root / "__main__.py").write_text(FLOOR_PROGRAM)
@@ -270,7 +284,8 @@ def median(samples: list[Sample], attr: str) -> float:
 def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) -> str:
     lines = [
         f"size: {meta['size']} → {meta['resources']} resources; engine --parallel "
-        f"{meta['parallel'] or 'default (8)'}; repeat {meta['repeat']} (median)",
+        f"{meta['parallel'] or 'default (8)'}; repeat {meta['repeat']} (median); "
+        f"checkpoints {meta['checkpoints']}; extra env {' '.join(meta['env']) or '-'}",
         "",
         "| operation | floor (a) s | shoporg (b) s | nobulk (c) s | b/a | c/b "
         "| calls b | calls c | max RSS MB a/b/c | tree RSS MB a/b/c |",
@@ -278,30 +293,8 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
     ]
     for op in OPS:
         row = {c: results.get(c, {}).get(op, []) for c in CONFIGS}
-
-        def sec(c: str) -> float | None:
-            return median(row[c], "seconds") if row[c] else None
-
-        def fmt(v: float | None, spec: str = ".1f") -> str:
-            return "–" if v is None else format(v, spec)
-
-        def ratio(x: float | None, y: float | None) -> str:
-            return "–" if x is None or y is None or y == 0 else f"{x / y:.2f}×"
-
-        def calls(c: str) -> str:
-            return str(int(median(row[c], "total_calls"))) if row[c] else "–"
-
-        def mem(attr: str) -> str:
-            return " / ".join(fmt(median(row[c], attr), ".0f") if row[c] else "–" for c in CONFIGS)
-
-        failed = [c for c in CONFIGS for s in row[c] if s.returncode != 0]
-        note = f" (exit≠0: {', '.join(failed)})" if failed else ""
-        a, b, c = sec("floor"), sec("shoporg"), sec("nobulk")
-        lines.append(
-            f"| {op}{note} | {fmt(a)} | {fmt(b)} | {fmt(c)} | {ratio(b, a)} | {ratio(c, b)} "
-            f"| {calls('shoporg')} | {calls('nobulk')} | {mem('max_rss_mb')} "
-            f"| {mem('tree_rss_mb')} |"
-        )
+        if any(row.values()):
+            lines.append(_row(op, row))
     for c in CONFIGS:
         refresh = results.get(c, {}).get("refresh")
         if refresh and refresh[0].calls:
@@ -315,6 +308,35 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
             f"(shoporg no-op preview: {fmt_or(meta.get('preview_b_s'))} s)"
         )
     return "\n".join(lines) + "\n"
+
+
+def _fmt(v: float | None, spec: str = ".1f") -> str:
+    return "–" if v is None else format(v, spec)
+
+
+def _ratio(x: float | None, y: float | None) -> str:
+    return "–" if x is None or y is None or y == 0 else f"{x / y:.2f}×"
+
+
+def _row(op: str, row: dict[str, list[Sample]]) -> str:
+    def med(c: str, attr: str) -> float | None:
+        return median(row[c], attr) if row[c] else None
+
+    def mem(attr: str) -> str:
+        return " / ".join(_fmt(med(c, attr), ".0f") for c in CONFIGS)
+
+    def calls(c: str) -> str:
+        v = med(c, "total_calls")
+        return "–" if v is None else str(int(v))
+
+    failed = [c for c in CONFIGS for s in row[c] if s.returncode != 0]
+    note = f" (exit≠0: {', '.join(failed)})" if failed else ""
+    a, b, c = (med(x, "seconds") for x in CONFIGS)
+    return (
+        f"| {op}{note} | {_fmt(a)} | {_fmt(b)} | {_fmt(c)} | {_ratio(b, a)} | {_ratio(c, b)} "
+        f"| {calls('shoporg')} | {calls('nobulk')} | {mem('max_rss_mb')} "
+        f"| {mem('tree_rss_mb')} |"
+    )
 
 
 def fmt_or(v: float | None) -> str:
@@ -333,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parallel", type=int, help="engine --parallel (default: the engine's)")
     ap.add_argument("--validate-members", type=int, default=10_000,
                     help="members in the validation run (0 to skip)")
+    ap.add_argument("--keep-checkpoints", action="store_true",
+                    help="let the engine rewrite the whole state file after every step (its "
+                    "default; quadratic in resources). Without it the runner sets "
+                    "PULUMI_SKIP_CHECKPOINTS=true for all configurations (RESULTS.md)")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for every configuration (e.g. a kill-switch, "
+                    "SHOPORG_SDK_SPEEDUPS=0, to measure what a change bought)")
     ap.add_argument("--work", type=Path, help="keep the projects here (default: a temp dir)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
     args = ap.parse_args(argv)
@@ -344,7 +373,17 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown configuration or operation: {', '.join(sorted(unknown))}")
 
     work = args.work or Path(tempfile.mkdtemp(prefix="shoporg-bench-"))
-    projects, count = make_projects(work, size, configs)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {} if args.keep_checkpoints else {"PULUMI_SKIP_CHECKPOINTS": "true"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(snapshot_code(work)), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--env wants KEY=VALUE, got {item!r}")
+        env[key] = value
+    projects, count = make_projects(work, size, configs, env)
     _log(f"{count} resources per configuration; projects in {work}")
     results: dict[str, dict[str, list[Sample]]] = {p.name: {} for p in projects}
     for op in ops:
@@ -357,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"tree={sample.tree_rss_mb:.0f}MB")
     meta: dict[str, Any] = {
         "size": asdict(size), "resources": count, "parallel": args.parallel,
-        "repeat": args.repeat,
+        "repeat": args.repeat, "checkpoints": "kept" if args.keep_checkpoints else "skipped",
+        "env": args.env,
         "state": {p.name: p.state_stats() for p in projects},
     }
     if "shoporg" in results and "preview" in results["shoporg"]:

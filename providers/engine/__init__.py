@@ -12,7 +12,8 @@ our own launchers next to the project's Python (``.venv/bin``) so the engine fin
                                   because the proxy does not serve Pulumi's untagged Go one
 ``pulumi-language-python-exec``   runs the program under ``run_in_stack``
                                   (:mod:`providers.engine.program_runner`)
-``pulumi-resource-pulumi-python`` runs ``python -u -m pulumi.dynamic`` for dynamic providers
+``pulumi-resource-pulumi-python`` the SDK's dynamic-provider server with a wider thread pool
+                                  (:mod:`providers.engine.dynamic_provider`)
 ================================  ===============================================================
 """
 

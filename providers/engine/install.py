@@ -169,8 +169,8 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
     )
     _write(
         bin_dir / "pulumi-resource-pulumi-python",
-        f"#!/bin/sh\n{LAUNCHER_MARK}: the dynamic-provider plugin\n"
-        f'exec "{python}" -u -m pulumi.dynamic "$@"\n',
+        f"#!/bin/sh\n{LAUNCHER_MARK}: the dynamic-provider plugin (the SDK's server, wider pool)\n"
+        f'exec "{python}" -u -m providers.engine.dynamic_provider "$@"\n',
     )
 
 

@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pulumi
     import pulumi.runtime
 
+    from providers.engine import sdk_speedups
+
+    sdk_speedups.install()
+
     pulumi.runtime.set_all_config(
         pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
     )
@@ -69,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     def run_program() -> None:
         runpy.run_path(program, run_name="__main__")
 
+    # SHOPORG_PROFILE=<dir>: profile the program (main thread: org loading, resource
+    # construction, the SDK's serialisation) into <dir>/program-<pid>.prof.
+    profile_dir = os.environ.get("SHOPORG_PROFILE")
+    profiler = None
+    if profile_dir:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         loop.run_until_complete(pulumi.runtime.run_in_stack(run_program))
         return 0
@@ -79,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pulumi.log.error(f"Program failed with an unhandled exception:\n{traceback.format_exc()}")
         return EXIT_BAIL
     finally:
+        if profiler is not None and profile_dir:
+            profiler.disable()
+            os.makedirs(profile_dir, exist_ok=True)
+            profiler.dump_stats(os.path.join(profile_dir, f"program-{os.getpid()}.prof"))
         loop.close()
         sys.stdout.flush()
         sys.stderr.flush()

@@ -1,0 +1,123 @@
+"""Per-resource overheads of the Python SDK's registration path, removed in our program runner.
+
+Measured with cProfile on a no-op preview of 1,048 resources (benchmarks/RESULTS.md):
+
+* ``pulumi.log.debug`` — the SDK logs four internal debug lines per resource ("resource
+  registration prepared ..."), each a **blocking** gRPC round trip to the engine: 4,205
+  calls, 5.8 s of the program's 20 s. The engine shows them only under ``pulumi --debug``,
+  a flag the language host never sees, so we drop them; ``SHOPORG_SDK_DEBUG=1`` keeps them.
+* ``_get_stack_trace`` — the SDK builds each resource's source position with
+  ``traceback.extract_stack()``, which also reads every frame's source line (1.7 s). The
+  engine needs only file and line, so we walk the frames ourselves and produce the same
+  message.
+* ``wait_for_rpcs`` — at the end of the program the SDK waits for every still-pending
+  output (one per property per resource) with ``asyncio.wait(..., FIRST_COMPLETED)`` in a
+  loop, re-arming a callback on *every* pending output after *each* completion: quadratic
+  (158,606 ``add_done_callback`` calls, 4.4 s, for 1,048 resources). Our ``wait`` for that
+  module returns the first completion together with whatever else completed within
+  :data:`WAIT_BATCH_S`, so the loop runs once per batch. Same results, same error
+  handling (every done task is still awaited by the SDK), a few ms later.
+
+Both are opt-out together with ``SHOPORG_SDK_SPEEDUPS=0`` (how the benchmark measures their
+effect). They patch the SDK version pinned in pyproject.toml; if a future SDK renames what
+we replace, :func:`install` leaves that part alone rather than failing the program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import pathlib
+import sys
+from collections.abc import Iterable
+from types import FrameType, SimpleNamespace
+from typing import Any
+
+WAIT_BATCH_S = 0.02
+
+
+def _no_debug(*_args: Any, **_kwargs: Any) -> None:
+    """Drop an SDK debug message (see the module docstring)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _uri(filename: str) -> str | None:
+    try:
+        return pathlib.Path(filename).as_uri()
+    except (ValueError, OSError):  # the SDK, too, gives no position rather than an error
+        return None
+
+
+def fast_stack_trace() -> Any:
+    """What ``pulumi.runtime.resource._get_stack_trace`` returns, without reading sources.
+
+    The SDK takes the frames *outside* the third ``__init__`` counted from the innermost
+    frame (Resource, Custom/ComponentResource, then the concrete resource class) and lists
+    them innermost first; so do we.
+    """
+    from pulumi.runtime.proto import source_pb2
+
+    frames: list[FrameType] = []
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    inits = [i for i, f in enumerate(frames) if f.f_code.co_name == "__init__"]
+    if len(inits) < 3:
+        return source_pb2.StackTrace()
+    index = inits[2]
+    if index >= len(frames) - 1:
+        return source_pb2.StackTrace()  # the SDK's "i < 1": nothing outside the constructor
+    out = []
+    for f in frames[index + 1:]:
+        uri = _uri(f.f_code.co_filename) if f.f_code.co_filename else None
+        pos = source_pb2.SourcePosition(uri=uri, line=f.f_lineno) if uri else None
+        out.append(source_pb2.StackFrame(pc=pos))
+    return source_pb2.StackTrace(frames=out)
+
+
+async def batched_wait(
+    fs: Iterable[asyncio.Future[Any]], *, timeout: float | None = None,
+    return_when: str = asyncio.ALL_COMPLETED,
+) -> tuple[set[asyncio.Future[Any]], set[asyncio.Future[Any]]]:
+    """``asyncio.wait`` that batches ``FIRST_COMPLETED`` wake-ups (see the module docstring)."""
+    done, pending = await asyncio.wait(fs, timeout=timeout, return_when=return_when)
+    if return_when != asyncio.FIRST_COMPLETED or not pending:
+        return done, pending
+    await asyncio.sleep(WAIT_BATCH_S)
+    finished = {f for f in pending if f.done()}
+    return done | finished, pending - finished
+
+
+def _asyncio_with_batched_wait() -> Any:
+    """A stand-in for the ``asyncio`` module as seen by ``pulumi.runtime.stack`` only."""
+    names = [k for k in dir(asyncio) if not k.startswith("__")]
+    proxy = SimpleNamespace(**{k: getattr(asyncio, k) for k in names})
+    proxy.wait = batched_wait
+    return proxy
+
+
+def enabled() -> bool:
+    return os.environ.get("SHOPORG_SDK_SPEEDUPS", "1") != "0"
+
+
+def install() -> list[str]:
+    """Apply the speed-ups to the imported SDK; return the names of those applied."""
+    if not enabled():
+        return []
+    import pulumi.log
+    import pulumi.runtime.resource as sdk_resource
+    import pulumi.runtime.stack as sdk_stack
+
+    applied = []
+    if not os.environ.get("SHOPORG_SDK_DEBUG") and callable(getattr(pulumi.log, "debug", None)):
+        pulumi.log.debug = _no_debug
+        applied.append("log.debug")
+    if callable(getattr(sdk_resource, "_get_stack_trace", None)):
+        sdk_resource._get_stack_trace = fast_stack_trace
+        applied.append("stack traces")
+    if getattr(sdk_stack, "asyncio", None) is asyncio:
+        setattr(sdk_stack, "asyncio", _asyncio_with_batched_wait())  # noqa: B010 - not exported
+        applied.append("batched wait")
+    return applied
