@@ -141,9 +141,30 @@ def _pos(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+def _lone_surrogate(text: str, filename: str) -> ConfigIssue | None:
+    """A ``str`` can hold lone surrogates (U+D800-U+DFFF) that no file can: libyaml would
+    raise UnicodeEncodeError on them, so report the first as an issue instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        offset = exc.start
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return ConfigIssue(
+            filename, line, column,
+            f"character U+{ord(text[offset]):04X} is not valid Unicode (a lone surrogate; "
+            "re-save the text as UTF-8)",
+        )
+    return None
+
+
 def load_text(text: str, filename: str = "org.yaml") -> Loaded:
     """Parse ``text`` into data plus positions; problems land in ``Loaded.issues``."""
     loaded = Loaded(filename=filename, data=None)
+    surrogate = _lone_surrogate(text, filename)
+    if surrogate is not None:
+        loaded.issues.append(surrogate)
+        return loaded
     loader = _EventLoader(text)
     try:
         _compose_stream(loader, loaded)
