@@ -28,6 +28,7 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 from providers.engine import ENGINE_VERSION
 from providers.engine.program_runner import EXIT_BAIL
+from providers.engine.watchdog import exit_with_parent
 
 EXEC_SCRIPT = "pulumi-language-python-exec"
 
@@ -63,6 +64,12 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             for child in self._children:
                 child.terminate()
         return empty_pb2.Empty()
+
+    def kill_children(self) -> None:
+        """The engine died: the program it was running cannot finish, stop it now."""
+        with self._lock:
+            for child in self._children:
+                child.kill()
 
     def Run(self, request: Any, context: Any) -> Any:
         info = request.info
@@ -114,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     positional = [a for a in args if not a.startswith("-")]
     engine_address = positional[0] if positional else ""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
+    host = LanguageHost(engine_address)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
+    # A killed engine would otherwise leave us and the program running forever.
+    exit_with_parent(on_exit=host.kill_children)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     sys.stdout.write(f"{port}\n")
