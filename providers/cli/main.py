@@ -17,7 +17,7 @@ from providers import __version__
 from providers.errors import ShoporgError
 
 COMMANDS: tuple[str, ...] = (
-    "engine", "validate", "schema", "sandbox", "review", "drift", "up", "import_",
+    "engine", "validate", "schema", "sandbox", "review", "drift", "up", "recover", "import_",
 )
 
 

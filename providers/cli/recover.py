@@ -1,0 +1,124 @@
+"""``shoporg recover``: make a stack usable again after ``pulumi up`` was killed.
+
+::
+
+    $ shoporg recover --stack dev
+    removed the lock left by pid 4242 on vm (no longer running)
+    cleared 5 interrupted create(s): tm-youpin/zhou-jie, tb-youpin/xu-qiang, ...
+    refreshed: state now matches the account system; run `pulumi up` to finish the job
+
+A killed ``up`` (SIGKILL, power cut, CI timeout) leaves two things behind:
+
+1. **the stack lock** (file backend: ``.pulumi/locks/<org>/<project>/<stack>/*.json``):
+   every later command fails with "the stack is currently locked";
+2. **pending operations** in state: the creates that were in flight. Pulumi cannot know
+   whether they happened, and ``pulumi up`` warns about them on every run until a refresh
+   clears them.
+
+The recovery is ``pulumi cancel --yes`` (removes the lock) then
+``pulumi refresh --yes --clear-pending-creates`` (drops the interrupted creates from state
+and re-reads every other resource). The next ``pulumi up`` creates what is missing; a create
+*adopts* an identical object the killed run had already made, so nothing is duplicated.
+``pulumi cancel`` would just as happily remove the lock of an ``up`` that is still running,
+so this command first refuses while the process that took the lock is alive on this host.
+Tested in ``tests/reliability/test_crash.py``; described in ``docs/troubleshooting.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+from providers.backends.settings import project_root
+from providers.engine.cli import Pulumi
+from providers.errors import EngineError
+
+
+@dataclass(frozen=True)
+class Lock:
+    path: Path
+    pid: int
+    hostname: str
+
+    def alive(self) -> bool:
+        """Whether the process that took the lock still runs (only knowable on its host)."""
+        if self.hostname != socket.gethostname():
+            return True  # another machine: assume it is running, never steal its lock
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "recover",
+        help="after a killed `pulumi up`: remove its stale lock and clear interrupted creates",
+        description=(__doc__ or "").split("\n\n")[0],
+    )
+    parser.add_argument("--stack", help="the stack (default: the selected one)")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="remove the lock even if its process looks alive (another host's lock)",
+    )
+    parser.set_defaults(func=run)
+
+
+def file_backend_dir(env: dict[str, str]) -> Path | None:
+    url = urlparse(env.get("PULUMI_BACKEND_URL", ""))
+    if url.scheme != "file":
+        return None
+    return Path(unquote(url.path))
+
+
+def stack_locks(state_dir: Path, project: str, stack: str) -> list[Lock]:
+    locks = []
+    for path in sorted(state_dir.glob(f".pulumi/locks/*/{project}/{stack}/*.json")):
+        try:
+            data = json.loads(path.read_text())
+            locks.append(Lock(path, int(data["pid"]), str(data["hostname"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: let `pulumi cancel` deal with it
+    return locks
+
+
+def run(args: argparse.Namespace) -> int:
+    root = project_root()
+    pulumi = Pulumi(root)
+    stack = args.stack or pulumi.run("stack", "--show-name").stdout.strip()
+    project = str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+    selector = ("--stack", stack)
+
+    state_dir = file_backend_dir(pulumi.env)
+    locks = stack_locks(state_dir, project, stack) if state_dir else []
+    running = [lock for lock in locks if lock.alive()]
+    if running and not args.force:
+        who = ", ".join(f"pid {lock.pid} on {lock.hostname}" for lock in running)
+        raise EngineError(
+            f"stack {stack!r} is locked by a pulumi that is still running ({who}): wait for it "
+            "to finish or stop it; use --force only for a lock of another machine that is gone"
+        )
+    pulumi.run("cancel", "--yes", *selector)
+    for lock in locks:
+        print(f"removed the lock left by pid {lock.pid} on {lock.hostname} (no longer running)")
+
+    export = json.loads(pulumi.run("stack", "export", *selector).stdout)
+    pending = export.get("deployment", {}).get("pending_operations") or []
+    names = [op.get("resource", {}).get("urn", "?").split("::")[-1] for op in pending]
+    pulumi.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates", *selector)
+    if names:
+        print(f"cleared {len(names)} interrupted operation(s): {', '.join(names)}")
+    else:
+        print("no interrupted operations")
+    print("refreshed: state now matches the account system; run `pulumi up` to finish the job")
+    return 0

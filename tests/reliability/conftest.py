@@ -1,0 +1,294 @@
+"""Shared machinery of the reliability suite: projects on the big org, crashing the engine,
+and the checks that say "the account system is exactly as declared and nothing was lost".
+
+Engine-tier cases reuse :class:`tests.engine.conftest.StackProject` (a temp project copy
+with its own sandbox and state). Every figure a scenario measures is recorded with
+:func:`report`; the session prints them at the end (``-s`` not needed) so a CI log carries
+the numbers the issue asks for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.engine.cli import launcher_dir
+from providers.engine.install import ENGINE_BINARY
+from providers.schema import load_org
+from tests.engine.conftest import REPO, StackProject, require_engine
+
+BIG_ORG = REPO / "tests" / "fixtures" / "reliability" / "big-org.yaml"
+
+FIGURES: dict[str, object] = {}
+
+
+def report(name: str, value: object) -> None:
+    """Record a figure for the end-of-session summary."""
+    FIGURES[name] = value
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(f"{name}: {value}")
+
+
+@pytest.fixture
+def engine() -> None:
+    require_engine()
+
+
+@pytest.fixture
+def big_project(engine: None, tmp_path: Path) -> StackProject:
+    return StackProject(tmp_path, BIG_ORG)
+
+
+# --- the sandbox, read behind the backend's back ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int
+    company: str
+    operation: str
+    kind: str
+    name: str
+    before: str | None
+    after: str | None
+
+
+def audit_rows(sandbox: Path) -> list[AuditRow]:
+    """Every audit entry of every company, read-only, oldest first."""
+    conn = sqlite3.connect(f"file:{sandbox}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = conn.execute(
+            "SELECT seq, company, operation, kind, object, before, after FROM audit_log"
+            " ORDER BY seq"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [AuditRow(*row) for row in rows]
+
+
+def audit_count(sandbox: Path) -> int:
+    conn = sqlite3.connect(f"file:{sandbox}?mode=ro", uri=True, timeout=30)
+    try:
+        count: int = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    finally:
+        conn.close()
+    return count
+
+
+def persisted_calls(sandbox: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{sandbox}?mode=ro", uri=True, timeout=30)
+    try:
+        return {m: int(c) for m, c in conn.execute("SELECT method, count FROM call_counts")}
+    finally:
+        conn.close()
+
+
+def assert_audit_intact(rows: list[AuditRow], earlier: list[AuditRow] | None = None) -> None:
+    """Append-only and gap-free: seq runs 1..N, and an earlier snapshot is a prefix."""
+    assert [r.seq for r in rows] == list(range(1, len(rows) + 1)), "audit seq has gaps"
+    if earlier is not None:
+        assert rows[: len(earlier)] == earlier, "audit entries changed after the fact"
+
+
+def created_twice(rows: list[AuditRow]) -> list[tuple[str, str, str]]:
+    """Objects created again while they still existed (a duplicate, not a re-create)."""
+    alive: Counter[tuple[str, str, str]] = Counter()
+    duplicates = []
+    for r in rows:
+        key = (r.company, r.kind, r.name)
+        if r.before is None and r.after is not None:
+            alive[key] += 1
+            if alive[key] > 1:
+                duplicates.append(key)
+        elif r.after is None and r.before is not None:
+            alive[key] -= 1
+    return duplicates
+
+
+# --- the declared world vs the live one ------------------------------------------------------
+
+
+def declared(org_file: Path) -> dict[str, set[tuple[Any, ...]]]:
+    """What org.yaml says must exist, kind by kind, in the backend's own terms."""
+    org = load_org(org_file)
+    accounts = {a.id: a for a in org.accounts}
+    shop_account = {s.id: a.id for a in org.accounts for s in a.shops}
+    tree = [d.id for d, _ in org.walk_departments()]
+    out: dict[str, set[tuple[Any, ...]]] = {k: set() for k in KINDS}
+    for a in org.accounts:
+        if a.platform in ("taobao", "tmall"):
+            out["department"] |= {(a.id, d) for d in tree}
+        out["role"] |= {(a.id, r.id) for r in org.roles if r.platform == a.platform}
+    for m in org.members:
+        for s in m.sub_accounts:
+            account = accounts[s.account]
+            enabled = m.status != "left" and s.expires is None
+            out["sub_account"].add((account.id, m.id, account.login(s.login_name), enabled))
+            if s.roles:
+                for shop in s.shop_ids(account):
+                    out["grant"].add((account.id, m.id, shop, tuple(sorted(s.roles))))
+    out["binding"] = {
+        (shop_account[b.shop], b.shop, b.kind, b.external_account) for b in org.bindings
+    }
+    out["chat_group"] = {
+        (shop_account[g.shop], g.shop, g.name, tuple(sorted(g.members))) for g in org.chat_groups
+    }
+    return out
+
+
+KINDS = ("department", "role", "sub_account", "grant", "binding", "chat_group")
+
+
+def live(project: StackProject, company: str | None = None) -> dict[str, set[tuple[Any, ...]]]:
+    """The same shape as :func:`declared`, read from the sandbox."""
+    from providers.backends.sandbox import SandboxBackend
+
+    backend = SandboxBackend(project.sandbox_path, company, instrumented=False)
+    out: dict[str, set[tuple[Any, ...]]] = {k: set() for k in KINDS}
+    try:
+        for a in backend.list_accounts():
+            out["department"] |= {(a.id, d.id) for d in backend.list_departments(a.id)}
+            out["role"] |= {(a.id, r.id) for r in backend.list_roles(a.id)}
+            out["sub_account"] |= {
+                (a.id, s.member_id, s.login, s.status != "disabled")
+                for s in backend.list_sub_accounts(a.id)
+            }
+            out["grant"] |= {
+                (a.id, g.member_id, g.shop_id, tuple(sorted(g.role_ids)))
+                for g in backend.list_grants(a.id)
+            }
+            out["binding"] |= {
+                (a.id, b.shop_id, b.kind, b.external_id) for b in backend.list_bindings(a.id)
+            }
+            out["chat_group"] |= {
+                (a.id, c.shop_id, c.name, tuple(sorted(c.member_ids)))
+                for c in backend.list_chat_groups(a.id)
+            }
+    finally:
+        backend.close()
+    return out
+
+
+def assert_exactly_as_declared(
+    project: StackProject, company: str | None = None, org_file: Path | None = None
+) -> int:
+    """Live == declared, kind by kind; returns the number of objects compared."""
+    want, have = declared(org_file or project.org_file), live(project, company)
+    for kind in KINDS:
+        assert have[kind] == want[kind], (
+            f"{kind}: missing {sorted(want[kind] - have[kind])[:5]}, "
+            f"unexpected {sorted(have[kind] - want[kind])[:5]}"
+        )
+    return sum(len(v) for v in want.values())
+
+
+# --- the engine's state ------------------------------------------------------------------------
+
+
+def stack_export(project: StackProject, *args: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(project.pulumi.run("stack", "export", *args).stdout)
+    return data
+
+
+def assert_state_sound(project: StackProject) -> int:
+    """No pending operation, every URN once; returns the number of shoporg resources."""
+    deployment = stack_export(project)["deployment"]
+    assert not deployment.get("pending_operations"), deployment.get("pending_operations")
+    urns = [r["urn"] for r in deployment.get("resources", [])]
+    duplicates = [u for u, n in Counter(urns).items() if n > 1]
+    assert not duplicates, duplicates
+    return sum(1 for u in urns if "dynamic/shoporg:" in u)
+
+
+# --- crashing the engine -----------------------------------------------------------------------
+
+
+def start_engine(project: StackProject, *args: str,
+                 env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """``pulumi <args>`` in a session of its own, so a crash can take every process with it."""
+    return subprocess.Popen(
+        [str(launcher_dir() / ENGINE_BINARY), *args],
+        cwd=project.root,
+        env={**project.pulumi.env, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def session_pids(sid: int) -> list[int]:
+    """Every live process of session ``sid`` (the engine and the plugins it started, which
+    Pulumi puts in process groups of their own)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command: state ppid pgrp session ...
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def kill_session(proc: subprocess.Popen[str]) -> int:
+    """SIGKILL the engine and everything it started (a power cut, an OOM kill)."""
+    pids = session_pids(proc.pid)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+    deadline = time.monotonic() + 10
+    while session_pids(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not session_pids(proc.pid), "processes survived SIGKILL"
+    return len(pids)
+
+
+def wait_for_audit(project: StackProject, proc: subprocess.Popen[str], entries: int,
+                   timeout: float = 300) -> None:
+    """Block until the audit log holds ``entries`` rows (the engine must still be running)."""
+    deadline = time.monotonic() + timeout
+    while audit_count(project.sandbox_path) < entries:
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"the engine ended before the kill point:\n{out[-3000:]}")
+        if time.monotonic() > deadline:
+            kill_session(proc)
+            raise AssertionError(f"no kill point after {timeout}s")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def engine_runs() -> Iterator[list[subprocess.Popen[str]]]:
+    """Engine processes a test starts; any still running at the end are killed."""
+    runs: list[subprocess.Popen[str]] = []
+    yield runs
+    for proc in runs:
+        if proc.poll() is None:
+            kill_session(proc)
