@@ -169,17 +169,17 @@ class SandboxBackend:
         if config.active:
             self._faults.before_call(config, method, kind, name, write, call_number)
 
-    @staticmethod
-    def _write_counter(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
+    def _write_counter(self, conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
         def run() -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn()
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+            with self._db.writer:  # queue behind this process's other writers (db.py)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn()
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
 
         return retry_busy(run)
 
