@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import pulumi
 
-from providers.backends.settings import BackendSettings, open_backend, project_root
+from providers.backends.settings import configure_from, open_backend, project_root
 from providers.errors import ConfigError, ConfigIssue
 from providers.live_rules import live_issues
 from providers.schema import load_org
@@ -52,7 +52,7 @@ def main() -> None:
         lines = "\n".join(f"stack {pulumi.get_stack()}: {i.message}" for i in exc.issues)
         raise pulumi.RunError(f"the shard selection is invalid; nothing was changed:\n{lines}"
                               ) from None
-    backend = open_backend(BackendSettings.from_config(config.get, root))
+    backend = open_backend(configure_from(config.get, root))
     text = path.read_text(encoding="utf-8-sig")
     issues = live_issues(org, backend, text, str(path), only=only)
     if issues:
