@@ -364,8 +364,8 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     def _settled(props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
         """Once a manual step is confirmed by a read (or an API call), its outputs clear;
         a resource that never had one keeps the outputs it always had."""
-        if "manual_step" not in props:
-            return {}
+        if "manual_step" not in props and "status" not in props:
+            return {}  # the engine drops null outputs: ``status`` marks a settled step
         return {"status": outs.get("status") or "active", "runbook": outs.get("runbook"),
                 "manual_step": None}
 
