@@ -1,0 +1,216 @@
+"""The TOP client without a network: signing against pinned vectors, timestamps, error
+mapping and paging through ``httpx.MockTransport``.
+
+The vectors were computed by hand from the documented algorithm (platform-apis.md §1.4):
+the base string below is the parameters sorted by key and concatenated, then
+``MD5(secret + s + secret)``, ``HMAC-MD5(secret, s)`` and ``HMAC-SHA256(secret, s)``, in
+upper-case hex (``hashlib`` / ``hmac`` once, results pinned here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from providers.backends.taobao.client import (
+    SignMethod,
+    Target,
+    TopClient,
+    TopCredentials,
+    error_for,
+    parse_timestamp,
+    response_key,
+    sign,
+    top_timestamp,
+)
+from providers.errors import (
+    AuthError,
+    BackendError,
+    ConflictError,
+    NotFoundError,
+    ThrottledError,
+    TransientError,
+)
+
+SECRET = "helloworld"
+PARAMS = {
+    "method": "taobao.sellercenter.roles.get",
+    "app_key": "12345678",
+    "session": "test-session",
+    "timestamp": "2026-11-23 22:15:00",
+    "format": "json",
+    "v": "2.0",
+    "nick": "优品数码专营",
+}
+# app_key12345678formatjsonmethodtaobao.sellercenter.roles.getnick优品数码专营
+# sessiontest-sessionsign_method<m>timestamp2026-11-23 22:15:00v2.0
+VECTORS: list[tuple[str, SignMethod, str]] = [
+    ("md5 wraps the sorted string in the secret", "md5", "261F796D9B5B801418B4A053B2F6EDB7"),
+    ("hmac is HMAC-MD5 keyed by the secret", "hmac", "36FACE37D394F7DFF90CA5AFCA135472"),
+    ("hmac-sha256 is HMAC-SHA256 keyed by the secret", "hmac-sha256",
+     "1677243B6A623FAA681A5FD235F6B65A3411721F474ADAD57A6FBFA9D877E606"),
+]
+
+
+@pytest.mark.parametrize(("case", "method", "expected"), VECTORS, ids=[v[0] for v in VECTORS])
+def test_signature_matches_the_pinned_vector(case: str, method: SignMethod, expected: str) -> None:
+    assert sign({**PARAMS, "sign_method": method}, SECRET, method) == expected
+
+
+def test_the_sign_parameter_itself_is_never_signed() -> None:
+    params = {**PARAMS, "sign_method": "md5"}
+    assert sign({**params, "sign": "ANYTHING"}, SECRET, "md5") == sign(params, SECRET, "md5")
+
+
+def test_a_changed_parameter_changes_the_signature() -> None:
+    params = {**PARAMS, "sign_method": "hmac"}
+    assert sign({**params, "nick": "别的店"}, SECRET, "hmac") != sign(params, SECRET, "hmac")
+
+
+TIMES = [
+    ("UTC afternoon is GMT+8 evening", datetime(2026, 11, 23, 14, 15, tzinfo=UTC),
+     "2026-11-23 22:15:00"),
+    ("UTC late evening is the next day in GMT+8", datetime(2026, 11, 23, 18, 30, 5, tzinfo=UTC),
+     "2026-11-24 02:30:05"),
+]
+
+
+@pytest.mark.parametrize(("case", "when", "text"), TIMES, ids=[t[0] for t in TIMES])
+def test_timestamps_are_gmt8_and_parse_back(case: str, when: datetime, text: str) -> None:
+    assert top_timestamp(when) == text
+    assert parse_timestamp(text) == when
+
+
+def test_response_keys_drop_the_taobao_prefix_and_use_underscores() -> None:
+    expected = "sellercenter_subusers_page_response"
+    assert response_key("taobao.sellercenter.subusers.page") == expected
+
+
+TARGET = Target("role", "tb/ops", "create")
+ERRORS: list[tuple[str, dict[str, object], type[BackendError], str]] = [
+    ("code 7 waits the stated seconds plus one",
+     {"code": 7, "msg": "App Call Limited, This ban will last for 12 more seconds"},
+     ThrottledError, "retry after 13s"),
+    ("code 7 without a number waits one second", {"code": 7, "msg": "App Call Limited"},
+     ThrottledError, "retry after 1s"),
+    ("code 10 is transient", {"code": 10, "msg": "Service Currently Unavailable"},
+     TransientError, "TOP error 10"),
+    ("an invalid session names the session config key", {"code": 27, "msg": "Invalid session"},
+     AuthError, "shoporg:taobaoSession"),
+    ("a missing session names the session config key", {"code": 26, "msg": "Missing Session"},
+     AuthError, "shoporg:taobaoSession"),
+    ("insufficient session permissions name the session config key",
+     {"code": 42, "msg": "Insufficient session permissions"}, AuthError, "shoporg:taobaoSession"),
+    ("a bad signature names the app key and secret", {"code": 25, "msg": "Invalid Signature"},
+     AuthError, "shoporg:taobaoAppSecret"),
+    ("a business not-exist is not found",
+     {"code": 15, "msg": "Remote service error", "sub_code": "isv.subuser-not-exist"},
+     NotFoundError, "isv.subuser-not-exist"),
+    ("a taken name is a conflict",
+     {"code": 15, "msg": "Remote service error", "sub_code": "isv.role-name-taken"},
+     ConflictError, "role-name-taken"),
+    ("anything else is a backend error naming the object and operation",
+     {"code": 22, "msg": "Invalid Method"}, BackendError, "role 'tb/ops': create failed"),
+]
+
+
+@pytest.mark.parametrize(("case", "error", "kind", "text"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_error_responses_map_into_the_exception_tree(
+    case: str, error: dict[str, object], kind: type[BackendError], text: str
+) -> None:
+    exc = error_for(error, TARGET)
+    assert type(exc) is kind
+    assert text in str(exc)
+
+
+def client(handler: Callable[[httpx.Request], httpx.Response]) -> TopClient:
+    return TopClient(
+        "http://top.invalid/router/rest",
+        TopCredentials("12345678", SECRET, "test-session"),
+        transport=httpx.MockTransport(handler),
+        now=lambda: datetime(2026, 11, 23, 14, 15, tzinfo=UTC),
+    )
+
+
+def form(request: httpx.Request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+
+
+def test_a_call_posts_signed_common_parameters_and_unwraps_the_answer() -> None:
+    seen: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(form(request))
+        return httpx.Response(200, json={"sellercenter_roles_get_response": {"roles": []}})
+
+    body = client(handler).call("taobao.sellercenter.roles.get", {"nick": "优品数码专营"}, TARGET)
+    assert body == {"roles": []}
+    sent = seen[0]
+    assert {k: sent[k] for k in ("format", "v", "sign_method", "timestamp")} == {
+        "format": "json", "v": "2.0", "sign_method": "hmac", "timestamp": "2026-11-23 22:15:00",
+    }
+    assert sent["sign"] == sign(sent, SECRET, "hmac")
+
+
+def test_an_error_response_raises_and_never_shows_the_secret_or_session() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error_response": {"code": 27, "msg": "Invalid session"}})
+
+    with pytest.raises(AuthError) as caught:
+        client(handler).call("taobao.sellercenter.roles.get", {"nick": "x"}, TARGET)
+    assert SECRET not in str(caught.value) and "test-session" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("case", "response", "kind"), [
+    ("a 5xx is transient", httpx.Response(502), TransientError),
+    ("a non-JSON answer is a backend error", httpx.Response(200, content=b"<xml/>"),
+     BackendError),
+], ids=["a 5xx is transient", "a non-JSON answer is a backend error"])
+def test_http_failures_are_translated(
+    case: str, response: httpx.Response, kind: type[BackendError]
+) -> None:
+    with pytest.raises(kind):
+        client(lambda request: response).call("taobao.x.get", {}, TARGET)
+
+
+def test_a_connection_failure_is_transient() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(TransientError, match="cannot reach TOP"):
+        client(handler).call("taobao.x.get", {}, TARGET)
+
+
+def test_paging_reads_every_page_until_the_total_count() -> None:
+    subs = [{"sub_id": n, "nick": f"shop:{n}"} for n in range(5)]
+    pages: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent = form(request)
+        pages.append(sent["page_num"])
+        size, num = int(sent["page_size"]), int(sent["page_num"])
+        chunk = subs[(num - 1) * size:num * size]
+        body = {"subusers": {"sub_user_info": chunk}, "total_count": len(subs)}
+        return httpx.Response(200, content=json.dumps(
+            {"sellercenter_subusers_page_response": body}).encode())
+
+    got = list(client(handler).pages("taobao.sellercenter.subusers.page", {"nick": "shop"},
+                                     "subusers", TARGET, page_size=2))
+    assert [s["sub_id"] for s in got] == [0, 1, 2, 3, 4]
+    assert pages == ["1", "2", "3"]
+
+
+def test_page_sizes_outside_tops_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        list(client(lambda r: httpx.Response(200, json={})).pages(
+            "taobao.sellercenter.subusers.page", {}, "subusers", TARGET, page_size=200))
+
+
+def test_credentials_never_show_their_secrets_in_a_repr() -> None:
+    text = repr(TopCredentials("12345678", SECRET, "test-session", {"tb": "other"}))
+    assert SECRET not in text and "test-session" not in text and "other" not in text
