@@ -66,3 +66,20 @@ def test_the_batched_wait_returns_what_finished_and_keeps_the_rest_pending() -> 
     # the failed one is returned as done, for the SDK to await and re-raise.
     assert done == {"boom", "quick"}
     assert pending == {"never"}
+
+
+def test_resource_types_are_computed_once_per_class_with_the_sdks_answer() -> None:
+    import pulumi._types as sdk_types
+
+    from providers.resources.sub_account import SubAccount
+
+    calls: list[type] = []
+
+    def original(cls: type) -> dict[str, type]:
+        calls.append(cls)
+        return sdk_types._types_from_annotations(cls)
+
+    cached = sdk_speedups._cached_resource_types(original)
+    first = cached(SubAccount)
+    assert cached(SubAccount) is first and calls == [SubAccount]
+    assert first == sdk_types.resource_types(SubAccount)
