@@ -26,6 +26,8 @@ from typing import Any
 
 import grpc
 
+from providers.engine.watchdog import exit_with_parent
+
 #: Enough for the engine's default ``--parallel 8`` plus the odd Configure/GetPluginInfo.
 DEFAULT_WORKERS = 16
 
@@ -77,6 +79,9 @@ def _dump_profiles(directory: Path) -> None:
 def main() -> int:
     profile_dir = os.environ.get("SHOPORG_PROFILE")
     _patch_grpc_server(profiling=bool(profile_dir))
+    # A killed engine would otherwise leave this server running forever, its in-flight
+    # calls still writing to the account system while the user recovers.
+    exit_with_parent()
     sys.argv[0] = "pulumi-resource-pulumi-python"
     try:
         runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
