@@ -174,7 +174,8 @@ def test_a_process_watching_its_parent_exits_soon_after_the_parent_is_killed() -
     """The mechanism behind the case above, without the engine: parent -> watcher."""
     watcher = (
         "import time; from providers.engine.watchdog import exit_with_parent; "
-        "exit_with_parent(interval=0.05); time.sleep(60)"
+        "assert exit_with_parent(interval=0.05) is not None; print('watching', flush=True); "
+        "time.sleep(60)"
     )
     parent = subprocess.Popen(
         [sys.executable, "-c",
@@ -185,7 +186,7 @@ def test_a_process_watching_its_parent_exits_soon_after_the_parent_is_killed() -
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    time.sleep(0.5)  # the watcher has started watching
+    assert parent.stdout.readline().strip() == "watching"  # the watch began under its parent
     assert running(child)
     parent.kill()
     parent.wait()
