@@ -1,0 +1,98 @@
+"""A provider on the taobao backend: a create no API can do stays pending with its runbook,
+a refresh keeps it until the read API shows it, then marks it active; a delete that needs a
+person fails with the runbook instead of pretending."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.backends.protocol import SubAccountSpec
+from providers.backends.sandbox import SandboxBackend, SellerCenter
+from providers.backends.sandbox.top_server import TopServer, TopService
+from providers.backends.settings import BackendSettings
+from providers.backends.taobao import TopCredentials
+from providers.backends.taobao.credentials import forget_all, register
+from providers.errors import ManualStepRequired
+from providers.resources.sub_account import SubAccountArgs, SubAccountProvider
+
+ORG = """
+company: 测试
+accounts:
+  - {id: tb, platform: taobao, nick: 优品, seat_quota: 5, shops: [{id: tb-shop, name: 优品店}]}
+departments: [{id: cs, name: 客服部}]
+members:
+  - {id: li-na, name: 李娜, department: cs, sub_accounts: [{account: tb, login_name: 李娜}]}
+"""
+ARGS = SubAccountArgs(account_id="tb", member_id="li-na", login="优品:李娜", display_name="李娜")
+
+
+@pytest.fixture
+def provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+             ) -> Iterator[tuple[SubAccountProvider, SandboxBackend]]:
+    monkeypatch.setenv("SHOPORG_BULK_READS", "0")  # every read asks TOP again
+    (tmp_path / "org.yaml").write_text(ORG)
+    seller = SandboxBackend(tmp_path / "s.db", instrumented=False)
+    sc = SellerCenter(seller)
+    sc.register_account("tb", "taobao", "优品", 5)
+    sc.add_shop("tb", "tb-shop", "优品店", None)
+    service = TopService(SandboxBackend(tmp_path / "s.db", actor="top-api"),
+                         app_key="app", app_secret="s3cret", session="sess")
+    with TopServer(service) as server:
+        settings = BackendSettings(kind="taobao", taobao_endpoint=server.url,
+                                   org_file=str(tmp_path / "org.yaml"))
+        register(settings, TopCredentials("app", "s3cret", "sess"))
+        p = SubAccountProvider()
+        p._settings = settings
+        yield p, seller
+        p.backend().close()  # type: ignore[attr-defined]
+    forget_all()
+    seller.close()
+
+
+def props() -> dict[str, Any]:
+    return {**ARGS.model_dump(), "status": None, "runbook": None, "initial_password": None}
+
+
+def test_a_create_without_an_api_stays_pending_until_the_read_api_shows_it(
+    provider: tuple[SubAccountProvider, SandboxBackend],
+) -> None:
+    p, seller = provider
+    created = p.create(props())
+    outs = created.outs
+    assert outs is not None
+    assert outs["status"] == "pending"
+    assert outs["manual_step"]["operation"] == "create"
+    assert outs["manual_step"]["person"] == "李娜 (li-na)"
+    assert "优品:李娜" in outs["runbook"]
+    assert outs.get("initial_password") is None  # nothing was created, no password exists
+
+    kept = p.read(created.id_, outs)
+    assert kept.id_ == created.id_ and kept.outs == outs  # not dropped, not done
+
+    seller.create_sub_account("tb", SubAccountSpec("li-na", "优品:李娜", "李娜"))
+    done = p.read(created.id_, outs)
+    assert done.outs is not None
+    assert done.outs["status"] == "active"
+    assert done.outs["runbook"] is None and done.outs["manual_step"] is None
+
+
+def test_a_delete_that_needs_a_person_fails_with_the_runbook(
+    provider: tuple[SubAccountProvider, SandboxBackend],
+) -> None:
+    p, seller = provider
+    seller.create_sub_account("tb", SubAccountSpec("li-na", "优品:李娜", "李娜"))
+    with pytest.raises(ManualStepRequired, match="delete") as caught:
+        p.delete("tb/li-na", props())
+    assert caught.value.runbook.fields["login (子账号名)"] == "优品:李娜"
+    assert seller.get_sub_account("tb", "li-na") is not None
+
+
+def test_deleting_what_was_never_created_succeeds(
+    provider: tuple[SubAccountProvider, SandboxBackend],
+) -> None:
+    p, _ = provider
+    p.delete("tb/li-na", props())  # TOP shows no such sub-account: already the end state
