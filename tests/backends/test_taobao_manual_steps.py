@@ -34,6 +34,7 @@ ARGS = SubAccountArgs(account_id="tb", member_id="li-na", login="优品:李娜",
 def provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
              ) -> Iterator[tuple[SubAccountProvider, SandboxBackend]]:
     monkeypatch.setenv("SHOPORG_BULK_READS", "0")  # every read asks TOP again
+    monkeypatch.setenv("SHOPORG_TAOBAO_READ_TTL", "0")
     (tmp_path / "org.yaml").write_text(ORG)
     seller = SandboxBackend(tmp_path / "s.db", instrumented=False)
     sc = SellerCenter(seller)
@@ -70,11 +71,11 @@ def test_a_create_without_an_api_stays_pending_until_the_read_api_shows_it(
     assert "优品:李娜" in outs["runbook"]
     assert outs.get("initial_password") is None  # nothing was created, no password exists
 
-    kept = p.read(created.id_, outs)
-    assert kept.id_ == created.id_ and kept.outs == outs  # not dropped, not done
+    kept = p.read(created.id, outs)
+    assert kept.id == created.id and kept.outs == outs  # not dropped, not done
 
     seller.create_sub_account("tb", SubAccountSpec("li-na", "优品:李娜", "李娜"))
-    done = p.read(created.id_, outs)
+    done = p.read(created.id, outs)
     assert done.outs is not None
     assert done.outs["status"] == "active"
     assert done.outs["runbook"] is None and done.outs["manual_step"] is None

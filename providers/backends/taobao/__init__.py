@@ -4,6 +4,8 @@ or the environment (``credentials.py``), org.yaml's names for TOP's numbers
 
 from __future__ import annotations
 
+import os
+
 from providers.backends.settings import BackendSettings
 from providers.backends.taobao.backend import TaobaoBackend
 from providers.backends.taobao.client import CONFIG_KEYS, TopClient, TopCredentials
@@ -23,7 +25,10 @@ def open_taobao(settings: BackendSettings) -> TaobaoBackend:
             "for the sandbox: `shoporg sandbox serve` prints one",
         )
     return TaobaoBackend(
-        settings.taobao_endpoint, credentials_for(settings), Directory.load(settings.org_file)
+        settings.taobao_endpoint, credentials_for(settings), Directory.load(settings.org_file),
+        # How long one listing's TOP reads are shared (roles and grants read the same
+        # per-sub-account calls); the provider's bulk cache does the per-run caching.
+        ttl=float(os.environ.get("SHOPORG_TAOBAO_READ_TTL", "2")),
     )
 
 

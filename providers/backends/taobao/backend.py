@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -129,7 +129,7 @@ class TaobaoBackend:
         transport: httpx.BaseTransport | None = None,
         sign_method: SignMethod = "hmac",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        ttl: float = 10.0,
+        ttl: float = 2.0,
     ) -> None:
         self.directory = directory
         self._calls: Counter[str] = Counter()
@@ -426,19 +426,16 @@ class TaobaoBackend:
             top_id, name = int(raw["role_id"]), str(raw["role_name"])
             declared = self.directory.declared_codes(facts.platform, name)
             if top_id in seen:
-                codes = seen[top_id]
+                effective = frozenset(seen[top_id])  # TOP's own expansion: taken as is
             elif (facts.id, top_id) in self._role_codes:
-                codes = set(self._role_codes[(facts.id, top_id)])
+                effective = _expand(catalogue, self._role_codes[(facts.id, top_id)])
             else:
                 # Held by no sub-account: TOP cannot show its permissions any more.
-                codes = set(declared or ())
-            effective = catalogue.expand(c for c in codes if c in catalogue)
-            if declared is not None and catalogue.expand(
-                c for c in declared if c in catalogue
-            ) == effective and set(declared) - set(catalogue.points) == codes - effective:
+                effective = _expand(catalogue, declared or ())
+            if declared is not None and _expand(catalogue, declared) == effective:
                 permissions = tuple(sorted(declared))
             else:
-                permissions = canonical_codes(frozenset(codes) | effective, catalogue)
+                permissions = canonical_codes(effective, catalogue)
             out.append(Role(
                 account_id=account_id,
                 id=self.directory.role_id(facts.platform, name, top_id),
@@ -736,6 +733,14 @@ class TaobaoBackend:
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
         raise self._manual(account_id, "chat_group", "delete", f"{shop_id}/{name}",
                            {"shop": shop_id, "group": name})
+
+
+def _expand(catalogue: PermissionCatalogue, codes: Iterable[str]) -> frozenset[str]:
+    """What granting ``codes`` holds; codes the catalogue does not know are kept as they are."""
+    listed = list(codes)
+    return catalogue.expand(c for c in listed if c in catalogue) | {
+        c for c in listed if c not in catalogue
+    }
 
 
 def _text(value: object) -> str | None:
