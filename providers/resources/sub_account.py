@@ -28,7 +28,7 @@ import pulumi
 
 from providers.backends.protocol import Backend, SubAccountSpec
 from providers.backends.protocol import SubAccount as LiveSubAccount
-from providers.resources.base import KindArgs, ObjectProvider
+from providers.resources.base import KindArgs, ObjectProvider, call_with_retries
 from providers.schema.models import Email, Id, Text
 
 
@@ -130,7 +130,11 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
     ) -> tuple[LiveSubAccount, dict[str, Any]]:
         password = secrets.token_urlsafe(12)
         live = backend.create_sub_account(args.account_id, self._spec(args), password)
-        return self._converge_status(backend, args, live), {"initial_password": password}
+        # It exists from here on: a throttled or transient status change must retry only
+        # itself. The caller's retry of this whole method would create it again and fail
+        # with "already exists" (tests/reliability/test_faults.py found this).
+        settled = call_with_retries(lambda: self._converge_status(backend, args, live))
+        return settled, {"initial_password": password}
 
     def update_live(
         self, backend: Backend, args: SubAccountArgs, live: LiveSubAccount | None
