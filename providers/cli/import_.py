@@ -79,7 +79,8 @@ def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
         "app_secret": os.environ.get("SHOPORG_TAOBAO_APP_SECRET"),
         "session": os.environ.get("SHOPORG_TAOBAO_SESSION"),
     })
-    return TaobaoBackend(endpoint, creds, directory), company
+    # One snapshot: every read of the import shares the same TOP answers.
+    return TaobaoBackend(endpoint, creds, directory, ttl=3600), company
 
 
 def run(args: argparse.Namespace) -> int:

@@ -231,7 +231,7 @@ class TaobaoBackend:
                     continue  # deleted
                 body = self._call(
                     "taobao.subuser.fullinfo.get",
-                    {"sub_id": info["sub_id"], "fields": "subuser_email"},
+                    {"sub_nick": info["nick"], "fields": "subuser_email"},
                     "sub_account", str(info.get("nick")), "read", facts.id,
                 )
                 full = body.get("sub_fullinfo")

@@ -7,8 +7,8 @@ natural key, using the declared org.yaml when there is one:
 ==============  ==============================  ==========================================
 object          natural key on TOP              id when org.yaml does not declare it
 ==============  ==============================  ==========================================
-department      the path of names from the root ``dept-<department_id>``
-role            (platform, role name)           ``role-<role_id>``
+department      the path of names from the root ``dept-<hash of the path>``
+role            (platform, role name)           ``<platform>-role-<hash of the name>``
 sub-account     the login (``nick:name``)       the 工号 (employee_num) if it is a valid
                                                 id, else ``sub-<sub_id>``
 ==============  ==============================  ==========================================
@@ -20,6 +20,7 @@ platform facts TOP cannot list (a session is one main account): they come from o
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
@@ -30,6 +31,10 @@ from providers.schema import Org, load_org
 from providers.schema.models import ID_PATTERN
 
 _ID = re.compile(ID_PATTERN)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:8]
 
 
 def valid_id(text: str | None) -> bool:
@@ -103,11 +108,14 @@ class Directory:
             self.people.setdefault(member_id, name)
 
     def department_id(self, path: tuple[str, ...], top_id: int) -> str:
-        return self.departments.get(path) or f"dept-{top_id}"
+        """Declared id, else one derived from the name path — the same in every account,
+        so one department mirrored into several accounts imports as one."""
+        return self.departments.get(path) or f"dept-{_digest(*path)}"
 
     def role_id(self, platform: str, name: str, top_id: int) -> str:
+        """Declared id, else one derived from the name: one role per platform, as in org.yaml."""
         found = self.roles.get((platform, name))
-        return found[0] if found else f"role-{top_id}"
+        return found[0] if found else f"{platform}-role-{_digest(name)}"
 
     def declared_codes(self, platform: str, name: str) -> tuple[str, ...] | None:
         found = self.roles.get((platform, name))
