@@ -19,7 +19,7 @@ import pytest
 from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import SandboxBackend
 from providers.platforms import DEPARTMENT_PLATFORMS
-from providers.schema import Org, load_org, validate_text
+from providers.schema import Member, Org, load_org, validate_text
 from providers.stack import sub_account_enabled
 from tests.engine.conftest import REPO, StackProject
 
@@ -106,10 +106,17 @@ def set_up_by_hand(path: Path, org: Org, today: datetime.date) -> None:
     backend.close()
 
 
-def declared(org: Org) -> set[tuple[str, str, str, str, tuple[str, ...], str]]:
-    """(member, account, login, department, roles, status) for every sub-account."""
+def declared(org: Org) -> set[tuple[str, str, str, str | None, tuple[str, ...], str]]:
+    """(member, account, login, department, roles, status) for every sub-account; the
+    department only where a seller centre has one (elsewhere no read can show it)."""
+    platform = {a.id: a.platform for a in org.accounts}
+
+    def department(m: Member) -> str | None:
+        seen = any(platform[s.account] in DEPARTMENT_PLATFORMS for s in m.sub_accounts)
+        return m.department if seen else None
+
     return {
-        (m.id, s.account, s.login_name, m.department, tuple(sorted(s.roles)), m.status)
+        (m.id, s.account, s.login_name, department(m), tuple(sorted(s.roles)), m.status)
         for m in org.members for s in m.sub_accounts
     }
 
