@@ -46,8 +46,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{name}: {value}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def engine() -> None:
+    """Skips (locally) or fails (CI=true) when the engine is not installed."""
     require_engine()
 
 
