@@ -14,6 +14,7 @@ undeclared objects), **1** error (engine, backend or org.yaml problem).
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from providers.reports.drift import (
     unmanaged_objects,
 )
 from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.stackconfig import backend_settings, org_file, selected_stack
+from providers.reports.stackconfig import backend_settings, org_file, selected_stack, shard
 from providers.reports.world import plan_from_preview
 
 
@@ -46,15 +47,15 @@ def register(subparsers: Any) -> None:
 
 
 def check(root: Path, stack: str | None) -> DriftReport:
-    import datetime
-
     name = stack or selected_stack(root)
     org = org_from_file(org_file(root, name))
     # The program disables expired grants by today's date; judge drift by the same day.
-    declared = desired_objects(org, datetime.date.today())
+    only = shard(root, name, org)
+    declared = desired_objects(org, datetime.date.today(), only)
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
     backend = open_backend(backend_settings(root, name))
-    unmanaged = unmanaged_objects(backend, declared, [a.id for a in org.accounts])
+    accounts = [a.id for a in org.accounts if only is None or a.id in only]
+    unmanaged = unmanaged_objects(backend, declared, accounts, whole_tenant=only is None)
     return DriftReport(name, tuple(drifted_objects(plan)), tuple(unmanaged))
 
 

@@ -36,7 +36,7 @@ from providers.reports.desired import desired_objects
 from providers.reports.guard import check_removals
 from providers.reports.render import render_markdown
 from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.stackconfig import org_file, selected_stack
+from providers.reports.stackconfig import org_file, selected_stack, shard
 from providers.reports.world import plan_from_preview
 
 EXIT_REFUSED: Final = 3
@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="shoporg-plan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
         preview = engine_preview(root, stack=stack, save_plan=plan_file)
-        plan = plan_from_preview(preview, desired_objects(org, today))
-        review = review_from_preview(preview, org, today=today,
+        only = shard(root, stack, org)
+        plan = plan_from_preview(preview, desired_objects(org, today, only))
+        review = review_from_preview(preview, org, today=today, only=only,
                                      source={"kind": "engine", "stack": stack})
         if args.review is not None:
             args.review.write_text(render_markdown(review), encoding="utf-8")
