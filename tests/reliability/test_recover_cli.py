@@ -1,0 +1,60 @@
+"""``shoporg recover``'s safety check, without the engine: whose lock may be removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from providers.cli.recover import file_backend_dir, stack_locks
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@dataclass(frozen=True)
+class LockCase:
+    name: str
+    pid: int
+    hostname: str
+    alive: bool
+
+
+CASES = (
+    LockCase("a running pulumi on this host holds it", os.getpid(), socket.gethostname(), True),
+    LockCase("the pulumi that took it on this host is gone", dead_pid(), socket.gethostname(),
+             False),
+    LockCase("another machine holds it, which we cannot check", os.getpid(), "elsewhere", True),
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_a_lock_counts_as_alive_unless_its_process_is_known_dead(
+    case: LockCase, tmp_path: Path
+) -> None:
+    folder = tmp_path / ".pulumi" / "locks" / "organization" / "shoporg" / "dev"
+    folder.mkdir(parents=True)
+    (folder / "a.json").write_text(json.dumps({"pid": case.pid, "hostname": case.hostname,
+                                               "username": "u", "timestamp": "t"}))
+    (folder / "b.json").write_text("{not json")  # unreadable: left to `pulumi cancel`
+    locks = stack_locks(tmp_path, "shoporg", "dev")
+    assert [(lock.pid, lock.alive()) for lock in locks] == [(case.pid, case.alive)]
+    assert stack_locks(tmp_path, "shoporg", "other") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [("file:///srv/state", Path("/srv/state")), ("postgres://db/x", None), ("", None)],
+    ids=["a file backend has lock files", "postgres has none we can read", "no backend set"],
+)
+def test_only_a_file_backend_has_lock_files_to_inspect(url: str, expected: Path | None) -> None:
+    assert file_backend_dir({"PULUMI_BACKEND_URL": url}) == expected
