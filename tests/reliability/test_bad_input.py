@@ -35,9 +35,10 @@ BASES = {
 }
 DATA = {name: yaml.safe_load(text) for name, text in BASES.items()}
 
-#: Budgets per case. Generous for a loaded CI machine; a real problem (an expanded alias
-#: bomb, a quadratic rule) costs seconds and hundreds of megabytes.
-MAX_SECONDS = 2.0
+#: Bounds per case. Memory is the real check (deterministic: an expanded alias bomb or a
+#: quadratic rule costs hundreds of megabytes). Time is measured and reported; the time
+#: bound is only a hang guard, far above any loaded CI machine, never a speed assertion.
+MAX_SECONDS = 60.0
 MAX_PEAK_BYTES = 64 * 2**20
 EXAMPLES = 700
 
@@ -266,7 +267,7 @@ EXTREMES = (
 def test_extreme_inputs_are_refused_within_budget(case: Extreme) -> None:
     budget = Budget()
     # The big ones get more time (just reading 20 MB is work), never unbounded memory.
-    limit = 20.0 if len(case.text) > 50_000 else MAX_SECONDS
+    limit = 4 * MAX_SECONDS if len(case.text) > 50_000 else MAX_SECONDS
     started = time.perf_counter()
     try:
         validate_text(case.text, "org.yaml")
