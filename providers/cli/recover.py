@@ -81,6 +81,27 @@ def file_backend_dir(env: dict[str, str]) -> Path | None:
     return Path(unquote(url.path))
 
 
+def repair_torn_metadata(state_dir: Path) -> list[Path]:
+    """Remove ``.attrs`` sidecars an engine killed mid-write left empty or truncated.
+
+    The file backend (gocloud's fileblob) writes each state blob atomically (temp file and
+    rename) but its ``.attrs`` metadata sidecar in place: a SIGKILL at that moment leaves
+    it torn, and every later command fails with ``failed to load checkpoint: EOF``. The
+    sidecar holds only content metadata Pulumi does not need (a missing one reads as
+    none), so a torn one is removed; the state blob itself is intact.
+    """
+    torn = []
+    for path in sorted((state_dir / ".pulumi").rglob("*.attrs")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            path.unlink()
+            torn.append(path)
+        except OSError:
+            continue
+    return torn
+
+
 def stack_locks(state_dir: Path, project: str, stack: str) -> list[Lock]:
     locks = []
     for path in sorted(state_dir.glob(f".pulumi/locks/*/{project}/{stack}/*.json")):
@@ -95,11 +116,14 @@ def stack_locks(state_dir: Path, project: str, stack: str) -> list[Lock]:
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     pulumi = Pulumi(root)
+    state_dir = file_backend_dir(pulumi.env)
+    # First, before any pulumi command: a torn sidecar makes every one of them fail.
+    for path in repair_torn_metadata(state_dir) if state_dir else []:
+        print(f"removed {path.name}, a metadata file torn by the killed engine")
     stack = args.stack or pulumi.run("stack", "--show-name").stdout.strip()
     project = str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
     selector = ("--stack", stack)
 
-    state_dir = file_backend_dir(pulumi.env)
     locks = stack_locks(state_dir, project, stack) if state_dir else []
     running = [lock for lock in locks if lock.alive()]
     if running and not args.force:

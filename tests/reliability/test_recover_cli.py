@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.cli.recover import file_backend_dir, stack_locks
+from providers.cli.recover import file_backend_dir, repair_torn_metadata, stack_locks
 
 
 def dead_pid() -> int:
@@ -58,3 +58,26 @@ def test_a_lock_counts_as_alive_unless_its_process_is_known_dead(
 )
 def test_only_a_file_backend_has_lock_files_to_inspect(url: str, expected: Path | None) -> None:
     assert file_backend_dir({"PULUMI_BACKEND_URL": url}) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "removed"),
+    [("", True), ('{"user.cache_control": "', True), ('{"md5": "abc"}', False)],
+    ids=[
+        "an empty sidecar left by a kill is removed",
+        "a truncated sidecar is removed",
+        "a whole sidecar is kept",
+    ],
+)
+def test_a_torn_state_metadata_sidecar_is_removed_and_nothing_else(
+    tmp_path: Path, content: str, removed: bool
+) -> None:
+    stacks = tmp_path / ".pulumi" / "stacks" / "shoporg"
+    stacks.mkdir(parents=True)
+    (stacks / "dev.json").write_text("{}")
+    (stacks / "dev.json.attrs").write_text(content)
+    (stacks / "dev.json.bak.attrs").write_text('{"md5": "abc"}')
+    assert repair_torn_metadata(tmp_path) == ([stacks / "dev.json.attrs"] if removed else [])
+    assert (stacks / "dev.json.attrs").exists() is not removed
+    assert (stacks / "dev.json").read_text() == "{}"
+    assert (stacks / "dev.json.bak.attrs").exists()
