@@ -15,7 +15,7 @@ removal                    a sub-account, grant, binding, chat group, role or de
                            is deleted
 expiring_grant             a touched sub-account's ``expires:`` is within 14 days
 manual_step                a step no API can do: Ozon invitation, QR-code binding, creator
-                           consent, or a pending sub-account's ``runbook`` output
+                           consent, or any pending object's ``runbook`` output
 =========================  ==============================================================
 """
 
@@ -117,11 +117,24 @@ def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
                            f"Ozon sends an invitation to {email}; the sub-account stays "
                            "pending until it is confirmed, then `pulumi refresh` shows it "
                            "active"))
-    if step.old is not None and step.op != "delete":
-        runbook = step.old.outputs.get("runbook")
-        if runbook:
-            yield Risk("manual_step", f"{who} is still pending on {o.account}", o.account,
-                       step.name, member, runbook=str(runbook))
+
+
+def _pending(step: Step, ctx: Context) -> Iterable[Risk]:
+    """Any object a manual step left ``pending``: its runbook stays on the review until the
+    platform shows the step done (sub-accounts, departments, roles, grants, bindings...)."""
+    if step.old is None or step.op == "delete":
+        return
+    runbook = step.old.outputs.get("runbook")
+    if not runbook:
+        return
+    o = step.obj
+    if step.kind == "sub_account":
+        member = str(o.get("member_id"))
+        yield Risk("manual_step", f"{ctx.member_name(member)} is still pending on {o.account}",
+                   o.account, step.name, member, runbook=str(runbook))
+    else:
+        yield Risk("manual_step", f"{step.kind.replace('_', ' ')} {step.name} is still "
+                   f"pending on {o.account}", o.account, step.name, runbook=str(runbook))
 
 
 def _removal(step: Step, ctx: Context, deleted_subs: set[str]) -> Iterable[Risk]:
@@ -180,6 +193,7 @@ def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
             out.extend(_binding(step, ctx))
         elif step.kind == "sub_account":
             out.extend(_sub_account(step, ctx))
+        out.extend(_pending(step, ctx))
         out.extend(_removal(step, ctx, deleted_subs))
     out.extend(_high_risk(changes, ctx))
     out.extend(_expiring(changes, ctx))

@@ -128,3 +128,32 @@ def test_review_of_an_unknown_revision_fails_with_the_git_message(
     code = main(["review", "--base", "no-such-ref-xyz", "--org", str(ORGS / "base.yaml")])
     assert code == 1
     assert "no-such-ref-xyz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "inputs", "text"),
+    [
+        ("department", "tb-youpin/cs", {"account_id": "tb-youpin", "department_id": "cs"},
+         "department tb-youpin/cs is still pending on tb-youpin"),
+        ("role_grant", "tb-youpin/zhang-wei@tb-youpin-shop",
+         {"account_id": "tb-youpin", "member_id": "zhang-wei"},
+         "role grant tb-youpin/zhang-wei@tb-youpin-shop is still pending on tb-youpin"),
+        ("sub_account", "tb-youpin/zhang-wei",
+         {"account_id": "tb-youpin", "member_id": "zhang-wei"},
+         "张伟 is still pending on tb-youpin"),
+    ],
+    ids=["a pending department", "a pending role grant", "a pending sub-account"],
+)
+def test_any_object_a_manual_step_left_pending_is_flagged_with_its_runbook(
+    kind: str, name: str, inputs: dict[str, str], text: str
+) -> None:
+    from providers.reports.context import Context
+    from providers.reports.risks import find_risks
+    from providers.reports.world import Obj, Plan, Step
+
+    old = Obj(kind, name, inputs, {"status": "pending", "runbook": "do it in 千牛"})
+    new = Obj(kind, name, {**inputs, "name": "changed"})
+    plan = Plan({name: old}, {name: new}, (Step("update", kind, name, old, new),))
+    ctx = Context(new_org=org_from_text(BASE, "o"), old_org=None, plan=plan, today=TODAY)
+    [risk] = [r for r in find_risks(ctx, []) if r.code == "manual_step"]
+    assert (risk.text, risk.runbook) == (text, "do it in 千牛")
