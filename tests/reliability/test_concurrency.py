@@ -26,8 +26,13 @@ from tests.reliability.conftest import (
     wait_for_audit,
 )
 
-# Slow enough that the first up is still running while the others knock.
-SLOW = {"SHOPORG_SANDBOX_FAULTS": json.dumps({"latency_ms": 250})}
+# Slow enough that the first up is still running while the others knock, even on a loaded
+# CI machine where each knocking command takes seconds to start: ~1 s per backend call on
+# 4 provider workers keeps a 107-object up busy for well over a minute.
+SLOW = {
+    "SHOPORG_SANDBOX_FAULTS": json.dumps({"latency_ms": 1000}),
+    "SHOPORG_PROVIDER_WORKERS": "4",
+}
 
 SECOND_RUNS = (
     ("up", "--yes", "--skip-preview"),
