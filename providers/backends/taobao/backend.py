@@ -140,6 +140,7 @@ class TaobaoBackend:
         )
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._generations: dict[str, int] = {}
         self._role_codes: dict[tuple[str, int], tuple[str, ...]] = {}  # from role.add answers
 
     def __repr__(self) -> str:
@@ -167,16 +168,21 @@ class TaobaoBackend:
         key = (account_id, piece)
         with self._lock:
             hit = self._cache.get(key)
+            generation = self._generations.get(account_id, 0)
         if hit is not None and time.monotonic() - hit[0] < self._ttl:
             value: T = hit[1]
             return value
         value = load()
         with self._lock:
-            self._cache[key] = (time.monotonic(), value)
+            # A read that raced a write to this account may predate it: never cache it, or
+            # the writer's own read-back would see the state from before its write.
+            if self._generations.get(account_id, 0) == generation:
+                self._cache[key] = (time.monotonic(), value)
         return value
 
     def _wrote(self, account_id: str) -> None:
         with self._lock:
+            self._generations[account_id] = self._generations.get(account_id, 0) + 1
             for key in [k for k in self._cache if k[0] == account_id]:
                 del self._cache[key]
 
