@@ -10,18 +10,47 @@ STACK  ?= dev
 INSTALLED := $(VENV)/.installed
 ENGINE    := $(BIN)/pulumi-engine
 
-.PHONY: help setup engine stack up preview test lint typecheck unit engine-tests bench clean
+.PHONY: help setup engine stack up preview test test-py test-latest lint lock lock-check typecheck bench clean
 
 help:
 	@echo "make up     set everything up and run 'pulumi up' on org.yaml against the sandbox"
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
 
-$(INSTALLED): pyproject.toml
+# The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
+# requirements.lock, so a fresh clone installs exactly what CI passed with. uv is itself in
+# the lock: pip installs uv's pinned wheel, then uv installs the rest (see DECISIONS.md for
+# the measured difference).
+LOCK       := requirements.lock
+LOCK_FLAGS := --extra test --universal --python-version 3.11 --generate-hashes \
+              --no-emit-index-url --no-emit-find-links --custom-compile-command 'make lock'
+# The Python SDK is locked to the engine version we test with (one source: the engine package).
+ENGINE_VERSION := $(shell sed -n 's/^ENGINE_VERSION = "\(.*\)"/\1/p' providers/engine/__init__.py)
+
+$(INSTALLED): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@sed -n '/^uv==/,/[^\\]$$/p' $(LOCK) > $(VENV)/uv.req
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(VENV)/uv.req
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
+
+# Refresh the lock after editing pyproject.toml (keeps every other pin as it is);
+# `make lock UPGRADE=1` moves everything to the newest versions the ranges allow.
+lock:
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	echo "pulumi==$(ENGINE_VERSION)" > $(VENV)/engine-constraint.txt
+	$(BIN)/uv pip compile --quiet pyproject.toml $(LOCK_FLAGS) \
+	    --constraint $(VENV)/engine-constraint.txt $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
+# Fails when pyproject.toml and requirements.lock disagree (CI runs it through `make test`).
+lock-check: $(INSTALLED)
+	@cp $(LOCK) $(VENV)/lock-check.txt
+	@echo "pulumi==$(ENGINE_VERSION)" > $(VENV)/engine-constraint.txt
+	@$(BIN)/uv pip compile --quiet pyproject.toml $(LOCK_FLAGS) \
+	    --constraint $(VENV)/engine-constraint.txt -o $(VENV)/lock-check.txt
+	@diff -u $(LOCK) $(VENV)/lock-check.txt \
+	    || { echo "requirements.lock is out of date with pyproject.toml: run 'make lock'"; exit 1; }
 
 setup: $(INSTALLED) engine
 
@@ -46,11 +75,27 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-test: setup lint typecheck
+test: setup lock-check lint typecheck
 	$(BIN)/pytest
+
+# Python versions other than the one CI runs fully on: the unit tiers (no engine) only.
+# `make test-py PY=3.13` uses pyenv's newest 3.13.x (else python3.13) in .venv-3.13.
+PY_FOR = $$(p=$$(ls -d $$HOME/.pyenv/versions/$(1).* 2>/dev/null | sort -V | tail -1); \
+            if [ -n "$$p" ]; then echo $$p/bin/python; else command -v python$(1); fi)
+test-py:
+	@test -n "$(PY)" || { echo "usage: make test-py PY=3.12"; exit 2; }
+	$(MAKE) --no-print-directory VENV=.venv-$(PY) PYTHON="$(call PY_FOR,$(PY))" .venv-$(PY)/.installed
+	.venv-$(PY)/bin/pytest -q -m "not engine" -p no:cacheprovider
+
+# Not part of `make test`: the newest versions the ranges in pyproject.toml allow, unlocked.
+# Tells early what the next `make lock UPGRADE=1` will bring; may fail without blocking.
+test-latest:
+	@test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[test]'
+	.venv-latest/bin/pytest -q -m "not engine"
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pulumi-state .pulumi-home .sandbox stacks/Pulumi.dev.yaml
+	rm -rf $(VENV) .venv-* .pulumi-state .pulumi-home .sandbox stacks/Pulumi.dev.yaml

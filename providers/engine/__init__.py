@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: The engine version; the Python SDK in pyproject.toml is pinned to the same number.
+#: The engine version we build and test with; requirements.lock pins the Python SDK to the
+#: same number (``make lock``), and it is the oldest CLI we accept from PATH.
 ENGINE_VERSION = "3.259.0"
 
 

@@ -1,10 +1,16 @@
 """Find or build the Pulumi engine, and write our launchers beside the project's Python.
 
-Order: ``$SHOPORG_PULUMI`` (an explicit binary), a ``pulumi`` on PATH that reports exactly
-``v{ENGINE_VERSION}``, the cache (``~/.cache/shoporg/engine/v<version>/pulumi``), and only
+Order: ``$SHOPORG_PULUMI`` (an explicit binary), the first ``pulumi`` on PATH if it is a
+Pulumi v3 CLI at or above ``v{ENGINE_VERSION}`` (the version we test with; newer ones are
+used with a warning), the cache (``~/.cache/shoporg/engine/v<version>/pulumi``), and only
 then a build from the Go module proxy through the wrapper module in ``engine/``. Builds are
 serialised with a file lock and installed atomically, so concurrent ``make`` runs never see
 a half-written binary.
+
+A CLI installed from a Pulumi release comes with its own Python language host
+(``pulumi-language-python`` and ``pulumi-language-python-exec`` beside the binary); that host
+is used. Our own host is written only where the engine has none (our Go build: the module
+proxy does not serve Pulumi's untagged language-host module).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -51,6 +58,24 @@ def _is_our_launcher(path: Path) -> bool:
         return False
 
 
+#: The language-host files a Pulumi release bundles beside its ``pulumi`` binary.
+BUNDLED_HOST = ("pulumi-language-python", "pulumi-language-python-exec")
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """``v3.265.1`` (or ``v3.265.1-dev.0``, as ``pulumi version`` prints) → ``(3, 265, 1)``."""
+    if not text:
+        return None
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?", text.strip())
+    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
+
+
+def acceptable(found: str | None, tested: str = ENGINE_VERSION) -> bool:
+    """A Pulumi v3 CLI at or above the version we test with."""
+    have, want = parse_version(found), parse_version(tested)
+    return have is not None and want is not None and have[0] == want[0] and have >= want
+
+
 def find_engine(version: str = ENGINE_VERSION) -> Path | None:
     explicit = os.environ.get("SHOPORG_PULUMI")
     if explicit:
@@ -61,12 +86,30 @@ def find_engine(version: str = ENGINE_VERSION) -> Path | None:
             continue
         if _is_our_launcher(candidate):
             continue
-        if engine_version(candidate) == f"v{version}":
+        found = engine_version(candidate)
+        if acceptable(found, version):
+            if parse_version(found) != parse_version(version):
+                _log(
+                    f"warning: {candidate} is pulumi {found}, newer than the tested "
+                    f"v{version}; it should work, but only v{version} is tested"
+                )
             return candidate
+        _log(
+            f"{candidate} is pulumi {found or '(no version)'}, older than the tested "
+            f"v{version} or not v3; using the cached or a built v{version} instead"
+        )
         break  # the first pulumi on PATH is the one users get; a mismatch means build ours
     cached = cached_engine(version)
     if cached.is_file() and engine_version(cached) == f"v{version}":
         return cached
+    return None
+
+
+def bundled_host(engine: Path) -> Path | None:
+    """The directory of the language host that came with ``engine``, if it has one."""
+    home = engine.resolve().parent
+    if all((home / name).is_file() for name in BUNDLED_HOST):
+        return home
     return None
 
 
@@ -115,7 +158,7 @@ def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
 def ensure_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
     found = find_engine(version)
     if found is not None:
-        _log(f"using {found}")
+        _log(f"using engine {found} ({engine_version(found) or 'version unknown'})")
         return found
     return build_engine(repo_root, version)
 
@@ -124,6 +167,13 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    os.replace(tmp, path)
+
+
+def _link(path: Path, target: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
     os.replace(tmp, path)
 
 
@@ -150,6 +200,7 @@ def link_engine(bin_dir: Path, engine: Path) -> Path:
 def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
     """Write the engine and the four launchers into ``bin_dir`` (the project venv's ``bin``)."""
     python = bin_dir / "python"
+    host = bundled_host(engine)  # before linking: it is found beside the original binary
     engine = link_engine(bin_dir, engine)
     _write(
         bin_dir / "pulumi",
@@ -157,16 +208,23 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
         "from providers.engine.wrapper import main\n"
         f"main({str(engine)!r}, {str(project_root.resolve())!r})\n",
     )
-    _write(
-        bin_dir / "pulumi-language-python",
-        f"#!/bin/sh\n{LAUNCHER_MARK}: our Python language host\n"
-        f'exec "{python}" -u -m providers.engine.language_host "$@"\n',
-    )
-    _write(
-        bin_dir / "pulumi-language-python-exec",
-        f"#!{python}\n{LAUNCHER_MARK}: runs a Pulumi program under run_in_stack\n"
-        "import sys\nfrom providers.engine.program_runner import main\nsys.exit(main())\n",
-    )
+    if host is not None:
+        # The engine came with its language host: link that, so engine and host match.
+        for name in BUNDLED_HOST:
+            _link(bin_dir / name, host / name)
+        _log(f"language host: {host / BUNDLED_HOST[0]} (came with the engine)")
+    else:
+        _write(
+            bin_dir / "pulumi-language-python",
+            f"#!/bin/sh\n{LAUNCHER_MARK}: our Python language host\n"
+            f'exec "{python}" -u -m providers.engine.language_host "$@"\n',
+        )
+        _write(
+            bin_dir / "pulumi-language-python-exec",
+            f"#!{python}\n{LAUNCHER_MARK}: runs a Pulumi program under run_in_stack\n"
+            "import sys\nfrom providers.engine.program_runner import main\nsys.exit(main())\n",
+        )
+        _log("language host: shoporg's own (providers.engine.language_host)")
     _write(
         bin_dir / "pulumi-resource-pulumi-python",
         f"#!/bin/sh\n{LAUNCHER_MARK}: the dynamic-provider plugin (the SDK's server, wider pool)\n"

@@ -55,6 +55,9 @@ Path = tuple[str | int, ...]
 # org.yaml is at most ~8 levels deep (departments nest, but not 50 deep); the cap exists
 # only so hostile input fails fast with a message instead of exhausting memory.
 MAX_DEPTH: Final = 50
+_TOO_DEEP: Final = f"nested deeper than {MAX_DEPTH} levels (flatten it)"
+# What libyaml says when its own nesting limit stops the scanner (PyYAML >= 6.0.4).
+_PARSER_DEPTH_LIMIT: Final = "maximum nesting depth"
 
 _TAG = "tag:yaml.org,2002:"
 _MAP_TAGS: Final = frozenset({f"{_TAG}map", None, "!"})
@@ -174,15 +177,17 @@ def load_text(text: str, filename: str = "org.yaml") -> Loaded:
         mark = exc.problem_mark or exc.context_mark
         line, column = _pos(mark) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        loaded.issues.append(
-            ConfigIssue(
-                filename,
-                line,
-                column,
+        if _PARSER_DEPTH_LIMIT in problem:
+            # libyaml (bundled since PyYAML 6.0.4) has its own nesting limit and its scanner
+            # reads far ahead in flow collections, so it can stop before our frame count
+            # reaches MAX_DEPTH. The document is too deep either way: say it in our words.
+            message = _TOO_DEEP
+        else:
+            message = (
                 f"YAML syntax error: {problem} (check brackets, quotes and indentation here "
-                "or just before)",
+                "or just before)"
             )
-        )
+        loaded.issues.append(ConfigIssue(filename, line, column, message))
         loaded.data = None
     except yaml.reader.ReaderError as exc:
         # A control character: the reader carries an offset, not a mark.
@@ -298,8 +303,7 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
                 # Stop reading: libyaml slows down quadratically with depth, and no real
                 # org.yaml gets near this, so the rest of a document this deep is not worth
                 # parsing.
-                too_deep = f"nested deeper than {MAX_DEPTH} levels (flatten it)"
-                add(ConfigIssue(name, *start, too_deep))
+                add(ConfigIssue(name, *start, _TOO_DEEP))
                 raise _TooDeep
             if path is not None:
                 loaded.values[path] = start

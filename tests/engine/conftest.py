@@ -25,9 +25,18 @@ from providers.engine.cli import Pulumi, Result, engine_available
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _is_engine_tier(item: pytest.Item) -> bool:
+    """Every test here runs the engine, but for modules that say ``ENGINE_TIER = False``
+    (unit tests of ``providers/engine`` itself, such as the engine finder)."""
+    module = getattr(item, "module", None)
+    return "tests/engine/" in str(item.path).replace(os.sep, "/") and getattr(
+        module, "ENGINE_TIER", True
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/engine/" in str(item.path).replace(os.sep, "/"):
+        if _is_engine_tier(item):
             item.add_marker(pytest.mark.engine)
 
 
@@ -41,8 +50,9 @@ def require_engine() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _require_engine() -> None:
-    require_engine()
+def _require_engine(request: pytest.FixtureRequest) -> None:
+    if _is_engine_tier(request.node):
+        require_engine()
 
 
 @pytest.fixture(scope="module")

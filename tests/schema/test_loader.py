@@ -133,12 +133,18 @@ def test_a_billion_laughs_bomb_fails_without_expanding() -> None:
     )
 
 
-def test_deep_nesting_is_capped_without_recursion() -> None:
-    depth = 100_000  # far beyond Python's recursion limit
+@pytest.mark.parametrize(
+    "depth",
+    [
+        pytest.param(MAX_DEPTH + 10, id="just past our cap, below the parser's own limit"),
+        pytest.param(100_000, id="far past Python's recursion limit and libyaml's own limit"),
+    ],
+)
+def test_deep_nesting_is_capped_without_recursion(depth: int) -> None:
     with pytest.raises(ConfigError) as info:
         validate_text("company: " + "[" * depth + "]" * depth + "\n")
     messages = [i.message for i in info.value.issues]
-    assert f"nested deeper than {MAX_DEPTH} levels (flatten it)" in messages
+    assert messages == [f"nested deeper than {MAX_DEPTH} levels (flatten it)"]
 
 
 def test_a_missing_file_is_a_config_error() -> None:

@@ -1,0 +1,99 @@
+"""The engine finder: which ``pulumi`` on PATH is used, and with which language host.
+
+Unit tier (no engine): the candidates are small scripts that answer ``pulumi version`` the
+way a real CLI does, so the finder's decisions can be checked for any version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from providers.engine import ENGINE_VERSION
+from providers.engine.install import (
+    BUNDLED_HOST,
+    acceptable,
+    bundled_host,
+    find_engine,
+    parse_version,
+    write_launchers,
+)
+
+ENGINE_TIER = False
+
+major, minor, patch = (int(part) for part in ENGINE_VERSION.split("."))
+
+
+def fake_pulumi(directory: Path, prints: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    binary = directory / "pulumi"
+    binary.write_text(f"#!/bin/sh\necho {prints}\n")
+    binary.chmod(0o755)
+    return binary
+
+
+@pytest.mark.parametrize(
+    ("version", "accepted"),
+    [
+        pytest.param(f"v{ENGINE_VERSION}", True, id="the tested version is accepted"),
+        pytest.param(f"v{major}.{minor + 13}.0", True, id="a newer v3 is accepted"),
+        pytest.param(f"v{major}.{minor}.{patch}-dev.0", True, id="a dev build of it too"),
+        pytest.param(f"v{major}.{minor - 1}.9", False, id="an older v3 is refused"),
+        pytest.param(f"v{major + 1}.0.0", False, id="another major version is refused"),
+        pytest.param("not a version", False, id="garbage is refused"),
+        pytest.param(None, False, id="no answer is refused"),
+    ],
+)
+def test_which_pulumi_versions_are_acceptable(version: str | None, accepted: bool) -> None:
+    assert acceptable(version) is accepted
+
+
+def test_a_version_with_a_suffix_parses_to_its_numbers() -> None:
+    assert parse_version("v3.265.1-dev.0") == (3, 265, 1)
+
+
+def test_a_newer_pulumi_on_path_is_used_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = f"v{major}.{minor + 5}.0"
+    binary = fake_pulumi(tmp_path / "bin", newer)
+    monkeypatch.delenv("SHOPORG_PULUMI", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert find_engine() == binary
+    assert f"newer than the tested v{ENGINE_VERSION}" in capsys.readouterr().err
+
+
+def test_an_older_pulumi_on_path_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_pulumi(tmp_path / "bin", f"v{major}.{minor - 10}.0")
+    monkeypatch.delenv("SHOPORG_PULUMI", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("SHOPORG_CACHE", str(tmp_path / "empty-cache"))
+    assert find_engine() is None
+    assert "older than the tested" in capsys.readouterr().err
+
+
+def test_a_release_bundle_brings_its_own_language_host(tmp_path: Path) -> None:
+    release = tmp_path / "pulumi-release"
+    binary = fake_pulumi(release, f"v{ENGINE_VERSION}")
+    for name in BUNDLED_HOST:
+        (release / name).write_text("#!/bin/sh\n")
+    venv_bin = tmp_path / "venv-bin"
+    venv_bin.mkdir()
+    assert bundled_host(binary) == release
+    write_launchers(venv_bin, binary, tmp_path)
+    for name in BUNDLED_HOST:
+        assert (venv_bin / name).resolve() == (release / name).resolve()
+
+
+def test_an_engine_without_a_host_gets_ours(tmp_path: Path) -> None:
+    binary = fake_pulumi(tmp_path / "cache", f"v{ENGINE_VERSION}")
+    venv_bin = tmp_path / "venv-bin"
+    venv_bin.mkdir()
+    assert bundled_host(binary) is None
+    write_launchers(venv_bin, binary, tmp_path)
+    host = (venv_bin / BUNDLED_HOST[0]).read_text()
+    assert "providers.engine.language_host" in host
+    assert not (venv_bin / BUNDLED_HOST[0]).is_symlink()
