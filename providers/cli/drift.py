@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.backends.settings import open_backend, project_root
-from providers.reports.desired import desired_objects
+from providers.kinds import desired_world
 from providers.reports.drift import (
     DriftReport,
     drifted_objects,
@@ -30,7 +30,7 @@ from providers.reports.drift import (
 )
 from providers.reports.sources import engine_preview, org_from_file
 from providers.reports.stackconfig import backend_settings, org_file, selected_stack, shard
-from providers.reports.world import plan_from_preview
+from providers.reports.world import objects, plan_from_preview
 
 
 def register(subparsers: Any) -> None:
@@ -51,7 +51,7 @@ def check(root: Path, stack: str | None) -> DriftReport:
     org = org_from_file(org_file(root, name))
     # The program disables expired grants by today's date; judge drift by the same day.
     only = shard(root, name, org)
-    declared = desired_objects(org, datetime.date.today(), only)
+    declared = objects(desired_world(org, datetime.date.today(), only))
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
     backend = open_backend(backend_settings(root, name))
     accounts = [a.id for a in org.accounts if only is None or a.id in only]

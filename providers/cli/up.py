@@ -30,14 +30,14 @@ from typing import Any, Final
 from providers.backends.settings import project_root
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
+from providers.kinds import desired_world
 from providers.reports import journal
 from providers.reports.build import review_from_preview
-from providers.reports.desired import desired_objects
 from providers.reports.guard import check_removals
 from providers.reports.render import render_markdown
 from providers.reports.sources import engine_preview, org_from_file
 from providers.reports.stackconfig import org_file, selected_stack, shard
-from providers.reports.world import plan_from_preview
+from providers.reports.world import objects, plan_from_preview
 
 EXIT_REFUSED: Final = 3
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         plan_file = Path(tmp) / "plan.json"
         preview = engine_preview(root, stack=stack, save_plan=plan_file)
         only = shard(root, stack, org)
-        plan = plan_from_preview(preview, desired_objects(org, today, only))
+        plan = plan_from_preview(preview, objects(desired_world(org, today, only)))
         review = review_from_preview(preview, org, today=today, only=only,
                                      source={"kind": "engine", "stack": stack})
         if args.review is not None:

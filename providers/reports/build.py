@@ -10,31 +10,17 @@ import datetime
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from providers.reports.desired import desired_objects
+from providers.kinds import desired_world
 from providers.reports.interpret import build_review
 from providers.reports.model import Review
-from providers.reports.world import Obj, Plan, diff_worlds, plan_from_preview
+from providers.reports.world import Plan, diff_worlds, follow_renames, objects, plan_from_preview
 from providers.schema import Org
 
 
-def _follow_renames(old: Mapping[str, Obj], new_org: Org) -> dict[str, Obj]:
-    """Key the base world's objects of a renamed member (``previously:``) by the new id,
-    as the engine's aliases do, so a rename diffs as the change it is, not delete+create."""
-    renamed = {old_id: m.id for m in new_org.members for old_id in m.previously}
-    out: dict[str, Obj] = {}
-    for name, obj in old.items():
-        member = obj.get("member_id")
-        if obj.kind in ("sub_account", "role_grant") and member in renamed:
-            prefix, _, rest = name.partition("/")
-            tail = rest[len(str(member)):]  # "" or "@shop"
-            name = f"{prefix}/{renamed[str(member)]}{tail}"
-        out[name] = Obj(obj.kind, name, obj.inputs, obj.outputs)
-    return out
-
-
 def plan_from_orgs(old_org: Org, new_org: Org, today: datetime.date) -> Plan:
-    old = _follow_renames(desired_objects(old_org, today), new_org)
-    return diff_worlds(old, desired_objects(new_org, today))
+    new_world = desired_world(new_org, today)
+    old = follow_renames(objects(desired_world(old_org, today)), new_world)
+    return diff_worlds(old, objects(new_world))
 
 
 def review_from_orgs(old_org: Org, new_org: Org, *, today: datetime.date,
@@ -46,5 +32,5 @@ def review_from_orgs(old_org: Org, new_org: Org, *, today: datetime.date,
 def review_from_preview(preview: Mapping[str, Any], org: Org, *, today: datetime.date,
                         source: dict[str, Any], only: Collection[str] | None = None) -> Review:
     """``only``: a shard stack's accounts (the preview covers only those)."""
-    plan = plan_from_preview(preview, desired_objects(org, today, only))
+    plan = plan_from_preview(preview, objects(desired_world(org, today, only)))
     return build_review(plan, org, today=today, source=source)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from providers.kinds import ROLE, SUB_ACCOUNT, Ref
 from providers.platforms import CATALOGUES, PermissionCatalogue
 from providers.reports.world import Obj, Plan
 from providers.schema import Account, Member, Org
@@ -127,8 +128,8 @@ class Context:
                     return s.name
         return shop
 
-    def role_name(self, account: str, role_id: str, world: Mapping[str, Obj]) -> str:
-        role = world.get(f"{account}/{role_id}")
+    def role_name(self, account: str, role_id: str, world: Mapping[Ref, Obj]) -> str:
+        role = world.get(ROLE.ref(account, role_id))
         return str(role.get("name")) if role is not None else role_id
 
     def expires(self, account: str, member: str) -> datetime.date | None:
@@ -150,20 +151,20 @@ class Context:
         return member in self._new_ids
 
 
-def holdings(world: Mapping[str, Obj], ctx: Context) -> Holdings:
+def holdings(world: Mapping[Ref, Obj], ctx: Context) -> Holdings:
     """What each person effectively holds on each shop: nothing on a disabled sub-account."""
     out: Holdings = {}
     for o in world.values():
         if o.kind != "role_grant":
             continue
         account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
-        sub = world.get(f"{account}/{member}")
+        sub = world.get(SUB_ACCOUNT.ref(account, member))
         if sub is None or not sub.get("enabled", True):
             continue
         cat = ctx.catalogue(account)
         codes: set[str] = set()
         for role_id in o.get("role_ids") or []:
-            role = world.get(f"{account}/{role_id}")
+            role = world.get(ROLE.ref(account, role_id))
             if role is not None:
                 codes.update(role.get("permissions") or [])
         known = [c for c in codes if cat is None or c in cat]

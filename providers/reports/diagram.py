@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
 from providers.reports.context import Context
 from providers.reports.model import MatrixCell, MatrixRow
 from providers.reports.world import Obj
@@ -79,10 +80,10 @@ def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _roles(world: Mapping[str, Obj], account: str, member: str, shop: str,
+def _roles(world: Mapping[Ref, Obj], account: str, member: str, shop: str,
            ctx: Context) -> set[str]:
-    grant = world.get(f"{account}/{member}@{shop}")
-    sub = world.get(f"{account}/{member}")
+    grant = world.get(ROLE_GRANT.ref(account, member, shop))
+    sub = world.get(SUB_ACCOUNT.ref(account, member))
     if grant is None or sub is None or not sub.get("enabled", True):
         return set()
     return {ctx.role_name(account, r, world) for r in grant.get("role_ids") or []}

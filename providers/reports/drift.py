@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from providers.backends.protocol import Backend
+from providers.kinds import KINDS, Ref
 from providers.reports.render import environment
 from providers.reports.world import Obj, Plan
 
@@ -90,7 +91,7 @@ def drifted_objects(plan: Plan) -> list[Drifted]:
     return out
 
 
-def unmanaged_objects(backend: Backend, declared: Mapping[str, Obj], accounts: list[str],
+def unmanaged_objects(backend: Backend, declared: Mapping[Ref, Obj], accounts: list[str],
                       *, whole_tenant: bool = True) -> list[Unmanaged]:
     """Live objects of ``accounts`` that org.yaml does not declare; with ``whole_tenant``
     (not a shard stack) also main accounts org.yaml does not name."""
@@ -101,37 +102,11 @@ def unmanaged_objects(backend: Backend, declared: Mapping[str, Obj], accounts: l
             out.append(Unmanaged("account", live.id, live.id,
                                  f"{live.platform} account {live.nick} is not in org.yaml"))
     for account in accounts:
-        for d in backend.list_departments(account):
-            name = f"{account}/{d.id}"
-            if name not in declared:
-                out.append(Unmanaged("department", name, account, f"department {d.name}"))
-        for r in backend.list_roles(account):
-            name = f"{account}/{r.id}"
-            if name not in declared:
-                out.append(Unmanaged("role", name, account,
-                                     f"role {r.name}: {', '.join(r.permissions)}"))
-        for s in backend.list_sub_accounts(account):
-            name = f"{account}/{s.member_id}"
-            if name not in declared:
-                out.append(Unmanaged("sub_account", name, account,
-                                     f"sub-account {s.login} ({s.display_name}, {s.status})"))
-        for g in backend.list_grants(account):
-            name = f"{account}/{g.member_id}@{g.shop_id}"
-            if name not in declared:
-                out.append(Unmanaged("role_grant", name, account,
-                                     f"roles {', '.join(g.role_ids)} of {g.member_id} on "
-                                     f"{g.shop_id}"))
-        for b in backend.list_bindings(account):
-            name = f"{b.shop_id}/{b.kind}/{b.external_id}"
-            if name not in declared:
-                out.append(Unmanaged("shop_binding", name, account,
-                                     f"{b.kind} account {b.external_id} bound to {b.shop_id}"))
-        for c in backend.list_chat_groups(account):
-            name = f"{c.shop_id}/{c.name}"
-            if name not in declared:
-                out.append(Unmanaged("chat_group", name, account,
-                                     f"chat group {c.name} on {c.shop_id}: "
-                                     f"{', '.join(c.member_ids)}"))
+        for kind in KINDS:
+            out.extend(
+                Unmanaged(o.ref.kind, o.ref.name, account, o.detail)
+                for o in kind.live(backend, account) if o.ref not in declared
+            )
     return out
 
 

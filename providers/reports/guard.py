@@ -70,16 +70,16 @@ def check_removals(plan: Plan, org: Org, *, max_removals: int | None = None,
                    limits: RemovalLimits | None = None) -> Verdict:
     limits = limits or org.policies.removal_limits
     ctx = Context(new_org=org, old_org=None, plan=plan, today=datetime.date.min)
-    deleted = {s.name for s in plan.steps if s.op == "delete"}
+    deleted = {s.ref for s in plan.steps if s.op == "delete"}
     by_account, gone_account = Counter[str](), Counter[str]()
     by_dept, gone_dept = Counter[str](), Counter[str]()
-    for name, obj in plan.old.items():
+    for ref, obj in plan.old.items():
         by_account[obj.account] += 1
-        gone_account[obj.account] += name in deleted
+        gone_account[obj.account] += ref in deleted
         if obj.kind in ("sub_account", "role_grant"):
             dept = ctx.member_department(str(obj.get("member_id"))) or "(no department)"
             by_dept[dept] += 1
-            gone_dept[dept] += name in deleted
+            gone_dept[dept] += ref in deleted
     existing, removed = len(plan.old), len(deleted)
     overall = Count("overall", removed, existing, limits.overall)
     counts = [overall]

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from providers.kinds import ROLE_GRANT, Ref
 from providers.reports.context import Context, Holdings, holdings, names
 from providers.reports.diagram import access_matrix, mermaid_tree
 from providers.reports.model import (
@@ -195,7 +196,8 @@ def _changes(ctx: Context) -> list[Change]:
             bits.append(f"loses {names(before - after, cat)}")
         who = ctx.member_name(member)
         out.append(Change(
-            op="effect", kind="role_grant", name=f"{account}/{member}@{shop}", account=account,
+            op="effect", kind=ROLE_GRANT.word, name=ROLE_GRANT.ref(account, member, shop).name,
+            account=account,
             text=f"{who} {' and '.join(bits)} on {shop} (a role they hold changed)",
             member=member, member_name=who, shop=shop,
             permissions_gained=tuple(sorted(after - before)),
@@ -288,11 +290,11 @@ def build_review(
     ctx = Context(new_org=new_org, old_org=old_org, plan=plan, today=today)
     changes = _changes(ctx)
     risks = find_risks(ctx, changes)
-    flagged: dict[str, list[str]] = defaultdict(list)
+    flagged: dict[Ref, list[str]] = defaultdict(list)
     for r in risks:
-        if r.code not in flagged[r.name]:
-            flagged[r.name].append(r.code)
-    changes = [replace(c, risks=tuple(flagged.get(c.name, ()))) for c in changes]
+        if r.code not in flagged[Ref(r.kind, r.name)]:
+            flagged[Ref(r.kind, r.name)].append(r.code)
+    changes = [replace(c, risks=tuple(flagged.get(Ref(c.kind, c.name), ()))) for c in changes]
     statuses = _person_statuses(plan)
     people = {
         c.member: statuses.get(c.member, "changed") for c in changes if c.member is not None

@@ -57,7 +57,8 @@ class Risk:
     code: str
     text: str
     account: str
-    name: str  # the object it is about
+    kind: str  # with ``name``: the object it is about (ids are unique per kind only)
+    name: str
     member: str | None = None
     runbook: str | None = None
 

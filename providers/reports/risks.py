@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from providers.kinds import SUB_ACCOUNT, Ref
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.reports.context import Context, holdings, names
 from providers.reports.model import RISK_CODES, Change, Risk
@@ -57,7 +58,7 @@ def _toxic(ctx: Context) -> Iterable[Risk]:
                     "toxic_pair",
                     f"{ctx.member_name(member)} would hold both {names([a], cat)} ({a}) and "
                     f"{names([b], cat)} ({b}) on {account}: {pair.reason}",
-                    account, f"{account}/{member}", member,
+                    account, SUB_ACCOUNT.word, SUB_ACCOUNT.ref(account, member).name, member,
                 )
 
 
@@ -68,9 +69,9 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
         if kind == "official":
             yield Risk("irreversible_binding",
                        f"official account {ext} is bound to {shop}: it can never be unbound",
-                       o.account, step.name)
+                       o.account, step.kind, step.name)
             yield Risk("manual_step", f"bind official account {ext} to {shop}", o.account,
-                       step.name, runbook=(
+                       step.kind, step.name, runbook=(
                            f"抖店 → 店铺 → 账号绑定: the owner of {ext} scans the QR code in the "
                            "Douyin app and confirms; then run `pulumi refresh`"))
         elif kind == "channel":
@@ -78,10 +79,10 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
             yield Risk("time_locked_binding",
                        f"channel account {ext} on {shop} cannot be unbound for "
                        f"{DOUYIN_CHANNEL_UNBIND_AFTER_DAYS} days (not before "
-                       f"{until.isoformat()})", o.account, step.name)
+                       f"{until.isoformat()})", o.account, step.kind, step.name)
         elif kind == "self_operated":
             yield Risk("manual_step", f"creator {ext} must consent to be self-operated for "
-                       f"{shop}", o.account, step.name, runbook=(
+                       f"{shop}", o.account, step.kind, step.name, runbook=(
                            f"the creator {ext} confirms in the Douyin app (抖音 → 创作者服务 → "
                            "自营账号授权); their GMV for this shop must be ≥ 50% of the last "
                            "30 days"))
@@ -89,13 +90,13 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
         if kind == "official":
             yield Risk("irreversible_binding",
                        f"official account {ext} cannot be unbound from {shop}: the apply "
-                       "will fail (the resource is protected)", o.account, step.name)
+                       "will fail (the resource is protected)", o.account, step.kind, step.name)
         elif kind == "channel":
             allowed = step.old.outputs.get("unbind_allowed_from")
             if allowed and str(allowed) > ctx.today.isoformat():
                 yield Risk("time_locked_binding",
                            f"channel account {ext} cannot be unbound from {shop} before "
-                           f"{allowed}: the apply will fail", o.account, step.name)
+                           f"{allowed}: the apply will fail", o.account, step.kind, step.name)
 
 
 def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
@@ -108,12 +109,12 @@ def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
                        f"{who}: login `{step.old.get('login')}` on {o.account} cannot be "
                        f"renamed; it is deleted and `{step.new.get('login')}` created (its "
                        "history and chat records stay with the old login)",
-                       o.account, step.name, member)
+                       o.account, step.kind, step.name, member)
     if step.op in ("create", "replace") and step.new is not None:
         if ctx.platform(o.account) == "ozon" and step.new.get("enabled", True):
             email = step.new.get("email") or "(no email)"
             yield Risk("manual_step", f"{who} must confirm the Ozon invitation", o.account,
-                       step.name, member, runbook=(
+                       step.kind, step.name, member, runbook=(
                            f"Ozon sends an invitation to {email}; the sub-account stays "
                            "pending until it is confirmed, then `pulumi refresh` shows it "
                            "active"))
@@ -131,31 +132,31 @@ def _pending(step: Step, ctx: Context) -> Iterable[Risk]:
     if step.kind == "sub_account":
         member = str(o.get("member_id"))
         yield Risk("manual_step", f"{ctx.member_name(member)} is still pending on {o.account}",
-                   o.account, step.name, member, runbook=str(runbook))
+                   o.account, step.kind, step.name, member, runbook=str(runbook))
     else:
         yield Risk("manual_step", f"{step.kind.replace('_', ' ')} {step.name} is still "
-                   f"pending on {o.account}", o.account, step.name, runbook=str(runbook))
+                   f"pending on {o.account}", o.account, step.kind, step.name, runbook=str(runbook))
 
 
-def _removal(step: Step, ctx: Context, deleted_subs: set[str]) -> Iterable[Risk]:
+def _removal(step: Step, ctx: Context, deleted_subs: set[Ref]) -> Iterable[Risk]:
     if step.op != "delete":
         return
     o = step.obj
     if step.kind == "role_grant":
-        sub = f"{o.account}/{o.get('member_id')}"
-        if sub in deleted_subs:
+        if SUB_ACCOUNT.ref(o.account, str(o.get("member_id"))) in deleted_subs:
             return  # said once, on the sub-account
         yield Risk("removal", f"{ctx.member_name(str(o.get('member_id')))} loses their roles "
-                   f"on {o.get('shop_id')}", o.account, step.name, str(o.get("member_id")))
+                   f"on {o.get('shop_id')}", o.account, step.kind, step.name,
+                   str(o.get("member_id")))
     elif step.kind == "sub_account":
         yield Risk("removal", f"{ctx.member_name(str(o.get('member_id')))}'s sub-account "
                    f"`{o.get('login')}` on {o.account} is deleted (frees a seat; cannot be "
-                   "undone with the same history)", o.account, step.name,
+                   "undone with the same history)", o.account, step.kind, step.name,
                    str(o.get("member_id")))
     else:
         label = o.get("name") or o.get("external_id") or step.name
         yield Risk("removal", f"{step.kind.replace('_', ' ')} {label} on {o.account} is "
-                   "removed", o.account, step.name)
+                   "removed", o.account, step.kind, step.name)
 
 
 def _high_risk(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
@@ -167,7 +168,7 @@ def _high_risk(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
         if risky:
             yield Risk("high_risk_permission",
                        f"{c.member_name} gains {names(risky, cat)} on {c.shop}",
-                       c.account, c.name, c.member)
+                       c.account, c.kind, c.name, c.member)
 
 
 def _expiring(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
@@ -182,11 +183,14 @@ def _expiring(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
             yield Risk("expiring_grant",
                        f"{c.member_name}'s access on {c.account} expires {expires.isoformat()} "
                        f"(in {days} day{'s' if days != 1 else ''})",
-                       c.account, f"{c.account}/{c.member}", c.member)
+                       c.account, SUB_ACCOUNT.word,
+                       SUB_ACCOUNT.ref(c.account, c.member).name, c.member)
 
 
 def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
-    deleted_subs = {s.name for s in ctx.plan.steps if s.kind == "sub_account" and s.op == "delete"}
+    deleted_subs = {
+        s.ref for s in ctx.plan.steps if s.kind == SUB_ACCOUNT.word and s.op == "delete"
+    }
     out: list[Risk] = list(_toxic(ctx))
     for step in ctx.plan.steps:
         if step.kind == "shop_binding":

@@ -3,9 +3,10 @@
 Two sources describe a change, and both are reduced to the same :class:`Plan`::
 
     pulumi preview --json      steps[] {op, urn, oldState.inputs, newState.inputs}
-    org.yaml (base, proposed)  providers.reports.desired.desired_objects(org) on each side
+    org.yaml (base, proposed)  providers.kinds.desired_world(org) on each side
 
-A :class:`Plan` holds the old and the new world (resource name -> :class:`Obj`) and one
+A :class:`Plan` holds the old and the new world (:class:`Ref` -> :class:`Obj`: kind and
+name, so a department, a role and a member sharing an id stay three objects) and one
 :class:`Step` per changed object. Everything downstream (domain sentences, risk flags,
 removal limits, drift) reads only this, so the engine-backed review and the config-only
 review cannot disagree about what a change means.
@@ -17,37 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from providers.resources.chat_group import ChatGroupProvider
-from providers.resources.department import DepartmentProvider
-from providers.resources.role import RoleProvider
-from providers.resources.role_grant import RoleGrantProvider
-from providers.resources.shop_binding import ShopBindingProvider
-from providers.resources.sub_account import SubAccountProvider
+from providers.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
 
 Op = Literal["create", "update", "replace", "delete"]
 OPS: Final[tuple[Op, ...]] = ("create", "update", "replace", "delete")
-
-# Pulumi type suffix -> our kind name (the backend / provider ``kind``).
-KINDS: Final[dict[str, str]] = {
-    "Department": "department",
-    "Role": "role",
-    "SubAccount": "sub_account",
-    "RoleGrant": "role_grant",
-    "ShopBinding": "shop_binding",
-    "ChatGroup": "chat_group",
-}
-TYPE_PREFIX: Final = "pulumi-python:dynamic/shoporg:"
-
-# Identity fields come from the providers themselves: one source of truth for "this edit
-# is a replacement", whether the engine or the config diff decides.
-IDENTITY: Final[dict[str, tuple[str, ...]]] = {
-    "department": DepartmentProvider.identity,
-    "role": RoleProvider.identity,
-    "sub_account": SubAccountProvider.identity,
-    "role_grant": RoleGrantProvider.identity,
-    "shop_binding": ShopBindingProvider.identity,
-    "chat_group": ChatGroupProvider.identity,
-}
 
 # The engine's placeholder for a value only known after apply (e.g. a department id that
 # is an output of a department created in the same update).
@@ -64,11 +38,19 @@ class Obj:
     outputs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.name)
+
+    @property
     def account(self) -> str:
         return str(self.inputs.get("account_id", ""))
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.inputs.get(key, default)
+
+    @classmethod
+    def of(cls, desired: Desired) -> Obj:
+        return cls(desired.ref.kind, desired.ref.name, desired.inputs)
 
 
 @dataclass(frozen=True)
@@ -78,6 +60,10 @@ class Step:
     name: str
     old: Obj | None
     new: Obj | None
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.name)
 
     @property
     def obj(self) -> Obj:
@@ -94,8 +80,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
-    old: Mapping[str, Obj]
-    new: Mapping[str, Obj]
+    old: Mapping[Ref, Obj]
+    new: Mapping[Ref, Obj]
     steps: tuple[Step, ...]
 
     @property
@@ -118,42 +104,54 @@ def clean_outputs(outputs: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: outputs[k] for k in keep if outputs and k in outputs and outputs[k] is not None}
 
 
-def diff_worlds(old: Mapping[str, Obj], new: Mapping[str, Obj]) -> Plan:
+def objects(world: World) -> dict[Ref, Obj]:
+    """The desired world as report objects (inputs only: nothing is known of outputs)."""
+    return {ref: Obj.of(desired) for ref, desired in world.items()}
+
+
+def follow_renames(old: Mapping[Ref, Obj], new_world: World) -> dict[Ref, Obj]:
+    """Key the base world's objects by the names the new world gives them through its
+    aliases (``previously:``), as the engine does, so a rename diffs as the change it is."""
+    renamed = {alias: ref for ref, d in new_world.items() for alias in d.aliases}
+    out: dict[Ref, Obj] = {}
+    for ref, obj in old.items():
+        now = renamed.get(ref, ref)
+        out[now] = Obj(now.kind, now.name, obj.inputs, obj.outputs)
+    return out
+
+
+def diff_worlds(old: Mapping[Ref, Obj], new: Mapping[Ref, Obj]) -> Plan:
     """The steps the engine would take from ``old`` to ``new`` (config-only reviews)."""
     steps: list[Step] = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
+    for ref in sorted(set(old) | set(new), key=_order):
+        before, after = old.get(ref), new.get(ref)
         if before is None and after is not None:
-            steps.append(Step("create", after.kind, name, None, after))
+            steps.append(Step("create", ref.kind, ref.name, None, after))
         elif after is None and before is not None:
-            steps.append(Step("delete", before.kind, name, before, None))
+            steps.append(Step("delete", ref.kind, ref.name, before, None))
         elif before is not None and after is not None and before.inputs != after.inputs:
             changed = {
                 k for k in set(before.inputs) | set(after.inputs)
                 if before.inputs.get(k) != after.inputs.get(k)
             }
-            op: Op = "replace" if changed & set(IDENTITY[after.kind]) else "update"
-            steps.append(Step(op, after.kind, name, before, after))
+            op: Op = "replace" if changed & set(BY_WORD[ref.kind].identity) else "update"
+            steps.append(Step(op, ref.kind, ref.name, before, after))
     return Plan(old=dict(old), new=dict(new), steps=tuple(steps))
 
 
-def _kind_and_name(urn: str) -> tuple[str, str] | None:
-    # urn:pulumi:<stack>::<project>::<type>::<name>
-    parts = urn.split("::", 3)
-    if len(parts) != 4 or not parts[2].startswith(TYPE_PREFIX):
-        return None
-    kind = KINDS.get(parts[2][len(TYPE_PREFIX):])
-    return (kind, parts[3]) if kind else None
+def _order(ref: Ref) -> tuple[str, str]:
+    # By name first (the order reports have always listed steps in), then kind.
+    return (ref.name, ref.kind)
 
 
-def _state(kind: str, name: str, state: Mapping[str, Any] | None) -> Obj | None:
+def _state(ref: Ref, state: Mapping[str, Any] | None) -> Obj | None:
     if not state:
         return None
-    return Obj(kind, name, clean_inputs(state.get("inputs") or {}),
+    return Obj(ref.kind, ref.name, clean_inputs(state.get("inputs") or {}),
                clean_outputs(state.get("outputs")))
 
 
-def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[str, Obj]) -> Plan:
+def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[Ref, Obj]) -> Plan:
     """A plan from ``pulumi preview --json`` output and the desired world of org.yaml.
 
     The preview lists only changed objects, so the rest of both worlds comes from
@@ -161,34 +159,33 @@ def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[str, Obj]) ->
     identical on both sides, and an unknown input (an output of an object created in the
     same update) is filled in from ``desired``.
     """
-    new: dict[str, Obj] = dict(desired)
-    old: dict[str, Obj] = dict(desired)
+    new: dict[Ref, Obj] = dict(desired)
+    old: dict[Ref, Obj] = dict(desired)
     steps: list[Step] = []
     for raw in preview.get("steps") or []:
         op = raw.get("op")
-        parsed = _kind_and_name(str(raw.get("urn", "")))
-        if parsed is None or op not in OPS:
+        ref = ref_of_urn(str(raw.get("urn", "")))
+        if ref is None or op not in OPS:
             continue  # the stack itself, providers, same/read/refresh steps
-        kind, name = parsed
-        before = _state(kind, name, raw.get("oldState"))
-        after = _state(kind, name, raw.get("newState")) if op != "delete" else None
+        before = _state(ref, raw.get("oldState"))
+        after = _state(ref, raw.get("newState")) if op != "delete" else None
         if after is not None:
-            known = desired.get(name)
-            after = Obj(kind, name, {
+            known = desired.get(ref)
+            after = Obj(ref.kind, ref.name, {
                 k: (known.inputs.get(k) if known is not None and v == UNKNOWN else v)
                 for k, v in after.inputs.items()
             }, after.outputs)
-            new[name] = after
+            new[ref] = after
         else:
-            new.pop(name, None)
+            new.pop(ref, None)
         if before is not None:
-            old[name] = before
+            old[ref] = before
         else:
-            old.pop(name, None)
-        steps.append(Step(op, kind, name, before, after))
-    steps.sort(key=lambda s: s.name)
+            old.pop(ref, None)
+        steps.append(Step(op, ref.kind, ref.name, before, after))
+    steps.sort(key=lambda s: _order(s.ref))
     return Plan(old=old, new=new, steps=tuple(steps))
 
 
-def world_of(objs: Iterable[Obj]) -> dict[str, Obj]:
-    return {o.name: o for o in objs}
+def world_of(objs: Iterable[Obj]) -> dict[Ref, Obj]:
+    return {o.ref: o for o in objs}

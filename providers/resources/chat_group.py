@@ -18,6 +18,7 @@ from pydantic import Field
 
 from providers.backends.protocol import Backend, ChatGroupSpec
 from providers.backends.protocol import ChatGroup as LiveChatGroup
+from providers.kinds.chat_group import CHAT_GROUP
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
 
@@ -30,12 +31,12 @@ class ChatGroupArgs(KindArgs):
 
 
 class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):
-    kind = "chat_group"
+    kind = CHAT_GROUP.word
     args_model = ChatGroupArgs
-    identity = ("account_id", "shop_id", "name")
+    identity = CHAT_GROUP.identity
 
     def object_name(self, args: ChatGroupArgs) -> str:
-        return f"{args.shop_id}/{args.name}"
+        return CHAT_GROUP.ref(args.shop_id, args.name).name
 
     def key(self, args: ChatGroupArgs) -> Hashable:
         return (args.shop_id, args.name)
@@ -78,7 +79,7 @@ class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):
         backend.delete_chat_group(args.account_id, args.shop_id, args.name)
 
 
-class ChatGroup(pulumi.dynamic.Resource, module="shoporg", name="ChatGroup"):
+class ChatGroup(pulumi.dynamic.Resource, module="shoporg", name=CHAT_GROUP.type_name):
     shop_id: pulumi.Output[str]
     name: pulumi.Output[str]
     member_ids: pulumi.Output[list[str]]

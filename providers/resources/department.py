@@ -20,6 +20,7 @@ import pulumi
 
 from providers.backends.protocol import Backend, DepartmentSpec
 from providers.backends.protocol import Department as LiveDepartment
+from providers.kinds.department import DEPARTMENT
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
 
@@ -32,12 +33,12 @@ class DepartmentArgs(KindArgs):
 
 
 class DepartmentProvider(ObjectProvider[DepartmentArgs, LiveDepartment]):
-    kind = "department"
+    kind = DEPARTMENT.word
     args_model = DepartmentArgs
-    identity = ("account_id", "department_id")
+    identity = DEPARTMENT.identity
 
     def object_name(self, args: DepartmentArgs) -> str:
-        return f"{args.account_id}/{args.department_id}"
+        return DEPARTMENT.ref(args.account_id, args.department_id).name
 
     def key(self, args: DepartmentArgs) -> Hashable:
         return args.department_id
@@ -75,7 +76,7 @@ class DepartmentProvider(ObjectProvider[DepartmentArgs, LiveDepartment]):
         backend.delete_department(args.account_id, args.department_id)
 
 
-class Department(pulumi.dynamic.Resource, module="shoporg", name="Department"):
+class Department(pulumi.dynamic.Resource, module="shoporg", name=DEPARTMENT.type_name):
     account_id: pulumi.Output[str]
     department_id: pulumi.Output[str]
     name: pulumi.Output[str]

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from providers.backends.protocol import Backend, RoleSpec
 from providers.backends.protocol import Role as LiveRole
+from providers.kinds.role import ROLE
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, PermissionCode, Text
 
@@ -34,16 +35,16 @@ class RoleArgs(KindArgs):
 
 
 class RoleProvider(ObjectProvider[RoleArgs, LiveRole]):
-    kind = "role"
+    kind = ROLE.word
     args_model = RoleArgs
-    identity = ("account_id", "role_id")
+    identity = ROLE.identity
 
     @classmethod
     def output_names(cls) -> tuple[str, ...]:
         return ("effective",)
 
     def object_name(self, args: RoleArgs) -> str:
-        return f"{args.account_id}/{args.role_id}"
+        return ROLE.ref(args.account_id, args.role_id).name
 
     def key(self, args: RoleArgs) -> Hashable:
         return args.role_id
@@ -90,7 +91,7 @@ class RoleProvider(ObjectProvider[RoleArgs, LiveRole]):
         backend.delete_role(args.account_id, args.role_id)
 
 
-class Role(pulumi.dynamic.Resource, module="shoporg", name="Role"):
+class Role(pulumi.dynamic.Resource, module="shoporg", name=ROLE.type_name):
     account_id: pulumi.Output[str]
     role_id: pulumi.Output[str]
     effective: pulumi.Output[list[str]]

@@ -23,6 +23,7 @@ import pulumi
 
 from providers.backends.protocol import Backend, GrantSpec
 from providers.backends.protocol import Grant as LiveGrant
+from providers.kinds.role_grant import ROLE_GRANT
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
 
@@ -44,12 +45,12 @@ class GrantOfLogin:
 
 
 class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
-    kind = "role_grant"
+    kind = ROLE_GRANT.word
     args_model = RoleGrantArgs
-    identity = ("account_id", "shop_id", "login")
+    identity = ROLE_GRANT.identity
 
     def object_name(self, args: RoleGrantArgs) -> str:
-        return f"{args.account_id}/{args.member_id}@{args.shop_id}"
+        return ROLE_GRANT.ref(args.account_id, args.member_id, args.shop_id).name
 
     def key(self, args: RoleGrantArgs) -> Hashable:
         return (args.member_id, args.shop_id)
@@ -108,7 +109,7 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
         backend.delete_grant(args.account_id, args.member_id, args.shop_id)
 
 
-class RoleGrant(pulumi.dynamic.Resource, module="shoporg", name="RoleGrant"):
+class RoleGrant(pulumi.dynamic.Resource, module="shoporg", name=ROLE_GRANT.type_name):
     account_id: pulumi.Output[str]
     member_id: pulumi.Output[str]
     shop_id: pulumi.Output[str]

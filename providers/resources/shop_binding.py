@@ -23,6 +23,7 @@ import pulumi
 
 from providers.backends.protocol import Backend, BindingSpec
 from providers.backends.protocol import Binding as LiveBinding
+from providers.kinds.shop_binding import SHOP_BINDING
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import BindingKind, ChannelSource, Id, Text
@@ -45,16 +46,16 @@ def unbind_allowed_from(live: LiveBinding) -> str | None:
 
 
 class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
-    kind = "shop_binding"
+    kind = SHOP_BINDING.word
     args_model = ShopBindingArgs
-    identity = ("account_id", "shop_id", "kind", "external_id", "source")
+    identity = SHOP_BINDING.identity
 
     @classmethod
     def output_names(cls) -> tuple[str, ...]:
         return ("bound_at", "unbind_allowed_from")
 
     def object_name(self, args: ShopBindingArgs) -> str:
-        return f"{args.shop_id}/{args.kind}/{args.external_id}"
+        return SHOP_BINDING.ref(args.shop_id, args.kind, args.external_id).name
 
     def key(self, args: ShopBindingArgs) -> Hashable:
         return (args.shop_id, args.external_id)
@@ -104,7 +105,7 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
         backend.unbind(args.account_id, args.shop_id, args.external_id)
 
 
-class ShopBinding(pulumi.dynamic.Resource, module="shoporg", name="ShopBinding"):
+class ShopBinding(pulumi.dynamic.Resource, module="shoporg", name=SHOP_BINDING.type_name):
     shop_id: pulumi.Output[str]
     kind: pulumi.Output[str]
     external_id: pulumi.Output[str]

@@ -28,6 +28,7 @@ import pulumi
 
 from providers.backends.protocol import Backend, SubAccountSpec
 from providers.backends.protocol import SubAccount as LiveSubAccount
+from providers.kinds.sub_account import SUB_ACCOUNT
 from providers.resources.base import KindArgs, ObjectProvider, call_with_retries
 from providers.schema.models import Email, Id, Text
 
@@ -58,11 +59,11 @@ def pending_runbook(live: LiveSubAccount) -> str | None:
 
 
 class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
-    kind = "sub_account"
+    kind = SUB_ACCOUNT.word
     args_model = SubAccountArgs
     # Not the member id: a member renamed with ``previously:`` keeps the same platform
     # object (the id is our label for it), so the engine updates it in place via rekey().
-    identity = ("account_id", "login")
+    identity = SUB_ACCOUNT.identity
     kept_outputs = ("initial_password",)
 
     @classmethod
@@ -70,7 +71,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         return ("status", "runbook", "initial_password")
 
     def object_name(self, args: SubAccountArgs) -> str:
-        return f"{args.account_id}/{args.member_id}"
+        return SUB_ACCOUNT.ref(args.account_id, args.member_id).name
 
     def key(self, args: SubAccountArgs) -> Hashable:
         return args.member_id
@@ -157,7 +158,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         backend.delete_sub_account(args.account_id, args.member_id)
 
 
-class SubAccount(pulumi.dynamic.Resource, module="shoporg", name="SubAccount"):
+class SubAccount(pulumi.dynamic.Resource, module="shoporg", name=SUB_ACCOUNT.type_name):
     account_id: pulumi.Output[str]
     member_id: pulumi.Output[str]
     login: pulumi.Output[str]

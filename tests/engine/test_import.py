@@ -18,9 +18,9 @@ import pytest
 
 from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import SandboxBackend
+from providers.kinds import sub_account_enabled
 from providers.platforms import DEPARTMENT_PLATFORMS
 from providers.schema import Member, Org, load_org, validate_text
-from providers.stack import sub_account_enabled
 from tests.engine.conftest import REPO, StackProject
 
 

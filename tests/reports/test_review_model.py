@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from providers.cli.main import main
+from providers.kinds import desired_world, ref_of_urn
 from providers.reports.build import plan_from_orgs, review_from_orgs
-from providers.reports.desired import desired_objects
 from providers.reports.render import render_markdown
 from providers.reports.sources import org_from_file, org_from_text, read_preview
-from providers.reports.world import clean_inputs, plan_from_preview
+from providers.reports.world import clean_inputs, objects, plan_from_preview
 
 from .conftest import ORGS, PREVIEWS, TODAY
 
@@ -24,20 +24,21 @@ BASE = (ORGS / "base.yaml").read_text(encoding="utf-8")
 def test_the_desired_world_is_what_the_engine_registers() -> None:
     preview = read_preview(PREVIEWS / "initial.json")
     engine = {
-        s["urn"].split("::")[-1]: clean_inputs(s["newState"]["inputs"])
+        ref_of_urn(s["urn"]): clean_inputs(s["newState"]["inputs"])
         for s in preview["steps"] if s["op"] == "create" and "dynamic/shoporg" in s["urn"]
     }
-    desired = desired_objects(org_from_file(ORGS / "base.yaml"), TODAY)
+    desired = desired_world(org_from_file(ORGS / "base.yaml"), TODAY)
     assert set(desired) == set(engine)
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # outputs of objects not yet created
-    for name, obj in desired.items():
-        known = {k: v for k, v in engine[name].items() if v != unknown}
-        assert {k: obj.inputs.get(k) for k in known} == known, name
+    for ref, obj in desired.items():
+        known = {k: v for k, v in engine[ref].items() if v != unknown}
+        assert {k: obj.inputs.get(k) for k in known} == known, ref
 
 
 def test_an_empty_preview_against_the_same_org_is_an_empty_plan() -> None:
     org = org_from_file(ORGS / "base.yaml")
-    plan = plan_from_preview(read_preview(PREVIEWS / "empty.json"), desired_objects(org, TODAY))
+    desired = objects(desired_world(org, TODAY))
+    plan = plan_from_preview(read_preview(PREVIEWS / "empty.json"), desired)
     assert plan.empty and plan.old == plan.new
 
 
@@ -153,7 +154,7 @@ def test_any_object_a_manual_step_left_pending_is_flagged_with_its_runbook(
 
     old = Obj(kind, name, inputs, {"status": "pending", "runbook": "do it in 千牛"})
     new = Obj(kind, name, {**inputs, "name": "changed"})
-    plan = Plan({name: old}, {name: new}, (Step("update", kind, name, old, new),))
+    plan = Plan({old.ref: old}, {new.ref: new}, (Step("update", kind, name, old, new),))
     ctx = Context(new_org=org_from_text(BASE, "o"), old_org=None, plan=plan, today=TODAY)
     [risk] = [r for r in find_risks(ctx, []) if r.code == "manual_step"]
     assert (risk.text, risk.runbook) == (text, "do it in 千牛")

@@ -1,0 +1,69 @@
+"""The table of contents: every resource kind, in dependency order, and the desired world.
+
+    accounts (platform facts, read) → departments → roles → sub-accounts → grants
+    → bindings → chat groups
+
+Every layer reads this registry instead of keeping its own list of kinds: the stack
+registers :func:`desired_world`, reviews and the removal guard diff it, drift lists
+``kind.live`` for each kind, reports look kinds up by word or Pulumi type. Adding a kind
+is a new module here plus its resource in ``providers/resources/`` (ARCHITECTURE.md);
+``tests/kinds/test_registry.py`` fails when a layer lacks it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from typing import Final
+
+from providers.kinds.base import TYPE_PREFIX, Desired, Kind, LiveObject, Ref, Scope, Wire
+from providers.kinds.chat_group import CHAT_GROUP
+from providers.kinds.department import DEPARTMENT
+from providers.kinds.role import ROLE
+from providers.kinds.role_grant import ROLE_GRANT
+from providers.kinds.shop_binding import SHOP_BINDING
+from providers.kinds.sub_account import SUB_ACCOUNT, sub_account_enabled
+from providers.schema import Org
+
+#: Every kind, parents before children: the order of registration and of reports.
+KINDS: Final[tuple[Kind, ...]] = (
+    DEPARTMENT, ROLE, SUB_ACCOUNT, ROLE_GRANT, SHOP_BINDING, CHAT_GROUP,
+)
+BY_WORD: Final[dict[str, Kind]] = {k.word: k for k in KINDS}
+BY_TYPE: Final[dict[str, Kind]] = {k.type: k for k in KINDS}
+
+World = dict[Ref, Desired]
+
+
+def kind_of(ref: Ref) -> Kind:
+    return BY_WORD[ref.kind]
+
+
+def ref_of_urn(urn: str) -> Ref | None:
+    """``urn:pulumi:<stack>::<project>::<type>::<name>`` → its ref (None: not one of ours)."""
+    parts = urn.split("::", 3)
+    if len(parts) != 4:
+        return None
+    kind = BY_TYPE.get(parts[2])
+    return Ref(kind.word, parts[3]) if kind is not None else None
+
+
+def desired_world(org: Org, today: datetime.date,
+                  only: Collection[str] | None = None) -> World:
+    """What org.yaml declares, keyed by ref, in dependency order; ``only`` limits it to a
+    shard stack's accounts. Pure: no engine, no backend, no ``pulumi``."""
+    scope = Scope.of(org, today, only)
+    world: World = {}
+    for kind in KINDS:
+        for desired in kind.expand(scope):
+            if desired.ref in world:  # validate rejects this first; never register it twice
+                raise ValueError(f"{desired.ref} is declared twice")
+            world[desired.ref] = desired
+    return world
+
+
+__all__ = [
+    "BY_TYPE", "BY_WORD", "CHAT_GROUP", "DEPARTMENT", "KINDS", "ROLE", "ROLE_GRANT",
+    "SHOP_BINDING", "SUB_ACCOUNT", "TYPE_PREFIX", "Desired", "Kind", "LiveObject", "Ref",
+    "Scope", "Wire", "World", "desired_world", "kind_of", "ref_of_urn", "sub_account_enabled",
+]

@@ -1,0 +1,160 @@
+"""What a resource kind is, as data: its name format, identity, expansion and live listing.
+
+A :class:`Kind` is the one place that knows how one kind of object is named and where it
+comes from. Everything else asks it:
+
+* ``KIND.ref(*parts)`` is the only code that formats a resource name, ``KIND.parse(name)``
+  the only code that reads one back; a :class:`Ref` (kind word + resource name) keys every
+  world, plan, report and drift line, so a department, a role and a member that share an
+  id never collide;
+* ``KIND.expand(org, scope)`` yields the :class:`Desired` objects org.yaml declares, with the
+  inputs the stack registers, the old names a ``previously:`` rename keeps (aliases) and
+  which inputs are fed by other objects' outputs (wires, so the engine orders them);
+* ``KIND.live(backend, account)`` lists what the account system holds, as refs with a
+  human description (drift's "unmanaged" half).
+
+This module and the kind modules beside it import nothing from ``pulumi``: the desired
+world is a pure function of org.yaml, computed the same way by the stack program, the
+config-only review, drift, the removal guard and the tests. The Pulumi resource and
+dynamic provider of a kind live in ``providers/resources/<kind>.py`` (their module path is
+part of the state format, see DECISIONS.md); ``Kind.resource_class()`` loads them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from providers.backends.protocol import Backend
+from providers.schema import Account, Org
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+#: Pulumi type of every kind: ``pulumi-python:dynamic/shoporg:<Kind.type_name>``.
+TYPE_PREFIX: Final = "pulumi-python:dynamic/shoporg:"
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """One object: its kind word and its resource name (the URN's last part).
+
+    Build it with ``KIND.ref(*parts)``; ``str(ref)`` is ``kind:name``, the form audit rows,
+    review lines and drift lines share."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Wire:
+    """Input ``input`` takes output ``output`` of ``sources`` (a list when ``many``)."""
+
+    input: str
+    sources: tuple[Ref, ...]
+    output: str
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One object org.yaml declares, exactly as the stack registers it."""
+
+    ref: Ref
+    account: str
+    inputs: Mapping[str, Any]
+    aliases: tuple[Ref, ...] = ()  # names it had before a ``previously:`` rename
+    wires: tuple[Wire, ...] = ()  # inputs fed by other objects' outputs
+    after: tuple[Ref, ...] = ()  # other objects it needs first (beyond its wires)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.inputs.get(key, default)
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """One object the account system holds, for drift's "not declared" half."""
+
+    ref: Ref
+    account: str
+    detail: str  # what a person reads: "sub-account 店:小王 (小王, active)"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What every expansion needs: the accounts this stack owns and today's date."""
+
+    org: Org
+    today: datetime.date
+    accounts: Mapping[str, Account]
+
+    @classmethod
+    def of(cls, org: Org, today: datetime.date, only: Collection[str] | None = None) -> Scope:
+        return cls(org, today, {a.id: a for a in org.accounts if only is None or a.id in only})
+
+    @property
+    def shop_account(self) -> dict[str, Account]:
+        return {s.id: a for a in self.accounts.values() for s in a.shops}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything about one resource kind (see the module docstring)."""
+
+    word: str  # backend / provider / report vocabulary: "role_grant"
+    type_name: str  # Pulumi type suffix: "RoleGrant"
+    label: str  # for people: "role grant"
+    fields: tuple[str, ...]  # the parts of its name: ("account", "member", "shop")
+    separators: tuple[str, ...]  # between the parts: ("/", "@")
+    identity: tuple[str, ...]  # inputs whose change forces a replacement
+    expand: Callable[[Scope], Iterable[Desired]]
+    live: Callable[[Backend, str], Iterable[LiveObject]]
+    resource: str  # "providers.resources.role_grant:RoleGrant" (loaded on demand)
+
+    def __post_init__(self) -> None:
+        if len(self.separators) != len(self.fields) - 1:
+            raise ValueError(f"{self.word}: {len(self.fields)} fields need "
+                             f"{len(self.fields) - 1} separators")
+
+    @property
+    def type(self) -> str:
+        return TYPE_PREFIX + self.type_name
+
+    def ref(self, *parts: str) -> Ref:
+        """The only code that formats this kind's resource name."""
+        if len(parts) != len(self.fields):
+            raise ValueError(f"{self.word} names have {len(self.fields)} parts "
+                             f"({', '.join(self.fields)}), got {parts!r}")
+        name = parts[0]
+        for sep, part in zip(self.separators, parts[1:], strict=True):
+            name += sep + part
+        return Ref(self.word, name)
+
+    def parse(self, name: str) -> dict[str, str]:
+        """A resource name back to its parts; the last part takes the rest (it may be free
+        text, such as a chat group's name)."""
+        parts: dict[str, str] = {}
+        rest = name
+        for fld, sep in zip(self.fields, self.separators, strict=False):
+            head, found, rest = rest.partition(sep)
+            if not found:
+                raise ValueError(f"{name!r} is not a {self.word} name "
+                                 f"({self.separators!r} expected)")
+            parts[fld] = head
+        parts[self.fields[-1]] = rest
+        return parts
+
+    def resource_class(self) -> Any:
+        """The Pulumi resource class (imports ``pulumi``: only the stack program calls it)."""
+        module, _, name = self.resource.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def provider_class(self) -> Any:
+        module, _, name = self.resource.partition(":")
+        return getattr(importlib.import_module(module), f"{name}Provider")

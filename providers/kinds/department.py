@@ -1,0 +1,55 @@
+"""Departments (部门), mirrored into every account whose seller centre has a tree::
+
+    departments:
+      - id: cs
+        name: 客服部
+        children:
+          - {id: cs-pre, name: 售前}
+
+Name ``<account>/<department>``. A child takes its parent's ``department_id`` output, so
+the engine creates parents first and deletes them last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from providers.backends.protocol import Backend
+from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
+from providers.platforms import DEPARTMENT_PLATFORMS
+
+
+def has_tree(platform: str) -> bool:
+    """Whether a platform's seller centre has departments (sub-accounts then sit in one)."""
+    return platform in DEPARTMENT_PLATFORMS
+
+
+def _expand(scope: Scope) -> Iterator[Desired]:
+    tree = list(scope.org.walk_departments())
+    for account in scope.accounts.values():
+        if not has_tree(account.platform):
+            continue
+        for dept, parent in tree:
+            wires: tuple[Wire, ...] = ()
+            if parent is not None:
+                wires = (Wire("parent_id", (DEPARTMENT.ref(account.id, parent.id),),
+                              "department_id"),)
+            yield Desired(
+                DEPARTMENT.ref(account.id, dept.id), account.id,
+                {"account_id": account.id, "department_id": dept.id, "name": dept.name,
+                 "parent_id": parent.id if parent else None},
+                wires=wires,
+            )
+
+
+def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+    for d in backend.list_departments(account):
+        yield LiveObject(DEPARTMENT.ref(account, d.id), account, f"department {d.name}")
+
+
+DEPARTMENT = Kind(
+    word="department", type_name="Department", label="department",
+    fields=("account", "department"), separators=("/",),
+    identity=("account_id", "department_id"),
+    expand=_expand, live=_live, resource="providers.resources.department:Department",
+)

@@ -1,0 +1,44 @@
+"""Roles: a named permission set of one platform, in every account of that platform::
+
+    roles:
+      - id: tb-cs
+        platform: taobao
+        name: 客服
+        permissions: [chat.reply, orders.view]
+
+Name ``<account>/<role>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from providers.backends.protocol import Backend
+from providers.kinds.base import Desired, Kind, LiveObject, Scope
+
+
+def _expand(scope: Scope) -> Iterator[Desired]:
+    for account in scope.accounts.values():
+        for role in scope.org.roles:
+            if role.platform != account.platform:
+                continue
+            yield Desired(
+                ROLE.ref(account.id, role.id), account.id,
+                {"account_id": account.id, "role_id": role.id, "name": role.name,
+                 "description": role.description or "",
+                 "permissions": sorted(role.permissions)},
+            )
+
+
+def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+    for r in backend.list_roles(account):
+        yield LiveObject(ROLE.ref(account, r.id), account,
+                         f"role {r.name}: {', '.join(r.permissions)}")
+
+
+ROLE = Kind(
+    word="role", type_name="Role", label="role",
+    fields=("account", "role"), separators=("/",),
+    identity=("account_id", "role_id"),
+    expand=_expand, live=_live, resource="providers.resources.role:Role",
+)

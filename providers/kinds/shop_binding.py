@@ -1,0 +1,45 @@
+"""Shop bindings (Douyin): external accounts bound to a shop::
+
+    bindings:
+      - shop: dy-flagship
+        kind: channel            # official | channel | self_operated
+        external_account: dy-12345
+        source: douyin
+
+Name ``<shop>/<kind>/<external account>``. An official binding is protected (it can never
+be unbound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from providers.backends.protocol import Backend
+from providers.kinds.base import Desired, Kind, LiveObject, Scope
+
+
+def _expand(scope: Scope) -> Iterator[Desired]:
+    shop_account = scope.shop_account
+    for b in scope.org.bindings:
+        account = shop_account.get(b.shop)
+        if account is None:
+            continue
+        yield Desired(
+            SHOP_BINDING.ref(b.shop, b.kind, b.external_account), account.id,
+            {"account_id": account.id, "shop_id": b.shop, "kind": b.kind,
+             "external_id": b.external_account, "source": b.source},
+        )
+
+
+def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+    for b in backend.list_bindings(account):
+        yield LiveObject(SHOP_BINDING.ref(b.shop_id, b.kind, b.external_id), account,
+                         f"{b.kind} account {b.external_id} bound to {b.shop_id}")
+
+
+SHOP_BINDING = Kind(
+    word="shop_binding", type_name="ShopBinding", label="shop binding",
+    fields=("shop", "binding_kind", "external"), separators=("/", "/"),
+    identity=("account_id", "shop_id", "kind", "external_id", "source"),
+    expand=_expand, live=_live, resource="providers.resources.shop_binding:ShopBinding",
+)

@@ -1,0 +1,70 @@
+"""Sub-accounts (子账号): a member's login on one platform account::
+
+    members:
+      - id: alice
+        name: 王小丽
+        department: cs-pre
+        sub_accounts:
+          - account: tb-main        # login <main nick>:<login_name> on Taobao/Tmall
+            roles: [tb-cs]
+
+Name ``<account>/<member>``; a ``previously:`` id keeps the old name as an alias, so a
+rename is a re-key, not delete + create. Leavers and expired entries are disabled, never
+deleted. On platforms with departments it takes its department's output.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+from providers.backends.protocol import Backend
+from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
+from providers.kinds.department import DEPARTMENT, has_tree
+from providers.schema import Member
+from providers.schema import SubAccount as SubAccountDecl
+
+
+def sub_account_enabled(member: Member, entry: SubAccountDecl, today: datetime.date) -> bool:
+    """Leavers and expired grants are disabled, never deleted (DECISIONS.md)."""
+    if member.status == "left":
+        return False
+    return entry.expires is None or entry.expires >= today
+
+
+def _expand(scope: Scope) -> Iterator[Desired]:
+    for member in scope.org.members:
+        for entry in member.sub_accounts:
+            account = scope.accounts.get(entry.account)
+            if account is None:
+                continue  # another shard's account
+            tree = has_tree(account.platform)
+            wires: tuple[Wire, ...] = ()
+            if tree:
+                wires = (Wire("department_id", (DEPARTMENT.ref(account.id, member.department),),
+                              "department_id"),)
+            yield Desired(
+                SUB_ACCOUNT.ref(account.id, member.id), account.id,
+                {"account_id": account.id, "member_id": member.id,
+                 "login": account.login(entry.login_name), "display_name": member.name,
+                 "department_id": member.department if tree else None,
+                 "email": member.email, "phone": member.phone, "dispatch": entry.dispatch,
+                 "two_factor": False,
+                 "enabled": sub_account_enabled(member, entry, scope.today)},
+                aliases=tuple(SUB_ACCOUNT.ref(account.id, old) for old in member.previously),
+                wires=wires,
+            )
+
+
+def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+    for s in backend.list_sub_accounts(account):
+        yield LiveObject(SUB_ACCOUNT.ref(account, s.member_id), account,
+                         f"sub-account {s.login} ({s.display_name}, {s.status})")
+
+
+SUB_ACCOUNT = Kind(
+    word="sub_account", type_name="SubAccount", label="sub-account",
+    fields=("account", "member"), separators=("/",),
+    identity=("account_id", "login"),
+    expand=_expand, live=_live, resource="providers.resources.sub_account:SubAccount",
+)
