@@ -113,6 +113,7 @@ class Kind:
     fields: tuple[str, ...]  # the parts of its name: ("account", "member", "shop")
     separators: tuple[str, ...]  # between the parts: ("/", "@")
     identity: tuple[str, ...]  # inputs whose change forces a replacement
+    columns: tuple[str, ...]  # the inputs a table (or a test oracle) shows of one object
     expand: Callable[[Scope], Iterable[Desired]]
     live: Callable[[Backend, str], Iterable[LiveObject]]
     resource: str  # "providers.resources.role_grant:RoleGrant" (loaded on demand)

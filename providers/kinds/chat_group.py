@@ -44,5 +44,6 @@ CHAT_GROUP = Kind(
     word="chat_group", type_name="ChatGroup", label="chat group",
     fields=("shop", "name"), separators=("/",),
     identity=("account_id", "shop_id", "name"),
+    columns=("account_id", "shop_id", "name", "member_ids"),
     expand=_expand, live=_live, resource="providers.resources.chat_group:ChatGroup",
 )

@@ -51,5 +51,6 @@ DEPARTMENT = Kind(
     word="department", type_name="Department", label="department",
     fields=("account", "department"), separators=("/",),
     identity=("account_id", "department_id"),
+    columns=("account_id", "department_id"),
     expand=_expand, live=_live, resource="providers.resources.department:Department",
 )

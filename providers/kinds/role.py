@@ -40,5 +40,6 @@ ROLE = Kind(
     word="role", type_name="Role", label="role",
     fields=("account", "role"), separators=("/",),
     identity=("account_id", "role_id"),
+    columns=("account_id", "role_id"),
     expand=_expand, live=_live, resource="providers.resources.role:Role",
 )

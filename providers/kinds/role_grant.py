@@ -53,5 +53,6 @@ ROLE_GRANT = Kind(
     word="role_grant", type_name="RoleGrant", label="role grant",
     fields=("account", "member", "shop"), separators=("/", "@"),
     identity=("account_id", "shop_id", "login"),
+    columns=("account_id", "member_id", "shop_id", "role_ids"),
     expand=_expand, live=_live, resource="providers.resources.role_grant:RoleGrant",
 )

@@ -41,5 +41,6 @@ SHOP_BINDING = Kind(
     word="shop_binding", type_name="ShopBinding", label="shop binding",
     fields=("shop", "binding_kind", "external"), separators=("/", "/"),
     identity=("account_id", "shop_id", "kind", "external_id", "source"),
+    columns=("account_id", "shop_id", "kind", "external_id"),
     expand=_expand, live=_live, resource="providers.resources.shop_binding:ShopBinding",
 )

@@ -66,5 +66,6 @@ SUB_ACCOUNT = Kind(
     word="sub_account", type_name="SubAccount", label="sub-account",
     fields=("account", "member"), separators=("/",),
     identity=("account_id", "login"),
+    columns=("account_id", "member_id", "login", "enabled"),
     expand=_expand, live=_live, resource="providers.resources.sub_account:SubAccount",
 )

@@ -9,6 +9,7 @@ the numbers the issue asks for.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ import pytest
 
 from providers.engine.cli import launcher_dir
 from providers.engine.install import ENGINE_BINARY
+from providers.kinds import KINDS, Kind, desired_world, kind_of
 from providers.schema import load_org
 from tests.engine.conftest import REPO, StackProject, require_engine
 
@@ -126,62 +128,36 @@ def created_twice(rows: list[AuditRow]) -> list[tuple[str, str, str]]:
 # --- the declared world vs the live one ------------------------------------------------------
 
 
+def _row(kind: Kind, inputs: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        tuple(sorted(v)) if isinstance(v := inputs.get(c), list | tuple) else v
+        for c in kind.columns
+    )
+
+
 def declared(org_file: Path) -> dict[str, set[tuple[Any, ...]]]:
-    """What org.yaml says must exist, kind by kind, in the backend's own terms."""
-    org = load_org(org_file)
-    accounts = {a.id: a for a in org.accounts}
-    shop_account = {s.id: a.id for a in org.accounts for s in a.shops}
-    tree = [d.id for d, _ in org.walk_departments()]
-    out: dict[str, set[tuple[Any, ...]]] = {k: set() for k in KINDS}
-    for a in org.accounts:
-        if a.platform in ("taobao", "tmall"):
-            out["department"] |= {(a.id, d) for d in tree}
-        out["role"] |= {(a.id, r.id) for r in org.roles if r.platform == a.platform}
-    for m in org.members:
-        for s in m.sub_accounts:
-            account = accounts[s.account]
-            enabled = m.status != "left" and s.expires is None
-            out["sub_account"].add((account.id, m.id, account.login(s.login_name), enabled))
-            if s.roles:
-                for shop in s.shop_ids(account):
-                    out["grant"].add((account.id, m.id, shop, tuple(sorted(s.roles))))
-    out["binding"] = {
-        (shop_account[b.shop], b.shop, b.kind, b.external_account) for b in org.bindings
-    }
-    out["chat_group"] = {
-        (shop_account[g.shop], g.shop, g.name, tuple(sorted(g.members))) for g in org.chat_groups
-    }
+    """What org.yaml says must exist, kind by kind (each kind's table columns)."""
+    out: dict[str, set[tuple[Any, ...]]] = {k.word: set() for k in KINDS}
+    for ref, desired in desired_world(load_org(org_file), datetime.date.today()).items():
+        out[ref.kind].add(_row(kind_of(ref), desired.inputs))
     return out
 
 
-KINDS = ("department", "role", "sub_account", "grant", "binding", "chat_group")
-
-
 def live(project: StackProject, company: str | None = None) -> dict[str, set[tuple[Any, ...]]]:
-    """The same shape as :func:`declared`, read from the sandbox."""
+    """The same shape as :func:`declared`, read from the sandbox through each kind's provider
+    (its own listing and its own reading of live objects as inputs)."""
     from providers.backends.sandbox import SandboxBackend
 
     backend = SandboxBackend(project.sandbox_path, company, instrumented=False)
-    out: dict[str, set[tuple[Any, ...]]] = {k: set() for k in KINDS}
+    out: dict[str, set[tuple[Any, ...]]] = {k.word: set() for k in KINDS}
     try:
         for a in backend.list_accounts():
-            out["department"] |= {(a.id, d.id) for d in backend.list_departments(a.id)}
-            out["role"] |= {(a.id, r.id) for r in backend.list_roles(a.id)}
-            out["sub_account"] |= {
-                (a.id, s.member_id, s.login, s.status != "disabled")
-                for s in backend.list_sub_accounts(a.id)
-            }
-            out["grant"] |= {
-                (a.id, g.member_id, g.shop_id, tuple(sorted(g.role_ids)))
-                for g in backend.list_grants(a.id)
-            }
-            out["binding"] |= {
-                (a.id, b.shop_id, b.kind, b.external_id) for b in backend.list_bindings(a.id)
-            }
-            out["chat_group"] |= {
-                (a.id, c.shop_id, c.name, tuple(sorted(c.member_ids)))
-                for c in backend.list_chat_groups(a.id)
-            }
+            for kind in KINDS:
+                provider = kind.provider_class()()
+                out[kind.word] |= {
+                    _row(kind, provider.live_inputs(obj))
+                    for obj in provider.list_live(backend, a.id).values()
+                }
     finally:
         backend.close()
     return out
@@ -192,7 +168,7 @@ def assert_exactly_as_declared(
 ) -> int:
     """Live == declared, kind by kind; returns the number of objects compared."""
     want, have = declared(org_file or project.org_file), live(project, company)
-    for kind in KINDS:
+    for kind in (k.word for k in KINDS):
         assert have[kind] == want[kind], (
             f"{kind}: missing {sorted(want[kind] - have[kind])[:5]}, "
             f"unexpected {sorted(have[kind] - want[kind])[:5]}"

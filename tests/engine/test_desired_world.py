@@ -1,0 +1,83 @@
+"""The desired world against the real engine, in the same run, and against old state.
+
+* A real ``pulumi preview`` of org.yaml registers exactly the objects, names and inputs that
+  :func:`providers.kinds.desired_world` computes (no recorded file in between).
+* A stack written by the code before the kinds registry (commit ``BEFORE_REGISTRY``, taken
+  from this repository's history) is read and refreshed by today's code without a single
+  change, then updated by it: names, types and the pickled providers' module paths are the
+  state format.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from providers.engine.cli import Pulumi
+from providers.kinds import desired_world, ref_of_urn
+from providers.reports.world import UNKNOWN, clean_inputs
+from providers.schema import load_org
+from tests.engine.conftest import REPO, StackProject
+
+#: The last commit before providers/kinds existed.
+BEFORE_REGISTRY = "c12185e"
+
+
+def test_a_real_preview_registers_exactly_the_desired_world(tmp_path: Path) -> None:
+    project = StackProject(tmp_path)
+    preview = json.loads(project.preview("--json").stdout)
+    engine = {
+        ref_of_urn(s["urn"]): clean_inputs(s["newState"]["inputs"])
+        for s in preview["steps"] if ref_of_urn(s["urn"]) is not None
+    }
+    world = desired_world(load_org(project.org_file), datetime.date.today())
+    assert set(engine) == set(world)
+    for ref, desired in world.items():
+        known = {k: v for k, v in engine[ref].items() if v != UNKNOWN and v is not None}
+        assert {k: desired.inputs.get(k) for k in known} == known, ref
+
+
+def _old_code(into: Path) -> Path:
+    proc = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE_REGISTRY, "providers"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        pytest.fail(f"commit {BEFORE_REGISTRY} is not in this clone's history (a shallow "
+                    f"clone?): {proc.stderr.decode()[:300]}")
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
+        archive.extractall(into, filter="data")
+    return into
+
+
+def test_a_stack_written_by_the_code_before_the_registry_sees_no_change(tmp_path: Path) -> None:
+    old_code = _old_code(tmp_path / "old-code")
+    (tmp_path / "project").mkdir()
+    project = StackProject(tmp_path / "project")
+    # The same project, its engine and providers importing the old package first.
+    old = Pulumi(project.root, {**project.pulumi.env, "PYTHONPATH": str(old_code)})
+    old.run("up", "--yes", "--skip-preview")
+    state = json.loads(old.run("stack", "export").stdout)
+    old_urns = sorted(r["urn"] for r in state["deployment"]["resources"] if ref_of_urn(r["urn"]))
+    assert old_urns, "the old code registered nothing"
+
+    # Today's code: no change planned, refresh finds nothing, and an edit applies in place.
+    project.preview("--expect-no-changes")
+    project.pulumi.run("refresh", "--yes", "--skip-preview", "--expect-no-changes")
+    project.preview("--expect-no-changes")
+    state = json.loads(project.pulumi.run("stack", "export").stdout)
+    assert sorted(r["urn"] for r in state["deployment"]["resources"]
+                  if ref_of_urn(r["urn"])) == old_urns
+
+    def rename_first_member(org: dict[str, object]) -> None:
+        members = org["members"]
+        assert isinstance(members, list)
+        members[0]["name"] = members[0]["name"] + "（新）"
+
+    project.edit(rename_first_member)
+    project.up()
+    project.preview("--expect-no-changes")
