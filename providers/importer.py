@@ -46,6 +46,7 @@ from providers.backends.protocol import (
     Role,
     SubAccount,
 )
+from providers.kinds import SUB_ACCOUNT
 from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
 from providers.resources.base import call_with_retries
 from providers.schema import validate_text
@@ -305,13 +306,13 @@ class _Builder:
         if role_sets:
             roles, _ = role_sets.most_common(1)[0]
             if len(role_sets) > 1:
-                lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} has different roles per shop; declared the most common set')}")  # noqa: E501
+                lines.append(f"      {self.note(f'{SUB_ACCOUNT.ref(s.account_id, s.member_id).name} has different roles per shop; declared the most common set')}")  # noqa: E501
             on = sorted(shop for shop, r in grants.items() if r == roles)
             if on != sorted(account_shops):
                 item["shops"] = on
             unknown = [r for r in roles if (platform, r) not in declared_roles]
             if unknown:
-                lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} holds undeclared roles {unknown}: left out')}")  # noqa: E501
+                lines.append(f"      {self.note(f'{SUB_ACCOUNT.ref(s.account_id, s.member_id).name} holds undeclared roles {unknown}: left out')}")  # noqa: E501
             item["roles"] = [r for r in roles if (platform, r) in declared_roles]
         else:
             item["roles"] = []
@@ -320,7 +321,7 @@ class _Builder:
         if s.dispatch:
             item["dispatch"] = True
         if s.two_factor:
-            lines.append(f"      {self.note(f'{s.account_id}/{s.member_id} has two-factor on; org.yaml cannot declare it')}")  # noqa: E501
+            lines.append(f"      {self.note(f'{SUB_ACCOUNT.ref(s.account_id, s.member_id).name} has two-factor on; org.yaml cannot declare it')}")  # noqa: E501
         lines.append(f"      - {_flow(item)}")
         return lines
 
