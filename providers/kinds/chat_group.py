@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import ChatGroupBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from providers.kinds.sub_account import SUB_ACCOUNT
 
@@ -34,7 +34,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
         )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: ChatGroupBackend, account: str) -> Iterator[LiveObject]:
     for c in backend.list_chat_groups(account):
         yield LiveObject(CHAT_GROUP.ref(c.shop_id, c.name), account,
                          f"chat group {c.name} on {c.shop_id}: {', '.join(c.member_ids)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import DepartmentBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from providers.platforms import DEPARTMENT_PLATFORMS
 
@@ -42,7 +42,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
             )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: DepartmentBackend, account: str) -> Iterator[LiveObject]:
     for d in backend.list_departments(account):
         yield LiveObject(DEPARTMENT.ref(account, d.id), account, f"department {d.name}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import RoleBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope
 
 
@@ -30,7 +30,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
             )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: RoleBackend, account: str) -> Iterator[LiveObject]:
     for r in backend.list_roles(account):
         yield LiveObject(ROLE.ref(account, r.id), account,
                          f"role {r.name}: {', '.join(r.permissions)}")

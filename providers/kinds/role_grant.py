@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import GrantBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from providers.kinds.role import ROLE
 from providers.kinds.sub_account import SUB_ACCOUNT
@@ -43,7 +43,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
                 )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: GrantBackend, account: str) -> Iterator[LiveObject]:
     for g in backend.list_grants(account):
         yield LiveObject(ROLE_GRANT.ref(account, g.member_id, g.shop_id), account,
                          f"roles {', '.join(g.role_ids)} of {g.member_id} on {g.shop_id}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import BindingBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope
 
 
@@ -31,7 +31,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
         )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: BindingBackend, account: str) -> Iterator[LiveObject]:
     for b in backend.list_bindings(account):
         yield LiveObject(SHOP_BINDING.ref(b.shop_id, b.kind, b.external_id), account,
                          f"{b.kind} account {b.external_id} bound to {b.shop_id}")

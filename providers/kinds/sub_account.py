@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import SubAccountBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from providers.kinds.department import DEPARTMENT, has_tree
 from providers.schema import Member
@@ -56,7 +56,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
             )
 
 
-def _live(backend: Backend, account: str) -> Iterator[LiveObject]:
+def _live(backend: SubAccountBackend, account: str) -> Iterator[LiveObject]:
     for s in backend.list_sub_accounts(account):
         yield LiveObject(SUB_ACCOUNT.ref(account, s.member_id), account,
                          f"sub-account {s.login} ({s.display_name}, {s.status})")

@@ -16,8 +16,8 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from providers.backends.protocol import Backend, ChatGroupSpec
 from providers.backends.protocol import ChatGroup as LiveChatGroup
+from providers.backends.protocol import ChatGroupBackend, ChatGroupSpec
 from providers.kinds.chat_group import CHAT_GROUP
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
@@ -41,10 +41,12 @@ class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):
     def key(self, args: ChatGroupArgs) -> Hashable:
         return (args.shop_id, args.name)
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveChatGroup]:
+    def list_live(
+        self, backend: ChatGroupBackend, account_id: str
+    ) -> dict[Hashable, LiveChatGroup]:
         return {(g.shop_id, g.name): g for g in backend.list_chat_groups(account_id)}
 
-    def get_live(self, backend: Backend, args: ChatGroupArgs) -> LiveChatGroup | None:
+    def get_live(self, backend: ChatGroupBackend, args: ChatGroupArgs) -> LiveChatGroup | None:
         return backend.get_chat_group(args.account_id, args.shop_id, args.name)
 
     def live_inputs(self, live: LiveChatGroup) -> dict[str, Any]:
@@ -64,18 +66,18 @@ class ChatGroupProvider(ObjectProvider[ChatGroupArgs, LiveChatGroup]):
         )
 
     def create_live(
-        self, backend: Backend, args: ChatGroupArgs
+        self, backend: ChatGroupBackend, args: ChatGroupArgs
     ) -> tuple[LiveChatGroup, dict[str, Any]]:
         return backend.set_chat_group(args.account_id, self._spec(args)), {}
 
     def update_live(
-        self, backend: Backend, args: ChatGroupArgs, live: LiveChatGroup | None
+        self, backend: ChatGroupBackend, args: ChatGroupArgs, live: LiveChatGroup | None
     ) -> LiveChatGroup:
         if live is not None and sorted(live.member_ids) == sorted(args.member_ids):
             return live
         return backend.set_chat_group(args.account_id, self._spec(args))
 
-    def delete_live(self, backend: Backend, args: ChatGroupArgs) -> None:
+    def delete_live(self, backend: ChatGroupBackend, args: ChatGroupArgs) -> None:
         backend.delete_chat_group(args.account_id, args.shop_id, args.name)
 
 

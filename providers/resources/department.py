@@ -18,8 +18,8 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import Backend, DepartmentSpec
 from providers.backends.protocol import Department as LiveDepartment
+from providers.backends.protocol import DepartmentBackend, DepartmentSpec
 from providers.kinds.department import DEPARTMENT
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
@@ -43,10 +43,12 @@ class DepartmentProvider(ObjectProvider[DepartmentArgs, LiveDepartment]):
     def key(self, args: DepartmentArgs) -> Hashable:
         return args.department_id
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveDepartment]:
+    def list_live(
+        self, backend: DepartmentBackend, account_id: str
+    ) -> dict[Hashable, LiveDepartment]:
         return {d.id: d for d in backend.list_departments(account_id)}
 
-    def get_live(self, backend: Backend, args: DepartmentArgs) -> LiveDepartment | None:
+    def get_live(self, backend: DepartmentBackend, args: DepartmentArgs) -> LiveDepartment | None:
         return backend.get_department(args.account_id, args.department_id)
 
     def live_inputs(self, live: LiveDepartment) -> dict[str, Any]:
@@ -61,18 +63,18 @@ class DepartmentProvider(ObjectProvider[DepartmentArgs, LiveDepartment]):
         return DepartmentSpec(id=args.department_id, name=args.name, parent_id=args.parent_id)
 
     def create_live(
-        self, backend: Backend, args: DepartmentArgs
+        self, backend: DepartmentBackend, args: DepartmentArgs
     ) -> tuple[LiveDepartment, dict[str, Any]]:
         return backend.create_department(args.account_id, self._spec(args)), {}
 
     def update_live(
-        self, backend: Backend, args: DepartmentArgs, live: LiveDepartment | None
+        self, backend: DepartmentBackend, args: DepartmentArgs, live: LiveDepartment | None
     ) -> LiveDepartment:
         if live is not None and self.live_inputs(live) == args.model_dump():
             return live
         return backend.update_department(args.account_id, self._spec(args))
 
-    def delete_live(self, backend: Backend, args: DepartmentArgs) -> None:
+    def delete_live(self, backend: DepartmentBackend, args: DepartmentArgs) -> None:
         backend.delete_department(args.account_id, args.department_id)
 
 

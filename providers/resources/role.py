@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from providers.backends.protocol import Backend, RoleSpec
 from providers.backends.protocol import Role as LiveRole
+from providers.backends.protocol import RoleBackend, RoleSpec
 from providers.kinds.role import ROLE
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, PermissionCode, Text
@@ -49,10 +49,10 @@ class RoleProvider(ObjectProvider[RoleArgs, LiveRole]):
     def key(self, args: RoleArgs) -> Hashable:
         return args.role_id
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveRole]:
+    def list_live(self, backend: RoleBackend, account_id: str) -> dict[Hashable, LiveRole]:
         return {r.id: r for r in backend.list_roles(account_id)}
 
-    def get_live(self, backend: Backend, args: RoleArgs) -> LiveRole | None:
+    def get_live(self, backend: RoleBackend, args: RoleArgs) -> LiveRole | None:
         return backend.get_role(args.account_id, args.role_id)
 
     def live_inputs(self, live: LiveRole) -> dict[str, Any]:
@@ -79,15 +79,15 @@ class RoleProvider(ObjectProvider[RoleArgs, LiveRole]):
             description=args.description,
         )
 
-    def create_live(self, backend: Backend, args: RoleArgs) -> tuple[LiveRole, dict[str, Any]]:
+    def create_live(self, backend: RoleBackend, args: RoleArgs) -> tuple[LiveRole, dict[str, Any]]:
         return backend.create_role(args.account_id, self._spec(args)), {}
 
-    def update_live(self, backend: Backend, args: RoleArgs, live: LiveRole | None) -> LiveRole:
+    def update_live(self, backend: RoleBackend, args: RoleArgs, live: LiveRole | None) -> LiveRole:
         if live is not None and self.adoptable(live, args):
             return live
         return backend.update_role(args.account_id, self._spec(args))
 
-    def delete_live(self, backend: Backend, args: RoleArgs) -> None:
+    def delete_live(self, backend: RoleBackend, args: RoleArgs) -> None:
         backend.delete_role(args.account_id, args.role_id)
 
 

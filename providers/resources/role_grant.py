@@ -17,15 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 
-from providers.backends.protocol import Backend, GrantSpec
 from providers.backends.protocol import Grant as LiveGrant
+from providers.backends.protocol import GrantBackend, GrantSpec, SubAccountBackend
 from providers.kinds.role_grant import ROLE_GRANT
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
+
+
+class GrantsOfLogins(GrantBackend, SubAccountBackend, Protocol):
+    """What a grant needs: the grants, and the login of the sub-account holding each."""
 
 
 class RoleGrantArgs(KindArgs):
@@ -55,14 +59,14 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
     def key(self, args: RoleGrantArgs) -> Hashable:
         return (args.member_id, args.shop_id)
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, GrantOfLogin]:
+    def list_live(self, backend: GrantsOfLogins, account_id: str) -> dict[Hashable, GrantOfLogin]:
         logins = {s.member_id: s.login for s in backend.list_sub_accounts(account_id)}
         return {
             (g.member_id, g.shop_id): GrantOfLogin(g, logins.get(g.member_id, ""))
             for g in backend.list_grants(account_id)
         }
 
-    def get_live(self, backend: Backend, args: RoleGrantArgs) -> GrantOfLogin | None:
+    def get_live(self, backend: GrantsOfLogins, args: RoleGrantArgs) -> GrantOfLogin | None:
         grant = backend.get_grant(args.account_id, args.member_id, args.shop_id)
         if grant is None:
             return None
@@ -88,24 +92,24 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
         )
 
     def create_live(
-        self, backend: Backend, args: RoleGrantArgs
+        self, backend: GrantsOfLogins, args: RoleGrantArgs
     ) -> tuple[GrantOfLogin, dict[str, Any]]:
         return GrantOfLogin(backend.set_grant(args.account_id, self._spec(args)), args.login), {}
 
     def update_live(
-        self, backend: Backend, args: RoleGrantArgs, live: GrantOfLogin | None
+        self, backend: GrantsOfLogins, args: RoleGrantArgs, live: GrantOfLogin | None
     ) -> GrantOfLogin:
         if live is not None and sorted(live.grant.role_ids) == sorted(args.role_ids):
             return live
         return GrantOfLogin(backend.set_grant(args.account_id, self._spec(args)), args.login)
 
-    def rekey(self, backend: Backend, old: RoleGrantArgs, new: RoleGrantArgs) -> None:
+    def rekey(self, backend: GrantsOfLogins, old: RoleGrantArgs, new: RoleGrantArgs) -> None:
         # The sub-account's re-key normally moved the grant already; a leftover under the
         # old member id would be a second grant on the same shop.
         if backend.get_grant(old.account_id, old.member_id, old.shop_id) is not None:
             backend.delete_grant(old.account_id, old.member_id, old.shop_id)
 
-    def delete_live(self, backend: Backend, args: RoleGrantArgs) -> None:
+    def delete_live(self, backend: GrantsOfLogins, args: RoleGrantArgs) -> None:
         backend.delete_grant(args.account_id, args.member_id, args.shop_id)
 
 

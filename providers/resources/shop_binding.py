@@ -21,8 +21,8 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import Backend, BindingSpec
 from providers.backends.protocol import Binding as LiveBinding
+from providers.backends.protocol import BindingBackend, BindingSpec
 from providers.kinds.shop_binding import SHOP_BINDING
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.resources.base import KindArgs, ObjectProvider
@@ -60,10 +60,10 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
     def key(self, args: ShopBindingArgs) -> Hashable:
         return (args.shop_id, args.external_id)
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveBinding]:
+    def list_live(self, backend: BindingBackend, account_id: str) -> dict[Hashable, LiveBinding]:
         return {(b.shop_id, b.external_id): b for b in backend.list_bindings(account_id)}
 
-    def get_live(self, backend: Backend, args: ShopBindingArgs) -> LiveBinding | None:
+    def get_live(self, backend: BindingBackend, args: ShopBindingArgs) -> LiveBinding | None:
         return backend.get_binding(args.account_id, args.shop_id, args.external_id)
 
     def live_inputs(self, live: LiveBinding) -> dict[str, Any]:
@@ -87,12 +87,12 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
         )
 
     def create_live(
-        self, backend: Backend, args: ShopBindingArgs
+        self, backend: BindingBackend, args: ShopBindingArgs
     ) -> tuple[LiveBinding, dict[str, Any]]:
         return backend.bind(args.account_id, self._spec(args)), {}
 
     def update_live(
-        self, backend: Backend, args: ShopBindingArgs, live: LiveBinding | None
+        self, backend: BindingBackend, args: ShopBindingArgs, live: LiveBinding | None
     ) -> LiveBinding:
         # Every input is identity, so the engine never asks for an update; this is the
         # adopt path of create: the identical binding is already there.
@@ -101,7 +101,7 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
             return backend.bind(args.account_id, self._spec(args))
         return found
 
-    def delete_live(self, backend: Backend, args: ShopBindingArgs) -> None:
+    def delete_live(self, backend: BindingBackend, args: ShopBindingArgs) -> None:
         backend.unbind(args.account_id, args.shop_id, args.external_id)
 
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import Backend, SubAccountSpec
 from providers.backends.protocol import SubAccount as LiveSubAccount
+from providers.backends.protocol import SubAccountBackend, SubAccountSpec
 from providers.kinds.sub_account import SUB_ACCOUNT
 from providers.resources.base import KindArgs, ObjectProvider, call_with_retries
 from providers.schema.models import Email, Id, Text
@@ -76,10 +76,12 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
     def key(self, args: SubAccountArgs) -> Hashable:
         return args.member_id
 
-    def list_live(self, backend: Backend, account_id: str) -> dict[Hashable, LiveSubAccount]:
+    def list_live(
+        self, backend: SubAccountBackend, account_id: str
+    ) -> dict[Hashable, LiveSubAccount]:
         return {s.member_id: s for s in backend.list_sub_accounts(account_id)}
 
-    def get_live(self, backend: Backend, args: SubAccountArgs) -> LiveSubAccount | None:
+    def get_live(self, backend: SubAccountBackend, args: SubAccountArgs) -> LiveSubAccount | None:
         return backend.get_sub_account(args.account_id, args.member_id)
 
     def live_inputs(self, live: LiveSubAccount) -> dict[str, Any]:
@@ -118,7 +120,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         )
 
     def _converge_status(
-        self, backend: Backend, args: SubAccountArgs, live: LiveSubAccount
+        self, backend: SubAccountBackend, args: SubAccountArgs, live: LiveSubAccount
     ) -> LiveSubAccount:
         if not args.enabled and live.status != "disabled":
             return backend.set_sub_account_status(args.account_id, args.member_id, "disabled")
@@ -127,7 +129,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         return live
 
     def create_live(
-        self, backend: Backend, args: SubAccountArgs
+        self, backend: SubAccountBackend, args: SubAccountArgs
     ) -> tuple[LiveSubAccount, dict[str, Any]]:
         password = secrets.token_urlsafe(12)
         live = backend.create_sub_account(args.account_id, self._spec(args), password)
@@ -138,7 +140,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         return settled, {"initial_password": password}
 
     def update_live(
-        self, backend: Backend, args: SubAccountArgs, live: LiveSubAccount | None
+        self, backend: SubAccountBackend, args: SubAccountArgs, live: LiveSubAccount | None
     ) -> LiveSubAccount:
         if live is None or live.spec() != self._spec(args):
             # Disable before a profile change, enable after it: a leaver is never active
@@ -150,11 +152,11 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
             live = backend.update_sub_account(args.account_id, self._spec(args))
         return self._converge_status(backend, args, live)
 
-    def rekey(self, backend: Backend, old: SubAccountArgs, new: SubAccountArgs) -> None:
+    def rekey(self, backend: SubAccountBackend, old: SubAccountArgs, new: SubAccountArgs) -> None:
         if backend.get_sub_account(new.account_id, new.member_id) is None:
             backend.rename_member(old.account_id, old.member_id, new.member_id)
 
-    def delete_live(self, backend: Backend, args: SubAccountArgs) -> None:
+    def delete_live(self, backend: SubAccountBackend, args: SubAccountArgs) -> None:
         backend.delete_sub_account(args.account_id, args.member_id)
 
 
