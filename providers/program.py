@@ -13,7 +13,7 @@ A shard stack names the accounts it owns in its stack config (README "Sharding")
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pulumi
 
@@ -21,12 +21,8 @@ from providers.backends.settings import configure_from, open_backend, project_ro
 from providers.errors import ConfigError, ConfigIssue
 from providers.live_rules import live_issues
 from providers.schema import load_org
-from providers.stack import build, select_accounts
-
-
-def org_path(config: pulumi.Config, root: Path) -> Path:
-    path = Path(config.get("orgFile") or "org.yaml")
-    return path if path.is_absolute() else root / path
+from providers.stack import build
+from providers.stackconfig import StackSettings
 
 
 def fail(path: Path, issues: list[ConfigIssue]) -> NoReturn:
@@ -39,19 +35,19 @@ def fail(path: Path, issues: list[ConfigIssue]) -> NoReturn:
 def main() -> None:
     config = pulumi.Config("shoporg")
     root = project_root()
-    path = org_path(config, root)
+    try:
+        settings = StackSettings.read(config.get, root)
+    except ConfigError as exc:
+        _bad_stack_config(exc)
+    path = settings.org_file
     try:
         org = load_org(path)
     except ConfigError as exc:
         fail(path, exc.issues)
     try:
-        only = select_accounts(
-            org, _names(config, "accounts"), _names(config, "platforms")
-        ) if config.get("accounts") or config.get("platforms") else None
+        only = settings.shard(org)
     except ConfigError as exc:
-        lines = "\n".join(f"stack {pulumi.get_stack()}: {i.message}" for i in exc.issues)
-        raise pulumi.RunError(f"the shard selection is invalid; nothing was changed:\n{lines}"
-                              ) from None
+        _bad_stack_config(exc)
     backend = open_backend(configure_from(config.get, root))
     text = path.read_text(encoding="utf-8-sig")
     issues = live_issues(org, backend, text, str(path), only=only)
@@ -64,12 +60,7 @@ def main() -> None:
     pulumi.export("summary", built.summary())
 
 
-def _names(config: pulumi.Config, key: str) -> list[str] | None:
-    """A list-valued config key: a YAML list, a JSON list string, or a comma-separated string."""
-    raw = config.get(key)
-    if not raw:
-        return None
-    value: Any = config.get_object(key) if raw.lstrip().startswith("[") else raw.split(",")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise pulumi.RunError(f"shoporg:{key} must be a list of names, got {raw!r}")
-    return [v.strip() for v in value if v.strip()]
+def _bad_stack_config(exc: ConfigError) -> NoReturn:
+    lines = "\n".join(f"stack {pulumi.get_stack()}: {i.message}" for i in exc.issues)
+    raise pulumi.RunError(f"the shard selection is invalid; nothing was changed:\n{lines}"
+                          ) from None

@@ -7,7 +7,7 @@ positions, so reordering org.yaml changes nothing; ordering comes from data flow
 and ``after``, so the engine creates parents first and deletes them last.
 
 Sharding: a stack may own only some of the accounts (stack config ``shoporg:accounts`` —
-ids or globs — and/or ``shoporg:platforms``, see :func:`select_accounts`); the desired world
+ids or globs — and/or ``shoporg:platforms``, see :mod:`providers.stackconfig`); the desired world
 then holds only those accounts' objects, so several stacks over one org.yaml can run as
 parallel jobs. Every object belongs to exactly one account, so disjoint shards never touch
 the same object.
@@ -16,15 +16,13 @@ the same object.
 from __future__ import annotations
 
 import datetime
-import fnmatch
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from providers.errors import ConfigError, ConfigIssue
 from providers.kinds import Desired, Ref, World, desired_world, kind_of
 from providers.schema import Org
 
@@ -50,53 +48,12 @@ class Built:
         }
 
 
-def select_accounts(
-    org: Org,
-    accounts: Sequence[str] | None = None,
-    platforms: Sequence[str] | None = None,
-) -> frozenset[str]:
-    """The account ids a (shard) stack owns: all of them unless config narrows it.
-
-    ``accounts`` are ids or shell-style globs (``tb-*``); ``platforms`` are platform names.
-    With both, an account must match both. A pattern or platform that matches no account
-    is an error rather than an empty shard: a typo must not turn into "delete everything
-    this stack created".
-    """
-    ids = [a.id for a in org.accounts]
-    chosen = set(ids)
-    issues: list[ConfigIssue] = []
-    if accounts is not None:
-        by_pattern = {p: {i for i in ids if fnmatch.fnmatchcase(i, p)} for p in accounts}
-        issues += [
-            _shard_issue(f"shoporg:accounts entry {p!r} matches no account in org.yaml")
-            for p, hit in by_pattern.items() if not hit
-        ]
-        chosen &= set().union(*by_pattern.values()) if by_pattern else set()
-    if platforms is not None:
-        on = {a.id for a in org.accounts if a.platform in platforms}
-        present = {a.platform for a in org.accounts}
-        issues += [
-            _shard_issue(f"shoporg:platforms entry {p!r} matches no account in org.yaml")
-            for p in platforms if p not in present
-        ]
-        chosen &= on
-    if not issues and not chosen:
-        issues.append(_shard_issue("shoporg:accounts and shoporg:platforms select no account"))
-    if issues:
-        raise ConfigError(issues)
-    return frozenset(chosen)
-
-
-def _shard_issue(message: str) -> ConfigIssue:
-    return ConfigIssue(file="stack config", line=0, column=0, message=message)
-
-
 def build(
     org: Org,
     today: Callable[[], datetime.date] = datetime.date.today,
     only: Collection[str] | None = None,
 ) -> Built:
-    """Register org's resources; ``only`` (from :func:`select_accounts`) limits the accounts."""
+    """Register org's resources; ``only`` (a shard's accounts) limits the accounts."""
     return register(desired_world(org, today(), only))
 
 

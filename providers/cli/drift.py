@@ -29,8 +29,8 @@ from providers.reports.drift import (
     unmanaged_objects,
 )
 from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.stackconfig import backend_settings, org_file, selected_stack, shard
 from providers.reports.world import objects, plan_from_preview
+from providers.stackconfig import selected_stack, stack_settings
 
 
 def register(subparsers: Any) -> None:
@@ -48,12 +48,13 @@ def register(subparsers: Any) -> None:
 
 def check(root: Path, stack: str | None) -> DriftReport:
     name = stack or selected_stack(root)
-    org = org_from_file(org_file(root, name))
+    settings = stack_settings(root, name)
+    org = org_from_file(settings.org_file)
     # The program disables expired grants by today's date; judge drift by the same day.
-    only = shard(root, name, org)
+    only = settings.shard(org)
     declared = objects(desired_world(org, datetime.date.today(), only))
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
-    backend = open_backend(backend_settings(root, name))
+    backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
     unmanaged = unmanaged_objects(backend, declared, accounts, whole_tenant=only is None)
     return DriftReport(name, tuple(drifted_objects(plan)), tuple(unmanaged))

@@ -84,11 +84,12 @@ def build(args: argparse.Namespace) -> Review:
             read_preview(args.preview_file), org, today=today,
             source={"kind": "preview-file", "file": args.preview_file.name},
         )
-    from providers.reports.stackconfig import selected_stack, shard  # engine path only
+    from providers.stackconfig import selected_stack, stack_settings  # engine path only
 
     stack = args.stack or selected_stack(root)
     preview = engine_preview(root, stack=stack)
-    return review_from_preview(preview, org, today=today, only=shard(root, stack, org),
+    only = stack_settings(root, stack).shard(org)
+    return review_from_preview(preview, org, today=today, only=only,
                                source={"kind": "engine", "stack": stack})
 
 

@@ -36,8 +36,8 @@ from providers.reports.build import review_from_preview
 from providers.reports.guard import check_removals
 from providers.reports.render import render_markdown
 from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.stackconfig import org_file, selected_stack, shard
 from providers.reports.world import objects, plan_from_preview
+from providers.stackconfig import selected_stack, stack_settings
 
 EXIT_REFUSED: Final = 3
 
@@ -60,13 +60,14 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     stack = args.stack or selected_stack(root)
-    org_path = org_file(root, stack)
+    settings = stack_settings(root, stack)
+    org_path = settings.org_file
     org = org_from_file(org_path)
     today = datetime.date.today()
     with tempfile.TemporaryDirectory(prefix="shoporg-plan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
         preview = engine_preview(root, stack=stack, save_plan=plan_file)
-        only = shard(root, stack, org)
+        only = settings.shard(org)
         plan = plan_from_preview(preview, objects(desired_world(org, today, only)))
         review = review_from_preview(preview, org, today=today, only=only,
                                      source={"kind": "engine", "stack": stack})

@@ -17,7 +17,7 @@ import pytest
 from providers.engine.install import ENGINE_BINARY
 from providers.errors import ConfigError
 from providers.schema import load_org
-from providers.stack import select_accounts
+from providers.stackconfig import select_accounts
 from tests.engine.conftest import REPO, StackProject
 
 SHARDS = {

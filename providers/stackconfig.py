@@ -1,0 +1,163 @@
+"""A stack's shoporg settings, read one way wherever they are needed.
+
+Stack config (project defaults in ``Pulumi.yaml``, the stack's values in
+``stacks/Pulumi.<stack>.yaml``)::
+
+    config:
+      shoporg:backend: sandbox              # which account system (providers.backends.settings)
+      shoporg:orgFile: org.yaml             # relative to the project root
+      shoporg:accounts: [tb-*, tm-youpin]   # a shard: ids or globs (README "Sharding")
+      shoporg:platforms: [shopee]           # optional; with both, both must match
+
+Two sources give the same getter of unqualified keys, so the program and the CLI commands
+that do not run it cannot read a setting differently:
+
+* the running program: ``pulumi.Config("shoporg").get``;
+* the project files (:func:`project_config`), for ``review``, ``drift`` and ``up``, which
+  read plain settings before any engine run (secrets are never needed there).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from providers.backends.settings import BackendSettings
+from providers.errors import ConfigError, ConfigIssue, ShoporgError
+from providers.schema import Org
+
+Getter = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What a stack's config says: the backend, the org file and the shard."""
+
+    backend: BackendSettings
+    accounts: tuple[str, ...] | None = None
+    platforms: tuple[str, ...] | None = None
+
+    @classmethod
+    def read(cls, get: Getter, root: Path | None = None) -> StackSettings:
+        return cls(BackendSettings.from_config(get, root), names(get, "accounts"),
+                   names(get, "platforms"))
+
+    @property
+    def org_file(self) -> Path:
+        # BackendSettings resolves orgFile against the project root (the taobao backend
+        # reads the same file for its account facts).
+        assert self.backend.org_file is not None
+        return Path(self.backend.org_file)
+
+    def shard(self, org: Org) -> frozenset[str] | None:
+        """The accounts this stack owns; None when it owns every account."""
+        if self.accounts is None and self.platforms is None:
+            return None
+        return select_accounts(org, self.accounts, self.platforms)
+
+
+def names(get: Getter, key: str) -> tuple[str, ...] | None:
+    """A list-valued key: a YAML/JSON list or a comma-separated string."""
+    raw = get(key)
+    if raw is None or not raw.strip():
+        return None
+    value: Any = yaml.safe_load(raw) if raw.lstrip().startswith("[") else raw.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError([_issue(f"shoporg:{key} must be a list of names, got {raw!r}")])
+    return tuple(v.strip() for v in value if v.strip()) or None
+
+
+def select_accounts(
+    org: Org,
+    accounts: Sequence[str] | None = None,
+    platforms: Sequence[str] | None = None,
+) -> frozenset[str]:
+    """The account ids a (shard) stack owns: all of them unless config narrows it.
+
+    ``accounts`` are ids or shell-style globs (``tb-*``); ``platforms`` are platform names.
+    With both, an account must match both. A pattern or platform that matches no account
+    is an error rather than an empty shard: a typo must not turn into "delete everything
+    this stack created".
+    """
+    ids = [a.id for a in org.accounts]
+    chosen = set(ids)
+    issues: list[ConfigIssue] = []
+    if accounts is not None:
+        by_pattern = {p: {i for i in ids if fnmatch.fnmatchcase(i, p)} for p in accounts}
+        issues += [
+            _issue(f"shoporg:accounts entry {p!r} matches no account in org.yaml")
+            for p, hit in by_pattern.items() if not hit
+        ]
+        chosen &= set().union(*by_pattern.values()) if by_pattern else set()
+    if platforms is not None:
+        on = {a.id for a in org.accounts if a.platform in platforms}
+        present = {a.platform for a in org.accounts}
+        issues += [
+            _issue(f"shoporg:platforms entry {p!r} matches no account in org.yaml")
+            for p in platforms if p not in present
+        ]
+        chosen &= on
+    if not issues and not chosen:
+        issues.append(_issue("shoporg:accounts and shoporg:platforms select no account"))
+    if issues:
+        raise ConfigError(issues)
+    return frozenset(chosen)
+
+
+def _issue(message: str) -> ConfigIssue:
+    return ConfigIssue(file="stack config", line=0, column=0, message=message)
+
+
+# --- reading the project files (no engine) ------------------------------------------------
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def project_config(root: Path, stack: str) -> Getter:
+    """A getter over the project defaults, then the stack's file, as the engine passes them
+    to the program: strings, lists as JSON. Secret values (``{secure: ...}``) are skipped."""
+    project = _yaml(root / "Pulumi.yaml")
+    values: dict[str, Any] = {}
+    for key, spec in (project.get("config") or {}).items():
+        value = spec.get("default") if isinstance(spec, dict) else spec
+        if value is not None and not isinstance(value, dict):
+            values[str(key).removeprefix("shoporg:")] = value
+    config_dir = root / str(project.get("stackConfigDir") or ".")
+    for key, value in (_yaml(config_dir / f"Pulumi.{stack}.yaml").get("config") or {}).items():
+        if str(key).startswith("shoporg:") and not isinstance(value, dict):
+            values[str(key).removeprefix("shoporg:")] = value
+
+    def get(key: str) -> str | None:
+        value = values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return json.dumps(value) if isinstance(value, list) else str(value)
+
+    return get
+
+
+def stack_settings(root: Path, stack: str) -> StackSettings:
+    return StackSettings.read(project_config(root, stack), root)
+
+
+def selected_stack(root: Path) -> str:
+    from providers.engine.cli import Pulumi
+
+    result = Pulumi(root).run("stack", "--show-name", check=False)
+    name = result.stdout.strip()
+    if result.returncode != 0 or not name:
+        raise ShoporgError(f"no stack selected: pass --stack ({result.output.strip()})")
+    return name
