@@ -4,7 +4,7 @@
       - id: tb-cs
         platform: taobao
         name: 客服
-        permissions: [chat.reply, orders.view]
+        permissions: [ww-chat, trade-view]
 
 Name ``<account>/<role>``.
 """

@@ -2,8 +2,11 @@
 
     members:
       - id: alice
+        name: 王丽
+        department: cs-presale
         sub_accounts:
           - account: shopee-main
+            login_name: alice
             shops: [shopee-my, shopee-sg]   # one grant per shop (default: every shop)
             roles: [shopee-cs]
 

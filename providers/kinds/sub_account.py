@@ -5,7 +5,8 @@
         name: 王小丽
         department: cs-pre
         sub_accounts:
-          - account: tb-main        # login <main nick>:<login_name> on Taobao/Tmall
+          - account: tb-main
+            login_name: 小丽        # login <main nick>:小丽 on Taobao/Tmall (immutable)
             roles: [tb-cs]
 
 Name ``<account>/<member>``; a ``previously:`` id keeps the old name as an alias, so a

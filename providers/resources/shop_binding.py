@@ -3,9 +3,9 @@
     bindings:
       - shop: dy-main
         kind: official            # one per shop, can NEVER be unbound
-        account: dy-official-123
-      - {shop: dy-main, kind: channel, account: tt-555, source: toutiao}   # <= 5, 180-day lock
-      - {shop: dy-main, kind: self_operated, account: creator-9}
+        external_account: dy-official-123
+      - {shop: dy-main, kind: channel, external_account: tt-555, source: toutiao}  # <= 5, 180 d
+      - {shop: dy-main, kind: self_operated, external_account: creator-9}
 
 Every field is identity: a binding is never edited, only bound or unbound. The stack
 registers official bindings ``protect=True`` so the engine refuses to delete one at preview

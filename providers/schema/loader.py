@@ -17,7 +17,7 @@ expands to gigabytes). Here the document is built straight from the parser's eve
 stream (libyaml when available), iteratively, so:
 
 * aliases are refused where they are written and never expanded (decision: reviewers
-  must see every grant spelled out, see docs/decisions/schema.md);
+  must see every grant spelled out, see DECISIONS.md, "org.yaml schema and validator");
 * duplicate keys are errors;
 * nesting is capped (``MAX_DEPTH``; reading stops there) and the composer never recurses,
   so a deeply nested document can neither blow the Python stack nor take long;
