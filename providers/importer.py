@@ -113,6 +113,13 @@ def import_org(
     return Imported(text, out.counts, warnings, time.perf_counter() - started)
 
 
+def _section(key: str, lines: list[str]) -> list[str]:
+    """``key:`` and its items; ``key: []`` when nothing but notes (or nothing) is under it,
+    so the file never says ``key: null``."""
+    empty = all(line.lstrip().startswith("#") for line in lines)
+    return ["", f"{key}:" + (" []" if empty else ""), *lines]
+
+
 def _flow(value: dict[str, Any]) -> str:
     return yaml.safe_dump(
         value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10**9
@@ -140,12 +147,14 @@ class _Builder:
 
     def departments(self) -> tuple[list[str], str | None]:
         depts: dict[str, Department] = {}
+        notes: list[str] = []
         for account in self.live.accounts:
             for d in self.live.departments[account.id]:
                 seen = depts.setdefault(d.id, d)
                 if (seen.name, seen.parent_id) != (d.name, d.parent_id):
-                    self.note(f"department {d.id} is {seen.name!r} in {seen.account_id} but "
-                              f"{d.name!r} in {d.account_id}: kept the first")
+                    notes.append("  " + self.note(
+                        f"department {d.id} is {seen.name!r} in {seen.account_id} but "
+                        f"{d.name!r} in {d.account_id}: kept the first"))
         children: dict[str | None, list[Department]] = defaultdict(list)
         for d in depts.values():
             parent = d.parent_id if d.parent_id in depts else None
@@ -162,6 +171,7 @@ class _Builder:
                     emit(d.id, indent + 4)
 
         emit(None, 2)
+        lines = notes + lines
         self.counts["departments"] = len(depts)
         roots = sorted(children.get(None, []), key=lambda d: d.id)
         return lines, roots[0].id if roots else None
@@ -354,9 +364,9 @@ class _Builder:
         member_lines, unassigned = self.members(declared, fallback)
         if unassigned:
             dept_lines.append(f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
-        out += ["", "departments:" + ("" if dept_lines else " []"), *dept_lines]
-        out += ["", "roles:" + ("" if role_lines else " []"), *role_lines]
-        out += ["", "members:" + ("" if member_lines else " []"), *member_lines]
+        out += _section("departments", dept_lines)
+        out += _section("roles", role_lines)
+        out += _section("members", member_lines)
         bindings = [b for a in self.live.accounts for b in self.live.bindings[a.id]]
         if bindings:
             out += ["", "bindings:"]

@@ -23,7 +23,6 @@ from providers.backends.protocol import (
     SubAccountSpec,
 )
 from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
-from providers.errors import ConfigError
 from providers.importer import Imported, import_org
 from providers.kinds import sub_account_enabled
 from providers.platforms import DEPARTMENT_PLATFORMS
@@ -389,23 +388,12 @@ def department_differs_between_accounts(world: World) -> None:
             department_differs_between_accounts,
             "department cs is '客服部' in tb but '客服中心' in tb2: kept the first",
             id="a department named differently on two accounts keeps the first",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="importer._Builder.departments() calls self.note() and drops the "
-                "returned comment: the warning is returned but no '# note:' is written",
-            ),
         ),
         pytest.param(
             only_role_without_readable_permissions,
             "role '幽灵' (ghost) in tb is held by no one and TOP cannot show its permissions: "
             "left out",
             id="an account whose only role is left out still imports",
-            marks=pytest.mark.xfail(
-                strict=True, raises=ConfigError,
-                reason="importer._Builder.render() writes 'roles:' without '[]' when the "
-                "role lines are only notes, so the file has 'roles: null' and import_org "
-                "raises ConfigError on its own output",
-            ),
         ),
     ],
 )
