@@ -3,12 +3,14 @@ log's immutability, and secrets that never reach a table in plaintext."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,6 +131,45 @@ def test_a_file_from_a_newer_shoporg_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(RuntimeError, match="newer than this shoporg"):
         SandboxBackend(path, "acme").list_accounts()
+
+
+def test_a_refused_file_leaves_no_connection_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.db"
+    _sandbox(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", recording_connect)
+    backend = SandboxBackend(path, "acme")
+    with pytest.raises(RuntimeError, match="newer than this shoporg"):
+        backend.list_accounts()
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
+    backend.close()
+
+
+def test_a_dropped_backend_closes_the_connections_of_every_thread(tmp_path: Path) -> None:
+    backend = _sandbox(tmp_path / "s.db")
+    conns = [backend.connection()]
+    worker = threading.Thread(target=lambda b: conns.append(b.connection()), args=(backend,))
+    worker.start()
+    worker.join()
+    assert len(conns) == 2 and conns[0] is not conns[1]
+    del backend, worker
+    gc.collect()
+    for conn in conns:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
 
 
 AUDIT_REWRITES = [

@@ -12,6 +12,9 @@
   ``execute`` for 1,048 resources); a lock hands over the moment the writer commits.
   Other processes (a parallel shard, the seller-centre CLI) still meet the busy timeout.
 * The schema is migrated once per :class:`Database` instance, on first use.
+* Every connection is closed by :meth:`Database.close`, or at the latest when the instance
+  is garbage-collected (a backend is cheap to create and callers may simply drop one), so a
+  dropped backend never leaves an unclosed connection for the interpreter to warn about.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,10 +61,12 @@ class Database:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        # One list for the instance's whole life: the finalizer closes what it holds.
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._migrated = False
         self.writer = writer_lock(self.path)
+        self._finalizer = weakref.finalize(self, _close_all, self._all, self._lock)
 
     def connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -84,6 +90,14 @@ class Database:
             isolation_level=None,
             check_same_thread=False,
         )
+        try:
+            self._prepare(conn)
+        except BaseException:
+            conn.close()  # e.g. a file from a newer shoporg: refused, and nothing left open
+            raise
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -95,7 +109,6 @@ class Database:
             if not self._migrated:
                 retry_busy(lambda: migrate(conn))
                 self._migrated = True
-        return conn
 
     @contextmanager
     def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -120,11 +133,18 @@ class Database:
 
     def close(self) -> None:
         """Close every connection this instance opened (call from the owning process)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
+        _close_all(self._all, self._lock)
         self._local = threading.local()
+
+
+def _close_all(conns: list[sqlite3.Connection], lock: threading.Lock) -> None:
+    """Close and forget every connection in ``conns`` (shared with the instance's finalizer,
+    so it must not refer to the instance itself)."""
+    with lock:
+        taken = list(conns)
+        conns.clear()
+    for conn in taken:
+        conn.close()
 
 
 def retry_busy(fn: Callable[[], T]) -> T:
