@@ -48,6 +48,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{name}: {value}")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A case that needs the engine (through the ``engine`` fixture, directly or via another
+    fixture) is engine tier: ``-m "not engine"`` (the other Pythons' unit runs) leaves it
+    out instead of failing it under CI=true."""
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
 @pytest.fixture(scope="module")
 def engine() -> None:
     """Skips (locally) or fails (CI=true) when the engine is not installed."""

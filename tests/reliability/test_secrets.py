@@ -73,10 +73,9 @@ def hire(member_id: str, name: str, phone: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> tuple[StackProject, list[Artefact]]:
-    from tests.engine.conftest import require_engine
-
-    require_engine()
+def applied(
+    engine: None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[StackProject, list[Artefact]]:
     project = StackProject(tmp_path_factory.mktemp("secrets"))
     project.pulumi.run("config", "set", "--secret", "shoporg:probeToken", TOKEN)
     artefacts: list[Artefact] = []
