@@ -9,6 +9,14 @@ Stack config (``stacks/Pulumi.<stack>.yaml`` or the project defaults in ``Pulumi
     shoporg:taobaoAppKey: "12345678"
     shoporg:taobaoAppSecret: {secure: ...}    # pulumi config set --secret
     shoporg:taobaoSession: {secure: ...}      # a main-account session (or a JSON map per account)
+    shoporg:connectors: {shopee: ledger, oz-main: ledger}   # per platform or account id
+    shoporg:ledgerPath: .shoporg/ledger.db    # the manual-step ledger (providers.backends.ledger)
+
+Connectors: each platform account is served by one connector — ``sandbox`` (everything
+automated), ``taobao`` (TOP, Taobao/Tmall only) or ``ledger`` (manual steps, read back from
+the ledger). An account id in ``connectors`` wins over its platform, which wins over
+``backend``; where ``backend`` is ``taobao``, accounts on platforms TOP cannot serve go to the
+ledger. Naming ``taobao`` for another platform is an error that says so.
 
 The settings hold no secret and are read both by the program (to choose what to build)
 and by each provider process in ``configure()`` — never pickled into state. The TOP app
@@ -27,13 +35,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from providers.backends.protocol import Backend
 from providers.errors import BackendError
 
-BackendKind = Literal["sandbox", "taobao"]
+BackendKind = Literal["sandbox", "taobao", "ledger"]
+CONNECTORS: tuple[BackendKind, ...] = ("sandbox", "taobao", "ledger")
 DEFAULT_SANDBOX_PATH = ".sandbox/sandbox.db"
+DEFAULT_LEDGER_PATH = ".shoporg/ledger.db"
 DEFAULT_COMPANY = "default"
 
 
@@ -53,16 +63,18 @@ class BackendSettings:
     company: str = DEFAULT_COMPANY
     taobao_endpoint: str | None = None  # the TOP router URL; never defaulted to a real gateway
     org_file: str | None = None  # org.yaml: the taobao backend's account facts and id names
+    ledger_path: str = DEFAULT_LEDGER_PATH
+    connectors: tuple[tuple[str, BackendKind], ...] = ()  # (platform or account id, connector)
 
     @classmethod
     def from_config(cls, get: Callable[[str], str | None], root: Path | None = None
                     ) -> BackendSettings:
         """Build from a config getter taking unqualified keys (``backend``, ``company``...)."""
         kind = get("backend") or "sandbox"
-        if kind not in ("sandbox", "taobao"):
+        if kind not in CONNECTORS:
             raise BackendError(
                 "stack", "config", "configure",
-                f"shoporg:backend is {kind!r}", "set it to `sandbox` or `taobao`",
+                f"shoporg:backend is {kind!r}", "set it to `sandbox`, `taobao` or `ledger`",
             )
         path = os.environ.get("SHOPORG_SANDBOX") or get("sandboxPath") or DEFAULT_SANDBOX_PATH
         resolved = Path(path)
@@ -71,13 +83,66 @@ class BackendSettings:
         org_file = Path(get("orgFile") or "org.yaml")
         if not org_file.is_absolute():
             org_file = project_root(root) / org_file
+        ledger = Path(os.environ.get("SHOPORG_LEDGER") or get("ledgerPath")
+                      or DEFAULT_LEDGER_PATH)
+        if not ledger.is_absolute():
+            ledger = project_root(root) / ledger
         return cls(
-            kind=cast(BackendKind, kind),
+            kind=kind,
             sandbox_path=str(resolved),
             company=get("company") or DEFAULT_COMPANY,
             taobao_endpoint=get("taobaoEndpoint") or os.environ.get("SHOPORG_TAOBAO_ENDPOINT"),
             org_file=str(org_file),
+            ledger_path=str(ledger),
+            connectors=_connectors(get("connectors")),
         )
+
+    def connector_for(self, account_id: str, platform: str) -> BackendKind:
+        """Which connector serves one account (see the module docstring)."""
+        chosen = dict(self.connectors)
+        named = chosen.get(account_id) or chosen.get(platform)
+        if named is not None:
+            if named == "taobao" and platform not in TOP_PLATFORMS:
+                raise BackendError(
+                    "account", account_id, "configure",
+                    f"the taobao connector (TOP) cannot serve {platform} account {account_id}",
+                    "use `ledger` (manual steps, confirmed with `shoporg tasks done`) or "
+                    "`sandbox` for it in shoporg:connectors",
+                )
+            return named
+        if self.kind == "taobao" and platform not in TOP_PLATFORMS:
+            return "ledger"
+        return self.kind
+
+
+#: The platforms TOP serves (Taobao's open platform covers Tmall sellers too).
+TOP_PLATFORMS = ("taobao", "tmall")
+
+
+def _connectors(raw: str | None) -> tuple[tuple[str, BackendKind], ...]:
+    """``{shopee: ledger}`` (YAML/JSON, as stack config passes a map) or ``shopee=ledger,...``."""
+    if raw is None or not raw.strip():
+        return ()
+    import yaml
+
+    value: object
+    if raw.lstrip().startswith("{"):
+        value = yaml.safe_load(raw)
+    else:
+        value = dict(part.split("=", 1) for part in raw.split(",") if "=" in part)
+    if not isinstance(value, dict):
+        raise BackendError("stack", "config", "configure",
+                           f"shoporg:connectors must map platforms or account ids to a "
+                           f"connector, got {raw!r}", "e.g. {shopee: ledger, ozon: ledger}")
+    out: list[tuple[str, BackendKind]] = []
+    for key, connector in value.items():
+        name = str(connector).strip()
+        if name not in CONNECTORS:
+            raise BackendError("stack", "config", "configure",
+                               f"shoporg:connectors names {name!r} for {key!r}",
+                               "use `sandbox`, `taobao` or `ledger`")
+        out.append((str(key).strip(), name))
+    return tuple(sorted(out))
 
 
 def configure_from(get: Callable[[str], str | None], root: Path | None = None
@@ -107,10 +172,40 @@ def open_backend(settings: BackendSettings) -> Backend:
 
 
 def _make(settings: BackendSettings) -> Backend:
-    if settings.kind == "sandbox":
+    if settings.kind == "sandbox" and not settings.connectors:
+        return _connector(settings, "sandbox")  # the default: one backend, no routing
+    from providers.backends.routing import route
+
+    return route(settings, lambda kind, accounts: _connector(settings, kind, accounts))
+
+
+def _connector(settings: BackendSettings, kind: BackendKind,
+               accounts: frozenset[str] | None = None) -> Backend:
+    if kind == "sandbox":
         from providers.backends.sandbox import SandboxBackend
 
         return SandboxBackend(settings.sandbox_path, company=settings.company)
+    if kind == "ledger":
+        from providers.backends.ledger import Ledger, LedgerBackend
+        from providers.schema import load_org
+
+        assert settings.org_file is not None
+        return cast(Backend, LedgerBackend(Ledger(settings.ledger_path),
+                                           load_org(settings.org_file), accounts))
     from providers.backends.taobao import open_taobao
 
     return open_taobao(settings)
+
+
+def ledger_of(settings: BackendSettings) -> Any:
+    """The manual-step ledger a stack records its steps in (one per path per process)."""
+    from providers.backends.ledger import Ledger
+
+    with _open_lock:
+        found = _ledgers.get(settings.ledger_path)
+        if found is None:
+            found = _ledgers[settings.ledger_path] = Ledger(settings.ledger_path)
+        return found
+
+
+_ledgers: dict[str, Any] = {}

@@ -38,7 +38,12 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.backends.protocol import Backend
-from providers.backends.settings import BackendSettings, configure_from, open_backend
+from providers.backends.settings import (
+    BackendSettings,
+    configure_from,
+    ledger_of,
+    open_backend,
+)
 from providers.errors import (
     BackendError,
     ConflictError,
@@ -208,7 +213,10 @@ class KindProvider(ResourceProvider):
         changed = [k for k in self.input_names() if old.get(k) != new.get(k)]
         replaces = [k for k in changed if k in self.identity]
         return DiffResult(
-            changes=bool(changed),
+            # A manual step not seen done yet is a change: each `up` looks again (the
+            # ledger's confirmation or the platform's read-back), and the preview lists
+            # exactly the steps still open.
+            changes=bool(changed) or _waiting(olds),
             replaces=replaces,
             stables=[k for k in self.identity if k not in changed],
             delete_before_replace=self.delete_before_replace,
@@ -229,6 +237,11 @@ class KindProvider(ResourceProvider):
 
     def fail(self, name: str, operation: str, message: str, hint: str = "") -> BackendError:
         return BackendError(self.kind, name, operation, message, hint)
+
+
+def _waiting(props: dict[str, Any]) -> bool:
+    """Whether a resource waits for a manual step (its outputs carry the step)."""
+    return props.get("status") == "pending" and bool(props.get("manual_step"))
 
 
 def _same(live: dict[str, Any], declared: dict[str, Any]) -> bool:
@@ -298,6 +311,11 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         args: ArgsT = self.parse(props)
+        return CreateResult(id_=self.object_name(args), outs=self._create_or_adopt(args, {}))
+
+    def _create_or_adopt(self, args: ArgsT, olds: dict[str, Any]) -> dict[str, Any]:
+        """Create the object, or adopt an identical one (a crashed run's, or a manual step
+        done since): the outputs. ``olds``: the outputs so far (a pending resource's)."""
         backend = self.backend()
         name = self.object_name(args)
         existing = call_with_retries(lambda: self.get_live(backend, args))
@@ -306,12 +324,12 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             try:
                 live, extra = call_with_retries(lambda: self.create_live(backend, args))
             except ManualStepRequired as step:
-                return CreateResult(id_=name, outs=self._pending(args, {}, step))
+                return self._pending(args, olds, step)
         elif self.adoptable(existing, args):
             try:
                 live = call_with_retries(lambda: self.update_live(backend, args, existing))
             except ManualStepRequired as step:
-                return CreateResult(id_=name, outs=self._pending(args, {}, step))
+                return self._pending(args, olds, step)
         else:
             raise ConflictError(
                 self.kind, name, "create",
@@ -320,7 +338,9 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 "change or remove it in the seller centre, or choose another id in org.yaml",
             )
         self.wrote(self._account(args))
-        return CreateResult(id_=name, outs={**self._outs(live, props), **extra})
+        kept = {k: olds[k] for k in self.kept_outputs if k in olds}
+        outs = {**self._outs(live, olds), **kept, **extra}
+        return {**outs, **self._settled(olds, outs)} if olds else outs
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         args: ArgsT = self.parse(props)
@@ -350,15 +370,26 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     ) -> dict[str, Any]:
         """Outputs of a create/update no API can do: the declared inputs, ``status:
         pending``, the runbook text and its structured form. Never reported as done."""
+        recorded = self._record(args, step, args.model_dump())
         outs: dict[str, Any] = {name: None for name in self.output_names()}
         outs.update({k: olds[k] for k in self.kept_outputs if k in olds})
         outs.update(args.model_dump())
         outs.update({
             "status": "pending",
             "runbook": step.runbook.text,
-            "manual_step": step.runbook.as_output(),
+            "manual_step": {**step.runbook.as_output(), "step": recorded.id},
         })
         return outs
+
+    def _record(self, args: ArgsT, step: ManualStepRequired,
+                desired: dict[str, Any] | None) -> Any:
+        """Write the step into the stack's ledger (idempotent: a re-run raises it once)."""
+        runbook = step.runbook
+        return ledger_of(self.settings).raise_step(
+            kind=self.kind, name=self.object_name(args), account=self._account(args),
+            platform=runbook.platform, operation=runbook.operation, desired=desired,
+            page=runbook.page, person=runbook.person, runbook=runbook.text,
+        )
 
     @staticmethod
     def _settled(props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
@@ -378,6 +409,10 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args: ArgsT = self.parse(news)
+        if _waiting(olds) and self.key(self.parse(olds)) == self.key(args):
+            # Still waiting for its manual step: look again, exactly as create does (the
+            # object may exist now, confirmed in the ledger or visible on the platform).
+            return UpdateResult(self._create_or_adopt(args, olds))
         backend = self.backend()
         try:
             old_args: ArgsT = self.parse(olds)
@@ -403,4 +438,10 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             call_with_retries(lambda: self.delete_live(backend, args))
         except NotFoundError:
             pass  # already gone: the desired end state
+        except ManualStepRequired as step:
+            recorded = self._record(args, step, None)
+            # The same error, now naming its ledger step: the delete is never pretended done.
+            step.args = (f"{step} (ledger step #{recorded.id}: once done, `shoporg tasks "
+                         f"done {recorded.id}`)",)
+            raise
         self.wrote(self._account(args))

@@ -1,0 +1,306 @@
+"""The manual-step ledger: an append-only record of every step no API can do.
+
+Each step says which object (kind + resource name, the registry's :class:`~providers.kinds.Ref`),
+which operation, the desired values (the resource's declared inputs: never a secret), its
+runbook, when it was raised and by whom; every change of its state is a new event row::
+
+    steps   id, fingerprint, kind, name, account, platform, operation, desired (JSON),
+            page, person, runbook, raised_at, raised_by
+    events  seq, step_id, state (open | done | skipped), by, os_user, at, note
+
+Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
+when, survives crashes, retries and concurrent operators. Writes run in ``BEGIN IMMEDIATE``
+transactions (one writer at a time, SQLite's WAL journal): a SIGKILL loses at most the
+transaction in flight, never a committed step or confirmation.
+
+It is the system of record of what exists on platforms without a read API: the ledger
+connector (:mod:`providers.backends.ledger.backend`) reads an object as its last confirmed
+step describes it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from providers.errors import ShoporgError
+
+State = Literal["open", "done", "skipped"]
+STATES: Final[tuple[State, ...]] = ("open", "done", "skipped")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS steps (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    platform    TEXT NOT NULL,
+    operation   TEXT NOT NULL,
+    desired     TEXT,
+    page        TEXT NOT NULL,
+    person      TEXT,
+    runbook     TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    raised_by   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS steps_object ON steps (kind, name);
+CREATE TABLE IF NOT EXISTS events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    step_id  INTEGER NOT NULL REFERENCES steps (id),
+    state    TEXT NOT NULL CHECK (state IN ('open', 'done', 'skipped')),
+    by       TEXT NOT NULL,
+    os_user  TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    note     TEXT
+);
+CREATE INDEX IF NOT EXISTS events_step ON events (step_id, seq);
+CREATE TRIGGER IF NOT EXISTS steps_append_only_u BEFORE UPDATE ON steps
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS steps_append_only_d BEFORE DELETE ON steps
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+"""
+
+# The latest event of every step: its current state.
+_CURRENT = """
+SELECT s.*, e.state, e.by AS state_by, e.os_user AS state_os_user, e.at AS state_at,
+       e.note AS state_note, e.seq AS state_seq
+FROM steps s JOIN events e ON e.seq = (SELECT MAX(seq) FROM events WHERE step_id = s.id)
+"""
+
+
+class LedgerError(ShoporgError):
+    """A ledger operation was refused (unknown step, a state it is already in, ...)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: int
+    kind: str
+    name: str
+    account: str
+    platform: str
+    operation: str
+    desired: Mapping[str, Any] | None
+    page: str
+    person: str | None
+    runbook: str
+    raised_at: datetime
+    raised_by: str
+    state: State
+    state_by: str
+    state_os_user: str
+    state_at: datetime
+    state_note: str | None
+    state_seq: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "name": self.name, "account": self.account,
+            "platform": self.platform, "operation": self.operation,
+            "desired": dict(self.desired) if self.desired is not None else None,
+            "page": self.page, "person": self.person, "runbook": self.runbook,
+            "raised_at": self.raised_at.isoformat(), "raised_by": self.raised_by,
+            "state": self.state, "by": self.state_by, "os_user": self.state_os_user,
+            "at": self.state_at.isoformat(), "note": self.state_note,
+        }
+
+
+def fingerprint(kind: str, name: str, operation: str,
+                desired: Mapping[str, Any] | None) -> str:
+    data = json.dumps([kind, name, operation, desired], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Ledger:
+    """One ledger file. Cheap to create; every call opens and closes its own connection,
+    so one object serves many threads and processes."""
+
+    def __init__(self, path: str | Path, *, clock: Any = None) -> None:
+        self.path = Path(path)
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        value: datetime = self._now()
+        return value
+
+    @contextmanager
+    def _conn(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        self._ensure()
+        with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as conn:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 60000")
+            if not write:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as conn:
+                conn.execute("PRAGMA busy_timeout = 60000")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+            self._ready = True
+
+    # --- raising steps (the providers) ---------------------------------------------------
+
+    def raise_step(
+        self, *, kind: str, name: str, account: str, platform: str, operation: str,
+        desired: Mapping[str, Any] | None, page: str, person: str | None, runbook: str,
+        by: str = "shoporg",
+    ) -> Step:
+        """Record a step, or return the open one already recorded for the same object,
+        operation and desired values (a re-run raises nothing twice).
+
+        A step confirmed earlier whose effect the platform's read-back still does not show
+        is reopened ("not visible yet"): confirmation alone does not make it done there.
+        Open steps of the same object for other values are superseded (skipped)."""
+        mark = fingerprint(kind, name, operation, desired)
+        now = self.now().isoformat()
+        with self._conn(write=True) as conn:
+            same = conn.execute(
+                _CURRENT + " WHERE s.fingerprint = ? ORDER BY s.id DESC LIMIT 1", (mark,)
+            ).fetchone()
+            if same is not None and same["state"] == "open":
+                return _step(same)
+            if same is not None and same["state"] == "done":
+                conn.execute(
+                    "INSERT INTO events (step_id, state, by, os_user, at, note) "
+                    "VALUES (?, 'open', ?, ?, ?, ?)",
+                    (same["id"], by, os_user(), now,
+                     f"confirmed by {same['state_by']} at {same['state_at']}, but the "
+                     "platform does not show it yet (not visible yet)"),
+                )
+                return self._get(conn, same["id"])
+            for old in conn.execute(
+                _CURRENT + " WHERE s.kind = ? AND s.name = ? AND e.state = 'open'", (kind, name)
+            ).fetchall():
+                conn.execute(
+                    "INSERT INTO events (step_id, state, by, os_user, at, note) "
+                    "VALUES (?, 'skipped', ?, ?, ?, 'superseded: org.yaml now asks for "
+                    "something else')", (old["id"], by, os_user(), now),
+                )
+            cur = conn.execute(
+                "INSERT INTO steps (fingerprint, kind, name, account, platform, operation, "
+                "desired, page, person, runbook, raised_at, raised_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (mark, kind, name, account, platform, operation,
+                 None if desired is None else json.dumps(desired, sort_keys=True,
+                                                         ensure_ascii=False),
+                 page, person, runbook, now, by),
+            )
+            step_id = int(cur.lastrowid or 0)
+            conn.execute(
+                "INSERT INTO events (step_id, state, by, os_user, at, note) "
+                "VALUES (?, 'open', ?, ?, ?, NULL)", (step_id, by, os_user(), now),
+            )
+            return self._get(conn, step_id)
+
+    # --- the operators -------------------------------------------------------------------
+
+    def mark(self, ids: Iterable[int], state: State, *, by: str,
+             note: str | None = None) -> list[Step]:
+        """Move steps to ``state`` (done, skipped, or open again), all or none.
+
+        Refused, naming every offending id: an unknown id, a step already in ``state``, a
+        done or skipped step without a note saying why (re-opening needs a reason)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            raise LedgerError("no step ids given: `shoporg tasks` lists them")
+        now = self.now().isoformat()
+        with self._conn(write=True) as conn:
+            rows = {r["id"]: r for r in conn.execute(
+                _CURRENT + f" WHERE s.id IN ({','.join('?' * len(wanted))})", wanted)}
+            problems = [f"step {i} does not exist" for i in wanted if i not in rows]
+            problems += [
+                f"step {i} is already {rows[i]['state']} (by {rows[i]['state_by']} at "
+                f"{rows[i]['state_at']})" for i in wanted if i in rows and rows[i]["state"] == state
+            ]
+            if state != "done" and not note:
+                problems.append(f"marking steps {state} needs a reason (--reason)")
+            if problems:
+                raise LedgerError("nothing was changed: " + "; ".join(problems))
+            for i in wanted:
+                conn.execute(
+                    "INSERT INTO events (step_id, state, by, os_user, at, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (i, state, by, os_user(), now, note),
+                )
+            return [self._get(conn, i) for i in wanted]
+
+    # --- reading -------------------------------------------------------------------------
+
+    def steps(self, state: State | None = None) -> list[Step]:
+        """Every step (or those in ``state``), oldest first."""
+        if not self.path.exists():
+            return []
+        with self._conn() as conn:
+            query = _CURRENT + (" WHERE e.state = ?" if state else "") + " ORDER BY s.id"
+            return [_step(r) for r in conn.execute(query, (state,) if state else ())]
+
+    def confirmed(self, account: str | None = None) -> dict[tuple[str, str], Step]:
+        """(kind, name) → the last confirmed step of each object (what a person did last)."""
+        if not self.path.exists():
+            return {}
+        with self._conn() as conn:
+            query = _CURRENT + " WHERE e.state = 'done'" + (
+                " AND s.account = ?" if account else "") + " ORDER BY e.seq"
+            out: dict[tuple[str, str], Step] = {}
+            for row in conn.execute(query, (account,) if account else ()):
+                out[(row["kind"], row["name"])] = _step(row)
+            return out
+
+    def history(self, step_id: int) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT seq, state, by, os_user, at, note FROM events WHERE step_id = ? "
+                "ORDER BY seq", (step_id,))]
+
+    def _get(self, conn: sqlite3.Connection, step_id: int) -> Step:
+        return _step(conn.execute(_CURRENT + " WHERE s.id = ?", (step_id,)).fetchone())
+
+
+def _step(row: sqlite3.Row) -> Step:
+    return Step(
+        id=row["id"], kind=row["kind"], name=row["name"], account=row["account"],
+        platform=row["platform"], operation=row["operation"],
+        desired=None if row["desired"] is None else json.loads(row["desired"]),
+        page=row["page"], person=row["person"], runbook=row["runbook"],
+        raised_at=datetime.fromisoformat(row["raised_at"]), raised_by=row["raised_by"],
+        state=row["state"], state_by=row["state_by"], state_os_user=row["state_os_user"],
+        state_at=datetime.fromisoformat(row["state_at"]), state_note=row["state_note"],
+        state_seq=row["state_seq"],
+    )

@@ -1,0 +1,110 @@
+"""``shoporg tasks``: the manual steps to do, and recording that a person did them.
+
+::
+
+    shoporg tasks                              # open steps: platform → account → page → person
+    shoporg tasks --format json --json tasks.json
+    shoporg tasks done 7 9 --note "done in 千牛, 10:40"      # --by defaults to your git identity
+    shoporg tasks skip 8 --reason "not needed: she left"
+    shoporg tasks reopen 7 --reason "the sub-account is not there"
+
+Confirming writes to the stack's ledger (``shoporg:ledgerPath``, default
+``.shoporg/ledger.db``); the next ``pulumi up`` (or ``refresh``) reads it. Where the platform
+has a read API (TOP), the read-back decides: a confirmed step the platform does not show is
+opened again, with "not visible yet". Exit codes: 0 done, 1 refused (nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from providers.backends.ledger import Ledger, LedgerError
+from providers.backends.ledger.store import os_user
+from providers.backends.settings import BackendSettings, project_root
+from providers.errors import ShoporgError
+from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
+from providers.stackconfig import project_config, stack_settings
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "tasks", help="the open manual steps (worklist); `done`/`skip`/`reopen` record them",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stack", help="whose ledger (default: the project's stack config)")
+    p.add_argument("--ledger", type=Path, help="the ledger file (overrides stack config)")
+    p.add_argument("--markdown", type=Path, help="write the Markdown worklist here")
+    p.add_argument("--json", type=Path, help="write the JSON worklist here")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    p.set_defaults(func=run_list)
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    for action, needs_reason in (("done", False), ("skip", True), ("reopen", True)):
+        a = sub.add_parser(action, help=f"mark steps {action}")
+        a.add_argument("ids", nargs="+", type=int, metavar="ID")
+        # Also accepted after the action; SUPPRESS keeps a value given before it.
+        a.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        a.add_argument("--ledger", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        a.add_argument("--by", help="who did it (default: your git identity)")
+        if needs_reason:
+            a.add_argument("--reason", required=True, help="why (recorded)")
+        else:
+            a.add_argument("--note", help="what was done, where (recorded)")
+        a.set_defaults(func=run_mark, state={"done": "done", "skip": "skipped",
+                                              "reopen": "open"}[action])
+
+
+def ledger_for(args: argparse.Namespace) -> Ledger:
+    if args.ledger is not None:
+        return Ledger(args.ledger)
+    root = project_root()
+    if args.stack:
+        settings = stack_settings(root, args.stack).backend
+    else:
+        settings = BackendSettings.from_config(project_config(root, ""), root)
+    return Ledger(settings.ledger_path)
+
+
+def identity() -> str:
+    """The git identity (``Name <email>``), else the OS user."""
+    def git(key: str) -> str:
+        try:
+            out = subprocess.run(["git", "config", key], capture_output=True, text=True,
+                                 timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return out.stdout.strip()
+
+    name, email = git("user.name"), git("user.email")
+    if name:
+        return f"{name} <{email}>" if email else name
+    return os_user()
+
+
+def run_list(args: argparse.Namespace) -> int:
+    work = worklist(ledger_for(args).steps("open"))
+    if args.markdown is not None:
+        args.markdown.write_text(render_worklist_markdown(work), encoding="utf-8")
+    if args.json is not None:
+        args.json.write_text(render_worklist_json(work), encoding="utf-8")
+    if args.markdown is None and args.json is None:
+        sys.stdout.write(render_worklist_json(work) if args.format == "json"
+                         else render_worklist_markdown(work))
+    return 0
+
+
+def run_mark(args: argparse.Namespace) -> int:
+    ledger = ledger_for(args)
+    note = getattr(args, "reason", None) or getattr(args, "note", None)
+    try:
+        steps = ledger.mark(args.ids, args.state, by=args.by or identity(), note=note)
+    except LedgerError as exc:
+        raise ShoporgError(f"tasks {args.action}: {exc}") from None
+    for s in steps:
+        print(f"#{s.id} {s.state}: {s.operation} {s.kind} {s.name} (by {s.state_by})")
+    if args.state == "done":
+        print("run `pulumi up` (or `pulumi refresh`) to read the confirmed steps back")
+    return 0

@@ -1,0 +1,96 @@
+"""One stack, several connectors: the sandbox for Taobao/Tmall, the ledger for Shopee, Ozon
+and Douyin — the manual-step lifecycle on the real engine.
+
+``up`` raises a step per ledger object and fails nothing; confirming half of them and
+running ``up`` again makes exactly those active, and the preview then plans only the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.engine.conftest import StackProject
+
+LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")
+
+
+@pytest.fixture(scope="module")
+def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProject]:
+    project = StackProject(tmp_path_factory.mktemp("ledger"))
+    project.pulumi.run("config", "set", "shoporg:connectors",
+                       "{shopee: ledger, ozon: ledger, douyin: ledger}")
+    yield project
+
+
+def outputs(project: StackProject) -> dict[tuple[str, str], dict[str, Any]]:
+    state = json.loads(project.pulumi.run("stack", "export").stdout)
+    return {
+        (r["type"].rsplit(":", 1)[-1], r["urn"].split("::")[-1]): r.get("outputs", {})
+        for r in state["deployment"]["resources"] if r["type"].startswith("pulumi-python:")
+    }
+
+
+def pending(project: StackProject) -> set[str]:
+    return {name for (_, name), o in outputs(project).items() if o.get("status") == "pending"}
+
+
+def open_steps(project: StackProject) -> list[dict[str, Any]]:
+    work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
+    return [s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
+            for person in g["people"] for s in person["steps"]]
+
+
+def ledger_accounts(project: StackProject) -> set[str]:
+    return {a["id"] for a in project.org()["accounts"] if a["platform"] in LEDGER_PLATFORMS}
+
+
+def test_up_raises_one_step_per_ledger_object_and_fails_nothing(project: StackProject) -> None:
+    project.up()
+    steps = open_steps(project)
+    assert steps and {s["account"] for s in steps} == ledger_accounts(project)
+    assert {s["name"] for s in steps} == pending(project)
+    assert all(s["runbook"] and s["page"] for s in steps)
+    # Nothing on the ledger platforms was created behind anyone's back in the sandbox.
+    sandbox = project.backend()
+    try:
+        for account in ledger_accounts(project):
+            assert sandbox.list_sub_accounts(account) == []
+    finally:
+        sandbox.close()
+
+
+def test_a_second_up_raises_nothing_twice(project: StackProject) -> None:
+    before = {s["id"] for s in open_steps(project)}
+    project.up()
+    assert {s["id"] for s in open_steps(project)} == before
+
+
+def test_confirming_half_makes_exactly_those_active_and_the_preview_plans_the_rest(
+    project: StackProject,
+) -> None:
+    steps = open_steps(project)
+    done = steps[: len(steps) // 2]
+    project.shoporg("tasks", "done", *(str(s["id"]) for s in done), "--by", "运营 小王",
+                    "--note", "done in the seller centre")
+    project.up()
+    still = pending(project)
+    assert not still & {s["name"] for s in done}
+    assert still == {s["name"] for s in steps[len(steps) // 2:]}
+    assert {s["name"] for s in open_steps(project)} == still
+    planned = project.plan()
+    assert {op for op, _ in planned} == {"update"}
+    assert {name for _, name in planned} == still
+
+
+def test_confirming_an_unknown_or_done_step_is_refused_and_changes_nothing(
+    project: StackProject,
+) -> None:
+    before = open_steps(project)
+    result = project.shoporg("tasks", "done", "99999", str(before[0]["id"]), check=False)
+    assert result.returncode == 1
+    assert "step 99999 does not exist" in result.stderr
+    assert open_steps(project) == before
