@@ -125,11 +125,12 @@ def _connectors(raw: str | None) -> tuple[tuple[str, BackendKind], ...]:
         return ()
     import yaml
 
-    value: object
+    value: object = None
+    parts = [part for part in raw.split(",") if part.strip()]
     if raw.lstrip().startswith("{"):
         value = yaml.safe_load(raw)
-    else:
-        value = dict(part.split("=", 1) for part in raw.split(",") if "=" in part)
+    elif parts and all("=" in part for part in parts):
+        value = dict(part.split("=", 1) for part in parts)
     if not isinstance(value, dict):
         raise BackendError("stack", "config", "configure",
                            f"shoporg:connectors must map platforms or account ids to a "

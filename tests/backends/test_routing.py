@@ -1,0 +1,98 @@
+"""Per-account connectors: which connector serves which account, and routing calls to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.backends.routing import RoutedBackend
+from providers.backends.settings import BackendSettings
+from providers.errors import BackendError
+
+
+def settings(**config: str) -> BackendSettings:
+    return BackendSettings.from_config(config.get, Path("/tmp"))
+
+
+@pytest.mark.parametrize(
+    ("config", "account", "platform", "connector"),
+    [
+        pytest.param({}, "tb", "taobao", "sandbox", id="the default is the sandbox"),
+        pytest.param({"connectors": "{shopee: ledger}"}, "sp", "shopee", "ledger",
+                     id="a platform names its connector"),
+        pytest.param({"connectors": "{shopee: ledger, sp-2: sandbox}"}, "sp-2", "shopee",
+                     "sandbox", id="an account id wins over its platform"),
+        pytest.param({"connectors": "shopee=ledger,ozon=ledger"}, "oz", "ozon", "ledger",
+                     id="a comma-separated map works too"),
+        pytest.param({"backend": "taobao"}, "tm", "tmall", "taobao",
+                     id="the taobao backend serves tmall on TOP"),
+        pytest.param({"backend": "taobao"}, "dy", "douyin", "ledger",
+                     id="the taobao backend sends platforms TOP cannot serve to the ledger"),
+        pytest.param({"backend": "ledger"}, "tb", "taobao", "ledger",
+                     id="everything can be on the ledger"),
+    ],
+)
+def test_which_connector_serves_an_account(
+    config: dict[str, str], account: str, platform: str, connector: str
+) -> None:
+    assert settings(**config).connector_for(account, platform) == connector
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        pytest.param({"connectors": "{shopee: taobao}"}, "cannot serve shopee account sp",
+                     id="TOP for a Shopee account is refused, naming it"),
+        pytest.param({"connectors": "{shopee: carrier-pigeon}"}, "names 'carrier-pigeon'",
+                     id="an unknown connector is refused"),
+        pytest.param({"connectors": "[ledger]"}, "must map platforms or account ids",
+                     id="a list is not a map"),
+        pytest.param({"backend": "ftp"}, "shoporg:backend is 'ftp'",
+                     id="an unknown backend is refused"),
+    ],
+)
+def test_a_connector_that_cannot_serve_is_a_clear_error(
+    config: dict[str, str], message: str
+) -> None:
+    with pytest.raises(BackendError, match=message):
+        settings(**config).connector_for("sp", "shopee")
+
+
+class Recorder:
+    def __init__(self, name: str, accounts: list[Any]) -> None:
+        self.name, self.accounts, self.seen = name, accounts, []
+
+    def list_accounts(self) -> list[Any]:
+        return self.accounts
+
+    def list_roles(self, account_id: str) -> list[str]:
+        self.seen.append(("list_roles", account_id))
+        return [self.name]
+
+    @property
+    def calls(self) -> dict[str, int]:
+        return {"list_roles": len(self.seen)}
+
+    def reset_calls(self) -> None:
+        self.seen.clear()
+
+
+class Acct:
+    def __init__(self, id: str) -> None:
+        self.id = id
+
+
+def test_calls_go_to_the_account_s_connector_and_accounts_merge() -> None:
+    sandbox = Recorder("sandbox", [Acct("tb"), Acct("sp"), Acct("ghost")])
+    ledger = Recorder("ledger", [Acct("sp")])
+    routed = RoutedBackend({"tb": sandbox, "sp": ledger}, sandbox)  # type: ignore[dict-item]
+    assert routed.list_roles("sp") == ["ledger"]
+    assert routed.list_roles("tb") == ["sandbox"]
+    assert routed.list_roles("unknown") == ["sandbox"]
+    assert [a.id for a in routed.list_accounts()] == ["ghost", "sp", "tb"]
+    assert next(a for a in routed.list_accounts() if a.id == "sp") is ledger.accounts[0]
+    assert routed.calls == {"list_roles": 3}
+    with pytest.raises(AttributeError):
+        routed.no_such_method  # noqa: B018

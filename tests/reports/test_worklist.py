@@ -1,0 +1,73 @@
+"""The worklist: open steps grouped platform → account → page → person, oldest first."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from providers.backends.ledger import Ledger
+from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
+from tests.reports.conftest import FIXTURES, check_golden
+
+GOLDEN = FIXTURES / "golden"
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    minutes: Iterator[int] = iter(range(1000))
+    start = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
+    ledger = Ledger(tmp_path / "ledger.db",
+                    clock=lambda: start + datetime.timedelta(minutes=next(minutes)))
+    steps = [
+        ("shopee", "sp-youpin", "sub_account", "sp-youpin/zhu-yan", "create",
+         "Shopee Seller Centre › Sub Account Platform › Members", "朱燕 (zhu-yan)"),
+        ("douyin", "dy-youpin", "shop_binding", "dy-youpin-shop/official/youpin_digital",
+         "create", "抖店后台 › 店铺 › 账号绑定", None),
+        ("shopee", "sp-youpin", "role_grant", "sp-youpin/zhu-yan@sp-my", "create",
+         "Shopee Seller Centre › Sub Account Platform › Members › Edit › Shop permissions",
+         "朱燕 (zhu-yan)"),
+        ("ozon", "oz-youpin", "sub_account", "oz-youpin/liu-yang", "create",
+         "Ozon Seller cabinet › Settings › Employees (Сотрудники)", "刘洋 <liu>"),
+        ("shopee", "sp-youpin", "sub_account", "sp-youpin/liu-yang", "delete",
+         "Shopee Seller Centre › Sub Account Platform › Members", "刘洋 <liu>"),
+    ]
+    for platform, account, kind, name, operation, page, person in steps:
+        ledger.raise_step(kind=kind, name=name, account=account, platform=platform,
+                          operation=operation, desired=None, page=page, person=person,
+                          runbook=f"In {page}, {operation} {name}.")
+    ledger.mark([5], "skipped", by="小王", note="she stays")
+    return ledger
+
+
+def test_open_steps_are_grouped_the_way_a_person_works_them(ledger: Ledger) -> None:
+    work = worklist(ledger.steps("open"))
+    assert work.total == 4
+    assert [(p.platform, p.count) for p in work.platforms] == [
+        ("shopee", 2), ("douyin", 1), ("ozon", 1)]
+    [shopee_account] = work.platforms[0].accounts
+    assert [g.page for g in shopee_account.pages] == [
+        "Shopee Seller Centre › Sub Account Platform › Members",
+        "Shopee Seller Centre › Sub Account Platform › Members › Edit › Shop permissions",
+    ]
+
+
+def test_the_markdown_worklist_matches_its_golden_file(ledger: Ledger) -> None:
+    text = render_worklist_markdown(worklist(ledger.steps("open")))
+    assert "刘洋 &lt;liu&gt;" in text  # names are escaped, never HTML
+    check_golden(GOLDEN / "tasks.md", text)
+
+
+def test_the_json_worklist_matches_its_golden_file(ledger: Ledger) -> None:
+    text = render_worklist_json(worklist(ledger.steps("open")))
+    data = json.loads(text)
+    assert data["schema"] == "shoporg.tasks/v1" and data["open"] == 4
+    check_golden(GOLDEN / "tasks.json", text)
+
+
+def test_an_empty_worklist_says_there_is_nothing_to_do(tmp_path: Path) -> None:
+    text = render_worklist_markdown(worklist(Ledger(tmp_path / "none.db").steps("open")))
+    assert "**Nothing to do.**" in text
