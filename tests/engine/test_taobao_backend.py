@@ -173,3 +173,26 @@ def test_the_top_secret_and_session_never_reach_state_or_logs(project: StackProj
             data = path.read_bytes()
             assert APP_SECRET.encode() not in data, path
             assert SESSION.encode() not in data, path
+
+
+def open_steps(project: StackProject) -> dict[str, dict[str, Any]]:
+    work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
+    return {s["name"]: s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
+            for person in g["people"] for s in person["steps"]}
+
+
+def test_a_confirmation_top_cannot_read_back_stays_open_and_a_ledger_one_turns_active(
+    project: StackProject,
+) -> None:
+    steps = open_steps(project)
+    top, ledger = steps["tb-youpin/li-na"], steps["sp-youpin/zhu-yan"]
+    assert (top["platform"], ledger["platform"]) == ("taobao", "shopee")
+    project.shoporg("tasks", "done", str(top["id"]), str(ledger["id"]), "--by", "小王")
+    project.up()
+    outs = outputs(project)
+    assert outs["sp-youpin/zhu-yan"]["status"] == "active"  # the ledger is the record
+    assert outs["tb-youpin/li-na"]["status"] == "pending"  # TOP shows no such sub-account
+    after = open_steps(project)
+    assert "sp-youpin/zhu-yan" not in after
+    assert after["tb-youpin/li-na"]["id"] == top["id"]
+    assert "not visible yet" in after["tb-youpin/li-na"]["note"]
