@@ -153,6 +153,17 @@ def stack_settings(root: Path, stack: str) -> StackSettings:
     return StackSettings.read(project_config(root, stack), root)
 
 
+def settings_of(root: Path, stack: str | None) -> StackSettings:
+    """The settings of ``stack``, else of the selected stack, else the project defaults
+    (commands such as ``shoporg tasks`` work before any stack exists)."""
+    if stack is None:
+        try:
+            stack = selected_stack(root)
+        except ShoporgError:
+            return StackSettings.read(project_config(root, ""), root)
+    return stack_settings(root, stack)
+
+
 def selected_stack(root: Path) -> str:
     from providers.engine.cli import Pulumi
 

@@ -24,10 +24,10 @@ from typing import Any
 
 from providers.backends.ledger import Ledger, LedgerError
 from providers.backends.ledger.store import os_user
-from providers.backends.settings import BackendSettings, project_root
+from providers.backends.settings import project_root
 from providers.errors import ShoporgError
 from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
-from providers.stackconfig import project_config, stack_settings
+from providers.stackconfig import settings_of
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
         "tasks", help="the open manual steps (worklist); `done`/`skip`/`reopen` record them",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", help="whose ledger (default: the project's stack config)")
+    p.add_argument("--stack", help="whose ledger (default: the selected stack)")
     p.add_argument("--ledger", type=Path, help="the ledger file (overrides stack config)")
     p.add_argument("--markdown", type=Path, help="write the Markdown worklist here")
     p.add_argument("--json", type=Path, help="write the JSON worklist here")
@@ -60,12 +60,7 @@ def register(subparsers: Any) -> None:
 def ledger_for(args: argparse.Namespace) -> Ledger:
     if args.ledger is not None:
         return Ledger(args.ledger)
-    root = project_root()
-    if args.stack:
-        settings = stack_settings(root, args.stack).backend
-    else:
-        settings = BackendSettings.from_config(project_config(root, ""), root)
-    return Ledger(settings.ledger_path)
+    return Ledger(settings_of(project_root(), args.stack).backend.ledger_path)
 
 
 def identity() -> str:

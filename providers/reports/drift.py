@@ -6,12 +6,20 @@ Two halves, because the engine can only see what it manages::
                                       org.yaml, or that vanished by hand  -> drifted
     backend list_* per account        live objects org.yaml does not declare
                                       (a sub-account made by hand, ...)   -> unmanaged
+    the ledger (platforms without an  objects last confirmed or attested longer
+    API)                              ago than policies.attestation_days -> unverified
 
-Exit codes of ``shoporg drift``: 0 no drift, 2 drift, 1 error.
+Where no API can read a platform, drift is attestation: nobody can see a hand change there,
+so an object nobody has looked at for the policy age is reported as *unverified* (re-attest
+it with ``shoporg review-access --attest``), apart from drifted ones.
+
+Exit codes of ``shoporg drift``: 0 no drift, 2 drift (changed or undeclared objects, with or
+without unverified ones), 3 only unverified objects, 1 error.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -25,6 +33,7 @@ from providers.reports.world import Obj, Plan
 SCHEMA: Final = "shoporg.drift/v1"
 EXIT_CLEAN: Final = 0
 EXIT_DRIFT: Final = 2
+EXIT_UNVERIFIED: Final = 3
 
 
 @dataclass(frozen=True)
@@ -45,18 +54,30 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class Unverified:
+    kind: str
+    name: str
+    account: str
+    last_verified: str  # ISO date of the last confirmation or attestation
+    age_days: int
+
+
+@dataclass(frozen=True)
 class DriftReport:
     stack: str | None
     drifted: tuple[Drifted, ...]
     unmanaged: tuple[Unmanaged, ...]
+    unverified: tuple[Unverified, ...] = ()
 
     @property
     def clean(self) -> bool:
-        return not self.drifted and not self.unmanaged
+        return not self.drifted and not self.unmanaged and not self.unverified
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CLEAN if self.clean else EXIT_DRIFT
+        if self.drifted or self.unmanaged:
+            return EXIT_DRIFT
+        return EXIT_UNVERIFIED if self.unverified else EXIT_CLEAN
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +92,7 @@ class DriftReport:
                 for d in self.drifted
             ],
             "unmanaged": [asdict(u) for u in self.unmanaged],
+            "unverified": [asdict(u) for u in self.unverified],
         }
 
 
@@ -79,6 +101,9 @@ def drifted_objects(plan: Plan) -> list[Drifted]:
     out: list[Drifted] = []
     for step in plan.steps:
         o = step.obj
+        if (step.op == "update" and not step.changed_keys() and step.old is not None
+                and step.old.outputs.get("status") == "pending"):
+            continue  # a manual step still open is work to do (`shoporg tasks`), not drift
         if step.op == "create":
             out.append(Drifted(step.kind, step.name, o.account, "missing"))
         elif step.op == "delete":
@@ -107,6 +132,19 @@ def unmanaged_objects(backend: Backend, declared: Mapping[Ref, Obj], accounts: l
                 Unmanaged(o.ref.kind, o.ref.name, account, o.detail)
                 for o in kind.live(backend, account) if o.ref not in declared
             )
+    return out
+
+
+def unverified_objects(verified: Mapping[tuple[str, str], datetime.datetime],
+                       accounts: Mapping[tuple[str, str], str], today: datetime.date,
+                       max_age_days: int) -> list[Unverified]:
+    """Ledger objects whose last confirmation or attestation is older than the policy."""
+    out = []
+    for (kind, name), at in sorted(verified.items()):
+        age = (today - at.date()).days
+        if age > max_age_days:
+            out.append(Unverified(kind, name, accounts.get((kind, name), ""),
+                                  at.date().isoformat(), age))
     return out
 
 

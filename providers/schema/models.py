@@ -196,6 +196,11 @@ class RemovalLimits(_Model):
 class Policies(_Model):
     toxic_pairs: list[ToxicPair] = []
     removal_limits: RemovalLimits = RemovalLimits()
+    attestation_days: int = Field(
+        default=90, ge=1,
+        description="On platforms without a read API (the ledger), an object last confirmed "
+        "or attested longer ago than this is reported by `shoporg drift` as unverified.",
+    )
 
 
 class Org(_Model):

@@ -7,6 +7,7 @@ running ``up`` again makes exactly those active, and the preview then plans only
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -94,3 +95,54 @@ def test_confirming_an_unknown_or_done_step_is_refused_and_changes_nothing(
     assert result.returncode == 1
     assert "step 99999 does not exist" in result.stderr
     assert open_steps(project) == before
+
+
+def drift(project: StackProject, as_of: datetime.date) -> tuple[int, dict[str, Any]]:
+    result = project.shoporg("drift", "--format", "json", "--as-of", as_of.isoformat(),
+                             check=False)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_open_steps_are_not_drift_and_fresh_confirmations_are_verified(
+    project: StackProject,
+) -> None:
+    code, report = drift(project, datetime.date.today())
+    assert code == 0, report
+    assert report["unverified"] == []
+
+
+def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
+    project: StackProject,
+) -> None:
+    later = datetime.date.today() + datetime.timedelta(days=91)
+    code, report = drift(project, later)
+    assert code == 3, report  # only unverified: its own exit code
+    stale = {u["name"] for u in report["unverified"]}
+    confirmed = {name for (_, name), o in outputs(project).items()  # active or disabled
+                 if o.get("status") != "pending" and name.split("/")[0] in ledger_names(project)}
+    assert stale == confirmed  # every object the ledger alone vouches for, nothing else
+    assert {u["age_days"] for u in report["unverified"]} == {91}
+
+    # The review lists people × shop × roles with their evidence; --attest re-verifies them.
+    listing = project.shoporg("review-access", "--format", "json", "--as-of", later.isoformat())
+    lines = json.loads(listing.stdout)["lines"]
+    assert {x["evidence"] for x in lines} == {"ledger", "read API", "pending (not confirmed)"}
+    attested = {x["object"] for x in lines if x["evidence"] == "ledger"}
+    assert attested and attested <= stale
+    project.pulumi.env["SHOPORG_NOW"] = later.isoformat() + "T09:00:00+00:00"
+    try:
+        result = project.shoporg("review-access", "--attest", "--by", "客服主管",
+                                 "--note", "Q1 review")
+    finally:
+        del project.pulumi.env["SHOPORG_NOW"]
+    assert f"attested {len(attested)} ledger object(s)" in result.stderr
+    code, report = drift(project, later)
+    left = {u["name"] for u in report["unverified"]}
+    assert left == stale - attested  # roles, bindings, groups: not part of a people review
+    assert code == (3 if left else 0)
+
+
+def ledger_names(project: StackProject) -> set[str]:
+    """Name prefixes of ledger objects: their account ids and shop ids."""
+    accounts = [a for a in project.org()["accounts"] if a["platform"] in LEDGER_PLATFORMS]
+    return {a["id"] for a in accounts} | {s["id"] for a in accounts for s in a["shops"]}

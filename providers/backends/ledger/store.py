@@ -4,9 +4,10 @@ Each step says which object (kind + resource name, the registry's :class:`~provi
 which operation, the desired values (the resource's declared inputs: never a secret), its
 runbook, when it was raised and by whom; every change of its state is a new event row::
 
-    steps   id, fingerprint, kind, name, account, platform, operation, desired (JSON),
-            page, person, runbook, raised_at, raised_by
-    events  seq, step_id, state (open | done | skipped), by, os_user, at, note
+    steps         id, fingerprint, kind, name, account, platform, operation, desired (JSON),
+                  page, person, runbook, raised_at, raised_by
+    events        seq, step_id, state (open | done | skipped), by, os_user, at, note
+    attestations  seq, kind, name, account, by, os_user, at, note   (access reviews)
 
 Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
 when, survives crashes, retries and concurrent operators. Writes run in ``BEGIN IMMEDIATE``
@@ -23,6 +24,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -64,6 +66,21 @@ CREATE TABLE IF NOT EXISTS events (
     note     TEXT
 );
 CREATE INDEX IF NOT EXISTS events_step ON events (step_id, seq);
+CREATE TABLE IF NOT EXISTS attestations (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    by       TEXT NOT NULL,
+    os_user  TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    note     TEXT
+);
+CREATE INDEX IF NOT EXISTS attestations_object ON attestations (kind, name);
+CREATE TRIGGER IF NOT EXISTS attestations_append_only_u BEFORE UPDATE ON attestations
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS attestations_append_only_d BEFORE DELETE ON attestations
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS steps_append_only_u BEFORE UPDATE ON steps
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS steps_append_only_d BEFORE DELETE ON steps
@@ -125,6 +142,13 @@ def fingerprint(kind: str, name: str, operation: str,
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def now() -> datetime:
+    """The ledger's clock: ``$SHOPORG_NOW`` (an ISO timestamp; for tests and what-ifs, like the
+    sandbox's injectable clock) or the real time."""
+    fixed = os.environ.get("SHOPORG_NOW")
+    return datetime.fromisoformat(fixed) if fixed else datetime.now(UTC)
+
+
 def os_user() -> str:
     try:
         return getpass.getuser()
@@ -138,7 +162,7 @@ class Ledger:
 
     def __init__(self, path: str | Path, *, clock: Any = None) -> None:
         self.path = Path(path)
-        self._now = clock or (lambda: datetime.now(UTC))
+        self._now = clock or now
         self._ready = False
         self._lock = threading.Lock()
 
@@ -282,6 +306,39 @@ class Ledger:
             for row in conn.execute(query, (account,) if account else ()):
                 out[(row["kind"], row["name"])] = _step(row)
             return out
+
+    # --- attestation: drift where there is no API ------------------------------------------
+
+    def attest(self, objects: Iterable[tuple[str, str, str]], *, by: str,
+               note: str | None = None) -> int:
+        """Record that a person reviewed ``(kind, name, account)`` objects as they are."""
+        rows = list(dict.fromkeys(objects))
+        if not rows:
+            raise LedgerError("nothing to attest: no ledger object matches the selection")
+        now = self.now().isoformat()
+        with self._conn(write=True) as conn:
+            conn.executemany(
+                "INSERT INTO attestations (kind, name, account, by, os_user, at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(k, n, a, by, os_user(), now, note) for k, n, a in rows],
+            )
+        return len(rows)
+
+    def verified_at(self, account: str | None = None) -> dict[tuple[str, str], datetime]:
+        """(kind, name) → when each existing object was last confirmed or attested."""
+        out = {key: step.state_at for key, step in self.confirmed(account).items()
+               if step.operation != "delete"}
+        if not out:
+            return out
+        with self._conn() as conn:
+            for row in conn.execute(
+                "SELECT kind, name, MAX(at) AS at FROM attestations GROUP BY kind, name"
+            ):
+                key = (row["kind"], row["name"])
+                at = datetime.fromisoformat(row["at"])
+                if key in out and at > out[key]:
+                    out[key] = at
+        return out
 
     def history(self, step_id: int) -> list[dict[str, Any]]:
         with self._conn() as conn:
