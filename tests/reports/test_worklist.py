@@ -13,7 +13,7 @@ from providers.backends.ledger import Ledger
 from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
 from tests.reports.conftest import FIXTURES, check_golden
 
-GOLDEN = FIXTURES / "golden"
+GOLDEN = FIXTURES / "golden-worklist"  # apart from the per-case review goldens
 
 
 @pytest.fixture
