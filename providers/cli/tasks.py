@@ -4,6 +4,7 @@
 
     shoporg tasks                              # open steps: platform → account → page → person
     shoporg tasks --format json --json tasks.json
+    shoporg tasks --html tasks.html             # a printable checklist (self-contained)
     shoporg tasks done 7 9 --note "done in 千牛, 10:40"      # --by defaults to your git identity
     shoporg tasks skip 8 --reason "not needed: she left"
     shoporg tasks reopen 7 --reason "the sub-account is not there"
@@ -26,7 +27,12 @@ from providers.backends.ledger import Ledger, LedgerError
 from providers.backends.ledger.store import os_user
 from providers.backends.settings import project_root
 from providers.errors import ShoporgError
-from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
+from providers.reports.worklist import (
+    render_worklist_html,
+    render_worklist_json,
+    render_worklist_markdown,
+    worklist,
+)
 from providers.stackconfig import settings_of
 
 
@@ -39,6 +45,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--ledger", type=Path, help="the ledger file (overrides stack config)")
     p.add_argument("--markdown", type=Path, help="write the Markdown worklist here")
     p.add_argument("--json", type=Path, help="write the JSON worklist here")
+    p.add_argument("--html", type=Path, help="write the printable HTML checklist here")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
     p.set_defaults(func=run_list)
     sub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -85,7 +92,9 @@ def run_list(args: argparse.Namespace) -> int:
         args.markdown.write_text(render_worklist_markdown(work), encoding="utf-8")
     if args.json is not None:
         args.json.write_text(render_worklist_json(work), encoding="utf-8")
-    if args.markdown is None and args.json is None:
+    if args.html is not None:
+        args.html.write_text(render_worklist_html(work), encoding="utf-8")
+    if args.markdown is None and args.json is None and args.html is None:
         sys.stdout.write(render_worklist_json(work) if args.format == "json"
                          else render_worklist_markdown(work))
     return 0

@@ -2,7 +2,8 @@
 
     platform → account → seller-centre page → person → steps (oldest first)
 
-One model (:func:`worklist`) rendered as Markdown (CI, PR comments) or JSON (machines);
+One model (:func:`worklist`) rendered as Markdown (CI, PR comments), JSON (machines) or a
+self-contained printable HTML checklist;
 ``shoporg tasks`` prints it and records confirmations in the ledger.
 """
 
@@ -13,8 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import jinja2
+
 from providers.backends.ledger import Step
-from providers.reports.render import environment
+from providers.reports.render import TEMPLATES, environment
 from providers.runbooks import PLATFORM_NAMES
 
 SCHEMA: Final = "shoporg.tasks/v1"
@@ -104,6 +107,15 @@ def _find(groups: list[Any], key: str, value: str, make: Any) -> Any:
 
 def render_worklist_markdown(work: Worklist) -> str:
     return environment().get_template("tasks.md.j2").render(work=work, schema=SCHEMA)
+
+
+def render_worklist_html(work: Worklist) -> str:
+    """One self-contained page (no network: styles inline) to print and tick off."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+    )
+    return env.get_template("tasks.html.j2").render(work=work, schema=SCHEMA)
 
 
 def render_worklist_json(work: Worklist) -> str:

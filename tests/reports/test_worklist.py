@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from providers.backends.ledger import Ledger
-from providers.reports.worklist import render_worklist_json, render_worklist_markdown, worklist
+from providers.reports.worklist import (
+    render_worklist_html,
+    render_worklist_json,
+    render_worklist_markdown,
+    worklist,
+)
 from tests.reports.conftest import FIXTURES, check_golden
 
 GOLDEN = FIXTURES / "golden-worklist"  # apart from the per-case review goldens
@@ -71,3 +80,43 @@ def test_the_json_worklist_matches_its_golden_file(ledger: Ledger) -> None:
 def test_an_empty_worklist_says_there_is_nothing_to_do(tmp_path: Path) -> None:
     text = render_worklist_markdown(worklist(Ledger(tmp_path / "none.db").steps("open")))
     assert "**Nothing to do.**" in text
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    reason = "headless Chromium is not installed (Debian package `chromium`)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_the_printable_worklist_shows_every_open_step_in_a_real_browser(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    browser = chromium()
+    page = tmp_path / "tasks.html"
+    page.write_text(render_worklist_html(worklist(ledger.steps("open"))), encoding="utf-8")
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    shown = set(re.findall(r'data-step="(\d+)"', dom.stdout))
+    assert shown == {str(s.id) for s in ledger.steps("open")}
+    assert "sp-youpin/liu-yang" not in dom.stdout  # the skipped step is not on the list
+    assert "刘洋 &lt;liu&gt;" in dom.stdout  # escaped text, rendered as text
+    # The screenshot is kept for people to look at (ARTIFACTS, else the test's tmp dir).
+    shots = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / "worklist.png"
+    result = headless(browser, tmp_path / "profile", f"--screenshot={shot}",
+                      "--window-size=1000,1400", page.as_uri())
+    assert result.returncode == 0 and shot.stat().st_size > 5_000, result.stderr[-2000:]
