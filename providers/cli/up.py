@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
+from providers.backends.ledger import Ledger
 from providers.backends.settings import project_root
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
@@ -86,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
         args_up = ["up", "--yes", "--plan", str(plan_file), "--stack", stack]
+        ledger = Ledger(settings.backend.ledger_path)
+        open_before = {s.id for s in ledger.steps("open")}
         result = Pulumi(root).run(*args_up, check=False)
+        open_after = {s.id for s in ledger.steps("open")}
     sys.stdout.write(result.stdout)
     entry = {
         "who": journal.who(root),
@@ -99,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
                      "over_limit": [str(b) for b in verdict.breaches]},
         "reason": args.allow_removals,
         "result": "applied" if result.returncode == 0 else "failed",
+        # Manual steps (ledger ids): raised by this apply, and open before it but settled
+        # now (confirmed steps read back, superseded ones).
+        "manual_steps": {"raised": sorted(open_after - open_before),
+                         "settled": sorted(open_before - open_after),
+                         "open": len(open_after)},
     }
     path = journal.append(root, entry)
     if result.returncode != 0:
