@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from providers.backends.ledger import Ledger
+from providers.backends.ledger import Ledger, Step
 from providers.backends.settings import project_root
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
         plan_hash = journal.sha256_file(plan_file)
         args_up = ["up", "--yes", "--plan", str(plan_file), "--stack", stack]
         ledger = Ledger(settings.backend.ledger_path)
-        open_before = {s.id for s in ledger.steps("open")}
+        before = {s.id: s for s in ledger.steps()}
         result = Pulumi(root).run(*args_up, check=False)
-        open_after = {s.id for s in ledger.steps("open")}
+        steps = manual_steps(before, ledger.steps(), journal.read(root))
     sys.stdout.write(result.stdout)
     entry = {
         "who": journal.who(root),
@@ -103,11 +103,7 @@ def run(args: argparse.Namespace) -> int:
                      "over_limit": [str(b) for b in verdict.breaches]},
         "reason": args.allow_removals,
         "result": "applied" if result.returncode == 0 else "failed",
-        # Manual steps (ledger ids): raised by this apply, and open before it but settled
-        # now (confirmed steps read back, superseded ones).
-        "manual_steps": {"raised": sorted(open_after - open_before),
-                         "settled": sorted(open_before - open_after),
-                         "open": len(open_after)},
+        "manual_steps": steps,
     }
     path = journal.append(root, entry)
     if result.returncode != 0:
@@ -117,3 +113,20 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"journalled in {path.relative_to(root)}", file=sys.stderr)
     return 0
+
+
+def manual_steps(before: dict[int, Step], after: list[Step],
+                 entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ledger step ids an apply touched: ``raised`` (new), ``reopened`` (confirmed, but
+    the read-back does not show it), ``confirmed`` (confirmations since the last apply,
+    read by this one), and how many are still ``open``."""
+    last = entries[-1].get("at") if entries else None
+    since = datetime.datetime.fromisoformat(last) if last else None
+    return {
+        "raised": sorted(s.id for s in after if s.id not in before and s.state == "open"),
+        "reopened": sorted(s.id for s in after if s.state == "open" and s.id in before
+                           and before[s.id].state == "done"),
+        "confirmed": sorted(s.id for s in after if s.state == "done"
+                            and (since is None or s.state_at > since)),
+        "open": sum(1 for s in after if s.state == "open"),
+    }

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from providers.reports import journal
 from tests.engine.conftest import StackProject
 
 LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")
@@ -66,8 +67,10 @@ def test_up_raises_one_step_per_ledger_object_and_fails_nothing(project: StackPr
 
 def test_a_second_up_raises_nothing_twice(project: StackProject) -> None:
     before = {s["id"] for s in open_steps(project)}
-    project.up()
+    project.shoporg("up")  # the guarded apply: its journal line counts the steps
     assert {s["id"] for s in open_steps(project)} == before
+    assert journal.read(project.root)[-1]["manual_steps"] == {
+        "raised": [], "reopened": [], "confirmed": [], "open": len(before)}
 
 
 def test_confirming_half_makes_exactly_those_active_and_the_preview_plans_the_rest(
@@ -77,7 +80,9 @@ def test_confirming_half_makes_exactly_those_active_and_the_preview_plans_the_re
     done = steps[: len(steps) // 2]
     project.shoporg("tasks", "done", *(str(s["id"]) for s in done), "--by", "运营 小王",
                     "--note", "done in the seller centre")
-    project.up()
+    project.shoporg("up")
+    assert journal.read(project.root)[-1]["manual_steps"]["confirmed"] == sorted(
+        s["id"] for s in done)
     still = pending(project)
     assert not still & {s["name"] for s in done}
     assert still == {s["name"] for s in steps[len(steps) // 2:]}
