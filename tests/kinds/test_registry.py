@@ -115,3 +115,29 @@ def test_names_types_and_inputs_are_those_of_the_code_before_the_registry(record
             "inputs": dict(d.inputs)} for ref, d in world.items()]
     key = lambda o: (o["type"], o["name"])  # noqa: E731
     assert sorted(now, key=key) == sorted(data["objects"], key=key)
+
+
+def test_the_sandbox_audit_names_objects_as_the_registry_does(tmp_path: Path) -> None:
+    """An audit row, a review line and a drift line about one object carry one name."""
+    from providers.backends.protocol import BindingSpec, GrantSpec, RoleSpec, SubAccountSpec
+    from providers.backends.sandbox import SandboxBackend, SellerCenter
+    from providers.kinds import ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
+
+    backend = SandboxBackend(tmp_path / "sandbox.db", environ={})
+    try:
+        sc = SellerCenter(backend)
+        sc.register_account("tb", "taobao", "测试", 5)
+        sc.add_shop("tb", "tb-shop", "店", None)
+        sc.register_account("dy", "douyin", "抖", 5)
+        sc.add_shop("dy", "dy-shop", "抖店", None)
+        backend.create_role("tb", RoleSpec("cs", "客服", ("ww-chat",)))
+        backend.create_sub_account("tb", SubAccountSpec("li", "测试:李", "李"))
+        backend.set_grant("tb", GrantSpec("li", "tb-shop", ("cs",)))
+        backend.bind("dy", BindingSpec("dy-shop", "official", "dy-1"))
+        rows = {(e.kind, e.name) for e in sc.audit_log() if e.actor != "seller-center"}
+    finally:
+        backend.close()
+    for ref in (ROLE.ref("tb", "cs"), SUB_ACCOUNT.ref("tb", "li"),
+                ROLE_GRANT.ref("tb", "li", "tb-shop"),
+                SHOP_BINDING.ref("dy-shop", "official", "dy-1")):
+        assert (ref.kind, ref.name) in rows, (ref, sorted(rows))

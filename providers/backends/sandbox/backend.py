@@ -58,6 +58,14 @@ from providers.backends.sandbox.db import BUSY_RETRIES, Database, is_busy, retry
 from providers.backends.sandbox.faults import FaultInjector, load_config
 from providers.backends.sandbox.tx import Tx
 from providers.errors import BackendError, ConflictError, TransientError
+from providers.kinds import (
+    CHAT_GROUP,
+    DEPARTMENT,
+    ROLE,
+    ROLE_GRANT,
+    SHOP_BINDING,
+    SUB_ACCOUNT,
+)
 from providers.platforms import PermissionCatalogue
 
 T = TypeVar("T")
@@ -241,7 +249,7 @@ class SandboxBackend:
 
     def get_department(self, account_id: str, department_id: str) -> Department | None:
         return self._read(
-            "get_department", "department", f"{account_id}/{department_id}",
+            "get_department", DEPARTMENT.word, DEPARTMENT.ref(account_id, department_id).name,
             lambda tx: departments.get_department(tx, account_id, department_id),
         )
 
@@ -255,19 +263,19 @@ class SandboxBackend:
 
     def create_department(self, account_id: str, spec: DepartmentSpec) -> Department:
         return self._write(
-            "create_department", "department", f"{account_id}/{spec.id}",
+            "create_department", DEPARTMENT.word, DEPARTMENT.ref(account_id, spec.id).name,
             lambda tx: departments.create_department(tx, account_id, spec),
         )
 
     def update_department(self, account_id: str, spec: DepartmentSpec) -> Department:
         return self._write(
-            "update_department", "department", f"{account_id}/{spec.id}",
+            "update_department", DEPARTMENT.word, DEPARTMENT.ref(account_id, spec.id).name,
             lambda tx: departments.update_department(tx, account_id, spec),
         )
 
     def delete_department(self, account_id: str, department_id: str) -> None:
         self._write(
-            "delete_department", "department", f"{account_id}/{department_id}",
+            "delete_department", DEPARTMENT.word, DEPARTMENT.ref(account_id, department_id).name,
             lambda tx: departments.delete_department(tx, account_id, department_id),
         )
 
@@ -286,7 +294,7 @@ class SandboxBackend:
 
     def get_role(self, account_id: str, role_id: str) -> Role | None:
         return self._read(
-            "get_role", "role", f"{account_id}/{role_id}",
+            "get_role", ROLE.word, ROLE.ref(account_id, role_id).name,
             lambda tx: roles.get_role(tx, account_id, role_id),
         )
 
@@ -298,19 +306,19 @@ class SandboxBackend:
 
     def create_role(self, account_id: str, spec: RoleSpec) -> Role:
         return self._write(
-            "create_role", "role", f"{account_id}/{spec.id}",
+            "create_role", ROLE.word, ROLE.ref(account_id, spec.id).name,
             lambda tx: roles.create_role(tx, account_id, spec),
         )
 
     def update_role(self, account_id: str, spec: RoleSpec) -> Role:
         return self._write(
-            "update_role", "role", f"{account_id}/{spec.id}",
+            "update_role", ROLE.word, ROLE.ref(account_id, spec.id).name,
             lambda tx: roles.update_role(tx, account_id, spec),
         )
 
     def delete_role(self, account_id: str, role_id: str) -> None:
         self._write(
-            "delete_role", "role", f"{account_id}/{role_id}",
+            "delete_role", ROLE.word, ROLE.ref(account_id, role_id).name,
             lambda tx: roles.delete_role(tx, account_id, role_id),
         )
 
@@ -324,7 +332,7 @@ class SandboxBackend:
 
     def get_sub_account(self, account_id: str, member_id: str) -> SubAccount | None:
         return self._read(
-            "get_sub_account", "sub_account", f"{account_id}/{member_id}",
+            "get_sub_account", SUB_ACCOUNT.word, SUB_ACCOUNT.ref(account_id, member_id).name,
             lambda tx: sub_accounts.get_sub_account(tx, account_id, member_id),
         )
 
@@ -338,13 +346,15 @@ class SandboxBackend:
         self, account_id: str, spec: SubAccountSpec, initial_password: str | None = None
     ) -> SubAccount:
         return self._write(
-            "create_sub_account", "sub_account", f"{account_id}/{spec.member_id}",
+            "create_sub_account", SUB_ACCOUNT.word,
+            SUB_ACCOUNT.ref(account_id, spec.member_id).name,
             lambda tx: sub_accounts.create_sub_account(tx, account_id, spec, initial_password),
         )
 
     def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:
         return self._write(
-            "update_sub_account", "sub_account", f"{account_id}/{spec.member_id}",
+            "update_sub_account", SUB_ACCOUNT.word,
+            SUB_ACCOUNT.ref(account_id, spec.member_id).name,
             lambda tx: sub_accounts.update_sub_account(tx, account_id, spec),
         )
 
@@ -352,19 +362,19 @@ class SandboxBackend:
         self, account_id: str, member_id: str, status: SubAccountStatus
     ) -> SubAccount:
         return self._write(
-            "set_sub_account_status", "sub_account", f"{account_id}/{member_id}",
+            "set_sub_account_status", SUB_ACCOUNT.word, SUB_ACCOUNT.ref(account_id, member_id).name,
             lambda tx: sub_accounts.set_status(tx, account_id, member_id, status),
         )
 
     def delete_sub_account(self, account_id: str, member_id: str) -> None:
         self._write(
-            "delete_sub_account", "sub_account", f"{account_id}/{member_id}",
+            "delete_sub_account", SUB_ACCOUNT.word, SUB_ACCOUNT.ref(account_id, member_id).name,
             lambda tx: sub_accounts.delete_sub_account(tx, account_id, member_id),
         )
 
     def rename_member(self, account_id: str, old_member_id: str, new_member_id: str) -> SubAccount:
         return self._write(
-            "rename_member", "sub_account", f"{account_id}/{old_member_id}",
+            "rename_member", SUB_ACCOUNT.word, SUB_ACCOUNT.ref(account_id, old_member_id).name,
             lambda tx: sub_accounts.rename_member(tx, account_id, old_member_id, new_member_id),
         )
 
@@ -372,25 +382,26 @@ class SandboxBackend:
 
     def list_grants(self, account_id: str) -> list[Grant]:
         return self._read(
-            "list_grants", "grant", f"{account_id}/*",
+            "list_grants", ROLE_GRANT.word, f"{account_id}/*",
             lambda tx: grants.list_grants(tx, account_id),
         )
 
     def get_grant(self, account_id: str, member_id: str, shop_id: str) -> Grant | None:
         return self._read(
-            "get_grant", "grant", f"{account_id}/{member_id}@{shop_id}",
+            "get_grant", ROLE_GRANT.word, ROLE_GRANT.ref(account_id, member_id, shop_id).name,
             lambda tx: grants.get_grant(tx, account_id, member_id, shop_id),
         )
 
     def set_grant(self, account_id: str, spec: GrantSpec) -> Grant:
         return self._write(
-            "set_grant", "grant", f"{account_id}/{spec.member_id}@{spec.shop_id}",
+            "set_grant", ROLE_GRANT.word,
+            ROLE_GRANT.ref(account_id, spec.member_id, spec.shop_id).name,
             lambda tx: grants.set_grant(tx, account_id, spec),
         )
 
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:
         self._write(
-            "delete_grant", "grant", f"{account_id}/{member_id}@{shop_id}",
+            "delete_grant", ROLE_GRANT.word, ROLE_GRANT.ref(account_id, member_id, shop_id).name,
             lambda tx: grants.delete_grant(tx, account_id, member_id, shop_id),
         )
 
@@ -398,25 +409,26 @@ class SandboxBackend:
 
     def list_bindings(self, account_id: str) -> list[Binding]:
         return self._read(
-            "list_bindings", "binding", f"{account_id}/*",
+            "list_bindings", SHOP_BINDING.word, f"{account_id}/*",
             lambda tx: bindings.list_bindings(tx, account_id),
         )
 
     def get_binding(self, account_id: str, shop_id: str, external_id: str) -> Binding | None:
         return self._read(
-            "get_binding", "binding", f"{account_id}/{shop_id}/{external_id}",
+            "get_binding", SHOP_BINDING.word, SHOP_BINDING.ref(shop_id, "*", external_id).name,
             lambda tx: bindings.get_binding(tx, account_id, shop_id, external_id),
         )
 
     def bind(self, account_id: str, spec: BindingSpec) -> Binding:
         return self._write(
-            "bind", "binding", f"{account_id}/{spec.shop_id}/{spec.external_id}",
+            "bind", SHOP_BINDING.word,
+            SHOP_BINDING.ref(spec.shop_id, spec.kind, spec.external_id).name,
             lambda tx: bindings.bind(tx, account_id, spec),
         )
 
     def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
         self._write(
-            "unbind", "binding", f"{account_id}/{shop_id}/{external_id}",
+            "unbind", SHOP_BINDING.word, SHOP_BINDING.ref(shop_id, "*", external_id).name,
             lambda tx: bindings.unbind(tx, account_id, shop_id, external_id),
         )
 
@@ -430,19 +442,19 @@ class SandboxBackend:
 
     def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
         return self._read(
-            "get_chat_group", "chat_group", f"{account_id}/{shop_id}/{name}",
+            "get_chat_group", CHAT_GROUP.word, CHAT_GROUP.ref(shop_id, name).name,
             lambda tx: chat_groups.get_chat_group(tx, account_id, shop_id, name),
         )
 
     def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
         return self._write(
-            "set_chat_group", "chat_group", f"{account_id}/{spec.shop_id}/{spec.name}",
+            "set_chat_group", CHAT_GROUP.word, CHAT_GROUP.ref(spec.shop_id, spec.name).name,
             lambda tx: chat_groups.set_chat_group(tx, account_id, spec),
         )
 
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
         self._write(
-            "delete_chat_group", "chat_group", f"{account_id}/{shop_id}/{name}",
+            "delete_chat_group", CHAT_GROUP.word, CHAT_GROUP.ref(shop_id, name).name,
             lambda tx: chat_groups.delete_chat_group(tx, account_id, shop_id, name),
         )
 

@@ -29,6 +29,7 @@ from providers.backends.sandbox.clock import from_text
 from providers.backends.sandbox.creators import gmv_share, has_consent, shop_key
 from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
+from providers.kinds import SHOP_BINDING
 from providers.platforms import (
     DOUYIN_CHANNEL_SOURCES,
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
@@ -37,11 +38,11 @@ from providers.platforms import (
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
 )
 
-KIND = "binding"
+KIND = SHOP_BINDING.word
 
 
-def _name(account_id: str, shop_id: str, external_id: str) -> str:
-    return f"{account_id}/{shop_id}/{external_id}"
+def _name(shop_id: str, kind: str, external_id: str) -> str:
+    return SHOP_BINDING.ref(shop_id, kind, external_id).name
 
 
 def _binding(row: sqlite3.Row) -> Binding:
@@ -99,7 +100,7 @@ def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
     account = tx.account(account_id)
     tx.require_platform(account, {"douyin"}, "bindings")
     tx.shop(account_id, spec.shop_id)
-    name = _name(account_id, spec.shop_id, spec.external_id)
+    name = _name(spec.shop_id, spec.kind, spec.external_id)
     if spec.kind not in BINDING_KINDS:
         raise tx.violation(
             KIND, name, "binding_kind", f"unknown binding kind {spec.kind!r}",
@@ -173,8 +174,8 @@ def _check_self_operated(tx: Tx, account_id: str, spec: BindingSpec, name: str) 
 
 def unbind(tx: Tx, account_id: str, shop_id: str, external_id: str) -> None:
     tx.account(account_id)
-    name = _name(account_id, shop_id, external_id)
     before = _row(tx, account_id, shop_id, external_id)
+    name = _name(shop_id, before["kind"] if before is not None else "*", external_id)
     if before is None:
         raise tx.not_found(KIND, name)
     if before["kind"] == "official":

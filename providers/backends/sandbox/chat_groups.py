@@ -18,12 +18,13 @@ import sqlite3
 
 from providers.backends.protocol import ChatGroup, ChatGroupSpec
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
+from providers.kinds import CHAT_GROUP
 
-KIND = "chat_group"
+KIND = CHAT_GROUP.word
 
 
 def _name(account_id: str, shop_id: str, name: str) -> str:
-    return f"{account_id}/{shop_id}/{name}"
+    return CHAT_GROUP.ref(shop_id, name).name
 
 
 def _group(row: sqlite3.Row) -> ChatGroup:

@@ -21,13 +21,14 @@ import sqlite3
 from providers.backends.protocol import Department, DepartmentSpec
 from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
+from providers.kinds import DEPARTMENT
 from providers.platforms import DEPARTMENT_PLATFORMS
 
-KIND = "department"
+KIND = DEPARTMENT.word
 
 
 def _name(account_id: str, department_id: str) -> str:
-    return f"{account_id}/{department_id}"
+    return DEPARTMENT.ref(account_id, department_id).name
 
 
 def _members(tx: Tx, account_id: str) -> dict[str, list[str]]:

@@ -18,12 +18,13 @@ from providers.backends.protocol import Grant, GrantSpec
 from providers.backends.sandbox.roles import require_roles
 from providers.backends.sandbox.sub_accounts import require_row
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
+from providers.kinds import ROLE_GRANT
 
-KIND = "grant"
+KIND = ROLE_GRANT.word
 
 
 def _name(account_id: str, member_id: str, shop_id: str) -> str:
-    return f"{account_id}/{member_id}@{shop_id}"
+    return ROLE_GRANT.ref(account_id, member_id, shop_id).name
 
 
 def _grant(row: sqlite3.Row) -> Grant:

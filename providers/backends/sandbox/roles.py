@@ -22,13 +22,14 @@ import sqlite3
 from providers.backends.protocol import Role, RoleSpec
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
+from providers.kinds import ROLE
 from providers.platforms import CATALOGUES, PermissionCatalogue
 
-KIND = "role"
+KIND = ROLE.word
 
 
 def _name(account_id: str, role_id: str) -> str:
-    return f"{account_id}/{role_id}"
+    return ROLE.ref(account_id, role_id).name
 
 
 def catalogue(tx: Tx, account_id: str) -> PermissionCatalogue:

@@ -35,9 +35,10 @@ from providers.backends.sandbox.departments import require_department
 from providers.backends.sandbox.passwords import hash_password
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
+from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
 from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
 
-KIND = "sub_account"
+KIND = SUB_ACCOUNT.word
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
@@ -46,7 +47,7 @@ TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
 
 
 def _name(account_id: str, member_id: str) -> str:
-    return f"{account_id}/{member_id}"
+    return SUB_ACCOUNT.ref(account_id, member_id).name
 
 
 def _sub_account(row: sqlite3.Row) -> SubAccount:
@@ -308,7 +309,7 @@ def _replace_in_chat_groups(tx: Tx, account_id: str, member_id: str, new: str | 
             " AND shop_id = ? AND name = ?",
             (dumps(changed), tx.company, account_id, group["shop_id"], group["name"]),
         )
-        tx.audit("chat_group", f"{account_id}/{group['shop_id']}/{group['name']}",
+        tx.audit(CHAT_GROUP.word, CHAT_GROUP.ref(group["shop_id"], group["name"]).name,
                  {"member_ids": list(members)}, {"member_ids": changed})
 
 
@@ -320,7 +321,7 @@ def delete_sub_account(tx: Tx, account_id: str, member_id: str) -> None:
         "SELECT * FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
         (tx.company, account_id, member_id),
     ).fetchall():
-        tx.audit("grant", f"{account_id}/{member_id}@{grant['shop_id']}",
+        tx.audit(ROLE_GRANT.word, ROLE_GRANT.ref(account_id, member_id, grant["shop_id"]).name,
                  {"role_ids": loads_list(grant["role_ids"])}, None)
     tx.conn.execute(
         "DELETE FROM grants WHERE company = ? AND account_id = ? AND member_id = ?",
@@ -361,8 +362,10 @@ def rename_member(tx: Tx, account_id: str, old: str, new: str) -> SubAccount:
             (new, tx.company, account_id, old, grant["shop_id"]),
         )
         roles = {"role_ids": loads_list(grant["role_ids"])}
-        tx.audit("grant", f"{account_id}/{old}@{grant['shop_id']}", roles, None)
-        tx.audit("grant", f"{account_id}/{new}@{grant['shop_id']}", None, roles)
+        tx.audit(ROLE_GRANT.word, ROLE_GRANT.ref(account_id, old, grant["shop_id"]).name,
+                 roles, None)
+        tx.audit(ROLE_GRANT.word, ROLE_GRANT.ref(account_id, new, grant["shop_id"]).name,
+                 None, roles)
     _replace_in_chat_groups(tx, account_id, old, new)
     tx.audit(KIND, _name(account_id, old), view(before), None)
     return _finish(tx, account_id, new, None)

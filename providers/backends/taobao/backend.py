@@ -56,6 +56,14 @@ from providers.backends.taobao.client import SignMethod, Target, TopClient, TopC
 from providers.backends.taobao.client import unwrap_list as items
 from providers.backends.taobao.directory import AccountFacts, Directory
 from providers.errors import BackendError, NotFoundError, RuleViolation
+from providers.kinds import (
+    CHAT_GROUP,
+    DEPARTMENT,
+    ROLE,
+    ROLE_GRANT,
+    SHOP_BINDING,
+    SUB_ACCOUNT,
+)
 from providers.platforms import COLON_LOGIN_PLATFORMS, Permission, PermissionCatalogue
 from providers.runbooks import Operation, manual_step
 
@@ -385,19 +393,21 @@ class TaobaoBackend:
         return " › ".join(path) if path else department_id
 
     def create_department(self, account_id: str, spec: DepartmentSpec) -> Department:
-        raise self._manual(account_id, "department", "create", f"{account_id}/{spec.id}", {
+        name = DEPARTMENT.ref(account_id, spec.id).name
+        raise self._manual(account_id, "department", "create", name, {
             "name (部门名称)": spec.name, "parent (上级部门)": self._dept_label(spec.parent_id),
         })
 
     def update_department(self, account_id: str, spec: DepartmentSpec) -> Department:
+        name = DEPARTMENT.ref(account_id, spec.id).name
         if self._observable(account_id) and self.get_department(account_id, spec.id) is None:
-            raise NotFoundError("department", f"{account_id}/{spec.id}", "update", "not on TOP")
-        raise self._manual(account_id, "department", "update", f"{account_id}/{spec.id}", {
+            raise NotFoundError("department", name, "update", "not on TOP")
+        raise self._manual(account_id, "department", "update", name, {
             "name (部门名称)": spec.name, "parent (上级部门)": self._dept_label(spec.parent_id),
         })
 
     def delete_department(self, account_id: str, department_id: str) -> None:
-        name = f"{account_id}/{department_id}"
+        name = DEPARTMENT.ref(account_id, department_id).name
         found = None
         if self._observable(account_id):
             found = self.get_department(account_id, department_id)
@@ -460,7 +470,7 @@ class TaobaoBackend:
 
     def create_role(self, account_id: str, spec: RoleSpec) -> Role:
         facts = self._facts(account_id, "role", "create")
-        name = f"{account_id}/{spec.id}"
+        name = ROLE.ref(account_id, spec.id).name
         if facts.platform not in OBSERVABLE_PLATFORMS:
             raise self._manual(account_id, "role", "create", name, {
                 "name": spec.name, "permissions": spec.permissions,
@@ -481,7 +491,7 @@ class TaobaoBackend:
         return created
 
     def update_role(self, account_id: str, spec: RoleSpec) -> Role:
-        name = f"{account_id}/{spec.id}"
+        name = ROLE.ref(account_id, spec.id).name
         live = self.get_role(account_id, spec.id) if self._observable(account_id) else None
         if self._observable(account_id) and live is None:
             raise NotFoundError("role", name, "update", "not on TOP")
@@ -495,7 +505,7 @@ class TaobaoBackend:
         }, note="TOP can create roles but never change them.")
 
     def delete_role(self, account_id: str, role_id: str) -> None:
-        name = f"{account_id}/{role_id}"
+        name = ROLE.ref(account_id, role_id).name
         live = None
         if self._observable(account_id):
             live = self.get_role(account_id, role_id)
@@ -560,7 +570,7 @@ class TaobaoBackend:
     ) -> SubAccount:
         # The initial password is never written into a runbook: the person sets one.
         raise self._manual(
-            account_id, "sub_account", "create", f"{account_id}/{spec.member_id}",
+            account_id, "sub_account", "create", SUB_ACCOUNT.ref(account_id, spec.member_id).name,
             self._sub_fields(spec), person=f"{spec.display_name} ({spec.member_id})",
         )
 
@@ -569,10 +579,11 @@ class TaobaoBackend:
         for top_id, mid in self._member_map(facts).items():
             if mid == member_id:
                 return top_id
-        raise NotFoundError("sub_account", f"{account_id}/{member_id}", operation, "not on TOP")
+        raise NotFoundError("sub_account", SUB_ACCOUNT.ref(account_id, member_id).name, operation,
+                            "not on TOP")
 
     def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:
-        name = f"{account_id}/{spec.member_id}"
+        name = SUB_ACCOUNT.ref(account_id, spec.member_id).name
         person = f"{spec.display_name} ({spec.member_id})"
         if not self._observable(account_id):
             raise self._manual(account_id, "sub_account", "update", name,
@@ -608,7 +619,7 @@ class TaobaoBackend:
     def set_sub_account_status(
         self, account_id: str, member_id: str, status: SubAccountStatus
     ) -> SubAccount:
-        name = f"{account_id}/{member_id}"
+        name = SUB_ACCOUNT.ref(account_id, member_id).name
         if not self._observable(account_id):
             raise self._manual(account_id, "sub_account", "update", name, {"status": status},
                                person=self.directory.person(member_id, member_id))
@@ -626,7 +637,7 @@ class TaobaoBackend:
         return found
 
     def delete_sub_account(self, account_id: str, member_id: str) -> None:
-        name = f"{account_id}/{member_id}"
+        name = SUB_ACCOUNT.ref(account_id, member_id).name
         live = None
         if self._observable(account_id):
             live = self.get_sub_account(account_id, member_id)
@@ -647,9 +658,10 @@ class TaobaoBackend:
             return found
         old = self.get_sub_account(account_id, old_member_id)
         if old is None:
-            raise NotFoundError("sub_account", f"{account_id}/{old_member_id}", "rename",
-                                "not on TOP")
-        raise self._manual(account_id, "sub_account", "update", f"{account_id}/{new_member_id}",
+            raise NotFoundError("sub_account", SUB_ACCOUNT.ref(account_id, old_member_id).name,
+                                "rename", "not on TOP")
+        raise self._manual(account_id, "sub_account", "update",
+                           SUB_ACCOUNT.ref(account_id, new_member_id).name,
                            {"login (子账号名)": old.login, "工号 (employee no.)": new_member_id},
                            person=f"{old.display_name} ({new_member_id})")
 
@@ -691,13 +703,13 @@ class TaobaoBackend:
             return current
         raise self._manual(
             account_id, "role_grant", "create" if current is None else "update",
-            f"{account_id}/{spec.member_id}@{spec.shop_id}",
+            ROLE_GRANT.ref(account_id, spec.member_id, spec.shop_id).name,
             {"shop": spec.shop_id, "roles (岗位)": self._role_labels(account_id, spec.role_ids)},
             person=self.directory.person(spec.member_id, spec.member_id),
         )
 
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:
-        name = f"{account_id}/{member_id}@{shop_id}"
+        name = ROLE_GRANT.ref(account_id, member_id, shop_id).name
         if self._observable(account_id) and self.get_grant(account_id, member_id, shop_id) is None:
             raise NotFoundError("role_grant", name, "delete", "not on TOP")
         raise self._manual(account_id, "role_grant", "delete", name,
@@ -715,13 +727,14 @@ class TaobaoBackend:
 
     def bind(self, account_id: str, spec: BindingSpec) -> Binding:
         raise self._manual(account_id, "shop_binding", "create",
-                           f"{spec.shop_id}/{spec.kind}/{spec.external_id}", {
+                           SHOP_BINDING.ref(spec.shop_id, spec.kind, spec.external_id).name, {
                                "shop": spec.shop_id, "kind": spec.kind,
                                "account": spec.external_id, "source": spec.source,
                            })
 
     def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
-        raise self._manual(account_id, "shop_binding", "delete", f"{shop_id}/{external_id}",
+        raise self._manual(account_id, "shop_binding", "delete",
+                           SHOP_BINDING.ref(shop_id, "*", external_id).name,
                            {"shop": shop_id, "account": external_id})
 
     def list_chat_groups(self, account_id: str) -> list[ChatGroup]:
@@ -733,11 +746,12 @@ class TaobaoBackend:
 
     def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
         people = [self.directory.person(m, m) for m in spec.member_ids]
-        raise self._manual(account_id, "chat_group", "create", f"{spec.shop_id}/{spec.name}",
+        raise self._manual(account_id, "chat_group", "create",
+                           CHAT_GROUP.ref(spec.shop_id, spec.name).name,
                            {"shop": spec.shop_id, "group": spec.name, "members": people})
 
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
-        raise self._manual(account_id, "chat_group", "delete", f"{shop_id}/{name}",
+        raise self._manual(account_id, "chat_group", "delete", CHAT_GROUP.ref(shop_id, name).name,
                            {"shop": shop_id, "group": name})
 
 
