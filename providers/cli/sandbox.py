@@ -42,6 +42,7 @@ from providers.backends.protocol import (
 )
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.clock import parse_duration
+from providers.kinds import ROLE_GRANT
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
@@ -424,7 +425,7 @@ def _change_roles(sc: SellerCenter, args: argparse.Namespace, add: bool) -> int:
     current = b.get_grant(args.account_id, args.member_id, args.shop_id)
     roles = set(current.role_ids if current else ())
     roles = roles | set(args.role_ids) if add else roles - set(args.role_ids)
-    name = f"{args.account_id}/{args.member_id}@{args.shop_id}"
+    name = ROLE_GRANT.ref(args.account_id, args.member_id, args.shop_id).name
     if not roles and current is not None:
         b.delete_grant(args.account_id, args.member_id, args.shop_id)
         print(f"grant {name}: no roles left, removed")
