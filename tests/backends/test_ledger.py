@@ -236,3 +236,29 @@ def test_accounts_are_org_yaml_facts_and_others_are_not_served(connector: Ledger
     assert [a.id for a in connector.list_accounts()] == ["dy-youpin", "oz-youpin", "sp-youpin"]
     with pytest.raises(NotFoundError, match="not served by the ledger"):
         connector.list_roles("tb-youpin")
+
+
+def test_a_sub_account_step_in_the_ledger_never_holds_its_initial_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from providers.backends.settings import BackendSettings
+    from providers.resources import sub_account
+
+    password = "initial-Pa55-" + "x" * 12
+    monkeypatch.setattr(sub_account.secrets, "token_urlsafe", lambda n: password)
+    monkeypatch.setenv("SHOPORG_LEDGER", str(tmp_path / "ledger.db"))
+    provider = sub_account.SubAccountProvider()
+    provider._settings = BackendSettings.from_config(
+        {"backend": "ledger", "orgFile": str(REPO / "org.yaml")}.get, tmp_path)
+    props = {"account_id": "oz-youpin", "member_id": "huang-li", "login": "huang.li",
+             "display_name": "黄丽", "department_id": None,
+             "email": "huang.li@youpin-ec.com", "phone": None, "dispatch": False,
+             "two_factor": False, "enabled": True}
+    result = provider.create(props)
+    assert result.outs is not None and result.outs["status"] == "pending"
+    step_id = result.outs["manual_step"]["step"]
+    ledger = Ledger(tmp_path / "ledger.db")
+    assert [s.id for s in ledger.steps("open")] == [step_id]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.db*"))
+    assert password.encode() not in stored
+    assert "huang.li@youpin-ec.com".encode() in stored  # the desired values are there
