@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -113,6 +114,20 @@ def stack_locks(state_dir: Path, project: str, stack: str) -> list[Lock]:
     return locks
 
 
+def selected_stack_name(pulumi: Pulumi, attempts: int = 10) -> str:
+    """``pulumi stack --show-name``, retried while a still-running engine rewrites the
+    stack's checkpoint: reading it mid-rewrite fails with "failed to load checkpoint: EOF"
+    (seen in a clean-clone run); a torn read of a live run is transient."""
+    for attempt in range(attempts):
+        result = pulumi.run("stack", "--show-name", check=False)
+        if result.returncode == 0:
+            return result.stdout.strip()
+        if "failed to load checkpoint" not in result.output or attempt == attempts - 1:
+            break
+        time.sleep(0.5)
+    return pulumi.run("stack", "--show-name").stdout.strip()  # raises with the engine's words
+
+
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     pulumi = Pulumi(root)
@@ -120,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     # First, before any pulumi command: a torn sidecar makes every one of them fail.
     for path in repair_torn_metadata(state_dir) if state_dir else []:
         print(f"removed {path.name}, a metadata file torn by the killed engine")
-    stack = args.stack or pulumi.run("stack", "--show-name").stdout.strip()
+    stack = args.stack or selected_stack_name(pulumi)
     project = str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
     selector = ("--stack", stack)
 
