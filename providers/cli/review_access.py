@@ -88,13 +88,15 @@ def access_lines(org: Org, settings: StackSettings, departments: set[str],
     platform = {a.id: a.platform for a in org.accounts}
     verified = ledger.verified_at()
     people = {m.id: m for m in org.members if m.department in departments}
+    with_grants = {(d.account, d.get("member_id")) for r, d in world.items()
+                   if r.kind == ROLE_GRANT.word}
     lines = []
     for ref, desired in world.items():
         if ref.kind not in (ROLE_GRANT.word, SUB_ACCOUNT.word):
             continue
         member = people.get(str(desired.get("member_id")))
-        if member is None or (ref.kind == SUB_ACCOUNT.word and any(
-                r.kind == ROLE_GRANT.word and r.name.startswith(ref.name + "@") for r in world)):
+        if member is None or (ref.kind == SUB_ACCOUNT.word
+                              and (desired.account, member.id) in with_grants):
             continue  # a sub-account with grants is reviewed through its grants
         account = desired.account
         on_ledger = settings.backend.connector_for(account, platform[account]) == "ledger"
