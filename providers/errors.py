@@ -121,6 +121,9 @@ class Runbook:
     text: str
     person: str | None = None  # whom the step is for (the member), if anyone
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: A third party the step waits on (a creator's consent, the main-account holder's
+    #: activation): the platform's read-back completes it once they act, not an operator.
+    waits_on: str | None = None
 
     def as_output(self) -> dict[str, object]:
         """The ``manual_step`` resource output (plain JSON-able values)."""
@@ -133,6 +136,7 @@ class Runbook:
             "page": self.page,
             "person": self.person,
             "fields": dict(self.fields),
+            **({"waits_on": self.waits_on} if self.waits_on else {}),
         }
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from providers.backends.protocol import AccountReader, BindingBackend
 from providers.errors import ConfigIssue
+from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text
 
@@ -77,3 +78,39 @@ def live_issues(
         return []
     loaded = load_text(text, filename)
     return sorted(loaded.issue(path, message, key=True) for path, message in problems)
+
+
+def live_notices(
+    org: Org,
+    backend: AccountReader,
+    text: str,
+    filename: str,
+    only: frozenset[str] | None = None,
+) -> list[ConfigIssue]:
+    """What waits on a third party and is known before anything is applied: a Shopee main
+    account not activated yet — above all one whose 72-hour link has expired, which only
+    "invite again" helps. Reported at preview with its runbook; not errors (the sub-accounts
+    under it wait as pending steps; everything else goes ahead)."""
+    notes: list[tuple[Path, str]] = []
+    waiting = Counter(s.account for m in org.members for s in m.sub_accounts)
+    for index, account in enumerate(org.accounts):
+        if account.platform != "shopee" or (only is not None and account.id not in only):
+            continue
+        live = backend.get_account(account.id)
+        if live is None or live.activated:
+            continue
+        if live.activation_link_expired:
+            state = ("its activation link expired at " + live.activation_expires_at.isoformat()
+                     if live.activation_expires_at else "no activation link was ever sent")
+        else:
+            assert live.activation_expires_at is not None
+            state = ("it awaits activation; the link is valid until "
+                     + live.activation_expires_at.isoformat())
+        step = runbook("shopee", "account", "update", account_id=account.id, name=account.id,
+                       fields={}, note=state, waits_on="activation")
+        notes.append((("accounts", index, "id"),
+                      f"{step.text} ({waiting[account.id]} sub-account(s) declared here)"))
+    if not notes:
+        return []
+    loaded = load_text(text, filename)
+    return sorted(loaded.issue(path, message, key=True) for path, message in notes)

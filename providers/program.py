@@ -19,7 +19,7 @@ import pulumi
 
 from providers.backends.settings import configure_from, open_backend, project_root
 from providers.errors import ConfigError, ConfigIssue
-from providers.live_rules import live_issues
+from providers.live_rules import live_issues, live_notices
 from providers.schema import load_org
 from providers.stack import build
 from providers.stackconfig import StackSettings
@@ -53,6 +53,8 @@ def main() -> None:
     issues = live_issues(org, backend, text, str(path), only=only)
     if issues:
         fail(path, issues)
+    for notice in live_notices(org, backend, text, str(path), only=only):
+        pulumi.log.warn(str(notice))  # shown by preview and up, before any step runs
     built = build(org, only=only)
     pulumi.export("company", org.company)
     if only is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from providers.backends.protocol import BindingSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.live_rules import live_issues
+from providers.live_rules import live_issues, live_notices
 from providers.schema import validate_text
 
 ORG = Path(__file__).parents[1] / "org.yaml"
@@ -70,3 +71,38 @@ def test_fewer_live_seats_than_declared_sub_accounts_is_reported_with_both_numbe
     )
     [issue] = issues(ORG.read_text(), sandbox)
     assert "oz-youpin" in issue and "2 sub-account seats" in issue and "declares 3" in issue
+
+
+def notices(text: str, backend: SandboxBackend) -> list[str]:
+    return [str(i) for i in live_notices(validate_text(text), backend, text, "org.yaml")]
+
+
+@pytest.mark.parametrize(
+    ("hours_later", "says"),
+    [
+        pytest.param(0, "the link is valid until", id="a link just sent is noted with its deadline"),
+        pytest.param(73, "activation link expired at", id="an expired link says invite again"),
+    ],
+)
+def test_a_shopee_account_waiting_for_activation_is_noted_at_preview_with_its_runbook(
+    tmp_path: Path, hours_later: int, says: str,
+) -> None:
+    backend = SandboxBackend(tmp_path / "sandbox.db", environ={})
+    sc = SellerCenter(backend)
+    org = validate_text(ORG.read_text())
+    for account in org.accounts:
+        sc.register_account(account.id, account.platform, account.nick, account.seat_quota,
+                            activated=account.platform != "shopee")
+    sc.advance_clock(timedelta(hours=hours_later))
+    text = ORG.read_text()
+    assert issues(text, backend) == []  # not an error: the rest of the org goes ahead
+    shopee = [a.id for a in org.accounts if a.platform == "shopee"]
+    found = notices(text, backend)
+    assert len(found) == len(shopee) and shopee
+    for account, notice in zip(shopee, found, strict=True):
+        assert notice.startswith(f"org.yaml:{line_of(text, f'id: {account}')}:")
+        assert says in notice and "invite again" in notice and "sub-account(s)" in notice
+
+
+def test_activated_accounts_have_nothing_to_note(sandbox: SandboxBackend) -> None:
+    assert notices(ORG.read_text(), sandbox) == []

@@ -66,6 +66,9 @@ class Account:
     activation_expires_at: datetime | None  # Shopee activation link deadline while pending
     wallet_password_set: bool  # Shopee wallet password (synced to every shop)
     shops: tuple[Shop, ...] = ()
+    #: Not activated and the link is past its deadline by the account system's own clock
+    #: (or was never sent): only "invite again" helps. Known before anything is created.
+    activation_link_expired: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,12 @@ DOUYIN_CHANNEL_SOURCES: frozenset[str] = frozenset({"douyin", "toutiao", "xigua"
 # Shopee main-account activation link lifetime.
 SHOPEE_ACTIVATION_LINK_HOURS = 72
 
+# Refusals that wait on a third party, not on the operator: a Douyin creator has not
+# consented yet; a Shopee main account is not activated yet (its holder opens the link).
+# The platform says so by these rule names; shoporg turns them into pending steps.
+RULE_SELF_OPERATED_CONSENT = "self_operated_consent"
+RULE_SHOPEE_NOT_ACTIVATED = "shopee_not_activated"
+
 
 def taobao_login(main_nick: str, name: str) -> str:
     """The immutable Taobao/Tmall sub-account login: ``<main nick>:<name>`` (ASCII colon)."""

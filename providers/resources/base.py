@@ -37,6 +37,7 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from providers.backends.ledger.store import LedgerError
 from providers.backends.protocol import Backend
 from providers.backends.settings import (
     BackendSettings,
@@ -49,6 +50,7 @@ from providers.errors import (
     ConflictError,
     ManualStepRequired,
     NotFoundError,
+    RuleViolation,
     ThrottledError,
     TransientError,
 )
@@ -296,6 +298,11 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     def delete_live(self, backend: Backend, args: ArgsT) -> None:
         raise NotImplementedError
 
+    def waiting_step(self, args: ArgsT, refused: RuleViolation) -> ManualStepRequired | None:
+        """The pending step for a create the platform refuses until a third party acts
+        (``providers.platforms.RULE_*``), or None when the refusal is a real failure."""
+        return None
+
     def adoptable(self, live: LiveT, args: ArgsT) -> bool:
         """Whether an existing object is what a crashed run of this create left behind."""
         return self.live_inputs(live) == args.model_dump()
@@ -325,6 +332,13 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 live, extra = call_with_retries(lambda: self.create_live(backend, args))
             except ManualStepRequired as step:
                 return self._pending(args, olds, step)
+            except RuleViolation as refused:
+                # Refused until a third party acts (a creator's consent, an activation):
+                # a pending step with its runbook, not a failed apply.
+                waiting = self.waiting_step(args, refused)
+                if waiting is None:
+                    raise
+                return self._pending(args, olds, waiting)
         elif self.adoptable(existing, args):
             try:
                 live = call_with_retries(lambda: self.update_live(backend, args, existing))
@@ -391,14 +405,29 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             page=runbook.page, person=runbook.person, runbook=runbook.text,
         )
 
-    @staticmethod
-    def _settled(props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+    def _settled(self, props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
         """Once a manual step is confirmed by a read (or an API call), its outputs clear;
         a resource that never had one keeps the outputs it always had."""
         if "manual_step" not in props and "status" not in props:
             return {}  # the engine drops null outputs: ``status`` marks a settled step
+        self._close_seen(props)
         return {"status": outs.get("status") or "active", "runbook": outs.get("runbook"),
                 "manual_step": None}
+
+    def _close_seen(self, props: dict[str, Any]) -> None:
+        """The platform shows a step done (a read-back, or the API call a third party
+        unblocked): close its ledger step, so the worklist lists only what is left. A step
+        an operator confirmed already stays as they recorded it."""
+        step = props.get("manual_step")
+        if not isinstance(step, dict) or not isinstance(step.get("step"), int | float):
+            return
+        try:
+            ledger_of(self.settings).mark(
+                [int(step["step"])], "done", by="read-back",
+                note=f"seen on {step.get('platform', 'the platform')} by shoporg's read-back",
+            )
+        except LedgerError:
+            pass  # already done (confirmed by an operator), or not in this ledger
 
     #: Outputs the account system never returns (a generated password): kept across reads.
     kept_outputs: ClassVar[tuple[str, ...]] = ()

@@ -23,9 +23,11 @@ import pulumi
 
 from providers.backends.protocol import Binding as LiveBinding
 from providers.backends.protocol import BindingBackend, BindingSpec
+from providers.errors import ManualStepRequired, RuleViolation
 from providers.kinds.shop_binding import SHOP_BINDING
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS, RULE_SELF_OPERATED_CONSENT
 from providers.resources.base import KindArgs, ObjectProvider
+from providers.runbooks import manual_step
 from providers.schema.models import BindingKind, ChannelSource, Id, Text
 
 
@@ -90,6 +92,20 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
         self, backend: BindingBackend, args: ShopBindingArgs
     ) -> tuple[LiveBinding, dict[str, Any]]:
         return backend.bind(args.account_id, self._spec(args)), {}
+
+    def waiting_step(
+        self, args: ShopBindingArgs, refused: RuleViolation
+    ) -> ManualStepRequired | None:
+        # A creator who has not consented yet is someone to invite, not an error: the
+        # binding waits, and the next `up` binds it once the platform shows the consent.
+        if refused.rule != RULE_SELF_OPERATED_CONSENT:
+            return None
+        return manual_step(
+            "douyin", self.kind, "create", account_id=args.account_id,
+            name=self.object_name(args), person=args.external_id, waits_on="consent",
+            fields={"shop": args.shop_id, "kind": "self-operated (自营账号)",
+                    "external account": args.external_id},
+        )
 
     def update_live(
         self, backend: BindingBackend, args: ShopBindingArgs, live: LiveBinding | None

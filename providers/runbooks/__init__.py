@@ -9,7 +9,9 @@ roles, role update/delete) and every operation on Shopee, Ozon and Douyin become
                       fields={"login": "优品数码专营:张伟", "department": "售前"})
 
 The text comes from ``templates/<platform>/<kind>_<operation>.j2`` if present, else
-``templates/<platform>/<operation>.j2`` (Tmall uses Taobao's), rendered with
+``templates/<platform>/<operation>.j2`` (Tmall uses Taobao's); a step that waits on a third
+party uses ``templates/<platform>/<kind>_<waits_on>.j2`` (``shop_binding_consent``,
+``sub_account_activation``). Rendered with
 ``StrictUndefined`` so a template can never print a blank where a value was meant.
 Runbooks never carry secrets: a password is set by the person, never written here.
 """
@@ -26,6 +28,13 @@ import jinja2
 from providers.errors import ManualStepRequired, Runbook
 
 Operation = Literal["create", "update", "delete"]
+ThirdParty = Literal["consent", "activation"]
+
+#: Whom a third-party step waits on, as the worklist says it.
+THIRD_PARTIES: dict[ThirdParty, str] = {
+    "consent": "the creator (consent in their Douyin app)",
+    "activation": "the main-account holder (the activation link)",
+}
 TEMPLATES = Path(__file__).parent / "templates"
 
 #: Which seller centre each platform's steps happen in (its own name for it).
@@ -108,16 +117,20 @@ def runbook(
     fields: Mapping[str, object | None],
     person: str | None = None,
     note: str | None = None,
+    waits_on: ThirdParty | None = None,
 ) -> Runbook:
-    """Render one manual step. ``fields`` with a ``None`` value are left out."""
+    """Render one manual step. ``fields`` with a ``None`` value are left out.
+
+    ``waits_on`` names the third party a step waits for (:data:`THIRD_PARTIES`): its own
+    template, and the step completes when the platform shows they acted."""
     if platform not in PLATFORM_NAMES:
         raise ValueError(f"no runbooks for platform {platform!r}")
     shown = {k: _show(v) for k, v in fields.items() if v is not None}
     page = PAGES[platform].get(kind, "")
     env = _environment()
     folder = template_platform(platform)
-    template = env.select_template(
-        [f"{folder}/{kind}_{operation}.j2", f"{folder}/{operation}.j2"]
+    template = env.get_template(f"{folder}/{kind}_{waits_on}.j2") if waits_on else (
+        env.select_template([f"{folder}/{kind}_{operation}.j2", f"{folder}/{operation}.j2"])
     )
     text = template.render(
         platform=platform,
@@ -142,6 +155,7 @@ def runbook(
         text=" ".join(text.split()),
         person=person,
         fields=shown,
+        waits_on=THIRD_PARTIES[waits_on] if waits_on else None,
     )
 
 
@@ -155,12 +169,13 @@ def manual_step(
     fields: Mapping[str, object | None],
     person: str | None = None,
     note: str | None = None,
+    waits_on: ThirdParty | None = None,
 ) -> ManualStepRequired:
     """The error a backend raises for a step no API can do (see the module docstring)."""
     return ManualStepRequired(
         runbook(
             platform, kind, operation, account_id=account_id, name=name, fields=fields,
-            person=person, note=note,
+            person=person, note=note, waits_on=waits_on,
         )
     )
 
@@ -173,4 +188,7 @@ def _show(value: object) -> str:
     return str(value)
 
 
-__all__ = ["KIND_LABELS", "PAGES", "PLATFORM_NAMES", "Operation", "manual_step", "runbook"]
+__all__ = [
+    "KIND_LABELS", "PAGES", "PLATFORM_NAMES", "THIRD_PARTIES", "Operation", "ThirdParty",
+    "manual_step", "runbook",
+]

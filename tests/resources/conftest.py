@@ -18,6 +18,7 @@ def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend
     """A sandbox with one Taobao and one Douyin account, as providers will open it."""
     path = tmp_path / "sandbox.db"
     monkeypatch.setenv("SHOPORG_SANDBOX", str(path))
+    monkeypatch.setenv("SHOPORG_LEDGER", str(tmp_path / "ledger.db"))  # steps stay in the test
     monkeypatch.delenv("SHOPORG_SANDBOX_FAULTS", raising=False)
     sc = SellerCenter(SandboxBackend(path, instrumented=False))
     sc.register_account("tb", "taobao", "acme旗舰店", 5)

@@ -4,10 +4,12 @@ whose clock the tests hold still (the 180-day channel lock is a time rule)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from providers.backends.ledger import Ledger
 from providers.backends.protocol import Backend, BindingSpec
 from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
 from providers.errors import ConflictError, RuleViolation
@@ -265,7 +267,6 @@ def test_a_channel_binding_needs_a_source(backend: Backend, clock: FixedClock) -
 @pytest.mark.parametrize(
     ("consent", "gmv_here", "rule"),
     [
-        pytest.param(False, 8000, "self_operated_consent", id="without consent it is refused"),
         pytest.param(True, 4000, "self_operated_gmv", id="with under half the GMV it is refused"),
         pytest.param(True, 8000, None, id="with consent and most of the GMV it is bound"),
     ],
@@ -296,3 +297,32 @@ def test_a_taobao_shop_has_no_bindings(backend: Backend, clock: FixedClock) -> N
         ShopBindingProvider().create({**CHANNEL, "account_id": "tb", "shop_id": "tb-shop"})
     assert raised.value.rule == "bindings_unsupported"
     assert backend.list_bindings("tb") == []
+
+
+def test_a_creator_who_has_not_consented_is_a_step_that_the_consent_completes(
+    backend: Backend, clock: FixedClock, seller_center: SellerCenter,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    seller_center.record_gmv("creator-9", 8000, shop_id="dy-shop")
+    provider = ShopBindingProvider()
+    created = provider.create(SELF_OPERATED)  # not a failure: the creator is to be invited
+    assert created.outs["status"] == "pending" and bound(backend) == []
+    step = created.outs["manual_step"]
+    assert (step["platform"], step["kind"], step["person"]) == ("douyin", "shop_binding",
+                                                                "creator-9")
+    assert step["waits_on"].startswith("the creator")
+    assert "invite them" in created.outs["runbook"] and "own Douyin app" in created.outs["runbook"]
+    ledger = Ledger(tmp_path / "ledger.db")
+    assert [s.id for s in ledger.steps("open")] == [step["step"]]
+    # Looking again before the creator acts changes nothing and raises nothing twice.
+    again = provider.update(created.id, created.outs, SELF_OPERATED)
+    assert again.outs["status"] == "pending" and bound(backend) == []
+    assert [s.id for s in ledger.steps("open")] == [step["step"]]
+
+    seller_center.set_consent("creator-9", "dy-shop")
+    done = provider.update(created.id, again.outs, SELF_OPERATED)
+    assert bound(backend) == [("self_operated", "creator-9")]
+    assert done.outs["status"] == "active" and done.outs["manual_step"] is None
+    assert ledger.steps("open") == []  # the read-back closed it: nobody has to confirm it
+    closed = ledger.steps("done")
+    assert [(s.id, s.state_by) for s in closed] == [(step["step"], "read-back")]

@@ -15,7 +15,9 @@ from providers.runbooks import (
     PAGES,
     PLATFORM_NAMES,
     TEMPLATES,
+    THIRD_PARTIES,
     Operation,
+    ThirdParty,
     _environment,
     manual_step,
     runbook,
@@ -96,9 +98,41 @@ def _templates() -> set[str]:
     }
 
 
+#: Steps that wait on a third party: (platform, kind, waits_on, fields, template, marker).
+THIRD_PARTY_CASES = [
+    pytest.param("douyin", "shop_binding", "consent",
+                 {"shop": "dy-shop", "external account": "creator-9"},
+                 "douyin/shop_binding_consent.j2", "accept the invitation in their own Douyin app",
+                 id="a creator's consent is asked of the creator in their own app"),
+    pytest.param("shopee", "sub_account", "activation", {"login": "zhangwei"},
+                 "shopee/sub_account_activation.j2", "The next `up` then adds the sub-account",
+                 id="a sub-account under an unactivated account waits for the activation"),
+    pytest.param("shopee", "account", "activation", {},
+                 "shopee/account_activation.j2", "nothing can be created under it",
+                 id="an unactivated main account is invited again"),
+]
+
+
 def test_every_template_is_rendered_by_a_case_here() -> None:
-    covered = {p.values[6] for p in CASES}
+    covered = {p.values[6] for p in CASES} | {p.values[4] for p in THIRD_PARTY_CASES}
     assert covered == _templates()
+
+
+@pytest.mark.parametrize(
+    ("platform", "kind", "waits_on", "fields", "template", "marker"), THIRD_PARTY_CASES)
+def test_a_third_party_step_says_whom_it_waits_on_and_that_the_platform_completes_it(
+    platform: str, kind: str, waits_on: ThirdParty, fields: dict[str, object | None],
+    template: str, marker: str,
+) -> None:
+    step = runbook(platform, kind, "create", account_id="acct", name="acct/x", fields=fields,
+                   person=PERSON, note="the link expired at 2025-03-04T09:00:00+00:00",
+                   waits_on=waits_on)
+    assert marker in step.text and "acct" in step.text
+    assert "None" not in step.text and step.text == " ".join(step.text.split())
+    assert step.waits_on == THIRD_PARTIES[waits_on]
+    assert step.as_output()["waits_on"] == THIRD_PARTIES[waits_on]
+    for field, value in fields.items():
+        assert f"{field}: {value}" in step.text
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
 from providers.platforms import (
     PLATFORMS,
+    RULE_SHOPEE_NOT_ACTIVATED,
     SHOPEE_ACTIVATION_LINK_HOURS,
     SHOPEE_SITES,
     SINGLE_SHOP_PLATFORMS,
@@ -46,6 +47,7 @@ def _account(tx: Tx, row: sqlite3.Row, shops: tuple[Shop, ...]) -> Account:
     ).fetchone()[0]
     activated = bool(row["activated"])
     sent = row["activation_sent_at"]
+    expires = None if activated or sent is None else from_text(sent) + ACTIVATION_LINK
     platform: Platform = row["platform"]
     return Account(
         id=row["id"],
@@ -55,11 +57,10 @@ def _account(tx: Tx, row: sqlite3.Row, shops: tuple[Shop, ...]) -> Account:
         seats_used=seats_used,
         sub_account_service=bool(row["service_enabled"]),
         activated=activated,
-        activation_expires_at=(
-            None if activated or sent is None else from_text(sent) + ACTIVATION_LINK
-        ),
+        activation_expires_at=expires,
         wallet_password_set=row["wallet_password_hash"] is not None,
         shops=shops,
+        activation_link_expired=not activated and (expires is None or tx.now > expires),
     )
 
 
@@ -252,7 +253,7 @@ def activate_main_account(tx: Tx, account_id: str) -> Account:
 def require_activated(tx: Tx, account: sqlite3.Row, kind: str, name: str) -> None:
     if account["platform"] == "shopee" and not account["activated"]:
         raise tx.violation(
-            kind, name, "shopee_not_activated",
+            kind, name, RULE_SHOPEE_NOT_ACTIVATED,
             f"the Shopee main account {account['id']!r} is not activated yet",
             "activate it through the link (or invite again)",
         )

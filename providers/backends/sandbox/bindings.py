@@ -36,6 +36,7 @@ from providers.platforms import (
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
+    RULE_SELF_OPERATED_CONSENT,
 )
 
 KIND = SHOP_BINDING.word
@@ -157,7 +158,7 @@ def _check_self_operated(tx: Tx, account_id: str, spec: BindingSpec, name: str) 
         )
     if not has_consent(tx, spec.external_id, spec.shop_id):
         raise tx.violation(
-            KIND, name, "self_operated_consent",
+            KIND, name, RULE_SELF_OPERATED_CONSENT,
             f"creator {spec.external_id!r} has not consented to shop {spec.shop_id!r}",
             "the creator must accept the invitation first",
         )
