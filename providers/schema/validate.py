@@ -19,6 +19,7 @@ Three stages, each adding issues, all reported together and sorted by position:
 
 from __future__ import annotations
 
+import copy
 import difflib
 import types
 import typing
@@ -100,12 +101,43 @@ def _validate_data(loaded: Loaded) -> tuple[Org | None, list[ConfigIssue]]:
     errors = [err for err in errors if tuple(err["loc"]) not in loaded.aliases]
     issues = _missing_keys(errors, loaded)
     issues += [_translate(err, loaded) for err in errors if err["type"] != "missing"]
+    # An unknown key is reported above and says nothing about the rest of its element, so
+    # the element is checked without it: a member with a typo'd key and an unknown
+    # department gets both lines at once. Other shape errors still drop the element.
+    data, errors = _without_unknown_keys(data, errors)
     recovered = _recover(data, errors)
     if recovered is None:
         return None, issues
     org_part, index, broken = recovered
     issues.extend(check(Context(org=org_part, loaded=loaded, index=index, broken_ids=broken)))
     return None, issues
+
+
+def _without_unknown_keys(
+    data: dict[str, Any], errors: list[ErrorDetails]
+) -> tuple[dict[str, Any], list[ErrorDetails]]:
+    """A copy of ``data`` without the unknown keys pydantic found, and the errors left."""
+    data = copy.deepcopy(data)  # the loader's document stays as written
+    left: list[ErrorDetails] = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] != "extra_forbidden" or len(loc) < 2 or not _delete(data, loc):
+            left.append(err)
+    return data, left
+
+
+def _delete(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Delete the key at ``loc``; False when the path is not there as a mapping key."""
+    here = data
+    for elem in loc[:-1]:
+        try:
+            here = here[elem]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(here, dict) or loc[-1] not in here:
+        return False
+    del here[loc[-1]]
+    return True
 
 
 def _recover(
