@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,47 @@ class StackProject:
 @pytest.fixture(scope="module")
 def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProject]:
     yield StackProject(tmp_path_factory.mktemp("project"))
+
+
+#: Credentials of the loopback TOP endpoint; random per run, so a test can search for them.
+TOP_APP_KEY = "engine-test-app"
+TOP_APP_SECRET = "app-secret-" + secrets.token_hex(8)
+TOP_SESSION = "session-" + secrets.token_hex(8)
+
+
+@contextmanager
+def top_endpoint(project: StackProject) -> Iterator[str]:
+    """``shoporg sandbox serve`` (TOP's protocol over HTTP on loopback) on the project's
+    sandbox, with the stack's backend set to ``taobao`` and pointed at it through stack
+    config alone (TOP for Taobao/Tmall; the ledger for every other platform)."""
+    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
+                "SHOPORG_TAOBAO_ENDPOINT"):
+        project.pulumi.env.pop(key, None)  # the stack config must be what is used
+    server = subprocess.Popen(
+        [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", "0",
+         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", TOP_SESSION],
+        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().split()
+        assert first and first[0] == "endpoint", f"serve printed {first!r}"
+        config = project.pulumi
+        config.run("config", "set", "shoporg:backend", "taobao")
+        config.run("config", "set", "shoporg:taobaoEndpoint", first[1])
+        config.run("config", "set", "shoporg:taobaoAppKey", TOP_APP_KEY)
+        config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", TOP_APP_SECRET)
+        config.run("config", "set", "--secret", "shoporg:taobaoSession", TOP_SESSION)
+        yield first[1]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def worklist_steps(project: StackProject) -> list[dict[str, Any]]:
+    """Every open step of ``shoporg tasks --format json``, in the worklist's order."""
+    work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
+    return [s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
+            for person in g["people"] for s in person["steps"]]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from providers.reports import journal
-from tests.engine.conftest import StackProject
+from tests.engine.conftest import StackProject, worklist_steps
 
 LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")
 
@@ -41,9 +41,7 @@ def pending(project: StackProject) -> set[str]:
 
 
 def open_steps(project: StackProject) -> list[dict[str, Any]]:
-    work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
-    return [s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
-            for person in g["people"] for s in person["steps"]]
+    return worklist_steps(project)
 
 
 def ledger_accounts(project: StackProject) -> set[str]:

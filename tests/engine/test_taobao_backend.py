@@ -11,49 +11,28 @@ refresh marks exactly those active; a leaver is disabled through
 from __future__ import annotations
 
 import json
-import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.engine.conftest import StackProject
+from tests.engine.conftest import (
+    TOP_APP_SECRET,
+    TOP_SESSION,
+    StackProject,
+    top_endpoint,
+    worklist_steps,
+)
 
-APP_KEY = "engine-test-app"
-APP_SECRET = "app-secret-" + secrets.token_hex(8)
-SESSION = "session-" + secrets.token_hex(8)
+APP_SECRET, SESSION = TOP_APP_SECRET, TOP_SESSION
 
 
 @pytest.fixture(scope="module")
 def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProject]:
     project = StackProject(tmp_path_factory.mktemp("taobao"))
-    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
-                "SHOPORG_TAOBAO_ENDPOINT"):
-        project.pulumi.env.pop(key, None)  # the stack config must be what is used
-    server = subprocess.Popen(
-        [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", "0",
-         "--app-key", APP_KEY, "--app-secret", APP_SECRET, "--session", SESSION],
-        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline().split()
-        assert first and first[0] == "endpoint", f"serve printed {first!r}"
-        config = project.pulumi
-        config.run("config", "set", "shoporg:backend", "taobao")
-        config.run("config", "set", "shoporg:taobaoEndpoint", first[1])
-        config.run("config", "set", "shoporg:taobaoAppKey", APP_KEY)
-        config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", APP_SECRET)
-        config.run("config", "set", "--secret", "shoporg:taobaoSession", SESSION)
+    with top_endpoint(project):
         yield project
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def outputs(project: StackProject) -> dict[str, dict[str, Any]]:
@@ -176,9 +155,7 @@ def test_the_top_secret_and_session_never_reach_state_or_logs(project: StackProj
 
 
 def open_steps(project: StackProject) -> dict[str, dict[str, Any]]:
-    work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
-    return {s["name"]: s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
-            for person in g["people"] for s in person["steps"]}
+    return {s["name"]: s for s in worklist_steps(project)}
 
 
 def test_a_confirmation_top_cannot_read_back_stays_open_and_a_ledger_one_turns_active(
