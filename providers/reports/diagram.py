@@ -31,8 +31,23 @@ STYLES = (
 )
 
 
-def _node(prefix: str, ident: str) -> str:
-    return prefix + "".join(ch if ch.isalnum() else "_" for ch in ident)
+#: Node id prefixes: they differ in their first letter, so no two kinds of node share an id.
+DEPT, PERSON, MORE = "d_", "p_", "more_"
+# What a missing department encodes to: it starts with "X", which no id's encoding does.
+_NO_DEPARTMENT = "Xnone"
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _node(prefix: str, ident: str | None) -> str:
+    """A Mermaid node id that is injective in (prefix, ident), so ``zhang-wei`` and
+    ``zhang_wei`` stay two people: ``-`` (the common separator) is written ``_``, a-z and 0-9
+    stay, anything else is ``_X<hex>X`` (an ``X`` never stands alone, so every id decodes
+    back one way); None, the no-department node, is ``Xnone``."""
+    if ident is None:
+        return prefix + _NO_DEPARTMENT
+    return prefix + "".join(
+        ch if ch in _LITERAL else "_" if ch == "-" else f"_X{ord(ch):x}X" for ch in ident
+    )
 
 
 def _label(text: str) -> str:
@@ -52,11 +67,12 @@ def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:
     edges: dict[tuple[str, str], None] = {}
     nodes: dict[str, str] = {}
     for dept in by_dept:
-        chain = ctx.department_chain(dept) or [("none", "(no department)")]
+        chain: list[tuple[str | None, str]] = [*ctx.department_chain(dept)]
+        chain = chain or [(None, "(no department)")]
         for i, (d_id, d_name) in enumerate(chain):
-            nodes[_node("d_", d_id)] = f"{_node('d_', d_id)}[{_label(d_name)}]"
+            nodes[_node(DEPT, d_id)] = f"{_node(DEPT, d_id)}[{_label(d_name)}]"
             if i:
-                edges[(_node("d_", chain[i - 1][0]), _node("d_", d_id))] = None
+                edges[(_node(DEPT, chain[i - 1][0]), _node(DEPT, d_id))] = None
     lines = ["graph TD"]
     lines += [f"  {n}" for n in nodes.values()]
     lines += [f"  {a} --> {b}" for a, b in edges]
@@ -64,17 +80,17 @@ def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:
     order = ctx.department_order()
     for dept in sorted(by_dept, key=lambda d: (order.get(d, len(order)), d or "")):
         members = by_dept[dept]
-        parent = _node("d_", dept or "none")
+        parent = _node(DEPT, dept)
         room = max(0, min(PEOPLE_PER_DEPARTMENT, MAX_PEOPLE_NODES - shown))
         for member in members[:room]:
             lines.append(
-                f"  {parent} --> {_node('p_', member)}"
+                f"  {parent} --> {_node(PERSON, member)}"
                 f"[{_label(ctx.member_name(member))}]:::{people[member]}"
             )
         shown += min(room, len(members))
         rest = len(members) - min(room, len(members))
         if rest:
-            lines.append(f"  {parent} --> {_node('more_', dept or 'none')}"
+            lines.append(f"  {parent} --> {_node(MORE, dept)}"
                          f"[{_label(f'… {rest} more')}]")
     lines += [f"  {s}" for s in STYLES]
     return "\n".join(lines)
