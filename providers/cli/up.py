@@ -5,12 +5,14 @@ the previewed plan, journal it.
 
     shoporg up                                   # refuses a plan that removes too much
     shoporg up --allow-removals "shop closed, staff moved to Tmall"
-    shoporg up --max-removals 20 --review review.md
+    shoporg up --max-removals 5 --review review.md
 
 1. ``pulumi preview --json --save-plan PLAN`` (one engine run gives both the review and
    the update plan);
-2. the removal guard (``policies.removal_limits`` of org.yaml, default 25% overall and per
-   account / department, plus ``--max-removals``); refused → exit 3 with the counts;
+2. the removal guard (:mod:`providers.reports.guard`: it counts the people the plan takes
+   sub-accounts or grants from, overall, per account and per department, against
+   ``policies.removal_limits`` of org.yaml, plus ``--max-removals``); refused → exit 3 with
+   every count;
 3. ``pulumi up --plan PLAN``: the engine refuses any operation the plan does not contain,
    so what is applied is what was reviewed (a concurrent org.yaml edit fails the up);
 4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason.
@@ -52,7 +54,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allow-removals", metavar="REASON",
                    help="apply even past the removal limits; the reason is journalled")
     p.add_argument("--max-removals", type=int, metavar="N",
-                   help="also refuse a plan deleting more than N objects")
+                   help="also refuse a plan taking access (a sub-account or a grant) from "
+                   "more than N people")
     p.add_argument("--review", type=Path, metavar="FILE",
                    help="write the Markdown review of the applied plan here")
     p.set_defaults(func=run)
@@ -100,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         "summary": totals,
         "risk_counts": review.risk_counts(),
         "removals": {"removed": verdict.removed, "existing": verdict.existing,
+                     "people": {"lose_access": verdict.people.removed,
+                                "of": verdict.people.existing},
                      "over_limit": [str(b) for b in verdict.breaches]},
         "reason": args.allow_removals,
         "result": "applied" if result.returncode == 0 else "failed",

@@ -26,7 +26,7 @@
     policies:
       toxic_pairs:
         - {platforms: [taobao, tmall], permissions: [item-price, refund-approve], reason: ...}
-      removal_limits: {overall: 0.25, per_account: 0.25}
+      removal_limits: {overall: 0.2}  # how much access one change may take away (RemovalLimits)
 
 The models check the shape of each object on its own (types, required keys, id syntax,
 enums). Rules that need more than one object (references, quotas, uniqueness, platform
@@ -187,10 +187,27 @@ class ToxicPair(_Model):
 
 
 class RemovalLimits(_Model):
-    """Largest share of sub-accounts one change may remove before it needs an override."""
+    """How much access one change may take away before `shoporg up` needs `--allow-removals`:
+    the guard counts people and what they hold (sub-accounts, role grants), never departments
+    or roles."""
 
-    overall: float = Field(default=0.25, gt=0, le=1)
-    per_account: float = Field(default=0.25, gt=0, le=1)
+    # The guard's only limits (providers/reports/guard.py); their defaults live here alone.
+    overall: float = Field(
+        default=0.25, gt=0, le=1,
+        description="Largest share of the people holding access anywhere that one change may "
+        "take access from (delete a sub-account or a role grant of).",
+    )
+    per_account: float = Field(
+        default=0.25, gt=0, le=1,
+        description="The same share for the people on one platform account, and for the "
+        "people of one department (with its sub-departments).",
+    )
+    min_people: NonNegativeInt = Field(
+        default=2,
+        description="A group is over its share only when the change takes access from more "
+        "than this many of its people: one leaver in a team of three passes, three of four "
+        "staff do not.",
+    )
 
 
 class Policies(_Model):
