@@ -11,6 +11,7 @@ Stack config (``stacks/Pulumi.<stack>.yaml`` or the project defaults in ``Pulumi
     shoporg:taobaoSession: {secure: ...}      # a main-account session (or a JSON map per account)
     shoporg:connectors: {shopee: ledger, oz-main: ledger}   # per platform or account id
     shoporg:ledgerPath: .shoporg/ledger.db    # the manual-step ledger (providers.backends.ledger)
+    #   or postgresql://shoporg@db.internal/shoporg (password from PGPASSWORD / ~/.pgpass)
 
 Connectors: each platform account is served by one connector — ``sandbox`` (everything
 automated), ``taobao`` (TOP, Taobao/Tmall only) or ``ledger`` (manual steps, read back from
@@ -33,7 +34,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -63,7 +64,8 @@ class BackendSettings:
     company: str = DEFAULT_COMPANY
     taobao_endpoint: str | None = None  # the TOP router URL; never defaulted to a real gateway
     org_file: str | None = None  # org.yaml: the taobao backend's account facts and id names
-    ledger_path: str = DEFAULT_LEDGER_PATH
+    # A file path or a PostgreSQL URL; out of repr, since a URL may carry a password.
+    ledger_path: str = field(default=DEFAULT_LEDGER_PATH, repr=False)
     connectors: tuple[tuple[str, BackendKind], ...] = ()  # (platform or account id, connector)
 
     @classmethod
@@ -83,17 +85,15 @@ class BackendSettings:
         org_file = Path(get("orgFile") or "org.yaml")
         if not org_file.is_absolute():
             org_file = project_root(root) / org_file
-        ledger = Path(os.environ.get("SHOPORG_LEDGER") or get("ledgerPath")
-                      or DEFAULT_LEDGER_PATH)
-        if not ledger.is_absolute():
-            ledger = project_root(root) / ledger
+        ledger = _ledger_target(os.environ.get("SHOPORG_LEDGER") or get("ledgerPath")
+                                or DEFAULT_LEDGER_PATH, root)
         return cls(
             kind=kind,
             sandbox_path=str(resolved),
             company=get("company") or DEFAULT_COMPANY,
             taobao_endpoint=get("taobaoEndpoint") or os.environ.get("SHOPORG_TAOBAO_ENDPOINT"),
             org_file=str(org_file),
-            ledger_path=str(ledger),
+            ledger_path=ledger,
             connectors=_connectors(get("connectors")),
         )
 
@@ -113,6 +113,16 @@ class BackendSettings:
         if self.kind == "taobao" and platform not in TOP_PLATFORMS:
             return "ledger"
         return self.kind
+
+
+def _ledger_target(value: str, root: Path | None) -> str:
+    """A PostgreSQL URL as given (a Path would fold its ``//``), else an absolute file path."""
+    from providers.backends.ledger.dialect import is_url
+
+    if is_url(value):
+        return value
+    path = Path(value)
+    return str(path if path.is_absolute() else project_root(root) / path)
 
 
 #: The platforms TOP serves (Taobao's open platform covers Tmall sellers too).

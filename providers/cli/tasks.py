@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--stack", help="whose ledger (default: the selected stack)")
-    p.add_argument("--ledger", type=Path, help="the ledger file (overrides stack config)")
+    p.add_argument("--ledger", help="the ledger file or postgresql:// URL (overrides stack config)")
     p.add_argument("--markdown", type=Path, help="write the Markdown worklist here")
     p.add_argument("--json", type=Path, help="write the JSON worklist here")
     p.add_argument("--html", type=Path, help="write the printable HTML checklist here")
@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
         a.add_argument("ids", nargs="+", type=int, metavar="ID")
         # Also accepted after the action; SUPPRESS keeps a value given before it.
         a.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-        a.add_argument("--ledger", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        a.add_argument("--ledger", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         a.add_argument("--by", help="who did it (default: your git identity)")
         if needs_reason:
             a.add_argument("--reason", required=True, help="why (recorded)")

@@ -1,5 +1,9 @@
 """The manual-step ledger: append-only, idempotent, all-or-none, safe with several operators
-and a kill at any moment; and the ledger connector that reads objects back from it."""
+and a kill at any moment; and the ledger connector that reads objects back from it.
+
+Every store and connector case runs on both homes of a ledger: a SQLite file and a
+PostgreSQL database (a fresh database per case on a throw-away cluster, :mod:`tests.pg`;
+skipped locally without the server binaries, failed under ``CI=true``)."""
 
 from __future__ import annotations
 
@@ -10,15 +14,20 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from providers.backends.ledger import Ledger, LedgerBackend, LedgerError
+from providers.backends.ledger.dialect import SCHEMA, is_url, masked
 from providers.backends.protocol import GrantSpec, SubAccountSpec
 from providers.errors import ManualStepRequired, NotFoundError
 from providers.schema import load_org
+from tests.pg import Server, cluster
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
@@ -35,9 +44,30 @@ def raise_step(ledger: Ledger, name: str = "sp-youpin/zhu-yan", **kw: Any) -> An
     return ledger.raise_step(**fields)
 
 
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[Server]:
+    with cluster() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh ledger lives: a file path, or a URL of an empty database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    server: Server = request.getfixturevalue("pg_server")
+    return server.database_url(server.new_database("ledger"), scheme="postgresql")
+
+
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "ledger.db", clock=lambda: T0)
+def ledger(target: str) -> Ledger:
+    return Ledger(target, clock=lambda: T0)
+
+
+def run_python(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", script, *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 def test_raising_the_same_step_twice_records_it_once(ledger: Ledger) -> None:
@@ -104,15 +134,40 @@ def test_a_confirmed_step_raised_again_is_reopened_as_not_visible_yet(ledger: Le
     assert "not visible yet" in (again.state_note or "") and "小王" in (again.state_note or "")
 
 
-@pytest.mark.parametrize("table", ["steps", "events"])
-def test_the_ledger_is_append_only(ledger: Ledger, table: str) -> None:
+@contextmanager
+def outside_connection(target: str) -> Iterator[tuple[Callable[..., Any], type[Exception], str]]:
+    """A connection of someone other than shoporg (sqlite3, psql): how it executes, the error
+    a refused write raises, and the tables' prefix."""
+    if is_url(target):
+        with psycopg.connect(target, autocommit=True) as pg:
+            yield pg.execute, psycopg.IntegrityError, f"{SCHEMA}."
+    else:
+        with closing(sqlite3.connect(target, isolation_level=None)) as lite:
+            yield lite.execute, sqlite3.IntegrityError, ""
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("UPDATE {t}steps SET kind = kind", id="a step cannot be changed"),
+        pytest.param("DELETE FROM {t}steps", id="a step cannot be deleted"),
+        pytest.param("UPDATE {t}events SET state = state", id="an event cannot be changed"),
+        pytest.param("DELETE FROM {t}events", id="an event cannot be deleted"),
+        pytest.param("UPDATE {t}attestations SET note = note",
+                     id="an attestation cannot be changed"),
+        pytest.param("DELETE FROM {t}attestations", id="an attestation cannot be deleted"),
+        pytest.param("TRUNCATE {t}events", id="a table cannot be emptied at once"),
+    ],
+)
+def test_the_ledger_is_append_only(ledger: Ledger, target: str, statement: str) -> None:
     raise_step(ledger)
-    with sqlite3.connect(ledger.path) as conn:
-        for sql in (f"UPDATE {table} SET id = id" if table == "steps" else
-                    f"UPDATE {table} SET seq = seq", f"DELETE FROM {table}"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                conn.execute(sql)
-    conn.close()
+    ledger.attest([("sub_account", "sp-youpin/zhu-yan", "sp-youpin")], by="x")
+    if statement.startswith("TRUNCATE") and not is_url(target):
+        pytest.skip("SQLite has no TRUNCATE (its DELETE is refused above)")
+    with outside_connection(target) as (execute, refused, prefix):
+        with pytest.raises(refused, match="append-only"):
+            execute(statement.format(t=prefix))
+    assert len(ledger.steps()) == 1 and len(ledger.history(1)) == 1
 
 
 CONFIRM = """
@@ -126,12 +181,11 @@ except LedgerError as exc:
 """
 
 
-def test_two_operators_confirming_at_once_record_one_confirmation(ledger: Ledger) -> None:
+def test_two_operators_confirming_at_once_record_one_confirmation(
+    ledger: Ledger, target: str
+) -> None:
     step = raise_step(ledger)
-    procs = [subprocess.Popen([sys.executable, "-c", CONFIRM, str(ledger.path), str(step.id),
-                               who], cwd=REPO, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
-             for who in ("a", "b")]
+    procs = [run_python(CONFIRM, target, str(step.id), who) for who in ("a", "b")]
     outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert outcomes[0].startswith("nothing was changed: step 1 is already done")
     assert outcomes[1] == "ok"
@@ -171,17 +225,94 @@ ledger.mark([1], "done", by="ghost")
 
 
 def test_a_kill_in_the_middle_of_a_confirmation_loses_nothing_and_half_does_nothing(
-    ledger: Ledger,
+    ledger: Ledger, target: str
 ) -> None:
     step = raise_step(ledger)
-    proc = subprocess.run([sys.executable, "-c", KILLED_MID_CONFIRMATION, str(ledger.path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    proc = run_python(KILLED_MID_CONFIRMATION, target)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, stderr
     [after] = ledger.steps()
     assert (after.id, after.state) == (step.id, "open")
     ledger.mark([step.id], "done", by="小王")  # and it still works
     assert ledger.steps("done")[0].state_by == "小王"
+
+
+CREATE_AND_RAISE = """
+import sys
+from providers.backends.ledger import Ledger
+step = Ledger(sys.argv[1]).raise_step(
+    kind="sub_account", name="sp-youpin/zhu-yan", account="sp-youpin", platform="shopee",
+    operation="create", desired={"login": "zy"}, page="p", person=None, runbook="r")
+print(step.id)
+"""
+
+
+def test_processes_creating_and_raising_in_a_new_ledger_at_once_agree_on_one_step(
+    target: str,
+) -> None:
+    procs = [run_python(CREATE_AND_RAISE, target) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert {out.strip() for out, _ in results} == {"1"}
+    assert len(Ledger(target).steps()) == 1
+
+
+# --- a PostgreSQL URL: where it comes from, and its password never shown -------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param("postgresql://shoporg:s3cret@db:5432/ledger",
+                     "postgresql://shoporg:***@db:5432/ledger", id="a password after the user"),
+        pytest.param("postgres://shoporg@db/ledger?password=s3cret&sslmode=require",
+                     "postgres://shoporg@db/ledger?password=***&sslmode=require",
+                     id="a password parameter"),
+        pytest.param("postgresql://shoporg@db/ledger", "postgresql://shoporg@db/ledger",
+                     id="no password, nothing hidden"),
+    ],
+)
+def test_a_url_is_shown_with_its_password_masked(url: str, shown: str) -> None:
+    assert masked(url) == shown
+    assert Ledger(url).location == shown and "s3cret" not in repr(Ledger(url))
+
+
+def test_a_ledger_server_that_cannot_be_reached_is_named_without_its_password() -> None:
+    from tests.pg import free_port
+
+    ledger = Ledger(f"postgresql://shoporg:s3cret@127.0.0.1:{free_port()}/ledger")
+    with pytest.raises(LedgerError) as caught:
+        ledger.steps()
+    assert "cannot open the ledger at postgresql://shoporg:***@127.0.0.1" in str(caught.value)
+    assert "s3cret" not in str(caught.value) and caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("env", "config", "expected"),
+    [
+        pytest.param(None, "postgres://shoporg@db/ledger", "postgres://shoporg@db/ledger",
+                     id="a URL in stack config is kept as given"),
+        pytest.param("postgresql://ci@127.0.0.1/ledger", ".shoporg/ledger.db",
+                     "postgresql://ci@127.0.0.1/ledger", id="SHOPORG_LEDGER wins with a URL"),
+        pytest.param(None, "ledgers/team.db", "{root}/ledgers/team.db",
+                     id="a relative file is under the project root"),
+    ],
+)
+def test_the_ledger_setting_takes_a_file_or_a_postgres_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str | None, config: str,
+    expected: str,
+) -> None:
+    from providers.backends.settings import BackendSettings
+
+    (tmp_path / "Pulumi.yaml").write_text("name: t\n")
+    if env is None:
+        monkeypatch.delenv("SHOPORG_LEDGER", raising=False)
+    else:
+        monkeypatch.setenv("SHOPORG_LEDGER", env)
+    settings = BackendSettings.from_config({"ledgerPath": config}.get, tmp_path)
+    assert settings.ledger_path == expected.format(root=tmp_path.resolve())
+    secret = BackendSettings(ledger_path="postgresql://u:s3cret@db/ledger")
+    assert "s3cret" not in repr(secret)
 
 
 # --- the ledger connector -----------------------------------------------------------------

@@ -57,7 +57,7 @@ class LedgerBackend:
         self._calls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
-        return f"LedgerBackend({self.ledger.path}, {sorted(self._accounts)})"
+        return f"LedgerBackend({self.ledger.location}, {sorted(self._accounts)})"
 
     # --- machinery ---------------------------------------------------------
 

@@ -10,9 +10,13 @@ runbook, when it was raised and by whom; every change of its state is a new even
     attestations  seq, kind, name, account, by, os_user, at, note   (access reviews)
 
 Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
-when, survives crashes, retries and concurrent operators. Writes run in ``BEGIN IMMEDIATE``
-transactions (one writer at a time, SQLite's WAL journal): a SIGKILL loses at most the
-transaction in flight, never a committed step or confirmation.
+when, survives crashes, retries and concurrent operators. Writes run one at a time, each in
+one transaction: a SIGKILL loses at most the transaction in flight, never a committed step
+or confirmation.
+
+It lives in a SQLite file (the default, ``.shoporg/ledger.db``) or a PostgreSQL database
+(``postgresql://...``, for teams). The tables and queries below are the one statement of
+both; :mod:`.dialect` holds what differs (keys, triggers, locking, placeholders).
 
 It is the system of record of what exists on platforms without a read API: the ledger
 connector (:mod:`providers.backends.ledger.backend`) reads an object as its last confirmed
@@ -25,23 +29,25 @@ import getpass
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from providers.backends.ledger.dialect import Conn, dialect_for, is_url
 from providers.errors import ShoporgError
 
 State = Literal["open", "done", "skipped"]
 STATES: Final[tuple[State, ...]] = ("open", "done", "skipped")
 
-_SCHEMA = """
+# ``{id}``: the auto-numbered key, spelled by the dialect. The append-only triggers on every
+# table in _TABLE_NAMES are the dialect's too.
+_TABLES = """
 CREATE TABLE IF NOT EXISTS steps (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          {id},
     fingerprint TEXT NOT NULL,
     kind        TEXT NOT NULL,
     name        TEXT NOT NULL,
@@ -57,7 +63,7 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS steps_object ON steps (kind, name);
 CREATE TABLE IF NOT EXISTS events (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq      {id},
     step_id  INTEGER NOT NULL REFERENCES steps (id),
     state    TEXT NOT NULL CHECK (state IN ('open', 'done', 'skipped')),
     by       TEXT NOT NULL,
@@ -67,7 +73,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_step ON events (step_id, seq);
 CREATE TABLE IF NOT EXISTS attestations (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq      {id},
     kind     TEXT NOT NULL,
     name     TEXT NOT NULL,
     account  TEXT NOT NULL,
@@ -77,19 +83,8 @@ CREATE TABLE IF NOT EXISTS attestations (
     note     TEXT
 );
 CREATE INDEX IF NOT EXISTS attestations_object ON attestations (kind, name);
-CREATE TRIGGER IF NOT EXISTS attestations_append_only_u BEFORE UPDATE ON attestations
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS attestations_append_only_d BEFORE DELETE ON attestations
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS steps_append_only_u BEFORE UPDATE ON steps
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS steps_append_only_d BEFORE DELETE ON steps
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 """
+_TABLE_NAMES: Final = ("steps", "events", "attestations")
 
 # The latest event of every step: its current state.
 _CURRENT = """
@@ -157,48 +152,41 @@ def os_user() -> str:
 
 
 class Ledger:
-    """One ledger file. Cheap to create; every call opens and closes its own connection,
+    """One ledger: a SQLite file (a path) or a PostgreSQL database (a ``postgresql://`` or
+    ``postgres://`` URL). Cheap to create; every call opens and closes its own connection,
     so one object serves many threads and processes."""
 
     def __init__(self, path: str | Path, *, clock: Any = None) -> None:
-        self.path = Path(path)
+        self._dialect = dialect_for(path)
+        #: Where it is, for people: the file, or the URL with its password masked.
+        self.location = self._dialect.location
+        #: The SQLite file; None for a PostgreSQL ledger.
+        self.path: Path | None = None if is_url(path) else Path(path)
         self._now = clock or now
         self._ready = False
         self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.location!r})"
 
     def now(self) -> datetime:
         value: datetime = self._now()
         return value
 
     @contextmanager
-    def _conn(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+    def _conn(self, write: bool = False) -> Iterator[Conn]:
+        """A connection; with ``write``, a transaction holding the one-writer lock."""
         self._ensure()
-        with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as conn:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 60000")
-            if not write:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._dialect.connect(write) as conn:
+            yield conn
 
     def _ensure(self) -> None:
         if self._ready:
             return
         with self._lock:
-            if self._ready:
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=60, isolation_level=None)) as conn:
-                conn.execute("PRAGMA busy_timeout = 60000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-            self._ready = True
+            if not self._ready:
+                self._dialect.create(_TABLES, _TABLE_NAMES)
+                self._ready = True
 
     # --- raising steps (the providers) ---------------------------------------------------
 
@@ -238,16 +226,16 @@ class Ledger:
                     "VALUES (?, 'skipped', ?, ?, ?, 'superseded: org.yaml now asks for "
                     "something else')", (old["id"], by, os_user(), now),
                 )
-            cur = conn.execute(
+            inserted = conn.execute(
                 "INSERT INTO steps (fingerprint, kind, name, account, platform, operation, "
                 "desired, page, person, runbook, raised_at, raised_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (mark, kind, name, account, platform, operation,
                  None if desired is None else json.dumps(desired, sort_keys=True,
                                                          ensure_ascii=False),
                  page, person, runbook, now, by),
             )
-            step_id = int(cur.lastrowid or 0)
+            step_id = int(inserted.fetchone()["id"])
             conn.execute(
                 "INSERT INTO events (step_id, state, by, os_user, at, note) "
                 "VALUES (?, 'open', ?, ?, ?, NULL)", (step_id, by, os_user(), now),
@@ -289,7 +277,7 @@ class Ledger:
 
     def steps(self, state: State | None = None) -> list[Step]:
         """Every step (or those in ``state``), oldest first."""
-        if not self.path.exists():
+        if not self._dialect.exists():
             return []
         with self._conn() as conn:
             query = _CURRENT + (" WHERE e.state = ?" if state else "") + " ORDER BY s.id"
@@ -297,7 +285,7 @@ class Ledger:
 
     def confirmed(self, account: str | None = None) -> dict[tuple[str, str], Step]:
         """(kind, name) → the last confirmed step of each object (what a person did last)."""
-        if not self.path.exists():
+        if not self._dialect.exists():
             return {}
         with self._conn() as conn:
             query = _CURRENT + " WHERE e.state = 'done'" + (
@@ -346,11 +334,12 @@ class Ledger:
                 "SELECT seq, state, by, os_user, at, note FROM events WHERE step_id = ? "
                 "ORDER BY seq", (step_id,))]
 
-    def _get(self, conn: sqlite3.Connection, step_id: int) -> Step:
+    def _get(self, conn: Conn, step_id: int) -> Step:
         return _step(conn.execute(_CURRENT + " WHERE s.id = ?", (step_id,)).fetchone())
 
 
-def _step(row: sqlite3.Row) -> Step:
+def _step(row: Any) -> Step:
+    """A step from a row of ``_CURRENT`` (``sqlite3.Row`` or psycopg's ``dict``)."""
     return Step(
         id=row["id"], kind=row["kind"], name=row["name"], account=row["account"],
         platform=row["platform"], operation=row["operation"],
