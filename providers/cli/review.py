@@ -32,6 +32,7 @@ from providers.reports.sources import (
     org_at_revision,
     org_from_file,
     read_preview,
+    repo_path,
 )
 
 
@@ -70,13 +71,15 @@ def build(args: argparse.Namespace) -> Review:
             raise ShoporgError("--old and --new go together: name both org.yaml files")
         return review_from_orgs(
             org_from_file(args.old), org_from_file(args.new), today=today,
-            source={"kind": "config", "old": str(args.old), "new": str(args.new)},
+            source={"kind": "config", "old": repo_path(args.old, Path.cwd()),
+                    "new": repo_path(args.new, Path.cwd())},
         )
     if args.base:
+        shown = repo_path(org_path, Path.cwd())  # the PR comment says REF:org.yaml → org.yaml
         return review_from_orgs(
             org_at_revision(args.base, str(org_path), Path.cwd()), org_from_file(org_path),
             today=today,
-            source={"kind": "config", "old": f"{args.base}:{org_path}", "new": str(org_path)},
+            source={"kind": "config", "old": f"{args.base}:{shown}", "new": shown},
         )
     org = org_from_file(org_path)
     if args.preview_file is not None:

@@ -159,7 +159,9 @@ def _view(review: Review, budget: Budget, json_name: str) -> View:
         hidden_risks += len(risks) - len(kept)
         groups.append(RiskGroup(title, len(risks), tuple(kept), len(risks) > COLLAPSE_OVER))
     sections: list[SectionView] = []
-    hidden_people = 0
+    # A person is in one section per account they change on: the notice counts each person
+    # once (the sum over sections gave "2090 of 1000 people"), however many accounts cut them.
+    left_out: set[str] = set()
     for s in review.sections:
         total = s.people_count
         room = total if budget.people is None else budget.people
@@ -171,14 +173,15 @@ def _view(review: Review, budget: Budget, json_name: str) -> View:
             room -= len(people)
             depts.append(replace(d, people=people))
         shown = sum(len(d.people) for d in depts)
-        hidden_people += total - shown
+        left_out |= ({p.member for d in s.departments for p in d.people}
+                     - {p.member for d in depts for p in d.people})
         lines = total + len(s.objects) + sum(len(p.changes) for d in depts for p in d.people)
         sections.append(SectionView(s, tuple(depts), total, total - shown,
                                     lines > COLLAPSE_OVER * 3))
     matrix = review.matrix[: budget.matrix] if budget.pictures else ()
     notes = []
-    if hidden_people:
-        notes.append(f"{hidden_people} of {len(review.people)} people's changes left out")
+    if left_out:
+        notes.append(f"{len(left_out)} of {len(review.people)} people's changes left out")
     if hidden_risks:
         notes.append(f"{hidden_risks} of {len(review.risks)} risk lines left out")
     if review.mermaid and not budget.pictures:

@@ -41,12 +41,26 @@ def org_from_file(path: Path) -> Org:
     return org_from_text(text, str(path))
 
 
+def repo_path(path: Path, cwd: Path) -> str:
+    """``path`` as git names it: relative to the work tree holding ``cwd``, POSIX
+    (``org.yaml``, never a runner's ``/home/runner/work/…/org.yaml``, which reviews print
+    into PR comments); as given when there is no work tree or it lies outside."""
+    try:
+        return _in_work_tree(path, cwd)
+    except (subprocess.CalledProcessError, OSError, ValueError):
+        return str(path)
+
+
+def _in_work_tree(path: Path | str, cwd: Path) -> str:
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return (cwd / path).resolve().relative_to(Path(top).resolve()).as_posix()
+
+
 def org_at_revision(ref: str, path: str, cwd: Path) -> Org:
     """org.yaml as committed at ``ref`` (``git show REF:PATH``); no checkout needed."""
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd,
-                             capture_output=True, text=True, check=True).stdout.strip()
-        rel = (cwd / path).resolve().relative_to(Path(top).resolve()).as_posix()
+        rel = _in_work_tree(path, cwd)
         shown = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=cwd,
                                capture_output=True, check=True)
     except subprocess.CalledProcessError as exc:
