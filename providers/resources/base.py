@@ -54,6 +54,8 @@ from providers.errors import (
     ThrottledError,
     TransientError,
 )
+from providers.platforms import RULE_SHOPEE_NOT_ACTIVATED
+from providers.runbooks import manual_step
 
 T = TypeVar("T")
 ArgsT = TypeVar("ArgsT", bound="KindArgs")
@@ -300,8 +302,25 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
 
     def waiting_step(self, args: ArgsT, refused: RuleViolation) -> ManualStepRequired | None:
         """The pending step for a create the platform refuses until a third party acts
-        (``providers.platforms.RULE_*``), or None when the refusal is a real failure."""
+        (``providers.platforms.RULE_*``), or None when the refusal is a real failure.
+
+        Every kind: nothing can be created under a Shopee main account its holder has not
+        activated; it waits for the (fresh) activation link, then the next ``up`` goes on."""
+        if refused.rule != RULE_SHOPEE_NOT_ACTIVATED:
+            return None
+        return manual_step(
+            "shopee", self.kind, "create", account_id=self._account(args),
+            name=self.object_name(args), person=self.step_person(args),
+            waits_on="activation", note=refused.message, fields=self.step_fields(args),
+        )
+
+    def step_person(self, args: ArgsT) -> str | None:
+        """Whom a step for this object is for, as a runbook names them."""
         return None
+
+    def step_fields(self, args: ArgsT) -> dict[str, object | None]:
+        """The values a person enters for this object (its declared inputs by default)."""
+        return {k: v for k, v in args.model_dump().items() if k != "account_id"}
 
     def adoptable(self, live: LiveT, args: ArgsT) -> bool:
         """Whether an existing object is what a crashed run of this create left behind."""

@@ -99,7 +99,7 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
         # A creator who has not consented yet is someone to invite, not an error: the
         # binding waits, and the next `up` binds it once the platform shows the consent.
         if refused.rule != RULE_SELF_OPERATED_CONSENT:
-            return None
+            return super().waiting_step(args, refused)
         return manual_step(
             "douyin", self.kind, "create", account_id=args.account_id,
             name=self.object_name(args), person=args.external_id, waits_on="consent",

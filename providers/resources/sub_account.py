@@ -28,11 +28,8 @@ import pulumi
 
 from providers.backends.protocol import SubAccount as LiveSubAccount
 from providers.backends.protocol import SubAccountBackend, SubAccountSpec
-from providers.errors import ManualStepRequired, RuleViolation
 from providers.kinds.sub_account import SUB_ACCOUNT
-from providers.platforms import RULE_SHOPEE_NOT_ACTIVATED
 from providers.resources.base import KindArgs, ObjectProvider, call_with_retries
-from providers.runbooks import manual_step
 from providers.schema.models import Email, Id, Text
 
 
@@ -142,20 +139,12 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         settled = call_with_retries(lambda: self._converge_status(backend, args, live))
         return settled, {"initial_password": password}
 
-    def waiting_step(
-        self, args: SubAccountArgs, refused: RuleViolation
-    ) -> ManualStepRequired | None:
-        # A Shopee main account not activated yet: its holder must open a (fresh) link
-        # first; the sub-account waits as a step, and the next `up` creates it.
-        if refused.rule != RULE_SHOPEE_NOT_ACTIVATED:
-            return None
-        return manual_step(
-            "shopee", self.kind, "create", account_id=args.account_id,
-            name=self.object_name(args), person=f"{args.display_name} ({args.member_id})",
-            waits_on="activation", note=refused.message,
-            fields={"login": args.login, "name": args.display_name, "email": args.email,
-                    "phone": args.phone},
-        )
+    def step_person(self, args: SubAccountArgs) -> str | None:
+        return f"{args.display_name} ({args.member_id})"
+
+    def step_fields(self, args: SubAccountArgs) -> dict[str, object | None]:
+        return {"login": args.login, "name": args.display_name, "email": args.email,
+                "phone": args.phone}
 
     def update_live(
         self, backend: SubAccountBackend, args: SubAccountArgs, live: LiveSubAccount | None

@@ -10,8 +10,8 @@ roles, role update/delete) and every operation on Shopee, Ozon and Douyin become
 
 The text comes from ``templates/<platform>/<kind>_<operation>.j2`` if present, else
 ``templates/<platform>/<operation>.j2`` (Tmall uses Taobao's); a step that waits on a third
-party uses ``templates/<platform>/<kind>_<waits_on>.j2`` (``shop_binding_consent``,
-``sub_account_activation``). Rendered with
+party uses ``templates/<platform>/<kind>_<waits_on>.j2`` or ``<waits_on>.j2``
+(``shop_binding_consent``, ``activation``). Rendered with
 ``StrictUndefined`` so a template can never print a blank where a value was meant.
 Runbooks never carry secrets: a password is set by the person, never written here.
 """
@@ -129,8 +129,9 @@ def runbook(
     page = PAGES[platform].get(kind, "")
     env = _environment()
     folder = template_platform(platform)
-    template = env.get_template(f"{folder}/{kind}_{waits_on}.j2") if waits_on else (
-        env.select_template([f"{folder}/{kind}_{operation}.j2", f"{folder}/{operation}.j2"])
+    template = env.select_template(
+        [f"{folder}/{kind}_{waits_on}.j2", f"{folder}/{waits_on}.j2"] if waits_on
+        else [f"{folder}/{kind}_{operation}.j2", f"{folder}/{operation}.j2"]
     )
     text = template.render(
         platform=platform,

@@ -151,6 +151,17 @@ def _sub_account_before_shopee_activation(w: W) -> None:
     )
 
 
+def _role_before_shopee_activation(w: W) -> None:
+    w.facts.register_account("sp2", "shopee", "beta.main", 5, activated=False)
+    w.backend.create_role("sp2", RoleSpec(id="sp2-cs", name="CS", permissions=("chat-reply",)))
+
+
+def _grant_before_shopee_activation(w: W) -> None:
+    w.facts.register_account("sp2", "shopee", "beta.main", 5, activated=False)
+    w.facts.add_shop("sp2", "sp2-my", "Beta MY", "MY")
+    w.backend.set_grant("sp2", GrantSpec(member_id="a", shop_id="sp2-my", role_ids=()))
+
+
 def _wallet_same_as_shop_password(w: W) -> None:
     w.facts.set_shop_password("sp", "Shop-Pass-1")
     w.backend.set_wallet_password("sp", "Shop-Pass-1")
@@ -336,6 +347,16 @@ RULE_CASES: list[Any] = [
         _sub_account_before_shopee_activation,
         "shopee_not_activated",
         id="a shopee merchant must be activated before it gets sub-accounts",
+    ),
+    pytest.param(
+        _role_before_shopee_activation,
+        "shopee_not_activated",
+        id="nor roles: nothing is created under an unactivated account",
+    ),
+    pytest.param(
+        _grant_before_shopee_activation,
+        "shopee_not_activated",
+        id="and a grant says so before it says the sub-account is missing",
     ),
     pytest.param(
         _wallet_same_as_shop_password,

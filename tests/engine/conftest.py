@@ -66,7 +66,8 @@ def engine() -> None:
 class StackProject:
     """A copy of the shoporg project in a temp dir, with its own sandbox and state."""
 
-    def __init__(self, root: Path, org: Path = REPO / "org.yaml") -> None:
+    def __init__(self, root: Path, org: Path = REPO / "org.yaml",
+                 sandbox_init: tuple[str, ...] = ("--demo-creators",)) -> None:
         self.root = root
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         shutil.copytree(
@@ -79,7 +80,7 @@ class StackProject:
         env = {**os.environ, "SHOPORG_SANDBOX": str(self.sandbox_path)}
         env.pop("SHOPORG_SANDBOX_FAULTS", None)
         self.pulumi = Pulumi(root, env)
-        self.shoporg("sandbox", "init", "--org", "org.yaml", "--demo-creators")
+        self.shoporg("sandbox", "init", "--org", "org.yaml", *sandbox_init)
         self.pulumi.run("stack", "init", "test")
 
     # -- org.yaml -------------------------------------------------------------------------

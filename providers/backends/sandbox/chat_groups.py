@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 
 from providers.backends.protocol import ChatGroup, ChatGroupSpec
+from providers.backends.sandbox.accounts import require_activated
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.kinds import CHAT_GROUP
 
@@ -69,6 +70,7 @@ def set_chat_group(tx: Tx, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
     tx.require_platform(account, {"shopee"}, "chat_groups")
     tx.shop(account_id, spec.shop_id)
     name = _name(account_id, spec.shop_id, spec.name)
+    require_activated(tx, account, KIND, name)  # before "no such member": the cause
     if not spec.name.strip():
         raise tx.violation(KIND, name, "required_field", "a chat group needs a name")
     members = sorted(set(spec.member_ids))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 
 from providers.backends.protocol import Grant, GrantSpec
+from providers.backends.sandbox.accounts import require_activated
 from providers.backends.sandbox.roles import require_roles
 from providers.backends.sandbox.sub_accounts import require_row
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
@@ -65,8 +66,9 @@ def get_grant(tx: Tx, account_id: str, member_id: str, shop_id: str) -> Grant | 
 
 
 def set_grant(tx: Tx, account_id: str, spec: GrantSpec) -> Grant:
-    tx.account(account_id)
+    account = tx.account(account_id)
     name = _name(account_id, spec.member_id, spec.shop_id)
+    require_activated(tx, account, KIND, name)  # before "no such sub-account": the cause
     require_row(tx, account_id, spec.member_id)
     tx.shop(account_id, spec.shop_id)
     role_ids = tuple(sorted(set(spec.role_ids)))

@@ -20,6 +20,7 @@ import json
 import sqlite3
 
 from providers.backends.protocol import Role, RoleSpec
+from providers.backends.sandbox.accounts import require_activated
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
 from providers.kinds import ROLE
@@ -115,6 +116,7 @@ def create_role(tx: Tx, account_id: str, spec: RoleSpec) -> Role:
     cat = catalogue(tx, account_id)
     if _row(tx, account_id, spec.id) is not None:
         raise ConflictError(KIND, _name(account_id, spec.id), tx.operation, "already exists")
+    require_activated(tx, tx.account(account_id), KIND, _name(account_id, spec.id))
     _check(tx, account_id, spec, cat)
     tx.conn.execute(
         "INSERT INTO roles (company, account_id, id, name, description, permissions)"
