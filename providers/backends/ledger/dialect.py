@@ -193,9 +193,9 @@ class Postgres:
             # Two processes starting at once: the second waits here, then finds the tables
             # (the DDL below commits as one transaction) and creates nothing. A session lock
             # taken *before* the transaction, so that the transaction starts after the other
-            # process committed (a backend refreshes its catalog caches at a transaction's
-            # start, not when an advisory lock is granted: with the lock inside, it tried to
-            # create the triggers again).
+            # process committed: with an xact lock inside it, and to_regclass() as the check,
+            # four processes starting at once tried to create the triggers twice (the
+            # waiting backend's catalog caches, most likely, were older than the commit).
             raw.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
             try:
                 with raw.transaction():
