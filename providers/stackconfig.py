@@ -126,16 +126,17 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 def project_config(root: Path, stack: str) -> Getter:
     """A getter over the project defaults, then the stack's file, as the engine passes them
-    to the program: strings, lists as JSON. Secret values (``{secure: ...}``) are skipped."""
+    to the program: strings, lists and maps (``shoporg:connectors``) as JSON. Secret values
+    (``{secure: ...}``) are skipped."""
     project = _yaml(root / "Pulumi.yaml")
     values: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
         value = spec.get("default") if isinstance(spec, dict) else spec
-        if value is not None and not isinstance(value, dict):
+        if value is not None and not _secret(value):
             values[str(key).removeprefix("shoporg:")] = value
     config_dir = root / str(project.get("stackConfigDir") or ".")
     for key, value in (_yaml(config_dir / f"Pulumi.{stack}.yaml").get("config") or {}).items():
-        if str(key).startswith("shoporg:") and not isinstance(value, dict):
+        if str(key).startswith("shoporg:") and not _secret(value):
             values[str(key).removeprefix("shoporg:")] = value
 
     def get(key: str) -> str | None:
@@ -144,9 +145,13 @@ def project_config(root: Path, stack: str) -> Getter:
             return None
         if isinstance(value, bool):
             return "true" if value else "false"
-        return json.dumps(value) if isinstance(value, list) else str(value)
+        return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
     return get
+
+
+def _secret(value: object) -> bool:
+    return isinstance(value, dict) and "secure" in value
 
 
 def stack_settings(root: Path, stack: str) -> StackSettings:

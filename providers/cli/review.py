@@ -12,6 +12,11 @@ The engine-backed forms need the stack's state and read access to the account sy
 (trusted CI); the config-only forms need neither and are safe for pull requests from forks.
 Both interpret the change the same way and render the same templates. Exit 0 when the
 review was written (whatever it says), 1 on an error. Read-only: nothing is changed.
+
+The review lists the manual steps the change will raise (the stack's connectors:
+``shoporg:backend`` / ``shoporg:connectors``). Config-only and saved-preview reviews read
+them from ``--stack``'s config, else the selected stack's, else the project defaults (the
+sandbox, which raises none).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers.backends.settings import project_root
+from providers.backends.settings import BackendSettings, project_root
 from providers.errors import ShoporgError
 from providers.reports.build import review_from_orgs, review_from_preview
 from providers.reports.model import Review
@@ -43,7 +48,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--org", type=Path,
                    help="the proposed org.yaml (default: org.yaml of the project)")
-    p.add_argument("--stack", help="stack to preview (default: the selected stack)")
+    p.add_argument("--stack", help="stack to preview, and whose connectors say what becomes "
+                   "a manual step (default: the selected stack)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--preview-file", type=Path, help="a saved `pulumi preview --json` file")
     src.add_argument("--base", metavar="REF", help="config-only: compare with org.yaml at REF")
@@ -73,6 +79,7 @@ def build(args: argparse.Namespace) -> Review:
             org_from_file(args.old), org_from_file(args.new), today=today,
             source={"kind": "config", "old": repo_path(args.old, Path.cwd()),
                     "new": repo_path(args.new, Path.cwd())},
+            connectors=connectors(root, args.stack),
         )
     if args.base:
         shown = repo_path(org_path, Path.cwd())  # the PR comment says REF:org.yaml → org.yaml
@@ -80,20 +87,31 @@ def build(args: argparse.Namespace) -> Review:
             org_at_revision(args.base, str(org_path), Path.cwd()), org_from_file(org_path),
             today=today,
             source={"kind": "config", "old": f"{args.base}:{shown}", "new": shown},
+            connectors=connectors(root, args.stack),
         )
     org = org_from_file(org_path)
     if args.preview_file is not None:
         return review_from_preview(
             read_preview(args.preview_file), org, today=today,
             source={"kind": "preview-file", "file": args.preview_file.name},
+            connectors=connectors(root, args.stack),
         )
     from providers.stackconfig import selected_stack, stack_settings  # engine path only
 
     stack = args.stack or selected_stack(root)
     preview = engine_preview(root, stack=stack)
-    only = stack_settings(root, stack).shard(org)
-    return review_from_preview(preview, org, today=today, only=only,
-                               source={"kind": "engine", "stack": stack})
+    settings = stack_settings(root, stack)
+    return review_from_preview(preview, org, today=today, only=settings.shard(org),
+                               source={"kind": "engine", "stack": stack},
+                               connectors=settings.backend)
+
+
+def connectors(root: Path, stack: str | None) -> BackendSettings:
+    """The routing of ``stack``, else of the selected stack, else the project defaults: what
+    a review without an engine run knows of which account is served by which connector."""
+    from providers.stackconfig import settings_of
+
+    return settings_of(root, stack).backend
 
 
 def emit(review: Review, args: argparse.Namespace, markdown: str | None = None) -> None:

@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from providers.backends.settings import BackendSettings
 from providers.kinds import desired_world
 from providers.reports.interpret import build_review
 from providers.reports.model import Review
@@ -24,13 +25,17 @@ def plan_from_orgs(old_org: Org, new_org: Org, today: datetime.date) -> Plan:
 
 
 def review_from_orgs(old_org: Org, new_org: Org, *, today: datetime.date,
-                     source: dict[str, Any]) -> Review:
+                     source: dict[str, Any], connectors: BackendSettings | None = None
+                     ) -> Review:
+    """``connectors``: the stack's routing, for the manual steps (None: the sandbox)."""
     plan = plan_from_orgs(old_org, new_org, today)
-    return build_review(plan, new_org, old_org=old_org, today=today, source=source)
+    return build_review(plan, new_org, old_org=old_org, today=today, source=source,
+                        connectors=connectors)
 
 
 def review_from_preview(preview: Mapping[str, Any], org: Org, *, today: datetime.date,
-                        source: dict[str, Any], only: Collection[str] | None = None) -> Review:
+                        source: dict[str, Any], only: Collection[str] | None = None,
+                        connectors: BackendSettings | None = None) -> Review:
     """``only``: a shard stack's accounts (the preview covers only those)."""
     plan = plan_from_preview(preview, objects(desired_world(org, today, only)))
-    return build_review(plan, org, today=today, source=source)
+    return build_review(plan, org, today=today, source=source, connectors=connectors)

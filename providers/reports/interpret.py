@@ -20,9 +20,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from providers.backends.settings import BackendSettings
 from providers.kinds import ROLE_GRANT, Ref
 from providers.reports.context import Context, Holdings, holdings, names
 from providers.reports.diagram import access_matrix, mermaid_tree
+from providers.reports.manual_steps import connectors_of, manual_steps
 from providers.reports.model import (
     AccountSection,
     AccountSummary,
@@ -285,8 +287,10 @@ def build_review(
     old_org: Org | None = None,
     today: datetime.date,
     source: dict[str, Any],
+    connectors: BackendSettings | None = None,
 ) -> Review:
-    """The one review model every renderer, the guard and the CLI read."""
+    """The one review model every renderer, the guard and the CLI read; ``connectors``: the
+    stack's routing, which says what becomes a manual step (None: the sandbox, none)."""
     ctx = Context(new_org=new_org, old_org=old_org, plan=plan, today=today)
     changes = _changes(ctx)
     risks = find_risks(ctx, changes)
@@ -312,4 +316,5 @@ def build_review(
         matrix_shops=tuple(shops),
         matrix=tuple(matrix),
         people=people,
+        manual_steps=manual_steps(ctx, connectors_of(connectors)),
     )

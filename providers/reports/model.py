@@ -3,7 +3,8 @@
 Built once from a :class:`~providers.reports.world.Plan` by
 :func:`providers.reports.interpret.build_review`, then rendered many ways (Markdown for a
 PR comment, JSON for machines, the guard's removal counts). JSON field names are the
-documented schema (``docs/review-schema.md``); bump :data:`SCHEMA` on any breaking change.
+documented schema (``docs/review-schema.md``): a field added is a minor bump of
+:data:`SCHEMA` (``/v1.1``), a field removed or changed in meaning a major one (``/v2``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-SCHEMA: Final = "shoporg.review/v1"
+SCHEMA: Final = "shoporg.review/v1.1"  # 1.1: manual_steps
 
 # Risk codes, in the order the report lists them (most severe first).
 RISK_CODES: Final[dict[str, str]] = {
@@ -129,6 +130,41 @@ class MatrixRow:
 
 
 @dataclass(frozen=True)
+class ManualStep:
+    """One manual step the apply will raise (:mod:`providers.reports.manual_steps`)."""
+
+    kind: str
+    name: str  # the resource name
+    operation: str  # create | update | delete | disable | enable
+    account: str
+    object: str  # in the review's words: "sub-account `qianyu` of 钱宇 (qian-yu)"
+    page: str  # the seller-centre page, as the runbooks name it
+    person: str | None
+    inputs: tuple[str, ...]  # of an update: the changed inputs a person must set
+    runbook: str
+
+
+@dataclass(frozen=True)
+class ManualAccount:
+    id: str
+    platform: str
+    nick: str
+    connector: str  # sandbox | taobao | ledger
+    steps: tuple[ManualStep, ...]
+
+
+@dataclass(frozen=True)
+class ManualPlatform:
+    platform: str
+    seller_centre: str
+    accounts: tuple[ManualAccount, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(a.steps) for a in self.accounts)
+
+
+@dataclass(frozen=True)
 class Review:
     source: dict[str, Any]
     company: str
@@ -141,6 +177,21 @@ class Review:
     matrix_shops: tuple[str, ...]
     matrix: tuple[MatrixRow, ...]
     people: dict[str, str] = field(default_factory=dict)  # member id -> added/removed/changed
+    manual_steps: tuple[ManualPlatform, ...] = ()  # grouped platform -> account
+
+    @property
+    def manual_step_count(self) -> int:
+        return sum(p.count for p in self.manual_steps)
+
+    def manual_operation_counts(self) -> dict[str, int]:
+        """operation -> steps, in the order operations are listed; only those that occur."""
+        counts: dict[str, int] = {}
+        for p in self.manual_steps:
+            for a in p.accounts:
+                for s in a.steps:
+                    counts[s.operation] = counts.get(s.operation, 0) + 1
+        order = ("create", "update", "disable", "enable", "delete")
+        return {op: counts[op] for op in sorted(counts, key=order.index)}
 
     @property
     def empty(self) -> bool:
@@ -176,6 +227,21 @@ class Review:
                 {"member": m, "status": s} for m, s in sorted(self.people.items())
             ],
             "changes": [_change_json(c) for c in self.changes],
+            "manual_steps": {
+                "total": self.manual_step_count,
+                "operations": self.manual_operation_counts(),
+                "platforms": [
+                    {"platform": p.platform, "seller_centre": p.seller_centre,
+                     "count": p.count,
+                     "accounts": [
+                         {"account": a.id, "nick": a.nick, "connector": a.connector,
+                          "count": len(a.steps),
+                          "steps": [{**asdict(s), "inputs": list(s.inputs)} for s in a.steps]}
+                         for a in p.accounts
+                     ]}
+                    for p in self.manual_steps
+                ],
+            },
             "matrix": {
                 "shops": list(self.matrix_shops),
                 "rows": [

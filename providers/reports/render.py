@@ -25,6 +25,8 @@ from providers.reports.model import (
     AccountSection,
     Change,
     DepartmentSection,
+    ManualAccount,
+    ManualPlatform,
     MatrixCell,
     MatrixRow,
     Review,
@@ -35,7 +37,8 @@ MARKDOWN_LIMIT: Final = 60_000
 COLLAPSE_OVER: Final = 10  # list items before a section folds into <details>
 TEMPLATES: Final = Path(__file__).parent / "templates"
 
-BADGES: Final = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "effect": "↪️"}
+BADGES: Final = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "effect": "↪️",
+                  "disable": "⏸️", "enable": "▶️"}
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,16 @@ class Budget:
     risks: int | None  # risks per risk group
     matrix: int  # matrix rows
     pictures: bool
+    steps: int | None = None  # manual steps per account (None: all)
 
 
 BUDGETS: Final = (
     Budget(None, None, 60, True),
-    Budget(150, 60, 30, True),
-    Budget(60, 30, 20, True),
-    Budget(25, 15, 0, False),
-    Budget(8, 8, 0, False),
-    Budget(0, 3, 0, False),
+    Budget(150, 60, 30, True, 100),
+    Budget(60, 30, 20, True, 40),
+    Budget(25, 15, 0, False, 15),
+    Budget(8, 8, 0, False, 8),
+    Budget(0, 3, 0, False, 3),
 )
 
 
@@ -78,6 +82,15 @@ class SectionView:
 
 
 @dataclass(frozen=True)
+class ManualView:
+    """One platform's manual steps, each account's list cut to the budget."""
+
+    platform: ManualPlatform
+    accounts: tuple[tuple[ManualAccount, int], ...]  # (account, steps left out)
+    collapse: bool
+
+
+@dataclass(frozen=True)
 class View:
     """What the template needs beyond the review: caps applied, labels, helpers."""
 
@@ -85,6 +98,8 @@ class View:
     totals: dict[str, int]
     risk_groups: tuple[RiskGroup, ...]
     sections: tuple[SectionView, ...]
+    manual: tuple[ManualView, ...]
+    manual_operations: str  # "create 2 · update 1"
     show_pictures: bool
     matrix_rows: tuple[MatrixRow, ...]
     matrix_hidden: int
@@ -178,12 +193,24 @@ def _view(review: Review, budget: Budget, json_name: str) -> View:
         lines = total + len(s.objects) + sum(len(p.changes) for d in depts for p in d.people)
         sections.append(SectionView(s, tuple(depts), total, total - shown,
                                     lines > COLLAPSE_OVER * 3))
+    manual: list[ManualView] = []
+    hidden_steps = 0
+    for p in review.manual_steps:
+        cut = tuple(
+            (replace(a, steps=a.steps[:keep]), len(a.steps) - len(a.steps[:keep]))
+            for a in p.accounts
+            for keep in [len(a.steps) if budget.steps is None else budget.steps]
+        )
+        hidden_steps += sum(h for _, h in cut)
+        manual.append(ManualView(p, cut, p.count > COLLAPSE_OVER))
     matrix = review.matrix[: budget.matrix] if budget.pictures else ()
     notes = []
     if left_out:
         notes.append(f"{len(left_out)} of {len(review.people)} people's changes left out")
     if hidden_risks:
         notes.append(f"{hidden_risks} of {len(review.risks)} risk lines left out")
+    if hidden_steps:
+        notes.append(f"{hidden_steps} of {review.manual_step_count} manual steps left out")
     if review.mermaid and not budget.pictures:
         notes.append("department tree and access matrix left out")
     return View(
@@ -191,6 +218,9 @@ def _view(review: Review, budget: Budget, json_name: str) -> View:
         totals=review.totals(),
         risk_groups=tuple(groups),
         sections=tuple(sections),
+        manual=tuple(manual),
+        manual_operations=" · ".join(
+            f"{op} {n}" for op, n in review.manual_operation_counts().items()),
         show_pictures=budget.pictures,
         matrix_rows=tuple(matrix),
         matrix_hidden=len(review.matrix) - len(matrix) if budget.pictures else 0,

@@ -13,6 +13,9 @@ What goes through the API and what becomes a manual step (``providers/runbooks``
     manual sub-account create/delete and profile edits, departments, grants, role update/delete;
            on Shopee, Ozon and Douyin accounts: everything (and nothing can be read back).
 
+Which writes go through TOP is declared once, in :data:`providers.backends.capabilities.TOP`
+(the review lists a plan's manual steps from the same table); the writes below ask it.
+
 Ids: org.yaml's slugs are mapped to TOP's numbers by natural key (:mod:`.directory`).
 Statuses: TOP's three encodings are normalised to ``active`` / ``disabled``
 (:func:`normalise_status`). Role permissions: TOP reports what a role grants (parents and
@@ -35,6 +38,8 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
+from providers.backends.capabilities import TOP
+from providers.backends.capabilities import Operation as CapabilityOp
 from providers.backends.protocol import (
     Account,
     Binding,
@@ -471,7 +476,7 @@ class TaobaoBackend:
     def create_role(self, account_id: str, spec: RoleSpec) -> Role:
         facts = self._facts(account_id, "role", "create")
         name = ROLE.ref(account_id, spec.id).name
-        if facts.platform not in OBSERVABLE_PLATFORMS:
+        if not TOP.automates(ROLE.word, "create", facts.platform):
             raise self._manual(account_id, "role", "create", name, {
                 "name": spec.name, "permissions": spec.permissions,
                 "description": spec.description or None,
@@ -594,19 +599,24 @@ class TaobaoBackend:
         if live.login != spec.login:
             raise RuleViolation("sub_account", name, "update",
                                 f"the login {live.login!r} cannot be renamed", "immutable_login")
-        if live.dispatch != spec.dispatch:
+        by_api = TOP.inputs_by_api(SUB_ACCOUNT.word, self._facts(account_id).platform)
+        if "dispatch" in by_api and live.dispatch != spec.dispatch:
             sub_id = self._sub_id(account_id, spec.member_id, "update")
             self._call("taobao.subuser.info.update", {"sub_id": sub_id,
                                                        "is_dispatch": spec.dispatch},
                        "sub_account", name, "update", account_id)
             self._wrote(account_id)
-        rest = {
-            "name (姓名)": (live.display_name, spec.display_name),
-            "department (部门)": (live.department_id, spec.department_id),
-            "phone (手机)": (live.phone, spec.phone),
-            "email (邮箱)": (live.email, spec.email),
+        rest = {  # input: (runbook label, live, desired); what TOP cannot set is a manual step
+            "display_name": ("name (姓名)", live.display_name, spec.display_name),
+            "department_id": ("department (部门)", live.department_id, spec.department_id),
+            "phone": ("phone (手机)", live.phone, spec.phone),
+            "email": ("email (邮箱)", live.email, spec.email),
+            "dispatch": ("dispatch (分流)", live.dispatch, spec.dispatch),
         }
-        changed = {k: new for k, (old, new) in rest.items() if old != new}
+        changed: dict[str, object] = {
+            label: new for key, (label, old, new) in rest.items()
+            if old != new and key not in by_api
+        }
         if changed:
             if "department (部门)" in changed:
                 changed["department (部门)"] = self._dept_label(spec.department_id) or "(none)"
@@ -620,7 +630,8 @@ class TaobaoBackend:
         self, account_id: str, member_id: str, status: SubAccountStatus
     ) -> SubAccount:
         name = SUB_ACCOUNT.ref(account_id, member_id).name
-        if not self._observable(account_id):
+        operation: CapabilityOp = "disable" if status == "disabled" else "enable"
+        if not TOP.automates(SUB_ACCOUNT.word, operation, self._facts(account_id).platform):
             raise self._manual(account_id, "sub_account", "update", name, {"status": status},
                                person=self.directory.person(member_id, member_id))
         if status == "pending":

@@ -1,0 +1,101 @@
+"""What each connector can do by API: the one declaration the backends and the review read.
+
+::
+
+    connector  by API on         automated (kind, operation)
+    sandbox    every platform    every pair
+    taobao     taobao, tmall     (role, create)                  taobao.sellercenter.role.add
+                                 (sub_account, disable / enable)  taobao.subuser.info.update
+                                 and, of a sub-account update, the ``dispatch`` flag (same call)
+    ledger     no platform       nothing: every write is a manual step
+
+Everything else a connector is asked to write raises
+:class:`~providers.errors.ManualStepRequired` with a runbook. The TOP connector decides
+through this table (:data:`TOP`), ``shoporg review`` lists a plan's manual steps from it
+before the apply, and ``tests/backends/test_capabilities.py`` drives every write of the TOP
+and ledger connectors and checks that a manual step is raised exactly where it says so.
+
+Operations per kind come from the registry (:func:`operations`): create, update and delete,
+plus disable and enable for a sub-account's status (its ``enabled`` input), which TOP sets
+by API. A binding has no update: every input is identity, so a change re-creates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from providers.backends.settings import TOP_PLATFORMS, BackendKind
+from providers.kinds import KINDS, ROLE, SHOP_BINDING, SUB_ACCOUNT, Kind
+from providers.platforms import PLATFORMS
+
+Operation = Literal["create", "update", "delete", "disable", "enable"]
+
+#: The input whose change is a status operation rather than an update, per kind.
+STATUS_INPUT: Final[Mapping[str, str]] = {SUB_ACCOUNT.word: "enabled"}
+_STATUS_OPS: Final[tuple[Operation, ...]] = ("disable", "enable")
+#: Kinds whose every input is identity: the engine replaces them, never updates.
+_NO_UPDATE: Final = frozenset({SHOP_BINDING.word})
+
+
+def operations(kind: Kind) -> tuple[Operation, ...]:
+    """The write operations a connector can be asked for on one kind."""
+    ops: list[Operation] = ["create"]
+    if kind.word not in _NO_UPDATE:
+        ops.append("update")
+    ops.append("delete")
+    if kind.word in STATUS_INPUT:
+        ops += _STATUS_OPS
+    return tuple(ops)
+
+
+def every_pair() -> tuple[tuple[str, Operation], ...]:
+    """Every (kind word, operation), in registry order."""
+    return tuple((k.word, op) for k in KINDS for op in operations(k))
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What one connector does by API (see the module docstring)."""
+
+    connector: BackendKind
+    platforms: frozenset[str]  # where it has an API at all
+    automated: frozenset[tuple[str, Operation]]
+    #: Inputs an otherwise manual update still sets by API, per kind.
+    update_inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def automates(self, kind: str, operation: Operation, platform: str) -> bool:
+        return platform in self.platforms and (kind, operation) in self.automated
+
+    def inputs_by_api(self, kind: str, platform: str) -> frozenset[str]:
+        """The inputs of an update of ``kind`` this connector sets by API."""
+        if platform not in self.platforms:
+            return frozenset()
+        return self.update_inputs.get(kind, frozenset())
+
+    def manual_inputs(self, kind: str, platform: str, changed: Iterable[str]) -> tuple[str, ...]:
+        """Of an update's changed inputs, those a person must change (empty: all by API)."""
+        if self.automates(kind, "update", platform):
+            return ()
+        by_api = self.inputs_by_api(kind, platform)
+        return tuple(sorted(k for k in changed if k not in by_api))
+
+
+SANDBOX: Final = Capability("sandbox", frozenset(PLATFORMS), frozenset(every_pair()))
+TOP: Final = Capability(
+    "taobao", frozenset(TOP_PLATFORMS),
+    frozenset({(ROLE.word, "create"), (SUB_ACCOUNT.word, "disable"), (SUB_ACCOUNT.word, "enable")}),
+    {SUB_ACCOUNT.word: frozenset({"dispatch"})},
+)
+LEDGER: Final = Capability("ledger", frozenset(), frozenset())
+
+CAPABILITIES: Final[Mapping[BackendKind, Capability]] = {
+    c.connector: c for c in (SANDBOX, TOP, LEDGER)
+}
+
+
+__all__ = [
+    "CAPABILITIES", "LEDGER", "SANDBOX", "STATUS_INPUT", "TOP", "Capability", "Operation",
+    "every_pair", "operations",
+]
