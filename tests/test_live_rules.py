@@ -80,7 +80,8 @@ def notices(text: str, backend: SandboxBackend) -> list[str]:
 @pytest.mark.parametrize(
     ("hours_later", "says"),
     [
-        pytest.param(0, "the link is valid until", id="a link just sent is noted with its deadline"),
+        pytest.param(0, "the link is valid until",
+                     id="a link just sent is noted with its deadline"),
         pytest.param(73, "activation link expired at", id="an expired link says invite again"),
     ],
 )

@@ -1,17 +1,21 @@
-"""``shoporg review-access``: the periodic access review (recertification) per department.
+"""``shoporg review-access``: the periodic access review (recertification) per department
+or per manager.
 
 ::
 
     shoporg review-access --department cs            # who holds which roles on which shop
+    shoporg review-access --manager chen-jing        # the departments she manages (org.yaml)
     shoporg review-access --department cs --attest --note "Q4 review with 客服 lead"
+    shoporg review-access --attest                   # the whole org, account objects too
 
 Lists every person of the department (and its sub-departments) × shop × roles, with the
 evidence for each: the platform's read API (sandbox, TOP), or — where there is none — the
-ledger's last confirmation or attestation and its age. ``--attest`` records, in the ledger,
-that the reviewer checked the listed ledger objects in the seller centre as they are
-(``--by`` defaults to the git identity); ``shoporg drift`` reports ledger objects not
-verified for ``policies.attestation_days`` (default 90) as unverified. Read-only without
-``--attest``.
+ledger's last confirmation or attestation and its age. A review of the whole org (no
+``--department`` / ``--manager``) also lists what the ledger accounts hold beyond people:
+roles, bindings, chat groups. ``--attest`` records, in the ledger, that the reviewer checked
+the listed ledger objects in the seller centre as they are (``--by`` defaults to the git
+identity); ``shoporg drift`` reports ledger objects not verified for
+``policies.attestation_days`` (default 90) as unverified. Read-only without ``--attest``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from providers.backends.ledger import Ledger
 from providers.backends.settings import project_root
 from providers.cli.tasks import identity
 from providers.errors import ShoporgError
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, desired_world
+from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, desired_world
 from providers.reports.render import environment
 from providers.reports.sources import org_from_file
 from providers.schema import Org
@@ -49,6 +53,21 @@ class AccessLine:
     object: str
 
 
+@dataclass(frozen=True)
+class ObjectLine:
+    """Something a ledger account holds that is no one person's access (a role's
+    permissions, a binding, a chat group): reviewed with the whole org."""
+
+    kind: str
+    label: str
+    object: str
+    account: str
+    details: str
+    evidence: str
+    verified: str | None
+    age_days: int | None
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "review-access", help="access review per department; --attest records it",
@@ -56,6 +75,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--department", action="append", metavar="ID",
                    help="a department id (with its sub-departments); repeatable; default all")
+    p.add_argument("--manager", action="append", metavar="MEMBER",
+                   help="the departments this member manages (org.yaml departments' "
+                        "manager:), with their sub-departments; repeatable")
     p.add_argument("--stack", help="whose config and ledger (default: the selected stack)")
     p.add_argument("--attest", action="store_true", help="record the review in the ledger")
     p.add_argument("--by", help="the reviewer (default: your git identity)")
@@ -81,6 +103,57 @@ def departments_under(org: Org, roots: list[str] | None) -> set[str]:
     return chosen
 
 
+def managed_by(org: Org, managers: list[str]) -> list[str]:
+    """The departments whose ``manager`` is one of ``managers`` (refused when none is)."""
+    known = {m.id for m in org.members}
+    unknown = [m for m in managers if m not in known]
+    if unknown:
+        raise ShoporgError(f"review-access: no member {', '.join(map(repr, unknown))} in "
+                           "org.yaml")
+    roots = [d.id for d, _ in org.walk_departments() if d.manager in managers]
+    if not roots:
+        raise ShoporgError(
+            f"review-access: {', '.join(map(repr, managers))} manage no department (set "
+            "`manager:` on a department in org.yaml, or review with --department)")
+    return roots
+
+
+def _evidence(on_ledger: bool, at: datetime.datetime | None) -> str:
+    return "read API" if not on_ledger else ("ledger" if at else "pending (not confirmed)")
+
+
+def object_lines(org: Org, settings: StackSettings,
+                 today: datetime.date) -> list[ObjectLine]:
+    """Every object on a ledger account that is not a person's sub-account or grant."""
+    world = desired_world(org, today, settings.shard(org))
+    verified = Ledger(settings.backend.ledger_path).verified_at()
+    platform = {a.id: a.platform for a in org.accounts}
+    lines = []
+    for ref, desired in world.items():
+        account = desired.account
+        if ref.kind in (ROLE_GRANT.word, SUB_ACCOUNT.word) or settings.backend.connector_for(
+                account, platform[account]) != "ledger":
+            continue
+        kind = BY_WORD[ref.kind]
+        # What a reviewer compares with the seller centre: the declared values.
+        shown = [f"{k}: {_value(v)}" for k, v in desired.inputs.items()
+                 if k != "account_id" and v not in (None, "", [], ())]
+        at = verified.get((ref.kind, ref.name))
+        lines.append(ObjectLine(
+            kind=ref.kind, label=kind.label, object=ref.name, account=account,
+            details="; ".join(shown), evidence=_evidence(True, at),
+            verified=at.date().isoformat() if at else None,
+            age_days=(today - at.date()).days if at else None,
+        ))
+    return sorted(lines, key=lambda x: (x.account, x.kind, x.object))
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
 def access_lines(org: Org, settings: StackSettings, departments: set[str],
                  today: datetime.date) -> list[AccessLine]:
     world = desired_world(org, today, settings.shard(org))
@@ -101,8 +174,7 @@ def access_lines(org: Org, settings: StackSettings, departments: set[str],
         account = desired.account
         on_ledger = settings.backend.connector_for(account, platform[account]) == "ledger"
         at = verified.get((ref.kind, ref.name)) if on_ledger else None
-        evidence = "read API" if not on_ledger else ("ledger" if at else
-                                                     "pending (not confirmed)")
+        evidence = _evidence(on_ledger, at)
         lines.append(AccessLine(
             department=member.department, member=member.id, name=member.name, account=account,
             shop=str(desired.get("shop_id") or "—"),
@@ -118,22 +190,35 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_of(root, args.stack)
     org = org_from_file(settings.org_file)
     today = args.as_of or datetime.date.today()
-    lines = access_lines(org, settings, departments_under(org, args.department), today)
+    managed = managed_by(org, args.manager) if args.manager else []
+    roots = [*(args.department or []), *managed] or None
+    lines = access_lines(org, settings, departments_under(org, roots), today)
+    # Roles, bindings and groups belong to no department: reviewed with the whole org.
+    objects = object_lines(org, settings, today) if roots is None else []
     if args.format == "json":
         sys.stdout.write(json.dumps({"schema": "shoporg.access/v1", "as_of": today.isoformat(),
-                                     "lines": [asdict(x) for x in lines]},
+                                     "managers": args.manager or [],
+                                     "lines": [asdict(x) for x in lines],
+                                     "objects": [asdict(x) for x in objects]},
                                     ensure_ascii=False, indent=2) + "\n")
     else:
         names = {d.id: d.name for d, _ in org.walk_departments()}
+        people = {m.id: m.name for m in org.members}
         sys.stdout.write(environment().get_template("access.md.j2").render(
-            lines=lines, departments=names, today=today.isoformat(),
-            days=org.policies.attestation_days))
+            lines=lines, objects=objects, departments=names, today=today.isoformat(),
+            days=org.policies.attestation_days,
+            managers=[f"{people[m]} ({m})" for m in args.manager or []]))
     if args.attest:
         attested = [(x.kind, x.object, x.account) for x in lines if x.evidence == "ledger"]
+        # A person's sub-account is reviewed through their grants, so it is attested with them.
+        attested += [(SUB_ACCOUNT.word, SUB_ACCOUNT.ref(x.account, x.member).name, x.account)
+                     for x in lines if x.evidence != "read API" and x.kind == ROLE_GRANT.word]
+        attested += [(x.kind, x.object, x.account) for x in objects if x.evidence == "ledger"]
         count = Ledger(settings.backend.ledger_path).attest(
             attested, by=args.by or identity(), note=args.note)
         print(f"attested {count} ledger object(s)", file=sys.stderr)
     return 0
 
 
-__all__ = ["AccessLine", "access_lines", "departments_under"]
+__all__ = ["AccessLine", "ObjectLine", "access_lines", "departments_under", "managed_by",
+           "object_lines"]

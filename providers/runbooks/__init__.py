@@ -79,6 +79,38 @@ PAGES: dict[str, dict[str, str]] = {
     },
 }
 
+#: How a runbook names a backend spec's field (``SubAccountSpec.display_name`` → "name"):
+#: the words the seller-centre forms use, so a step reads as what to type where.
+FIELD_LABELS: dict[str, str] = {
+    "id": "id",
+    "member_id": "employee id (工号)",
+    "login": "login (账号名)",
+    "display_name": "name (姓名)",
+    "department_id": "department (部门)",
+    "parent_id": "parent department",
+    "email": "email",
+    "phone": "phone (手机)",
+    "dispatch": "dispatch (分流)",
+    "two_factor": "two-factor authentication",
+    "name": "name",
+    "description": "description",
+    "permissions": "permissions",
+    "role_ids": "roles",
+    "shop_id": "shop",
+    "kind": "kind",
+    "external_id": "external account",
+    "source": "source",
+    "member_ids": "members",
+    "status": "status",
+    "member": "employee id (工号)",
+}
+
+
+def labelled(fields: Mapping[str, object | None]) -> dict[str, object | None]:
+    """``fields`` keyed by their runbook labels (unknown keys are kept as they are)."""
+    return {FIELD_LABELS.get(key, key): value for key, value in fields.items()}
+
+
 KIND_LABELS: dict[str, str] = {
     "sub_account": "sub-account (子账号)",
     "department": "department (部门)",
@@ -190,6 +222,6 @@ def _show(value: object) -> str:
 
 
 __all__ = [
-    "KIND_LABELS", "PAGES", "PLATFORM_NAMES", "THIRD_PARTIES", "Operation", "ThirdParty",
-    "manual_step", "runbook",
+    "FIELD_LABELS", "KIND_LABELS", "PAGES", "PLATFORM_NAMES", "THIRD_PARTIES", "Operation",
+    "ThirdParty", "labelled", "manual_step", "runbook",
 ]

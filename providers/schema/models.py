@@ -108,6 +108,11 @@ class Department(_Model):
 
     id: Id
     name: Text
+    manager: Id | None = Field(
+        default=None,
+        description="The member who reviews this department's access "
+        "(`shoporg review-access --manager ID`, with its sub-departments).",
+    )
     children: list[Department] = []
 
 

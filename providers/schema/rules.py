@@ -250,6 +250,14 @@ def account_shape(ctx: Context) -> None:
 
 
 def references(ctx: Context) -> None:
+    for dept_id, _, _, path in _department_paths(ctx):
+        manager = ctx.departments[dept_id].manager
+        if manager is not None and not ctx.declared("member", manager):
+            ctx.report(
+                (*path, "manager"),
+                f"department {dept_id!r} is managed by unknown member {manager!r} "
+                f"({_suggest(manager, ctx.members)}the manager must be a member)",
+            )
     for i, m in enumerate(ctx.org.members):
         if not ctx.declared("department", m.department):
             ctx.report(

@@ -43,7 +43,7 @@ from providers.backends.protocol import (
 from providers.errors import BackendError, NotFoundError
 from providers.kinds import CHAT_GROUP, DEPARTMENT, ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
 from providers.platforms import CATALOGUES, PermissionCatalogue
-from providers.runbooks import Operation, manual_step
+from providers.runbooks import Operation, labelled, manual_step
 from providers.schema import Org
 
 
@@ -94,7 +94,7 @@ class LedgerBackend:
                 ) -> BackendError:
         platform = self._platform(account_id, kind, operation)
         return manual_step(platform, kind, operation, account_id=account_id, name=name,
-                           fields=fields, person=person)
+                           fields=labelled(fields), person=person)
 
     def _person(self, member_id: str) -> str:
         return self._people.get(member_id, member_id)
