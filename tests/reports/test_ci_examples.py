@@ -40,3 +40,16 @@ def test_the_drift_workflow_fails_on_exit_2_and_uploads_the_report() -> None:
     text = (CI / "drift.yml").read_text()
     assert "steps.drift.outputs.code == '2'" in text and "exit 2" in text
     assert "upload-artifact" in text and "drift.json" in text
+
+
+def test_the_drift_workflow_warns_on_exit_3_and_uploads_the_worklist() -> None:
+    data = yaml.safe_load((CI / "drift.yml").read_text())
+    steps = next(iter(data["jobs"].values()))["steps"]
+    due = next(s for s in steps if s.get("name") == "Access review due")
+    assert due["if"] == "steps.drift.outputs.code == '3'" and "::warning::" in due["run"]
+    error = next(s for s in steps if s.get("name") == "Fail on error")
+    assert "!= '3'" in error["if"]  # unverified is not an error
+    upload = next(s for s in steps if "upload-artifact" in str(s.get("uses")))
+    assert "tasks.json" in upload["with"]["path"]
+    assert ["tasks", "--stack", "prod", "--markdown", "tasks.md", "--json", "tasks.json"] in (
+        shoporg_calls(data))
