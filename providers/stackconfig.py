@@ -130,16 +130,29 @@ def project_config(root: Path, stack: str) -> Getter:
     (``{secure: ...}``) are skipped."""
     project = _yaml(root / "Pulumi.yaml")
     values: dict[str, Any] = {}
+    secrets: set[str] = set()
     for key, spec in (project.get("config") or {}).items():
         value = spec.get("default") if isinstance(spec, dict) else spec
         if value is not None and not _secret(value):
             values[str(key).removeprefix("shoporg:")] = value
     config_dir = root / str(project.get("stackConfigDir") or ".")
     for key, value in (_yaml(config_dir / f"Pulumi.{stack}.yaml").get("config") or {}).items():
-        if str(key).startswith("shoporg:") and not _secret(value):
-            values[str(key).removeprefix("shoporg:")] = value
+        if not str(key).startswith("shoporg:"):
+            continue
+        name = str(key).removeprefix("shoporg:")
+        if _secret(value):
+            secrets.add(name)
+            values.pop(name, None)  # never fall back to the project default silently
+        else:
+            values[name] = value
 
     def get(key: str) -> str | None:
+        if key in secrets and key in _NEEDED_IN_THE_CLEAR:
+            raise ShoporgError(
+                f"stack {stack}: shoporg:{key} is a secret, and shoporg's commands read stack "
+                f"files without decrypting them: export {_NEEDED_IN_THE_CLEAR[key]} for them "
+                "(or keep the password in PGPASSWORD / ~/.pgpass and the URL in plain config)"
+            )
         value = values.get(key)
         if value is None:
             return None
@@ -148,6 +161,11 @@ def project_config(root: Path, stack: str) -> Getter:
         return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
     return get
+
+
+#: Keys the CLI commands need as plain text, and the variable that provides them instead
+#: (a ledger on the default file would otherwise be used without a word: steps lost there).
+_NEEDED_IN_THE_CLEAR: dict[str, str] = {"ledgerPath": "SHOPORG_LEDGER"}
 
 
 def _secret(value: object) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.errors import ConfigError
+from providers.errors import ConfigError, ShoporgError
 from providers.schema import load_org
 from providers.stackconfig import StackSettings, names, project_config
 
@@ -70,3 +70,15 @@ def test_a_shard_selects_its_accounts_by_glob(tmp_path: Path) -> None:
     write_project(tmp_path, "config:\n  shoporg:accounts: [t*-youpin]\n")
     settings = StackSettings.read(project_config(tmp_path, "shard"), tmp_path)
     assert settings.shard(load_org(REPO / "org.yaml")) == {"tb-youpin", "tm-youpin"}
+
+
+def test_a_secret_ledger_url_is_refused_by_the_commands_instead_of_using_the_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_project(tmp_path, "config:\n  shoporg:ledgerPath: {secure: v1:abc}\n")
+    monkeypatch.delenv("SHOPORG_LEDGER", raising=False)
+    with pytest.raises(ShoporgError, match="export SHOPORG_LEDGER"):
+        StackSettings.read(project_config(tmp_path, "shard"), tmp_path)
+    monkeypatch.setenv("SHOPORG_LEDGER", "postgresql://shoporg@127.0.0.1/shoporg")
+    settings = StackSettings.read(project_config(tmp_path, "shard"), tmp_path)
+    assert settings.backend.ledger_path == "postgresql://shoporg@127.0.0.1/shoporg"
