@@ -173,3 +173,23 @@ def test_a_confirmation_top_cannot_read_back_stays_open_and_a_ledger_one_turns_a
     assert "sp-youpin/zhu-yan" not in after
     assert after["tb-youpin/li-na"]["id"] == top["id"]
     assert "not visible yet" in after["tb-youpin/li-na"]["note"]
+
+
+def test_confirming_half_the_ledger_steps_makes_exactly_those_active_and_plans_the_rest(
+    project: StackProject,
+) -> None:
+    ledger_steps = [s for s in open_steps(project).values()
+                    if s["platform"] in ("shopee", "ozon", "douyin")]
+    done = ledger_steps[: len(ledger_steps) // 2]
+    assert done
+    project.shoporg("tasks", "done", *(str(s["id"]) for s in done), "--by", "运营 小王")
+    project.up()
+    outs = outputs(project)
+    assert all(outs[s["name"]]["status"] in ("active", "disabled") for s in done)
+    still = pending(project)
+    assert not still & {s["name"] for s in done}
+    assert {s["name"] for s in ledger_steps[len(ledger_steps) // 2:]} <= still
+    assert set(open_steps(project)) == still  # the worklist is exactly what is pending
+    planned = project.plan()
+    assert {op for op, _ in planned} == {"update"}
+    assert {name for _, name in planned} == still
