@@ -17,6 +17,7 @@ from typing import NoReturn
 
 import pulumi
 
+from providers.backends.clock import account_system_today
 from providers.backends.settings import configure_from, open_backend, project_root
 from providers.errors import ConfigError, ConfigIssue
 from providers.live_rules import live_issues, live_notices
@@ -48,14 +49,18 @@ def main() -> None:
         only = settings.shard(org)
     except ConfigError as exc:
         _bad_stack_config(exc)
-    backend = open_backend(configure_from(config.get, root))
+    backend_settings = configure_from(config.get, root)
+    backend = open_backend(backend_settings)
     text = path.read_text(encoding="utf-8-sig")
     issues = live_issues(org, backend, text, str(path), only=only)
     if issues:
         fail(path, issues)
     for notice in live_notices(org, backend, text, str(path), only=only):
         pulumi.log.warn(str(notice))  # shown by preview and up, before any step runs
-    built = build(org, only=only)
+    # Expired grants are disabled by the account system's day (its clock), as the review
+    # and drift judge them.
+    today = account_system_today(backend_settings)
+    built = build(org, today=lambda: today, only=only)
     pulumi.export("company", org.company)
     if only is not None:
         pulumi.export("accounts", sorted(only))

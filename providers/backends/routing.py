@@ -59,6 +59,11 @@ class RoutedBackend:
     def backend_for(self, account_id: str) -> Backend:
         return self._routes.get(account_id, self._default)
 
+    @property
+    def backends(self) -> tuple[Backend, ...]:
+        """Each connector once (for what is not per account, such as a clock)."""
+        return tuple(self._backends)
+
     def __getattr__(self, method: str) -> Any:
         if method.startswith("_"):
             raise AttributeError(method)

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from providers.backends.clock import account_system_today
 from providers.backends.ledger import Ledger
 from providers.backends.settings import open_backend, project_root
 from providers.kinds import desired_world
@@ -77,9 +78,9 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
     name = stack or selected_stack(root)
     settings = stack_settings(root, name)
     org = org_from_file(settings.org_file)
-    # The program disables expired grants by today's date; judge drift by the same day.
+    # The program disables expired grants by the account system's day; judge drift by it.
     only = settings.shard(org)
-    declared = objects(desired_world(org, datetime.date.today(), only))
+    declared = objects(desired_world(org, account_system_today(settings.backend), only))
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from providers.backends.clock import account_system_today
 from providers.backends.settings import BackendSettings, project_root
 from providers.errors import ShoporgError
 from providers.reports.build import review_from_orgs, review_from_preview
@@ -65,45 +66,56 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="what to print on stdout when no file is named (default markdown)")
     p.add_argument("--today", type=datetime.date.fromisoformat,
-                   help="the date expiry is judged against (default: today)")
+                   help="the date expiry is judged against (default: the account "
+                   "system's today: the sandbox's clock, else this machine's)")
 
 
 def build(args: argparse.Namespace) -> Review:
-    today: datetime.date = args.today or datetime.date.today()
     root = project_root()
     org_path: Path = args.org if args.org is not None else root / "org.yaml"
     if args.old is not None or args.new is not None:
         if args.old is None or args.new is None:
             raise ShoporgError("--old and --new go together: name both org.yaml files")
+        routing = connectors(root, args.stack)
         return review_from_orgs(
-            org_from_file(args.old), org_from_file(args.new), today=today,
+            org_from_file(args.old), org_from_file(args.new), today=today_of(args, routing),
             source={"kind": "config", "old": repo_path(args.old, Path.cwd()),
                     "new": repo_path(args.new, Path.cwd())},
-            connectors=connectors(root, args.stack),
+            connectors=routing,
         )
     if args.base:
         shown = repo_path(org_path, Path.cwd())  # the PR comment says REF:org.yaml → org.yaml
+        routing = connectors(root, args.stack)
         return review_from_orgs(
             org_at_revision(args.base, str(org_path), Path.cwd()), org_from_file(org_path),
-            today=today,
+            today=today_of(args, routing),
             source={"kind": "config", "old": f"{args.base}:{shown}", "new": shown},
-            connectors=connectors(root, args.stack),
+            connectors=routing,
         )
     org = org_from_file(org_path)
     if args.preview_file is not None:
+        routing = connectors(root, args.stack)
         return review_from_preview(
-            read_preview(args.preview_file), org, today=today,
+            read_preview(args.preview_file), org, today=today_of(args, routing),
             source={"kind": "preview-file", "file": args.preview_file.name},
-            connectors=connectors(root, args.stack),
+            connectors=routing,
         )
     from providers.stackconfig import selected_stack, stack_settings  # engine path only
 
     stack = args.stack or selected_stack(root)
     preview = engine_preview(root, stack=stack)
     settings = stack_settings(root, stack)
+    today = today_of(args, settings.backend)
     return review_from_preview(preview, org, today=today, only=settings.shard(org),
                                source={"kind": "engine", "stack": stack},
                                connectors=settings.backend)
+
+
+def today_of(args: argparse.Namespace, routing: BackendSettings) -> datetime.date:
+    """``--today``, else the account system's day (:mod:`providers.backends.clock`): the one
+    "today" the program, the review and drift judge expiry and time locks by."""
+    given: datetime.date | None = args.today
+    return given or account_system_today(routing)
 
 
 def connectors(root: Path, stack: str | None) -> BackendSettings:

@@ -71,6 +71,10 @@ class LedgerBackend:
     def close(self) -> None:
         """Nothing held open: every ledger call opens and closes its own connection."""
 
+    def now(self) -> datetime:
+        """The ledger's clock (``$SHOPORG_NOW`` for what-ifs, else the machine's)."""
+        return self.ledger.now()
+
     def _platform(self, account_id: str, kind: str = "account", operation: str = "read") -> str:
         account = self._accounts.get(account_id)
         if account is None:

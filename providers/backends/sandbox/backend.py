@@ -131,6 +131,13 @@ class SandboxBackend:
         """This thread's connection (for the seller centre's read-only listings)."""
         return self._db.connection()
 
+    def now(self) -> datetime:
+        """The account system's time: the injected clock plus the file's offset
+        (``shoporg sandbox clock``). Reading the clock is not a platform call: it is not
+        counted and no fault is injected into it."""
+        conn = self._db.connection()
+        return self.clock.now() + retry_busy(lambda: settings.read(conn)).clock_offset
+
     def execute(
         self,
         method: str,
