@@ -9,15 +9,21 @@ changes. Read-only: two list calls per account at most.
         seat_quota: 8          # the platform's own quota must hold the declared sub-accounts
     bindings:                  # removing an official Douyin account here can never be applied
       - {shop: dy-youpin-shop, kind: official, external_account: youpin_digital}
+      # nor removing a channel account within 180 days of its binding (by the account
+      # system's clock): the error names the first allowed date
+      - {shop: dy-youpin-shop, kind: channel, external_account: youpin_xigua, source: xigua}
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from providers.backends.protocol import AccountReader, BindingBackend
+from providers.backends.clock import account_system_now
+from providers.backends.protocol import AccountReader, Binding, BindingBackend
 from providers.errors import ConfigIssue
+from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text
@@ -65,6 +71,7 @@ def live_issues(
             ))
         if account.platform != "douyin":
             continue
+        now: datetime | None = None
         for binding in backend.list_bindings(account.id):
             kept = (binding.shop_id, binding.external_id) in official
             if binding.kind == "official" and not kept:
@@ -74,10 +81,37 @@ def live_issues(
                     f"{binding.shop_id!r} is missing here, but an official account can never "
                     "be unbound (Douyin rule): put its binding back",
                 ))
+            if binding.kind != "channel" or _kept(org, binding):
+                continue
+            allowed_from = binding.bound_at + timedelta(days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS)
+            now = now or account_system_now(backend, account.id)
+            if now < allowed_from:
+                changed = next((i for i, b in enumerate(org.bindings)
+                                if (b.shop, b.external_account)
+                                == (binding.shop_id, binding.external_id)), None)
+                problems.append((
+                    ("bindings", changed) if changed is not None else ("bindings",),
+                    f"the channel account {binding.external_id!r} of shop {binding.shop_id!r} "
+                    f"was bound on {binding.bound_at.date().isoformat()} and can be unbound "
+                    f"only from {allowed_from.date().isoformat()} "
+                    f"({DOUYIN_CHANNEL_UNBIND_AFTER_DAYS} days after binding, Douyin rule); "
+                    + ("changing its kind or source unbinds it: keep it as it is bound"
+                       if changed is not None else "unbinding it would fail: keep its binding")
+                    + f" ({binding.kind}, source {binding.source}) in org.yaml until "
+                    f"{allowed_from.date().isoformat()}",
+                ))
     if not problems:
         return []
     loaded = load_text(text, filename)
     return sorted(loaded.issue(path, message, key=True) for path, message in problems)
+
+
+def _kept(org: Org, live: Binding) -> bool:
+    """org.yaml declares ``live`` exactly as it is bound (another kind or source for the same
+    account is an unbind and a new bind)."""
+    return any((b.shop, b.kind, b.external_account, b.source)
+               == (live.shop_id, live.kind, live.external_id, live.source)
+               for b in org.bindings)
 
 
 def live_notices(

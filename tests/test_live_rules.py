@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,3 +107,56 @@ def test_a_shopee_account_waiting_for_activation_is_noted_at_preview_with_its_ru
 
 def test_activated_accounts_have_nothing_to_note(sandbox: SandboxBackend) -> None:
     assert notices(ORG.read_text(), sandbox) == []
+
+
+XIGUA = "  - {shop: dy-youpin-shop, kind: channel, external_account: youpin_xigua, source: xigua}"
+
+
+def bind_days_ago(tmp_path: Path, backend: SandboxBackend, days: int, later: int = 0) -> None:
+    """Bind the org's xigua channel account ``days`` ago by the sandbox's clock, then move
+    the clock on ``later`` days (``shoporg sandbox clock advance``)."""
+    sc = SellerCenter(SandboxBackend(tmp_path / "sandbox.db", instrumented=False))
+    sc.set_clock_offset(timedelta(days=-days))
+    backend.bind("dy-youpin", BindingSpec("dy-youpin-shop", "channel", "youpin_xigua", "xigua"))
+    sc.set_clock_offset(timedelta(days=later))
+
+
+@pytest.mark.parametrize(
+    ("days", "later", "edit", "where", "says"),
+    [
+        pytest.param(10, 0, "", "bindings:", "keep its binding (channel, source xigua) in "
+                     "org.yaml until", id="removing a channel account bound 10 days ago "
+                     "fails at preview with its first allowed date"),
+        pytest.param(10, 0, "source: douyin}", "youpin_xigua", "changing its kind or source "
+                     "unbinds it", id="changing the source of a locked channel account fails "
+                     "at its binding"),
+        pytest.param(10, 0, None, None, None,
+                     id="keeping a locked channel account as it is bound is fine"),
+        pytest.param(181, 0, "", None, None,
+                     id="removing a channel account bound 181 days ago is allowed"),
+        pytest.param(10, 171, "", None, None,
+                     id="the account system's clock decides: moved 171 days on, it is allowed"),
+        pytest.param(10, 169, "", "bindings:", "until",
+                     id="moved 169 days on, it is still locked"),
+    ],
+)
+def test_a_time_locked_channel_binding_is_reported_at_preview(
+    tmp_path: Path, sandbox: SandboxBackend, days: int, later: int, edit: str | None,
+    where: str | None, says: str | None,
+) -> None:
+    bind_days_ago(tmp_path, sandbox, days, later)
+    text = ORG.read_text()
+    if edit is not None:
+        text = text.replace(XIGUA + "\n", XIGUA.replace("source: xigua}", edit) + "\n"
+                            if edit else "")
+    found = issues(text, sandbox)
+    if where is None:
+        assert found == []
+        return
+    assert says is not None
+    [issue] = found
+    first = (datetime.now(UTC) - timedelta(days=days) + timedelta(days=180)).date()
+    assert issue.startswith(f"org.yaml:{line_of(text, where)}:"), issue
+    assert "youpin_xigua" in issue and says in issue, issue
+    assert f"can be unbound only from {first.isoformat()}" in issue, issue
+    assert issue.endswith(f"until {first.isoformat()}"), issue
