@@ -199,8 +199,10 @@ def register(subparsers: Any) -> None:
                    help="app key clients must send (default $SHOPORG_TAOBAO_APP_KEY or sandbox)")
     p.add_argument("--app-secret", help="signing secret (default $SHOPORG_TAOBAO_APP_SECRET, "
                                         "else a random one, printed: sandbox only)")
-    p.add_argument("--session", help="session clients must send (default "
-                                     "$SHOPORG_TAOBAO_SESSION, else random, printed)")
+    p.add_argument("--session", help="sessions clients must send, one per main account: "
+                                     "'{\"<account id>\": \"<session>\"}' or one for a "
+                                     "single account (default $SHOPORG_TAOBAO_SESSION, else "
+                                     "random, printed)")
 
     p = cmd("stats", _stats, "provider call counts persisted in the file")
     p.add_argument("--enable", action="store_true", help="start persisting per-method counts")
@@ -622,13 +624,14 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     if not secret:
         secret = secrets.token_hex(16)
         generated.append(f"app secret {secret}")
-    session = args.session or os.environ.get("SHOPORG_TAOBAO_SESSION")
-    if not session:
-        session = secrets.token_hex(16)
-        generated.append(f"session {session}")
+    # One session per main account: a JSON object {"<account id>": "<session>"} (the form
+    # of shoporg:taobaoSession), a plain one for a single account, or random ones, printed.
+    session = args.session or os.environ.get("SHOPORG_TAOBAO_SESSION") or None
     # The platform side: instrumented (faults, call counts), audited as ``top-api``.
     backend = SandboxBackend(sc.backend.path, sc.backend.company, actor="top-api")
     service = TopService(backend, app_key=args.app_key, app_secret=secret, session=session)
+    if session is None:
+        generated.append("sessions " + json.dumps(service.sessions, ensure_ascii=False))
     server = TopServer(service, args.port)
     print(f"endpoint {server.url}", flush=True)
     print(f"company {backend.company}, file {backend.path}, app key {args.app_key}"
@@ -640,6 +643,7 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
+        service.close()
         backend.close()
     return 0
 

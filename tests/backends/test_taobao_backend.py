@@ -14,7 +14,7 @@ from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, Sub
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.backends.sandbox.top_server import TopServer, TopService
 from providers.backends.taobao import Directory, TaobaoBackend, TopCredentials
-from providers.backends.taobao.backend import canonical_codes, normalise_status
+from providers.backends.taobao.backend import canonical_codes, normalise_status, status_note
 from providers.errors import AuthError, BackendError, ManualStepRequired, ThrottledError
 from providers.platforms import CATALOGUES
 from providers.schema import validate_text
@@ -73,6 +73,12 @@ STATUSES = [
     ("SubUserInfo -1 is deleted: not there", "SubUserInfo", -1, None),
     ("SubUserInfo 2 (frozen) is disabled", "SubUserInfo", 2, "disabled"),
     ("SubAccountInfo 3 (punished) is disabled", "SubAccountInfo", 3, "disabled"),
+    ("SubUserInfo 3 (punished, in account_status's domain) is disabled", "SubUserInfo", 3,
+     "disabled"),
+    ("SubUserFullInfo 3 (punished) is disabled", "SubUserFullInfo", 3, "disabled"),
+    ("SubUserFullInfo -1 is deleted: not there", "SubUserFullInfo", -1, None),
+    ("an undocumented code is read as disabled, never a crash", "SubUserInfo", 9, "disabled"),
+    ("a code that is not a number is read as disabled", "SubUserFullInfo", "abc", "disabled"),
     ("SubUserFullInfo 2 (disabled by the seller) is disabled", "SubUserFullInfo", 2, "disabled"),
     ("SubUserFullInfo 1 is active", "SubUserFullInfo", "1", "active"),
 ]
@@ -86,9 +92,20 @@ def test_the_three_top_status_encodings_normalise(
     assert normalise_status(encoding, value) == status  # type: ignore[arg-type]
 
 
-def test_an_unknown_status_code_is_an_error_not_a_guess() -> None:
-    with pytest.raises(BackendError, match="unknown SubUserInfo status"):
-        normalise_status("SubUserInfo", 9)
+NOTES = [
+    ("normal needs no note", "SubUserInfo", 1, None),
+    ("frozen needs no note", "SubUserFullInfo", 2, None),
+    ("punished says so", "SubUserFullInfo", 3, "TOP status 3: punished (处罚)"),
+    ("an undocumented code is named with its encoding", "SubUserInfo", 9,
+     "TOP status 9 is not documented for SubUserInfo (read as disabled)"),
+]
+
+
+@pytest.mark.parametrize(("case", "encoding", "value", "note"), NOTES, ids=[n[0] for n in NOTES])
+def test_a_status_that_is_not_plainly_normal_or_frozen_is_reported_per_object(
+    case: str, encoding: str, value: object, note: str | None
+) -> None:
+    assert status_note(encoding, value) == note  # type: ignore[arg-type]
 
 
 CODES = [
@@ -220,6 +237,8 @@ def test_a_throttle_arrives_as_code_7_with_the_wait_plus_one(
 
     SellerCenter(seller).set_faults(FaultConfig.from_mapping(
         {"throttle_rate": "1", "retry_after": "3", "seed": "1"}))
+    waits: list[float] = []
     with pytest.raises(ThrottledError) as caught:
-        taobao(url).list_roles("tb")
+        taobao(url, attempts=3, sleep=waits.append).list_roles("tb")
     assert caught.value.retry_after == 4
+    assert waits == [4, 4]  # retried after the wait TOP asked for, then given up

@@ -57,9 +57,30 @@ VECTORS: list[tuple[str, SignMethod, str]] = [
 ]
 
 
+# TOP's own documented example ("API调用方法详解"), and the same base string under hmac and
+# hmac-sha256 computed with `printf %s "$BASE" | openssl dgst -md5|-sha256 -hmac helloworld`.
+DOC = {
+    "method": "taobao.item.seller.get", "app_key": "12345678", "session": "test",
+    "timestamp": "2016-01-01 12:00:00", "format": "json", "v": "2.0",
+    "fields": "num_iid,title,nick,price,num", "num_iid": "11223344",
+}
+VECTORS += [
+    ("md5 reproduces TOP's documented example", "md5", "66987CB115214E59E6EC978214934FB8"),
+    ("hmac of TOP's example matches openssl", "hmac", "D56D7858309C31B6251083A874D48273"),
+    ("hmac-sha256 of TOP's example matches openssl", "hmac-sha256",
+     "04DB15AD0774D5CFCE2C837DE43E3FCEA9011ED74F3038FB6AB5F3C4CEA119E8"),
+]
+
+
 @pytest.mark.parametrize(("case", "method", "expected"), VECTORS, ids=[v[0] for v in VECTORS])
 def test_signature_matches_the_pinned_vector(case: str, method: SignMethod, expected: str) -> None:
-    assert sign({**PARAMS, "sign_method": method}, SECRET, method) == expected
+    params, secret = (DOC, "helloworld") if "example" in case else (PARAMS, SECRET)
+    assert sign({**params, "sign_method": method}, secret, method) == expected
+
+
+def test_empty_values_are_not_signed_as_topss_reference_sdk_does() -> None:
+    params = {**PARAMS, "sign_method": "md5"}
+    assert sign({**params, "description": ""}, SECRET, "md5") == sign(params, SECRET, "md5")
 
 
 def test_the_sign_parameter_itself_is_never_signed() -> None:
@@ -114,6 +135,25 @@ ERRORS: list[tuple[str, dict[str, object], type[BackendError], str]] = [
     ("a taken name is a conflict",
      {"code": 15, "msg": "Remote service error", "sub_code": "isv.role-name-taken"},
      ConflictError, "role-name-taken"),
+    ("isp.call-limited is throttling with the wait TOP asks for",
+     {"code": 15, "msg": "Remote service error", "sub_code": "isp.call-limited",
+      "sub_msg": "This ban will last for 3 more seconds"}, ThrottledError, "retry after 4s"),
+    ("a remote service unavailable is transient",
+     {"code": 15, "sub_code": "isp.top-remote-service-unavailable"}, TransientError, "isp."),
+    ("a remote connection error is transient",
+     {"code": 15, "sub_code": "isp.remote-connection-error"}, TransientError, "isp."),
+    ("a remote connection timeout on Tmall is transient",
+     {"code": 15, "sub_code": "isp.top-remote-connection-timeout-tmall"}, TransientError,
+     "isp."),
+    ("an unknown remote error is transient",
+     {"code": 15, "sub_code": "isp.top-remote-unknown-error"}, TransientError, "isp."),
+    ("a service error is transient", {"code": 15, "sub_code": "isp.service-error"},
+     TransientError, "isp."),
+    ("a business error 50 not-exist is not found",
+     {"code": 50, "msg": "Business Error", "sub_code": "isv.role-not-exist"}, NotFoundError,
+     "isv.role-not-exist"),
+    ("an invalid argument is permanent",
+     {"code": 41, "sub_code": "isv.invalid-parameter:sub_id"}, BackendError, "TOP error 41"),
     ("anything else is a backend error naming the object and operation",
      {"code": 22, "msg": "Invalid Method"}, BackendError, "role 'tb/ops': create failed"),
 ]
@@ -128,13 +168,93 @@ def test_error_responses_map_into_the_exception_tree(
     assert text in str(exc)
 
 
-def client(handler: Callable[[httpx.Request], httpx.Response]) -> TopClient:
+def client(handler: Callable[[httpx.Request], httpx.Response],
+           sleeps: list[float] | None = None) -> TopClient:
     return TopClient(
         "http://top.invalid/router/rest",
         TopCredentials("12345678", SECRET, "test-session"),
         transport=httpx.MockTransport(handler),
         now=lambda: datetime(2026, 11, 23, 14, 15, tzinfo=UTC),
+        sleep=(sleeps if sleeps is not None else []).append,
     )
+
+
+def failing(errors: list[dict[str, object] | None], method: str = "taobao.x.get"
+            ) -> Callable[[httpx.Request], httpx.Response]:
+    """A TOP that answers ``errors`` in turn (``None``: success), then succeeds."""
+    queue = list(errors)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = queue.pop(0) if queue else None
+        if error is None:
+            return httpx.Response(200, json={response_key(method): {"ok": True}})
+        return httpx.Response(200, json={"error_response": error})
+
+    return handler
+
+
+RETRIES = [
+    ("a transient isp error is retried with backoff until it passes", "taobao.x.get",
+     [{"code": 15, "sub_code": "isp.top-remote-service-unavailable"},
+      {"code": 15, "sub_code": "isp.remote-connection-error"}], 2, None),
+    ("call limiting waits what TOP asks for", "taobao.x.get",
+     [{"code": 15, "sub_code": "isp.call-limited",
+       "sub_msg": "This ban will last for 2 more seconds"}], 1, [3.0]),
+    ("a write TOP answered as not done is sent again", "taobao.subuser.info.update",
+     [{"code": 10, "msg": "Service Currently Unavailable"}], 1, None),
+    ("a permanent error is not retried", "taobao.x.get",
+     [{"code": 41, "sub_code": "isv.invalid-parameter:x"}], 0, None),
+]
+
+
+@pytest.mark.parametrize(("case", "method", "errors", "waits", "exact"), RETRIES,
+                         ids=[r[0] for r in RETRIES])
+def test_transient_answers_are_retried_by_the_client(
+    case: str, method: str, errors: list[dict[str, object] | None], waits: int,
+    exact: list[float] | None,
+) -> None:
+    sleeps: list[float] = []
+    top = client(failing(errors, method), sleeps)
+    if case.startswith("a permanent"):
+        with pytest.raises(BackendError, match="TOP error 41"):
+            top.call(method, {}, TARGET)
+    else:
+        assert top.call(method, {}, TARGET) == {"ok": True}
+    assert len(sleeps) == waits
+    if exact is not None:
+        assert sleeps == exact
+
+
+def test_a_write_whose_connection_failed_is_left_to_the_resource_layer() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        raise httpx.ConnectError("reset", request=request)
+
+    with pytest.raises(TransientError):
+        client(handler).call("taobao.sellercenter.role.add", {}, TARGET)
+    assert calls == [1]  # it may have been done: never blindly sent twice
+
+
+def test_retries_give_up_after_the_attempts_with_the_last_error() -> None:
+    sleeps: list[float] = []
+    busy = {"code": 15, "sub_code": "isp.service-error"}
+    with pytest.raises(TransientError, match=r"isp\.service-error"):
+        client(failing([busy] * 10), sleeps).call("taobao.x.get", {}, TARGET)
+    assert len(sleeps) == 3
+
+
+def test_empty_valued_parameters_are_not_sent() -> None:
+    seen: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append({k: v[0] for k, v in parse_qs(request.content.decode(),
+                                                 keep_blank_values=True).items()})
+        return httpx.Response(200, json={"x_get_response": {}})
+
+    client(handler).call("taobao.x.get", {"description": "", "nick": "n"}, TARGET)
+    assert "description" not in seen[0] and seen[0]["nick"] == "n"
 
 
 def form(request: httpx.Request) -> dict[str, str]:

@@ -147,6 +147,8 @@ def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 TOP_APP_KEY = "engine-test-app"
 TOP_APP_SECRET = "app-secret-" + secrets.token_hex(8)
 TOP_SESSION = "session-" + secrets.token_hex(8)
+#: A session belongs to one main account: one each, in shoporg:taobaoSession's JSON form.
+TOP_SESSIONS = json.dumps({a: f"{TOP_SESSION}-{a}" for a in ("tb-youpin", "tm-youpin")})
 
 
 @contextmanager
@@ -159,7 +161,7 @@ def top_endpoint(project: StackProject) -> Iterator[str]:
         project.pulumi.env.pop(key, None)  # the stack config must be what is used
     server = subprocess.Popen(
         [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", "0",
-         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", TOP_SESSION],
+         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", TOP_SESSIONS],
         cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -171,7 +173,7 @@ def top_endpoint(project: StackProject) -> Iterator[str]:
         config.run("config", "set", "shoporg:taobaoEndpoint", first[1])
         config.run("config", "set", "shoporg:taobaoAppKey", TOP_APP_KEY)
         config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", TOP_APP_SECRET)
-        config.run("config", "set", "--secret", "shoporg:taobaoSession", TOP_SESSION)
+        config.run("config", "set", "--secret", "shoporg:taobaoSession", TOP_SESSIONS)
         yield first[1]
     finally:
         server.terminate()

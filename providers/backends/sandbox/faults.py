@@ -11,7 +11,15 @@ by the environment variable ``SHOPORG_SANDBOX_FAULTS`` (JSON)::
      "latency_ms": 20,          # added to every call, before the work
      "fail_on_call": 40,        # the 40th call since the faults were set (counted in the
                                 #   file, across processes) fails once with TransientError
-     "fail_objects": ["sub_account:tb-flagship/alice"]}  # mutations of these always fail
+     "fail_objects": ["sub_account:tb-flagship/alice"],  # mutations of these always fail
+     # How ``shoporg sandbox serve`` (the TOP endpoint) shows them to a TOP client:
+     "isp_sub_codes": ["isp.top-remote-connection-timeout"],  # transient faults, in turn
+                                #   (code 15 + these sub-codes; default code 10
+                                #   isp.service-unavailable)
+     "call_limited": "isp",     # throttling as code 15 isp.call-limited ("isp") or as
+                                #   code 7 accesscontrol.limited-by-app-access-count ("app")
+     "top_statuses": {"tb-youpin/zhang-wei": 3}}  # the TOP status served for a
+                                #   sub-account (3 punished, -1 deleted, 2 frozen)
 
 Why draws are keyed, not sequential: the Pulumi engine calls a provider from many threads,
 so the order of calls is not reproducible. A draw is a hash of ``(seed, method, object,
@@ -46,6 +54,9 @@ class FaultConfig:
     latency_ms: float = 0.0
     fail_on_call: int | None = None
     fail_objects: tuple[str, ...] = ()
+    isp_sub_codes: tuple[str, ...] = ()
+    call_limited: str = "app"
+    top_statuses: tuple[tuple[str, int], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -72,7 +83,15 @@ class FaultConfig:
             latency_ms=float(str(data.get("latency_ms", 0.0))),
             fail_on_call=None if fail_on_call is None else int(str(fail_on_call)),
             fail_objects=tuple(str(o) for o in objects),
+            isp_sub_codes=_strings(data.get("isp_sub_codes", ())),
+            call_limited=str(data.get("call_limited", "app")),
+            top_statuses=_statuses(data.get("top_statuses", ())),
         )
+        if config.call_limited not in ("app", "isp"):
+            raise ValueError("call_limited must be 'app' or 'isp'")
+        bad = [c for c in config.isp_sub_codes if not c.startswith("isp.")]
+        if bad:
+            raise ValueError(f"isp_sub_codes must start with 'isp.': {bad}")
         if not 0.0 <= config.transient_rate + config.throttle_rate <= 1.0:
             raise ValueError("transient_rate + throttle_rate must be between 0 and 1")
         if config.latency_ms < 0 or config.retry_after < 0:
@@ -84,8 +103,45 @@ class FaultConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if value != f.default:
-                data[f.name] = list(value) if isinstance(value, tuple) else value
-        return json.dumps(data, sort_keys=True)
+                if f.name == "top_statuses":
+                    data[f.name] = dict(value)
+                else:
+                    data[f.name] = list(value) if isinstance(value, tuple) else value
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+    def top_status(self, name: str) -> int | None:
+        """The TOP status injected for sub-account ``name`` (``<account>/<member>``)."""
+        return next((code for pattern, code in self.top_statuses
+                     if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A list setting: a JSON list, or ``a,b`` from the command line."""
+    if isinstance(value, str):
+        return tuple(v for v in value.split(",") if v)
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"expected a list, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _statuses(value: object) -> tuple[tuple[str, int], ...]:
+    """``{"acct/member": 3}``, pairs, or ``acct/member=3,acct/other=-1`` (command line)."""
+    pairs: list[tuple[object, ...]]
+    if isinstance(value, str):
+        pairs = [tuple(item.rsplit("=", 1)) for item in value.split(",") if item]
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        pairs = [tuple(p) for p in value]
+    else:
+        raise ValueError(f"top_statuses: expected {{name: status}}, got {value!r}")
+    out = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"top_statuses: expected name=status, got {pair!r}")
+        name, code = pair
+        out.append((str(name), int(str(code))))
+    return tuple(sorted(out))
 
 
 def load_config(stored: str | None, environ: Mapping[str, str] | None = None) -> FaultConfig:

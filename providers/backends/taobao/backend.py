@@ -57,7 +57,13 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
-from providers.backends.taobao.client import SignMethod, Target, TopClient, TopCredentials
+from providers.backends.taobao.client import (
+    ATTEMPTS,
+    SignMethod,
+    Target,
+    TopClient,
+    TopCredentials,
+)
 from providers.backends.taobao.client import unwrap_list as items
 from providers.backends.taobao.directory import AccountFacts, Directory
 from providers.errors import BackendError, NotFoundError, RuleViolation
@@ -79,23 +85,40 @@ OBSERVABLE_PLATFORMS = COLON_LOGIN_PLATFORMS
 
 StatusEncoding = Literal["SubUserInfo", "SubAccountInfo", "SubUserFullInfo"]
 _STATUS: dict[StatusEncoding, dict[int, SubAccountStatus | None]] = {
-    # 1 normal, -1 deleted (the row is gone for us), 2 frozen
-    "SubUserInfo": {1: "active", -1: None, 2: "disabled"},
+    # 1 normal, -1 deleted (the row is gone for us), 2 frozen; 3 punished is in the domain
+    # of the page's account_status filter, so TOP serves it here too
+    "SubUserInfo": {1: "active", -1: None, 2: "disabled", 3: "disabled"},
     # 1 normal, 2 frozen, 3 punished
-    "SubAccountInfo": {1: "active", 2: "disabled", 3: "disabled"},
+    "SubAccountInfo": {1: "active", -1: None, 2: "disabled", 3: "disabled"},
     # 1 normal, 2 disabled by the seller, 3 punished / frozen
-    "SubUserFullInfo": {1: "active", 2: "disabled", 3: "disabled"},
+    "SubUserFullInfo": {1: "active", -1: None, 2: "disabled", 3: "disabled"},
 }
+#: What TOP's codes mean, for reports (a punished sub-account cannot log in: disabled).
+STATUS_LABELS = {1: "normal", -1: "deleted", 2: "frozen", 3: "punished (处罚)"}
 
 
 def normalise_status(encoding: StatusEncoding, value: object) -> SubAccountStatus | None:
-    """TOP's status codes → the protocol's (``None``: deleted, i.e. not there)."""
+    """TOP's status codes → the protocol's (``None``: deleted, i.e. not there).
+
+    Never raises: a code outside the documented domain is taken as ``disabled`` (the safe
+    reading: it may not log in) and :func:`status_note` reports it for that object."""
     try:
-        return _STATUS[encoding][int(str(value))]
+        return _STATUS[encoding].get(int(str(value)), "disabled")
     except (KeyError, ValueError):
-        raise BackendError(
-            "sub_account", str(value), "read", f"unknown {encoding} status {value!r}"
-        ) from None
+        return "disabled"
+
+
+def status_note(encoding: StatusEncoding, value: object) -> str | None:
+    """What a report should say about a status that is not plainly normal or frozen."""
+    try:
+        code = int(str(value))
+    except ValueError:
+        return f"TOP status {value!r} is not a number (read as disabled)"
+    if code in (1, 2):
+        return None
+    if code in STATUS_LABELS:
+        return f"TOP status {code}: {STATUS_LABELS[code]}"
+    return f"TOP status {code} is not documented for {encoding} (read as disabled)"
 
 
 def catalogue_from(platform: str, points: list[dict[str, Any]]) -> PermissionCatalogue:
@@ -143,18 +166,21 @@ class TaobaoBackend:
         sign_method: SignMethod = "hmac",
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         ttl: float = 2.0,
+        attempts: int = ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.directory = directory
         self._calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._client = TopClient(
             endpoint, credentials, transport=transport, sign_method=sign_method, now=now,
-            on_call=self._count,
+            on_call=self._count, attempts=attempts, sleep=sleep,
         )
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._generations: dict[str, int] = {}
         self._role_codes: dict[tuple[str, int], tuple[str, ...]] = {}  # from role.add answers
+        self._notes: dict[tuple[str, str], str] = {}  # (account, login) → status note
 
     def __repr__(self) -> str:
         return f"TaobaoBackend({self._client.endpoint!r})"
@@ -176,6 +202,14 @@ class TaobaoBackend:
 
     def close(self) -> None:
         self._client.close()
+
+    def status_notes(self, account_id: str) -> dict[str, str]:
+        """Login → what TOP's status of that sub-account means, for the sub-accounts whose
+        status is not plainly normal or frozen (punished, undocumented codes) in the last
+        read of ``account_id``: reported per object, never a failed read."""
+        with self._lock:
+            return {login: note for (acct, login), note in self._notes.items()
+                    if acct == account_id}
 
     def _memo(self, account_id: str, piece: str, load: Callable[[], T]) -> T:
         key = (account_id, piece)
@@ -242,12 +276,17 @@ class TaobaoBackend:
 
         def load() -> list[dict[str, Any]]:
             out = []
+            notes: dict[str, str] = {}
             for info in self._client.pages(
                 "taobao.sellercenter.subusers.page", {"nick": facts.nick}, "subusers",
                 Target("sub_account", facts.id, "list"), facts.id,
             ):
-                if normalise_status("SubUserInfo", info.get("status", 1)) is None:
+                page_status = info.get("status", 1)
+                if normalise_status("SubUserInfo", page_status) is None:
                     continue  # deleted
+                note = status_note("SubUserInfo", page_status)
+                if note:
+                    notes[str(info.get("nick"))] = note
                 body = self._call(
                     "taobao.subuser.fullinfo.get",
                     {"sub_nick": info["nick"], "fields": "subuser_email"},
@@ -255,7 +294,15 @@ class TaobaoBackend:
                 )
                 full = body.get("sub_fullinfo")
                 if isinstance(full, dict):
-                    out.append({**full, "_full_name": info.get("full_name")})
+                    out.append({**full, "_full_name": info.get("full_name"),
+                                "_page_status": page_status})
+                    note = status_note("SubUserFullInfo", full.get("sub_status", 1))
+                    if note:
+                        notes[str(full.get("sub_nick"))] = note
+            with self._lock:
+                for key in [k for k in self._notes if k[0] == facts.id]:
+                    del self._notes[key]
+                self._notes.update({(facts.id, login): n for login, n in notes.items()})
             return out
 
         return self._memo(facts.id, "subs", load)
@@ -531,8 +578,9 @@ class TaobaoBackend:
         out = []
         for full in self._raw_subs(facts):
             status = normalise_status("SubUserFullInfo", full.get("sub_status", 1))
-            if status is None:
-                continue
+            if status is None or normalise_status("SubUserInfo",
+                                                  full.get("_page_status", 1)) is None:
+                continue  # deleted
             dept = int(full.get("department_id") or 0)
             out.append(SubAccount(
                 account_id=account_id,

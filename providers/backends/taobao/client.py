@@ -16,13 +16,24 @@ Answers are ``{"<method without taobao., dots as underscores>_response": {...}}`
 msg, sub_code, sub_msg}}``, translated here into the shoporg exception tree (the only place
 that sees httpx or TOP error codes):
 
-* 7 (App Call Limited) → :class:`ThrottledError`, ``retry_after`` = the N of "This ban will
-  last for N more seconds" + 1;
-* 10 / HTTP 5xx / connection failures → :class:`TransientError`;
+* 7 (App Call Limited) and sub-code ``isp.call-limited`` → :class:`ThrottledError`,
+  ``retry_after`` = the N of "This ban will last for N more seconds" + 1;
+* 10, the transient ``isp.*`` sub-codes (service unavailable, remote connection errors and
+  timeouts, unknown and service errors: :data:`TRANSIENT_ISP`), HTTP 5xx and connection
+  failures → :class:`TransientError`;
 * 24-29, 42 (signature, session, app key) and 11/12 (permissions) → :class:`AuthError`
   naming the stack config keys to set;
 * 15/50 business errors: "...-not-exist" → :class:`NotFoundError`, "...-exist" →
   :class:`ConflictError`, others → :class:`BackendError`; everything else → BackendError.
+
+:meth:`TopClient.call` retries what is transient itself, a few times: a throttle after the
+wait TOP asks for, other transient errors with exponential backoff and jitter; a write
+(``role.add``, ``info.update``) only when TOP *answered* that it did not do it (an
+``error_response``), never after a lost connection, which may have done it. What is left
+propagates, and the resource layer's own retries (``providers/resources/base.py``) and
+adoption take over.
+
+Empty-valued parameters are neither sent nor signed (TOP's reference SDK skips them).
 
 Every error names the kind, the object and the operation the caller was doing. Secrets (the
 app secret, the session) are sent in the form body only and never appear in an error.
@@ -33,7 +44,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -81,10 +94,24 @@ PERMISSION_HINT = "the app needs the 子账号管理API permission package and a
 
 _BAN = re.compile(r"ban will last for (\d+) more seconds", re.IGNORECASE)
 
+#: Parts of ``isp.*`` sub-codes that TOP uses for failures that pass when tried again
+#: (``isp.top-remote-connection-timeout``, ``isp.remote-connection-error``,
+#: ``isp.top-remote-service-unavailable``, ``isp.top-remote-unknown-error``,
+#: ``isp.service-error``, ... and their ``-tmall`` twins).
+TRANSIENT_ISP = ("unavailable", "remote-connection", "connection-error", "timeout",
+                 "unknown-error", "service-error", "system-busy", "control-error")
+CALL_LIMITED = ("isp.call-limited",)
+#: TOP methods that change nothing: retried after any transient failure.
+READ_SUFFIXES = (".get", ".page", ".search", ".query")
+ATTEMPTS = 4
+MAX_WAIT_S = 60.0
+
 
 def sign(params: Mapping[str, str], secret: str, method: SignMethod) -> str:
-    """The TOP signature of ``params`` (``sign`` itself is left out), upper-case hex."""
-    base = "".join(f"{key}{params[key]}" for key in sorted(params) if key != "sign")
+    """The TOP signature of ``params`` (``sign`` and empty values are left out), upper hex."""
+    base = "".join(
+        f"{key}{params[key]}" for key in sorted(params) if key != "sign" and params[key] != ""
+    )
     if method == "md5":
         digest = hashlib.md5((secret + base + secret).encode("utf-8")).hexdigest()
     elif method == "hmac":
@@ -146,11 +173,11 @@ def error_for(error: Mapping[str, Any], target: Target) -> BackendError:
     sub_msg = str(error.get("sub_msg") or "")
     text = f"TOP error {code}: {msg}" + (f" ({sub_code}: {sub_msg})" if sub_code else "")
     kind, name, operation = target.kind, target.name, target.operation
-    if code == 7:
+    if code == 7 or sub_code in CALL_LIMITED:
         match = _BAN.search(msg) or _BAN.search(sub_msg)
         wait = int(match.group(1)) + 1 if match else 1
         return ThrottledError(kind, name, operation, text, float(wait))
-    if code == 10 or (sub_code.startswith("isp.") and "timeout" in sub_code):
+    if code == 10 or is_transient_isp(sub_code):
         return TransientError(kind, name, operation, text)
     if code in (26, 27, 42):
         return AuthError(kind, name, operation, text, SESSION_HINT)
@@ -168,6 +195,12 @@ def error_for(error: Mapping[str, Any], target: Target) -> BackendError:
         if sub_code.endswith("-exist") or sub_code.endswith("-taken"):
             return ConflictError(kind, name, operation, text)
     return BackendError(kind, name, operation, text)
+
+
+def is_transient_isp(sub_code: str) -> bool:
+    """Whether an ``isp.*`` sub-code is one of TOP's passing failures (:data:`TRANSIENT_ISP`)."""
+    code = sub_code.lower()
+    return code.startswith("isp.") and any(part in code for part in TRANSIENT_ISP)
 
 
 def _int(value: object) -> int:
@@ -194,12 +227,16 @@ class TopClient:
         timeout: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_call: Callable[[str], None] | None = None,
+        attempts: int = ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = endpoint
         self._credentials = credentials
         self.sign_method: SignMethod = sign_method
         self._now = now
         self._on_call = on_call
+        self.attempts = max(1, attempts)
+        self._sleep = sleep
         self._http = httpx.Client(transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
@@ -225,7 +262,9 @@ class TopClient:
         for key, value in params.items():
             if value is None:
                 continue
-            out[key] = _param(value)
+            text = _param(value)
+            if text != "":
+                out[key] = text
         out["sign"] = sign(out, creds.app_secret, self.sign_method)
         return out
 
@@ -236,7 +275,33 @@ class TopClient:
         target: Target,
         account_id: str | None = None,
     ) -> dict[str, Any]:
-        """One TOP call; the response body (unwrapped) or a shoporg error naming ``target``."""
+        """One TOP call, retried while transient (see the module docstring); the response
+        body (unwrapped) or a shoporg error naming ``target``."""
+        read = method.endswith(READ_SUFFIXES)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return self._call_once(method, params, target, account_id)
+            except ThrottledError as exc:
+                if attempt == self.attempts:
+                    raise
+                self._sleep(min(exc.retry_after, MAX_WAIT_S))
+            except _Answered as exc:
+                if attempt == self.attempts:
+                    raise exc.error from None
+                self._sleep(_backoff(attempt))
+            except TransientError:
+                if not read or attempt == self.attempts:
+                    raise
+                self._sleep(_backoff(attempt))
+        raise AssertionError("unreachable")
+
+    def _call_once(
+        self,
+        method: str,
+        params: Mapping[str, object],
+        target: Target,
+        account_id: str | None,
+    ) -> dict[str, Any]:
         if self._on_call is not None:
             self._on_call(method)
         data = self.signed_params(method, params, account_id)
@@ -262,7 +327,10 @@ class TopClient:
         if not isinstance(body, dict):
             raise BackendError(kind, name, operation, f"{method}: unexpected answer shape")
         if "error_response" in body:
-            raise error_for(body["error_response"], target)
+            error = error_for(body["error_response"], target)
+            if isinstance(error, TransientError) and not isinstance(error, ThrottledError):
+                raise _Answered(error)  # TOP said it did not do it: safe to send again
+            raise error
         inner = body.get(response_key(method), body)
         if not isinstance(inner, dict):
             raise BackendError(kind, name, operation, f"{method}: unexpected answer shape")
@@ -292,6 +360,18 @@ class TopClient:
             if not items or len(items) < page_size or (total >= 0 and seen >= total):
                 return
             page += 1
+
+
+class _Answered(Exception):
+    """A transient failure TOP *answered* (so nothing was done): retried even for a write."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.1 * 2**attempt, 2.0)) * (0.5 + random.random())
 
 
 def unwrap_list(value: object) -> list[dict[str, Any]]:
