@@ -25,6 +25,7 @@ from typing import Any
 from providers.backends.clock import account_system_today
 from providers.backends.ledger import Ledger
 from providers.backends.settings import open_backend, project_root
+from providers.cli.report import write_drift_html
 from providers.kinds import desired_world
 from providers.reports.drift import (
     DriftReport,
@@ -55,6 +56,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--as-of", type=datetime.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="judge attestation age on this day (default today): what will be "
                    "unverified by then")
+    p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
     p.set_defaults(func=run)
 
 
@@ -91,6 +93,7 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
 
 def run(args: argparse.Namespace) -> int:
     report = check(project_root(), args.stack, args.as_of)
+    write_drift_html(args, report)  # --html: the org page with what differs highlighted
     if args.markdown is not None:
         args.markdown.write_text(render_drift_markdown(report), encoding="utf-8")
     if args.json is not None:

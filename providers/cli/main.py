@@ -18,7 +18,7 @@ from providers.errors import ShoporgError
 
 COMMANDS: tuple[str, ...] = (
     "engine", "validate", "schema", "sandbox", "review", "drift", "up", "recover", "import_",
-    "tasks", "review_access",
+    "tasks", "review_access", "report",
 )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from providers.backends.clock import account_system_today
 from providers.backends.settings import BackendSettings, project_root
+from providers.cli.report import write_review_html
 from providers.errors import ShoporgError
 from providers.reports.build import review_from_orgs, review_from_preview
 from providers.reports.model import Review
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
     src.add_argument("--old", type=Path, help="config-only: the base org.yaml (with --new)")
     p.add_argument("--new", type=Path, help="config-only: the proposed org.yaml (with --old)")
     add_output_args(p)
+    p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
     p.set_defaults(func=run)
 
 
@@ -136,6 +138,7 @@ def emit(review: Review, args: argparse.Namespace, markdown: str | None = None) 
         args.json.write_text(render_json(review), encoding="utf-8")
     if args.markdown is None and args.json is None:
         sys.stdout.write(render_json(review) if args.format == "json" else text)
+    write_review_html(args, review)  # --html: the org page with the change highlighted
 
 
 def run(args: argparse.Namespace) -> int:
