@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from typing import Final
 
 from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
 from providers.reports.context import Context
@@ -50,11 +51,18 @@ def _node(prefix: str, ident: str | None) -> str:
     )
 
 
+# Mermaid entity codes (``#name;`` / ``#code;``): Mermaid turns them into HTML character
+# references, so every character that would end the quoted label, start an entity, be read
+# as HTML or (between backticks) as a Markdown string shows as itself.
+_MERMAID_CODES: Final = {"#": "#35;", "&": "#amp;", "<": "#lt;", ">": "#gt;", '"': "#quot;",
+                         "`": "#96;"}
+
+
 def _label(text: str) -> str:
-    # Mermaid entity codes: a name from a fork's org.yaml must not become markup.
-    for ch, code in (("#", "#35;"), ("<", "#lt;"), (">", "#gt;"), ('"', "#quot;")):
-        text = text.replace(ch, code)
-    return f'"{text}"'
+    """A quoted Mermaid label that shows ``text`` literally (a name from a fork's org.yaml
+    must not become markup); line breaks become spaces."""
+    text = " ".join(text.splitlines())
+    return '"' + "".join(_MERMAID_CODES.get(ch, ch) for ch in text) + '"'
 
 
 def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ machine format wants exact escaping more than layout).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -38,7 +39,7 @@ COLLAPSE_OVER: Final = 10  # list items before a section folds into <details>
 TEMPLATES: Final = Path(__file__).parent / "templates"
 
 BADGES: Final = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "effect": "↪️",
-                  "disable": "⏸️", "enable": "▶️"}
+                  "disable": "⏸️", "enable": "▶️", "expiry": "⏳"}
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,99 @@ class View:
         return "<br>".join(parts) or "·"
 
 
+# Text from org.yaml (names, nicks, runbooks) may come from a fork's pull request: it is
+# rendered as exactly that text, never as Markdown or HTML. Every character that can start
+# markup is written as a numeric character reference, which CommonMark/GFM show as the
+# character itself, both in Markdown and inside the HTML blocks (<summary>) where backslash
+# escapes would show. (Code spans take no references: see ``_code_span``.)
+_MARKUP: Final = frozenset("&<>\\`*~[]|$@")
+_LINE_START: Final = frozenset("-+=>#")  # list, setext, quote, heading: only at a line start
+_LINE_BREAKS: Final = re.compile(r"[ \t]*(?:\r\n|\r|\n)(?:[ \t\r\n]*(?:\r\n|\r|\n))?")
+_ORDERED: Final = re.compile(r"^(\d{1,9})([.)])")
+_AUTOLINK: Final = re.compile(r"(?i)(?<=www)\.|:(?=//)|/(?=/)")  # www. scheme:// //host
+_CODE: Final = re.compile(r"`([^`\r\n]+)`")
+_NAMED: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _ref(ch: str) -> str:
+    return _NAMED.get(ch) or f"&#{ord(ch)};"
+
+
+def _md_line(line: str, *, at_start: bool = True) -> str:
+    # An underscore between two letters or digits can neither open nor close emphasis.
+    out = "".join(
+        _ref(ch) if ch in _MARKUP or (ch == "_" and not (
+            0 < i < len(line) - 1 and line[i - 1].isalnum() and line[i + 1].isalnum()))
+        else ch
+        for i, ch in enumerate(line)
+    )
+    out = _AUTOLINK.sub(lambda m: _ref(m.group()), out)
+    out = _ORDERED.sub(lambda m: m.group(1) + _ref(m.group(2)), out)
+    if not at_start:
+        return out
+    stripped = out.lstrip()  # any Unicode space: "** name**" would not open the bold
+    indent = "".join(_ref(ch) for ch in out[: len(out) - len(stripped)])
+    if stripped[:1] in _LINE_START:
+        stripped = _ref(stripped[0]) + stripped[1:]
+    return indent + stripped
+
+
+def _lines(text: object) -> list[str]:
+    """The lines of ``text``, blank ones dropped (a blank line ends a list item or a bold;
+    one blank-only line is kept: it is the text)."""
+    lines = [line for line in _LINE_BREAKS.split(str(text)) if line.strip()]
+    return lines or [str(text).replace("\r", " ").replace("\n", " ")]
+
+
+def _trailing(out: str) -> str:
+    # Trailing blanks as references: "**name **" would not close the bold.
+    stripped = out.rstrip()
+    return stripped + "".join(_ref(ch) for ch in out[len(stripped):])
+
+
+def _inline(text: object, *, at_start: bool, at_end: bool, sep: str) -> str:
+    lines = _lines(text)
+    out = sep.join(_md_line(line, at_start=at_start or (i > 0 and sep == "\n"))
+                   for i, line in enumerate(lines))
+    return _trailing(out) if at_end else out
+
+
 def _md(text: object) -> str:
-    # org.yaml may come from a fork's pull request: never let it inject HTML into the page.
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """A name (or any one-line text) as literal Markdown inline text: line breaks become
+    spaces, so it fits a heading, a bold span or a table cell."""
+    return _inline(text, at_start=True, at_end=True, sep=" ")
 
 
-def _cell_text(text: object) -> str:
-    return _md(text).replace("|", "\\|").replace("\n", " ")
+_cell_text = _md  # a GFM table cell: the same one line, its | written as a reference
+
+
+def _code_span(body: str, *, cell: bool = False) -> str:
+    """``body`` as a whole code span (backticks included), shown literally: a fence longer
+    than any run of backticks inside; in a table cell ``|`` is escaped (GFM splits cells
+    before it reads code spans) and line breaks are spaces."""
+    body = re.sub(r"\r\n|\r|\n", " ", body)
+    if cell:
+        body = body.replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body[:1] == "`" or body[-1:] == "`" or (
+        body[:1] == " " and body[-1:] == " " and body.strip()) else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _code_cell(text: object) -> str:
+    return _code_span(str(text), cell=True)
+
+
+def _sentence(text: object) -> str:
+    """A domain sentence or runbook (interpret, runbooks): literal text, its line breaks
+    kept (blank lines dropped), whose `quoted` parts (logins, commands) are code spans.
+    Names inside stay literal either way: a code span shows its text as is, the rest is
+    written as ``md`` writes it."""
+    parts = _CODE.split(str(text))
+    last = len(parts) - 1
+    return "".join(
+        _code_span(p) if i % 2 else _inline(p, at_start=i == 0, at_end=i == last, sep="\n")
+        for i, p in enumerate(parts))
 
 
 @cache
@@ -146,6 +233,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["md"] = _md
     env.filters["cell"] = _cell_text
+    env.filters["code_cell"] = _code_cell
+    env.filters["text"] = _sentence
     env.filters["js"] = lambda v: json.dumps(v, ensure_ascii=False)
     return env
 
