@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from providers import notify
 from providers.backends.clock import account_system_today
 from providers.backends.ledger import Ledger
 from providers.backends.settings import open_backend, project_root
@@ -94,6 +95,7 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
 def run(args: argparse.Namespace) -> int:
     report = check(project_root(), args.stack, args.as_of)
     write_drift_html(args, report)  # --html: the org page with what differs highlighted
+    notify.after_drift(args, report, project_root())  # the team's chats (never fails)
     if args.markdown is not None:
         args.markdown.write_text(render_drift_markdown(report), encoding="utf-8")
     if args.json is not None:

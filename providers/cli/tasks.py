@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from providers import notify
 from providers.backends.ledger import Ledger, LedgerError
 from providers.backends.ledger.store import os_user
 from providers.backends.settings import project_root
@@ -88,6 +89,7 @@ def identity() -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     work = worklist(ledger_for(args).steps("open"))
+    notify.after_tasks(args, work, project_root())  # the team's chats (never fails)
     if args.markdown is not None:
         args.markdown.write_text(render_worklist_markdown(work), encoding="utf-8")
     if args.json is not None:

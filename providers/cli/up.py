@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from providers.backends.ledger import Ledger, Step
+from providers import notify
 from providers.backends.settings import project_root
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         "manual_steps": steps,
     }
     path = journal.append(root, entry)
+    notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
     if result.returncode != 0:
         raise ShoporgError(
             f"`pulumi up --plan` failed (exit {result.returncode}); journalled in {path}:\n"

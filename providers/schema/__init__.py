@@ -25,6 +25,7 @@ from providers.schema.models import (
     Shop,
     SubAccount,
     ToxicPair,
+    Webhook,
 )
 from providers.schema.validate import load_org, validate_text
 
@@ -41,6 +42,7 @@ __all__ = [
     "Shop",
     "SubAccount",
     "ToxicPair",
+    "Webhook",
     "load_org",
     "org_json_schema",
     "render_json_schema",

@@ -41,7 +41,14 @@ import datetime
 from collections.abc import Iterator
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    StringConstraints,
+    model_validator,
+)
 
 from providers.platforms import (
     COLON_LOGIN_PLATFORMS,
@@ -215,9 +222,56 @@ class RemovalLimits(_Model):
     )
 
 
+#: Where a webhook's URL or secret is: an environment variable's name or a stack config key
+#: (``shoporg:dingtalkUrl``, set with ``pulumi config set --secret``). Never the value.
+ENV_NAME_PATTERN: Final = r"^[A-Z_][A-Z0-9_]{0,127}$"
+CONFIG_KEY_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_-]*$"
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
+ConfigKey = Annotated[str, StringConstraints(pattern=CONFIG_KEY_PATTERN)]
+NotifyEvent = Literal["up", "drift", "tasks"]
+
+
+class Webhook(_Model):
+    """A team chat to tell after ``shoporg up``, ``drift`` and ``tasks`` (providers/notify).
+
+    org.yaml names only where the URL and the signing secret are (an environment variable or
+    a Pulumi secret config key), never the values."""
+
+    name: Id
+    type: Literal["dingtalk", "wecom", "feishu", "generic"] = Field(
+        description="DingTalk / WeCom (企业微信) / Feishu group robot, or a generic JSON webhook "
+        "(Slack-compatible {\"text\": ...})."
+    )
+    url_env: EnvName | None = Field(default=None, description="Environment variable holding "
+                                    "the webhook URL.")
+    url_config: ConfigKey | None = Field(default=None, description="Stack config key (a "
+                                         "Pulumi secret) holding the webhook URL.")
+    secret_env: EnvName | None = Field(
+        default=None,
+        description="Environment variable holding the signing secret (DingTalk 加签 / Feishu "
+        "签名校验).")
+    secret_config: ConfigKey | None = Field(default=None, description="Stack config key (a "
+                                            "Pulumi secret) holding the signing secret.")
+    events: list[NotifyEvent] = Field(default=["up", "drift", "tasks"],
+                                      description="Which commands post here.")
+
+    @model_validator(mode="after")
+    def _one_place_each(self) -> Webhook:
+        if (self.url_env is None) == (self.url_config is None):
+            raise ValueError("name the webhook URL in exactly one of url_env / url_config")
+        if self.secret_env is not None and self.secret_config is not None:
+            raise ValueError("name the signing secret in at most one of secret_env / "
+                             "secret_config")
+        if self.type in ("wecom", "generic") and (self.secret_env or self.secret_config):
+            raise ValueError(f"{self.type} webhooks are not signed: drop the secret")
+        return self
+
+
 class Policies(_Model):
     toxic_pairs: list[ToxicPair] = []
     removal_limits: RemovalLimits = RemovalLimits()
+    notify: list[Webhook] = Field(default=[], description="Team chats told after `shoporg "
+                                  "up`, `drift` and `tasks`, with a link to the full report.")
     attestation_days: int = Field(
         default=90, ge=1,
         description="On platforms without a read API (the ledger), an object last confirmed "
