@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Final
 
 from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
@@ -24,6 +25,10 @@ from providers.reports.world import Obj
 
 PEOPLE_PER_DEPARTMENT = 8
 MAX_PEOPLE_NODES = 60
+MAX_DEPARTMENT_NODES = 60
+# Mermaid refuses more than 500 edges and 50,000 characters (its maxEdges / maxTextSize);
+# the caps above give at most 60 + 60 + 60 + 61 edges, and the text is kept well under.
+MAX_TREE_CHARS = 20_000
 
 STYLES = (
     "classDef added fill:#d9f2d9,stroke:#2e7d32;",
@@ -33,7 +38,8 @@ STYLES = (
 
 
 #: Node id prefixes: they differ in their first letter, so no two kinds of node share an id.
-DEPT, PERSON, MORE = "d_", "p_", "more_"
+#: (MORE: the people of a department not drawn; REST: the departments not drawn.)
+DEPT, PERSON, MORE, REST = "d_", "p_", "more_", "r_"
 # What a missing department encodes to: it starts with "X", which no id's encoding does.
 _NO_DEPARTMENT = "Xnone"
 _LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -66,40 +72,70 @@ def _label(text: str) -> str:
 
 
 def mermaid_tree(ctx: Context, people: Mapping[str, str]) -> str:
-    """A ``graph TD`` of the departments holding changed people, with their ancestors."""
+    """A ``graph TD`` of the departments holding changed people, with their ancestors.
+
+    Within Mermaid's limits however large the change (500 edges, 50,000 characters: past
+    them GitHub shows an error instead of the picture): at most :data:`MAX_DEPARTMENT_NODES`
+    departments and :data:`MAX_PEOPLE_NODES` people, the rest counted in "… N more" nodes
+    (at most one per department shown), and the whole under :data:`MAX_TREE_CHARS`."""
     if not people:
         return ""
+    departments, persons = MAX_DEPARTMENT_NODES, MAX_PEOPLE_NODES
+    while True:
+        text = _tree(ctx, people, departments, persons)
+        if len(text) <= MAX_TREE_CHARS or departments + persons <= 2:
+            return text
+        departments, persons = max(1, departments // 2), max(1, persons // 2)
+
+
+def _tree(ctx: Context, people: Mapping[str, str], max_departments: int,
+          max_people: int) -> str:
     by_dept: dict[str | None, list[str]] = defaultdict(list)
     for member in sorted(people):
         by_dept[ctx.member_department(member)].append(member)
+    order = ctx.department_order()
+    nodes: dict[str | None, str] = {}  # department id -> its node line
     edges: dict[tuple[str, str], None] = {}
-    nodes: dict[str, str] = {}
-    for dept in by_dept:
+    shown: list[str | None] = []
+    # Departments left out, counted under their nearest ancestor that is shown.
+    rest: dict[str | None, list[int]] = {}  # anchor -> [departments, people]
+    for dept in sorted(by_dept, key=lambda d: (order.get(d, len(order)), d or "")):
         chain: list[tuple[str | None, str]] = [*ctx.department_chain(dept)]
         chain = chain or [(None, "(no department)")]
-        for i, (d_id, d_name) in enumerate(chain):
-            nodes[_node(DEPT, d_id)] = f"{_node(DEPT, d_id)}[{_label(d_name)}]"
-            if i:
-                edges[(_node(DEPT, chain[i - 1][0]), _node(DEPT, d_id))] = None
+        new = [(d_id, name) for d_id, name in chain if d_id not in nodes]
+        if len(nodes) + len(new) > max_departments:
+            anchor = next((d_id for d_id, _ in reversed(chain) if d_id in nodes), None)
+            counts = rest.setdefault(anchor, [0, 0])
+            counts[0] += 1
+            counts[1] += len(by_dept[dept])
+            continue
+        for d_id, d_name in new:
+            nodes[d_id] = f"{_node(DEPT, d_id)}[{_label(d_name)}]"
+        for (a, _), (b, _) in pairwise(chain):
+            edges[(_node(DEPT, a), _node(DEPT, b))] = None
+        shown.append(dept)
     lines = ["graph TD"]
     lines += [f"  {n}" for n in nodes.values()]
     lines += [f"  {a} --> {b}" for a, b in edges]
-    shown = 0
-    order = ctx.department_order()
-    for dept in sorted(by_dept, key=lambda d: (order.get(d, len(order)), d or "")):
+    placed = 0
+    for dept in shown:
         members = by_dept[dept]
         parent = _node(DEPT, dept)
-        room = max(0, min(PEOPLE_PER_DEPARTMENT, MAX_PEOPLE_NODES - shown))
+        room = max(0, min(PEOPLE_PER_DEPARTMENT, max_people - placed))
         for member in members[:room]:
             lines.append(
                 f"  {parent} --> {_node(PERSON, member)}"
                 f"[{_label(ctx.member_name(member))}]:::{people[member]}"
             )
-        shown += min(room, len(members))
-        rest = len(members) - min(room, len(members))
-        if rest:
+        placed += min(room, len(members))
+        left = len(members) - min(room, len(members))
+        if left:
             lines.append(f"  {parent} --> {_node(MORE, dept)}"
-                         f"[{_label(f'… {rest} more')}]")
+                         f"[{_label(f'… {left} more')}]")
+    for anchor, (n_depts, n_people) in rest.items():
+        label = _label(f"… {n_depts} more departments, {n_people} people")
+        node = f"{_node(REST, anchor)}[{label}]"
+        lines.append(f"  {_node(DEPT, anchor)} --> {node}" if anchor in nodes else f"  {node}")
     lines += [f"  {s}" for s in STYLES]
     return "\n".join(lines)
 

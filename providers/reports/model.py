@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-SCHEMA: Final = "shoporg.review/v1.1"  # 1.1: manual_steps
+SCHEMA: Final = "shoporg.review/v1.2"  # 1.1: manual_steps; 1.2: tree
 
 # Risk codes, in the order the report lists them (most severe first).
 RISK_CODES: Final[dict[str, str]] = {
@@ -242,6 +242,7 @@ class Review:
                     for p in self.manual_steps
                 ],
             },
+            "tree": self.mermaid,
             "matrix": {
                 "shops": list(self.matrix_shops),
                 "rows": [

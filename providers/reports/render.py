@@ -51,12 +51,15 @@ class Budget:
     steps: int | None = None  # manual steps per account (None: all)
 
 
+# The pictures go last: the tree is capped (diagram.py, at most 20,000 characters), so it
+# stays while lists are cut, until only the smallest lists are left.
 BUDGETS: Final = (
     Budget(None, None, 60, True),
     Budget(150, 60, 30, True, 100),
     Budget(60, 30, 20, True, 40),
-    Budget(25, 15, 0, False, 15),
-    Budget(8, 8, 0, False, 8),
+    Budget(25, 15, 20, True, 15),
+    Budget(8, 8, 10, True, 8),
+    Budget(0, 3, 10, True, 3),
     Budget(0, 3, 0, False, 3),
 )
 

@@ -136,7 +136,7 @@ def test_the_json_report_keeps_chinese_as_text_not_escapes(
 ) -> None:
     text = render_json(all_reviews["onboarding.engine"])
     assert "钱宇" in text and "\\u" not in text
-    assert json.loads(text)["schema"] == "shoporg.review/v1.1"
+    assert json.loads(text)["schema"] == "shoporg.review/v1.2"
 
 
 def test_goldens_exist_for_every_case_and_nothing_else() -> None:
