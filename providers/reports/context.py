@@ -139,6 +139,18 @@ class Context:
                 return e.expires
         return None
 
+    def old_expires(self, account: str, member: str) -> datetime.date | None:
+        """``expires:`` of the base org.yaml (config-only reviews; None without a base)."""
+        found = self._old_members.get(member)
+        for e in found.sub_accounts if found else []:
+            if e.account == account:
+                return e.expires
+        return None
+
+    @cached_property
+    def _old_members(self) -> dict[str, Member]:
+        return {m.id: m for m in self.old_org.members} if self.old_org is not None else {}
+
     def status(self, member: str) -> str:
         found = self._members.get(member) if self._is_new(member) else None
         return found.status if found else "active"

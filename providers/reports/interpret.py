@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from providers.backends.settings import BackendSettings
-from providers.kinds import ROLE_GRANT, Ref
+from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
 from providers.reports.context import Context, Holdings, holdings, names
 from providers.reports.diagram import access_matrix, mermaid_tree
 from providers.reports.manual_steps import connectors_of, manual_steps
@@ -34,7 +34,7 @@ from providers.reports.model import (
     PersonSection,
     Review,
 )
-from providers.reports.risks import find_risks
+from providers.reports.risks import expiring_soon, find_risks
 from providers.reports.world import Plan, Step
 from providers.schema import Org
 
@@ -154,6 +154,48 @@ def _object_line(step: Step, ctx: Context) -> str:
     return f"{step.kind} {step.name} {verb}"
 
 
+def _expiry_changes(ctx: Context) -> list[Change]:
+    """A sub-account's ``expires:`` added, moved or removed (config-only reviews, which know
+    the base), and any expiring within the 14-day window (both reviews): nothing changes on
+    the platform now, but the access ends (or no longer ends) on that day, so a reviewer
+    must see it. Said once, by the disable / re-enable line, where the plan toggles it."""
+    toggled = {s.ref for s in ctx.plan.steps
+               if s.kind == SUB_ACCOUNT.word and "enabled" in s.changed_keys()}
+    out: list[Change] = []
+    for o in ctx.plan.new.values():
+        if o.kind != SUB_ACCOUNT.word:
+            continue
+        account, member = o.account, str(o.get("member_id"))
+        if o.ref in toggled or ctx.status(member) == "left":
+            continue
+        new = ctx.expires(account, member)
+        old = ctx.old_expires(account, member) if ctx.old_org is not None else new
+        if old == new and not expiring_soon(new, ctx.today):
+            continue
+        who, lead = ctx.member_name(member), f"{ctx.member_name(member)}'s access on {account}"
+        existed = o.ref in ctx.plan.old
+        if new is None:
+            text = f"{lead} no longer expires (was {old})"
+        elif old is None or old == new:
+            text = f"{lead} expires {new.isoformat()}" + (
+                " (no expiry before)" if old is None and existed and ctx.old_org is not None
+                else "")
+        else:
+            text = f"{lead} now expires {new.isoformat()} (was {old.isoformat()})"
+        if new is not None and new < ctx.today:
+            text += "; that day is past: the sub-account stays disabled"
+        elif new is not None:
+            text += (f"; the sub-account is disabled from {new + datetime.timedelta(days=1)} "
+                     "(the first `shoporg up` on or after that day; nothing changes now)")
+        out.append(Change(
+            op="expiry", kind=SUB_ACCOUNT.word, name=o.name, account=account, text=text,
+            member=member, member_name=who,
+            fields=(FieldChange("expires", old.isoformat() if old else None,
+                                new.isoformat() if new else None),),
+        ))
+    return out
+
+
 def _changes(ctx: Context) -> list[Change]:
     old_h, new_h = holdings(ctx.plan.old, ctx), holdings(ctx.plan.new, ctx)
     out: list[Change] = []
@@ -182,6 +224,7 @@ def _changes(ctx: Context) -> list[Change]:
                 text=_object_line(step, ctx), fields=fields,
                 shop=str(o.get("shop_id")) if o.get("shop_id") else None,
             ))
+    out.extend(_expiry_changes(ctx))
     # Effects: a person's permissions moved although their grant did not (a role edit).
     for key in sorted(set(old_h) | set(new_h)):
         account, member, shop = key
@@ -265,10 +308,14 @@ def _sections(changes: list[Change], ctx: Context, statuses: Mapping[str, str]
     return sections
 
 
-def _summaries(ctx: Context) -> list[AccountSummary]:
+def _summaries(ctx: Context, changes: list[Change]) -> list[AccountSummary]:
+    """Step counts per account; an account whose only change is an expiry is listed with
+    zeros (nothing is applied there now, but the review is not empty)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for s in ctx.plan.steps:
         counts[s.obj.account][s.op] += 1
+    for c in changes:
+        counts.setdefault(c.account, defaultdict(int))  # listed, with zero steps
     return [
         AccountSummary(
             id=a, platform=ctx.platform(a), nick=ctx.nick(a),
@@ -308,7 +355,7 @@ def build_review(
         source=source,
         company=new_org.company,
         today=today.isoformat(),
-        accounts=tuple(_summaries(ctx)),
+        accounts=tuple(_summaries(ctx, changes)),
         sections=tuple(_sections(changes, ctx, statuses)),
         risks=tuple(risks),
         changes=tuple(changes),

@@ -13,7 +13,8 @@ immutable_login_replaced   a sub-account's login changes: a new account, the old
 high_risk_permission       someone gains a catalogue ``high_risk`` permission
 removal                    a sub-account, grant, binding, chat group, role or department
                            is deleted
-expiring_grant             a touched sub-account's ``expires:`` is within 14 days
+expiring_grant             a sub-account's ``expires:`` is within 14 days, whether or not
+                           anything else about it changes (a leaver's is not flagged)
 manual_step                a step no API can do: Ozon invitation, QR-code binding, creator
                            consent, or any pending object's ``runbook`` output
 =========================  ==============================================================
@@ -171,20 +172,26 @@ def _high_risk(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
                        c.account, c.kind, c.name, c.member)
 
 
-def _expiring(changes: Iterable[Change], ctx: Context) -> Iterable[Risk]:
-    seen: set[tuple[str, str]] = set()
-    for c in changes:
-        if c.member is None or (c.account, c.member) in seen:
+def expiring_soon(expires: datetime.date | None, today: datetime.date) -> bool:
+    return expires is not None and today <= expires <= today + EXPIRY_WINDOW
+
+
+def _expiring(ctx: Context) -> Iterable[Risk]:
+    """Every sub-account the proposed org.yaml keeps whose access ends within the window:
+    a reviewer sees it on any change, not only one that touches that sub-account."""
+    for o in ctx.plan.new.values():
+        if o.kind != SUB_ACCOUNT.word:
             continue
-        seen.add((c.account, c.member))
-        expires = ctx.expires(c.account, c.member)
-        if expires is not None and ctx.today <= expires <= ctx.today + EXPIRY_WINDOW:
-            days = (expires - ctx.today).days
-            yield Risk("expiring_grant",
-                       f"{c.member_name}'s access on {c.account} expires {expires.isoformat()} "
-                       f"(in {days} day{'s' if days != 1 else ''})",
-                       c.account, SUB_ACCOUNT.word,
-                       SUB_ACCOUNT.ref(c.account, c.member).name, c.member)
+        account, member = o.account, str(o.get("member_id"))
+        expires = ctx.expires(account, member)
+        if ctx.status(member) == "left" or not expiring_soon(expires, ctx.today):
+            continue
+        assert expires is not None
+        days = (expires - ctx.today).days
+        yield Risk("expiring_grant",
+                   f"{ctx.member_name(member)}'s access on {account} expires "
+                   f"{expires.isoformat()} (in {days} day{'s' if days != 1 else ''})",
+                   account, SUB_ACCOUNT.word, o.name, member)
 
 
 def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
@@ -200,7 +207,7 @@ def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
         out.extend(_pending(step, ctx))
         out.extend(_removal(step, ctx, deleted_subs))
     out.extend(_high_risk(changes, ctx))
-    out.extend(_expiring(changes, ctx))
+    out.extend(_expiring(ctx))
     order = list(RISK_CODES)
     # Stable, readable order: by severity, then account, then object.
     return sorted(dict.fromkeys(out), key=lambda r: (order.index(r.code), r.account, r.name,

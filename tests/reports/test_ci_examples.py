@@ -28,7 +28,7 @@ def shoporg_calls(workflow: dict[str, Any]) -> list[list[str]]:
     return calls
 
 
-@pytest.mark.parametrize("name", ["review.yml", "drift.yml"])
+@pytest.mark.parametrize("name", ["review.yml", "drift.yml", "expiry.yml"])
 def test_every_shoporg_call_in_the_example_workflows_parses(name: str) -> None:
     calls = shoporg_calls(yaml.safe_load((CI / name).read_text()))
     assert calls
@@ -53,3 +53,21 @@ def test_the_drift_workflow_warns_on_exit_3_and_uploads_the_worklist() -> None:
     assert "tasks.json" in upload["with"]["path"]
     assert ["tasks", "--stack", "prod", "--markdown", "tasks.md", "--json", "tasks.json"] in (
         shoporg_calls(data))
+
+
+def test_the_expiry_workflow_applies_the_default_branch_daily_and_fails_when_refused() -> None:
+    """An expired grant is acted on between anyone's runs (issue 15.3): a daily guarded apply
+    of the merged org.yaml, in the company's time zone, one apply at a time."""
+    data = yaml.safe_load((CI / "expiry.yml").read_text())
+    triggers = data[True] if True in data else data["on"]  # YAML 1.1 reads `on` as true
+    [schedule] = triggers["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "*"], "every day"
+    assert data["concurrency"]["group"] and data["concurrency"]["cancel-in-progress"] is False
+    job = next(iter(data["jobs"].values()))
+    assert job["env"]["TZ"]
+    [up] = [c for c in shoporg_calls(data) if c[0] == "up"]
+    assert "--stack" in up and "--allow-removals" not in up, "the guard stays on"
+    refused = next(s for s in job["steps"] if s.get("name") == "Refused by the removal guard")
+    assert refused["if"] == "steps.up.outputs.code == '3'" and "exit 3" in refused["run"]
+    upload = next(s for s in job["steps"] if "upload-artifact" in str(s.get("uses")))
+    assert "expiry-review.md" in upload["with"]["path"]
