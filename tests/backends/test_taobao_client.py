@@ -242,7 +242,7 @@ def test_retries_give_up_after_the_attempts_with_the_last_error() -> None:
     busy = {"code": 15, "sub_code": "isp.service-error"}
     with pytest.raises(TransientError, match=r"isp\.service-error"):
         client(failing([busy] * 10), sleeps).call("taobao.x.get", {}, TARGET)
-    assert len(sleeps) == 3
+    assert len(sleeps) == 5
 
 
 def test_empty_valued_parameters_are_not_sent() -> None:

@@ -402,8 +402,10 @@ class TopService:
         return out
 
     def _role_json(self, account: Account, role_id: str, with_permissions: bool,
-                   times: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
-        role = self.backend.get_role(account.id, role_id)
+                   times: Mapping[str, tuple[str, str]] | None = None,
+                   via: SandboxBackend | None = None) -> dict[str, Any]:
+        backend = via or self.backend
+        role = backend.get_role(account.id, role_id)
         if role is None:
             raise _business("isv.role-not-exist", role_id)
         times = self._role_times(account) if times is None else times
@@ -419,11 +421,13 @@ class TopService:
         }
         if with_permissions:
             # What the role grants: the platform expands a point to its parents and children.
-            out["permissions"] = Listed("permission", self._points(account, role.effective))
+            out["permissions"] = Listed("permission",
+                                        self._points(account, role.effective, backend))
         return out
 
-    def _points(self, account: Account, codes: Any) -> list[dict[str, Any]]:
-        cat = self.backend.permission_catalogue(account.id)
+    def _points(self, account: Account, codes: Any, via: SandboxBackend | None = None
+                ) -> list[dict[str, Any]]:
+        cat = (via or self.backend).permission_catalogue(account.id)
         return [
             {
                 "permission_code": code,
@@ -556,7 +560,10 @@ class TopService:
         role = self.backend.create_role(
             account.id, RoleSpec(role_id, name, codes, p.get("description") or "")
         )
-        return {"role": self._role_json(account, role.id, with_permissions=True)}
+        # Done: the answer is read without injected faults (a fault now would tell the
+        # client "not done" about a write that was).
+        return {"role": self._role_json(account, role.id, with_permissions=True,
+                                        via=self._quiet.backend)}
 
     def _held(self, account: Account, sub: SubAccount) -> list[str]:
         return sorted({

@@ -66,7 +66,7 @@ from providers.backends.taobao.client import (
 )
 from providers.backends.taobao.client import unwrap_list as items
 from providers.backends.taobao.directory import AccountFacts, Directory
-from providers.errors import BackendError, NotFoundError, RuleViolation
+from providers.errors import BackendError, ConflictError, NotFoundError, RuleViolation
 from providers.kinds import (
     CHAT_GROUP,
     DEPARTMENT,
@@ -528,10 +528,18 @@ class TaobaoBackend:
                 "name": spec.name, "permissions": spec.permissions,
                 "description": spec.description or None,
             })
-        body = self._call("taobao.sellercenter.role.add", {
-            "nick": facts.nick, "name": spec.name, "description": spec.description or None,
-            "permission_codes": ",".join(spec.permissions),
-        }, "role", name, "create", account_id)
+        try:
+            body = self._call("taobao.sellercenter.role.add", {
+                "nick": facts.nick, "name": spec.name, "description": spec.description or None,
+                "permission_codes": ",".join(spec.permissions),
+            }, "role", name, "create", account_id)
+        except ConflictError:
+            # A retry of a role.add TOP did but could not answer (a timeout, an isp.* error
+            # after the write): the role by that name is the one we created.
+            self._wrote(account_id)
+            if self.get_role_by_name(account_id, spec.name) is None:
+                raise
+            body = {}
         role = body.get("role") or {}
         self.directory.learn_role(facts.platform, spec.id, spec.name, tuple(spec.permissions))
         if role.get("role_id") is not None:

@@ -103,7 +103,7 @@ TRANSIENT_ISP = ("unavailable", "remote-connection", "connection-error", "timeou
 CALL_LIMITED = ("isp.call-limited",)
 #: TOP methods that change nothing: retried after any transient failure.
 READ_SUFFIXES = (".get", ".page", ".search", ".query")
-ATTEMPTS = 4
+ATTEMPTS = 6
 MAX_WAIT_S = 60.0
 
 
