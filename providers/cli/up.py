@@ -15,7 +15,12 @@ the previewed plan, journal it.
    every count;
 3. ``pulumi up --plan PLAN``: the engine refuses any operation the plan does not contain,
    so what is applied is what was reviewed (a concurrent org.yaml edit fails the up);
-4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason.
+   its event stream (``--json``) is read back (:mod:`providers.reports.outcome`): what was
+   applied, and on a failure the objects that failed (kind, name, operation, message)
+   first, then how many the engine stopped before ("not reached") instead of its error per
+   planned object;
+4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason,
+   and which objects failed and which were not reached.
 
 Exit codes: 0 applied (or nothing to do), 1 error or failed apply, 3 refused by the guard.
 """
@@ -29,8 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from providers.backends.ledger import Ledger, Step
 from providers import notify
+from providers.backends.ledger import Ledger, Step
 from providers.backends.settings import project_root
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
@@ -38,6 +43,7 @@ from providers.kinds import desired_world
 from providers.reports import journal
 from providers.reports.build import review_from_preview
 from providers.reports.guard import check_removals
+from providers.reports.outcome import outcome_of, render_outcome
 from providers.reports.render import render_markdown
 from providers.reports.sources import engine_preview, org_from_file
 from providers.reports.world import objects, plan_from_preview
@@ -90,12 +96,13 @@ def run(args: argparse.Namespace) -> int:
         if verdict.refused:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
-        args_up = ["up", "--yes", "--plan", str(plan_file), "--stack", stack]
+        args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
         ledger = Ledger(settings.backend.ledger_path)
         before = {s.id: s for s in ledger.steps()}
         result = Pulumi(root).run(*args_up, check=False)
         steps = manual_steps(before, ledger.steps(), journal.read(root))
-    sys.stdout.write(result.stdout)
+    outcome = outcome_of(result.stdout, {s.ref: s.op for s in plan.steps})
+    sys.stdout.write(render_outcome(outcome))
     entry = {
         "who": journal.who(root),
         "stack": stack,
@@ -110,10 +117,17 @@ def run(args: argparse.Namespace) -> int:
         "reason": args.allow_removals,
         "result": "applied" if result.returncode == 0 else "failed",
         "manual_steps": steps,
+        **outcome.to_json(),
     }
     path = journal.append(root, entry)
     notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
     if result.returncode != 0:
+        if outcome.failed or outcome.errors:
+            raise ShoporgError(
+                f"`pulumi up --plan` failed: {len(outcome.failed)} failed, "
+                f"{len(outcome.not_reached)} not reached (listed above); journalled in "
+                f"{path}")
+        # Nothing the event stream explains (the engine itself failed): its own words.
         raise ShoporgError(
             f"`pulumi up --plan` failed (exit {result.returncode}); journalled in {path}:\n"
             f"{result.stderr[-3000:] or result.stdout[-3000:]}"

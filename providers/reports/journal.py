@@ -3,15 +3,18 @@
 ::
 
     .shoporg/journal.jsonl
-    {"schema": "shoporg.journal/v1", "at": "2026-11-23T15:04:05+00:00", "who": "ops@youpin",
-     "stack": "prod", "plan_sha256": "9f…", "org_sha256": "1c…", "result": "applied",
+    {"schema": "shoporg.journal/v1.1", "at": "2026-11-23T15:04:05+00:00", "who": "ops@youpin",
+     "stack": "prod", "plan_sha256": "9f…", "org_sha256": "1c…", "result": "failed",
      "summary": {"create": 2, "update": 1, "replace": 0, "delete": 9},
-     "removals": {"removed": 9, "existing": 107}, "reason": "seasonal staff leave"}
+     "removals": {"removed": 9, "existing": 107}, "reason": "seasonal staff leave",
+     "applied": {"delete": 9}, "failed": [{"kind": "role", "name": "tb-youpin/tb-ops",
+     "operation": "update", "message": "…"}], "not_reached": [{"kind": "role_grant", …}]}
 
 The file is opened with ``O_APPEND`` (each entry is one ``write`` of one line, so
 concurrent writers cannot interleave inside an entry) and fsynced. Entries hold counts,
-hashes and the operator's reason — never inputs or outputs, so never a secret. Commit it,
-or ship it to a log store, to keep the history.
+hashes, the operator's reason and the objects an apply failed on or never reached (kind,
+resource name, operation, the provider's error message) — never inputs or outputs, so
+never a secret. Commit it, or ship it to a log store, to keep the history.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Final
 
-SCHEMA: Final = "shoporg.journal/v1"
+SCHEMA: Final = "shoporg.journal/v1.1"  # 1.1: applied, failed, not_reached
 JOURNAL: Final = Path(".shoporg") / "journal.jsonl"
 
 
