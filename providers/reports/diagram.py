@@ -30,16 +30,22 @@ MAX_DEPARTMENT_NODES = 60
 # the caps above give at most 60 + 60 + 60 + 61 edges, and the text is kept well under.
 MAX_TREE_CHARS = 20_000
 
-STYLES = (
-    "classDef added fill:#d9f2d9,stroke:#2e7d32;",
-    "classDef removed fill:#f9d6d5,stroke:#c62828;",
-    "classDef changed fill:#fff1c2,stroke:#b8860b;",
-)
+# A person's node: its class (a light fill with a dark text colour, so the label reads on
+# GitHub's light and dark themes alike) and the sign its label starts with (colour alone
+# is not enough; strike-through is unreadable on Chinese text). Also the legend, in order.
+KINDS_OF_CHANGE: Final = {
+    "added": ("+", "added", "fill:#d9f2d9,stroke:#2e7d32,color:#102a12"),
+    "removed": ("−", "removed (all access)", "fill:#f9d6d5,stroke:#c62828,color:#3b0d0c"),
+    "left": ("⏏", "left the company", "fill:#e4d7f5,stroke:#6a3fa0,color:#241238"),
+    "moved": ("↪", "moved department", "fill:#d6e8fa,stroke:#1f5fa8,color:#0b2540"),
+    "changed": ("✎", "access changed", "fill:#fff1c2,stroke:#b8860b,color:#3a2a00"),
+}
+STYLES = tuple(f"classDef {k} {style};" for k, (_, _, style) in KINDS_OF_CHANGE.items())
 
 
 #: Node id prefixes: they differ in their first letter, so no two kinds of node share an id.
 #: (MORE: the people of a department not drawn; REST: the departments not drawn.)
-DEPT, PERSON, MORE, REST = "d_", "p_", "more_", "r_"
+DEPT, PERSON, MORE, REST, KEY = "d_", "p_", "more_", "r_", "k_"
 # What a missing department encodes to: it starts with "X", which no id's encoding does.
 _NO_DEPARTMENT = "Xnone"
 _LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -117,15 +123,18 @@ def _tree(ctx: Context, people: Mapping[str, str], max_departments: int,
     lines = ["graph TD"]
     lines += [f"  {n}" for n in nodes.values()]
     lines += [f"  {a} --> {b}" for a, b in edges]
+    kinds = _kinds_of_change(ctx, people)
     placed = 0
     for dept in shown:
         members = by_dept[dept]
         parent = _node(DEPT, dept)
         room = max(0, min(PEOPLE_PER_DEPARTMENT, max_people - placed))
         for member in members[:room]:
+            kind, note = kinds[member]
+            sign = KINDS_OF_CHANGE[kind][0]
             lines.append(
                 f"  {parent} --> {_node(PERSON, member)}"
-                f"[{_label(ctx.member_name(member))}]:::{people[member]}"
+                f"[{_label(f'{sign} {ctx.member_name(member)}{note}')}]:::{kind}"
             )
         placed += min(room, len(members))
         left = len(members) - min(room, len(members))
@@ -136,8 +145,40 @@ def _tree(ctx: Context, people: Mapping[str, str], max_departments: int,
         label = _label(f"… {n_depts} more departments, {n_people} people")
         node = f"{_node(REST, anchor)}[{label}]"
         lines.append(f"  {_node(DEPT, anchor)} --> {node}" if anchor in nodes else f"  {node}")
+    used = [k for k in KINDS_OF_CHANGE if k in {kind for kind, _ in kinds.values()}]
+    lines.append(f"  subgraph {KEY}legend[{_label('legend')}]")
+    lines += [f"    {_node(KEY, k)}[{_label(f'{KINDS_OF_CHANGE[k][0]} {KINDS_OF_CHANGE[k][1]}')}]"
+              f":::{k}" for k in used]
+    lines.append("  end")
     lines += [f"  {s}" for s in STYLES]
     return "\n".join(lines)
+
+
+def _kinds_of_change(ctx: Context, people: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """member -> (added / removed / left / moved / changed, a note for the label): left is
+    ``status: left`` in the proposed org.yaml, moved a department other than before (the
+    note names it)."""
+    left = {m.id for m in ctx.new_org.members if m.status == "left"}
+    depts: list[dict[str, str]] = [{}, {}]  # before, after
+    for i, (org, world) in enumerate(((ctx.old_org, ctx.plan.old), (ctx.new_org, ctx.plan.new))):
+        for o in world.values():
+            if o.kind == "sub_account" and o.get("department_id"):
+                depts[i].setdefault(str(o.get("member_id")), str(o.get("department_id")))
+        if org is not None:
+            depts[i].update({m.id: m.department for m in org.members})
+    out: dict[str, tuple[str, str]] = {}
+    for member, status in people.items():
+        before, after = depts[0].get(member), depts[1].get(member)
+        if member in left and status != "added":
+            out[member] = ("left", " (left)")
+        elif status in ("added", "removed"):
+            out[member] = (status, "")
+        elif before is not None and after is not None and before != after:
+            chain = ctx.department_chain(before)
+            out[member] = ("moved", f" (from {chain[-1][1] if chain else before})")
+        else:
+            out[member] = ("changed", "")
+    return out
 
 
 def _roles(world: Mapping[Ref, Obj], account: str, member: str, shop: str,

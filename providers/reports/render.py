@@ -125,7 +125,9 @@ class View:
     def cell(c: MatrixCell) -> str:
         parts = [_cell_text(r) for r in c.kept]
         parts += [f"<b>+{_cell_text(r)}</b>" for r in c.added]
-        parts += [f"<s>{_cell_text(r)}</s>" for r in c.removed]
+        # A sign and a word, never strike-through alone: struck 财务 is unreadable and
+        # struck 美工 reads 美王.
+        parts += [f"<b>−</b>{_cell_text(r)} (lost)" for r in c.removed]
         return "<br>".join(parts) or "·"
 
 
