@@ -55,4 +55,4 @@ def test_zhang_wei_and_zhang_underscore_wei_are_two_people_each_with_one_parent(
     tree = mermaid_tree(ctx, {"zhang-wei": "changed", "zhang_wei": "added"})
     people = re.findall(r"--> (p_\w+)\[", tree)  # one edge per person: their one parent
     assert len(people) == len(set(people)) == 2, tree
-    assert '"张伟"' in tree and '"张伟二"' in tree
+    assert '"✎ 张伟"' in tree and '"+ 张伟二"' in tree  # each with the sign of their change
