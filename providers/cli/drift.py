@@ -8,7 +8,9 @@
 Runs ``pulumi preview --refresh --json`` (read-only: the refresh is not saved) and lists,
 through the stack's backend, live objects org.yaml does not declare (the engine cannot see
 those); on ledger-served accounts (no read API), objects whose last confirmation or
-attestation is older than ``policies.attestation_days`` are *unverified*. Exit codes:
+attestation is older than ``policies.attestation_days`` are *unverified*. A hand change is
+told in the review's words, with its risk flags (a hand-granted high-risk permission or
+toxic pair first). Exit codes:
 **0** no drift, **2** drift (changed by hand, deleted by hand, or undeclared objects; with
 or without unverified ones), **3** only unverified objects (re-attest them:
 ``shoporg review-access --attest``), **1** error (engine, backend or org.yaml problem).
@@ -32,6 +34,7 @@ from providers.reports.drift import (
     DriftReport,
     Unverified,
     drifted_objects,
+    interpret,
     render_drift_json,
     render_drift_markdown,
     unmanaged_objects,
@@ -83,13 +86,16 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
     org = org_from_file(settings.org_file)
     # The program disables expired grants by the account system's day; judge drift by it.
     only = settings.shard(org)
-    declared = objects(desired_world(org, account_system_today(settings.backend), only))
+    today = account_system_today(settings.backend)
+    declared = objects(desired_world(org, today, only))
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
     unmanaged = unmanaged_objects(backend, declared, accounts, whole_tenant=only is None)
     stale = unverified(settings, org, accounts, as_of or datetime.date.today())
-    return DriftReport(name, tuple(drifted_objects(plan)), tuple(unmanaged), tuple(stale))
+    words = interpret(plan, org, today)  # the review's sentences and risk flags
+    return DriftReport(name, tuple(drifted_objects(plan, words)), tuple(unmanaged),
+                       tuple(stale), words.risks, words.effects)
 
 
 def run(args: argparse.Namespace) -> int:

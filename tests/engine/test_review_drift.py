@@ -19,6 +19,12 @@ def drop_first_members(org: dict[str, Any], share: float) -> list[str]:
     gone = [m["id"] for m in members[: round(len(members) * share)]]
     org["members"] = members[len(gone):]
     org["chat_groups"] = [g for g in org["chat_groups"] if not set(g["members"]) & set(gone)]
+    departments = list(org["departments"])
+    while departments:  # a department's manager must be a member
+        dept = departments.pop()
+        if dept.get("manager") in gone:
+            del dept["manager"]
+        departments.extend(dept.get("children") or [])
     return gone
 
 
@@ -33,6 +39,9 @@ def test_a_hand_change_and_an_unmanaged_sub_account_are_drift(project: Any) -> N
     project.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
     project.shoporg("sandbox", "sub", "create", "tb-youpin", "ghost", "优品数码专营:临时工",
                     "--name", "临时工")
+    # 杨磊 holds 运营 (改价); granting 售后客服 (同意退款) by hand makes the toxic pair.
+    project.shoporg("sandbox", "grant", "tb-youpin", "yang-lei", "tb-youpin-shop",
+                    "tb-ops", "tb-cs-aftersale")
     result = project.shoporg("drift", "--format", "json", check=False)
     assert result.returncode == 2, result.stdout + result.stderr
     report = json.loads(result.stdout)
@@ -40,9 +49,18 @@ def test_a_hand_change_and_an_unmanaged_sub_account_are_drift(project: Any) -> N
     assert drifted["tb-youpin/zhang-wei"]["fields"] == [
         {"property": "enabled", "declared": True, "live": False}
     ]
+    # In the review's words, the hand-granted toxic pair first.
+    assert drifted["tb-youpin/zhang-wei"]["text"] == "张伟 is disabled on tb-youpin (disabled)"
+    first = report["drifted"][0]
+    assert first["name"] == "tb-youpin/yang-lei@tb-youpin-shop"
+    assert first["text"].startswith("杨磊 gains ") and first["risks"] == [
+        "toxic_pair", "high_risk_permission"]
+    assert [r["code"] for r in report["risks"]] == ["toxic_pair", "high_risk_permission"]
     assert [u["name"] for u in report["unmanaged"]] == ["tb-youpin/ghost"]
     markdown = project.shoporg("drift", check=False).stdout
     assert "tb-youpin/zhang-wei" in markdown and "优品数码专营:临时工" in markdown
+    assert "张伟 is disabled on tb-youpin" in markdown
+    assert markdown.index("Toxic permission pair") < markdown.index("Changed by hand")
 
 
 def test_after_up_and_removing_the_unmanaged_account_there_is_no_drift(project: Any) -> None:
