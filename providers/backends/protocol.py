@@ -133,6 +133,9 @@ class SubAccount:
     status: SubAccountStatus
     email_confirmed: bool
     password_set: bool  # an initial password was set; the password itself is never returned
+    #: What the platform's own status says beyond pending/active/disabled (TOP status 3:
+    #: punished — read as disabled, and said so in state and drift), else None.
+    platform_note: str | None = None
 
     def spec(self) -> SubAccountSpec:
         return SubAccountSpec(

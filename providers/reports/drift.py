@@ -200,6 +200,11 @@ def drifted_objects(plan: Plan, words: Interpretation | None = None) -> list[Dri
         text = (words.texts.get(step.ref) if words is not None else None) or (
             f"{kind.label if kind is not None else step.kind} {step.name} {_WHAT[what]}")
         flags = words.flags.get(step.ref, ()) if words is not None else ()
+        # The refresh plan's old side is what the platform shows now: its own word for a
+        # status we read as disabled (TOP's 处罚, punished) is the news, so it is said.
+        note = step.old.outputs.get("platform_status") if step.old is not None else None
+        if note:
+            text = f"{text} — the platform says: {note}"
         out.append(Drifted(step.kind, step.name, o.account, what, fields, text, flags))
     order = list(RISK_CODES)
     return sorted(out, key=lambda d: min((order.index(r) for r in d.risks),

@@ -100,7 +100,7 @@ def clean_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def clean_outputs(outputs: Mapping[str, Any] | None) -> dict[str, Any]:
     # Only the outputs reports read; a secret (initial_password) never leaves the state.
-    keep = ("status", "runbook", "bound_at", "unbind_allowed_from")
+    keep = ("status", "runbook", "bound_at", "unbind_allowed_from", "platform_status")
     return {k: outputs[k] for k in keep if outputs and k in outputs and outputs[k] is not None}
 
 

@@ -68,7 +68,7 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
 
     @classmethod
     def output_names(cls) -> tuple[str, ...]:
-        return ("status", "runbook", "initial_password")
+        return ("status", "runbook", "initial_password", "platform_status")
 
     def object_name(self, args: SubAccountArgs) -> str:
         return SUB_ACCOUNT.ref(args.account_id, args.member_id).name
@@ -99,7 +99,8 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         }
 
     def live_outputs(self, live: LiveSubAccount, props: dict[str, Any]) -> dict[str, Any]:
-        return {"status": live.status, "runbook": pending_runbook(live)}
+        return {"status": live.status, "runbook": pending_runbook(live),
+                "platform_status": live.platform_note}
 
     def adoptable(self, live: LiveSubAccount, args: SubAccountArgs) -> bool:
         # A crashed run may have created it but not yet set the status: same identity and
@@ -187,6 +188,7 @@ class SubAccount(pulumi.dynamic.Resource, module="shoporg", name=SUB_ACCOUNT.typ
             "status": None,
             "runbook": None,
             "initial_password": None,
+            "platform_status": None,
         }
         if department_id is not None:
             props["department_id"] = department_id  # the department is created first

@@ -105,7 +105,7 @@ def test_injected_isp_errors_and_call_limiting_end_in_the_clean_runs_state(
     assert ("tb-youpin", "hu-jun", "disabled", False) in clean["subs"]
 
 
-def test_a_punished_sub_account_shows_in_drift_as_disabled_instead_of_failing_it(
+def test_a_punished_sub_account_shows_in_drift_as_punished_instead_of_failing_it(
     faulty: StackProject,
 ) -> None:
     faulty.shoporg("sandbox", "faults", "set", "transient_rate=0", "throttle_rate=0",
@@ -116,3 +116,4 @@ def test_a_punished_sub_account_shows_in_drift_as_disabled_instead_of_failing_it
     changed = [d for d in drift["drifted"] if d["name"] == "tb-youpin/zhang-wei"]
     assert changed, drift
     assert {"property": "enabled", "declared": True, "live": False} in changed[0]["fields"]
+    assert "punished (处罚)" in changed[0]["text"]  # the platform's own word, not just "off"

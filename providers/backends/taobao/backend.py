@@ -604,6 +604,8 @@ class TaobaoBackend:
                 status=status,
                 email_confirmed=True,
                 password_set=True,
+                platform_note=(status_note("SubUserFullInfo", full.get("sub_status", 1))
+                               or status_note("SubUserInfo", full.get("_page_status", 1))),
             ))
         return out
 
