@@ -120,14 +120,27 @@ def _section(key: str, lines: list[str]) -> list[str]:
     return ["", f"{key}:" + (" []" if empty else ""), *lines]
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes text that YAML 1.1 (PyYAML) or 1.2 (org.yaml, providers/schema/loader.py)
+    would read as something else: PyYAML alone leaves ``1e3`` and ``0o17`` bare."""
+
+
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^0o[0-7]+$"), ["0"])
+
+
 def _flow(value: dict[str, Any]) -> str:
-    return yaml.safe_dump(
-        value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10**9
+    return yaml.dump(
+        value, Dumper=_Dumper, allow_unicode=True, default_flow_style=True, sort_keys=False,
+        width=10**9,
     ).strip()
 
 
 def _scalar(value: object) -> str:
-    text = yaml.safe_dump(value, allow_unicode=True, width=10**9).strip()
+    text = yaml.dump(value, Dumper=_Dumper, allow_unicode=True, width=10**9).strip()
     return text.removesuffix("...").strip()
 
 

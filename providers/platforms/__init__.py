@@ -22,6 +22,8 @@ SINGLE_SHOP_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall", "douyin"})
 # Platforms whose seller centre has a department tree we mirror.
 DEPARTMENT_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall"})
 
+# Platforms whose shops each name their site (a country market); the others name none.
+SITE_PLATFORMS: frozenset[str] = frozenset({"shopee"})
 SHOPEE_SITES: frozenset[str] = frozenset(
     {"MY", "SG", "TH", "ID", "VN", "PH", "TW", "BR", "MX", "CO", "CL"}
 )
@@ -61,6 +63,7 @@ __all__ = [
     "SHOPEE_ACTIVATION_LINK_HOURS",
     "SHOPEE_SITES",
     "SINGLE_SHOP_PLATFORMS",
+    "SITE_PLATFORMS",
     "Permission",
     "PermissionCatalogue",
     "Platform",

@@ -21,8 +21,27 @@ stream (libyaml when available), iteratively, so:
 * duplicate keys are errors;
 * nesting is capped (``MAX_DEPTH``; reading stops there) and the composer never recurses,
   so a deeply nested document can neither blow the Python stack nor take long;
-* only the plain YAML scalar types (text, int, float, bool, null, date) are constructed;
-  any other tag (``!!python/object``, ``!!binary``, ``!custom``) is an error.
+* only the plain YAML scalar types (text, int, float, bool, null) are constructed; any
+  other tag (``!!python/object``, ``!!binary``, ``!!timestamp``, ``!custom``) is an error;
+* plain scalars are read as YAML 1.2's core schema reads them, as editors do
+  (yaml-language-server; the JSON Schema in schema/org.schema.json is checked against
+  the same data), not as PyYAML's YAML 1.1 does:
+
+  ==========================================  ===========================  ==============
+  written (unquoted)                          YAML 1.2 core (org.yaml)     YAML 1.1
+  ==========================================  ===========================  ==============
+  ``true`` ``True`` ``TRUE`` ``false`` ...    bool                         bool
+  ``yes`` ``no`` ``on`` ``off`` ``y`` ``n``   text                         bool
+  ``12`` ``-3`` ``012``                       int (``012`` is 12)          ``012`` is 10
+  ``0o17`` ``0x1F``                           int                          text / int
+  ``1_000`` ``0b101`` ``1:30``                text                         int
+  ``1.5`` ``.5`` ``1e3`` ``.inf`` ``.nan``    float                        ``1e3`` text
+  ``~`` ``null`` (empty)                      null                         null
+  ``2026-12-31``                              text (a date field parses)   date
+  ==========================================  ===========================  ==============
+
+  So ``login_name: no`` is the text "no", and ``dispatch: yes`` is the text "yes", which
+  a boolean field refuses (with what to write instead) rather than guessing.
 
 Problems are returned as :class:`~providers.errors.ConfigIssue` values, never raised as
 YAML exceptions; a syntax error stops loading (the parser cannot resynchronise), so it is
@@ -31,10 +50,11 @@ the last issue reported for that text.
 
 from __future__ import annotations
 
-import datetime
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import yaml
 from yaml.events import (
@@ -64,16 +84,66 @@ _MAP_TAGS: Final = frozenset({f"{_TAG}map", None, "!"})
 _SEQ_TAGS: Final = frozenset({f"{_TAG}seq", None, "!"})
 # The scalar types org.yaml can meaningfully hold; everything else is refused.
 _SCALAR_TAGS: Final = frozenset(
-    f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+    f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")
 )
 
 # libyaml parses ~10x faster; the pure-Python parser has the same event API.
 _Base: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 _Base = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
+# YAML 1.2.2 section 10.3.2, the core schema: the regular expressions that resolve a plain
+# scalar, and the only ones (everything else is text).
+_CORE_NULL: Final = re.compile(r"^(?:null|Null|NULL|~|)$")
+_CORE_BOOL: Final = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_CORE_INT: Final = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_CORE_FLOAT: Final = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN)$"
+)
+
+
+def _core_bool(_: Any, node: ScalarNode) -> bool:
+    if not _CORE_BOOL.match(node.value):
+        raise ValueError(node.value)
+    return bool(node.value.lower() == "true")
+
+
+def _core_int(_: Any, node: ScalarNode) -> int:
+    text = node.value
+    if not _CORE_INT.match(text):
+        raise ValueError(text)
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def _core_float(_: Any, node: ScalarNode) -> float:
+    text = node.value
+    if not _CORE_FLOAT.match(text):
+        raise ValueError(text)
+    if text.lower().lstrip("+-") == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    if text.lower() == ".nan":
+        return math.nan
+    return float(text)
+
 
 class _EventLoader(_Base):  # type: ignore[valid-type,misc]
-    """The safe loader's parser, resolver and scalar constructors; composition is ours."""
+    """The safe loader's parser; YAML 1.2 core scalar resolution; composition is ours."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+    yaml_constructors: ClassVar[dict[str | None, Callable[[Any, Any], Any]]] = {
+        **_Base.yaml_constructors,
+        f"{_TAG}bool": _core_bool,
+        f"{_TAG}int": _core_int,
+        f"{_TAG}float": _core_float,
+    }
+
+
+# Order matters only where two patterns match one text (``1`` is an int, not a float).
+for _tag, _pattern in (("null", _CORE_NULL), ("bool", _CORE_BOOL), ("int", _CORE_INT),
+                       ("float", _CORE_FLOAT)):
+    _EventLoader.add_implicit_resolver(f"{_TAG}{_tag}", _pattern, None)
 
 
 @dataclass
@@ -385,24 +455,13 @@ def _scalar(loader: _EventLoader, event: ScalarEvent, path: Path | None, loaded:
     try:
         value = construct(loader, node)
     except (ValueError, OverflowError, yaml.YAMLError):
-        # e.g. 2025-13-45 matches the date pattern but is no date.
-        kind = "date" if tag.endswith("timestamp") else tag.removeprefix(_TAG)
-        loaded.issues.append(
-            ConfigIssue(
-                loaded.filename,
-                line,
-                column,
-                f"{event.value!r} is not a valid {kind}"
-                + (" (write a real date as YYYY-MM-DD)" if kind == "date" else ""),
-            )
-        )
-        return None
-    if isinstance(value, datetime.datetime):
-        # Expiry dates are days; a time of day would be a silent misunderstanding.
+        # Only an explicit tag gets here (``!!int twelve``, ``!!bool yes``): a plain scalar
+        # is resolved by the very pattern its constructor checks.
         loaded.issues.append(
             ConfigIssue(
                 loaded.filename, line, column,
-                f"{event.value!r} has a time of day (write a date like 2025-12-31)",
+                f"{event.value!r} is not a valid {tag.removeprefix(_TAG)} (remove the "
+                f"{_short(tag)} tag or write a YAML 1.2 {tag.removeprefix(_TAG)})",
             )
         )
         return None

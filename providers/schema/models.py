@@ -29,26 +29,33 @@
       removal_limits: {overall: 0.2}  # how much access one change may take away (RemovalLimits)
 
 The models check the shape of each object on its own (types, required keys, id syntax,
-enums). Rules that need more than one object (references, quotas, uniqueness, platform
-rules) live in :mod:`providers.schema.rules`, because they need positions to report and
-must all run even when one of them fails. The same models are meant for every boundary
+enums), strictly, as the JSON Schema editors use does: no text becomes a number or a
+boolean (``seat_quota: "12"``, ``dispatch: "true"`` and ``dispatch: yes`` are errors, see
+the YAML 1.2 table in :mod:`providers.schema.loader`); the one text that is parsed is a
+date, written YYYY-MM-DD as JSON Schema's ``format: date`` says. Rules that need more
+than one object (references, quotas, uniqueness, platform rules) live in
+:mod:`providers.schema.rules`, because they need positions to report and must all run
+even when one of them fails. The same models are meant for every boundary
 (provider ``check()`` included), so they stay free of YAML and position concerns.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from typing import Annotated, Final, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from providers.platforms import (
     COLON_LOGIN_PLATFORMS,
@@ -72,6 +79,43 @@ PermissionCode = Annotated[str, StringConstraints(min_length=1)]
 # Checked by rules.account_shape (with a did-you-mean); the enum is for editors only.
 ShopeeSite = Annotated[str, Field(json_schema_extra={"enum": sorted(SHOPEE_SITES)})]
 
+DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _iso_date(value: object) -> object:
+    """YAML 1.2 has no date type: a date is the text YYYY-MM-DD (a date object passes)."""
+    if not isinstance(value, str):
+        return value
+    if not re.match(DATE_PATTERN, value):
+        timed = re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]", value)
+        what = "has a time of day" if timed else "is not a date"
+        raise PydanticCustomError(
+            "shoporg_date", f"{value!r} {what} (write a date like 2025-12-31)")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "shoporg_date",
+            f"{value!r} is not a valid date (write a real date as YYYY-MM-DD)") from None
+
+
+def _whole(value: object) -> object:
+    """12.0 is the whole number 12, as it is to JSON Schema (``integer``) and editors."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: A day, written 2025-12-31 (the JSON Schema says string, format date, this pattern).
+IsoDate = Annotated[
+    datetime.date,
+    BeforeValidator(_iso_date),
+    Field(json_schema_extra={"pattern": DATE_PATTERN}),
+]
+
+#: A whole number; never text or a boolean (strict), 12.0 is 12 (as to JSON Schema).
+Count = Annotated[NonNegativeInt, BeforeValidator(_whole)]
+
 MemberStatus = Literal["active", "left"]
 BindingKind = Literal["official", "channel", "self_operated"]
 # Must equal providers.platforms.DOUYIN_CHANNEL_SOURCES (a test checks it); a Literal
@@ -81,7 +125,8 @@ ChannelSource = Literal["douyin", "toutiao", "xigua", "huoshan"]
 
 class _Model(BaseModel):
     # frozen: later stages key dicts by these objects and must not mutate the config.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: what the editor's JSON Schema accepts, no more (no "12" -> 12, "yes" -> True).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Shop(_Model):
@@ -100,7 +145,7 @@ class Account(_Model):
     id: Id
     platform: Platform
     nick: Text = Field(description="Main account login (主账号名); Taobao logins are nick:name.")
-    seat_quota: NonNegativeInt = Field(description="Sub-account seats owned (子账号名额).")
+    seat_quota: Count = Field(description="Sub-account seats owned (子账号名额).")
     shops: list[Shop] = Field(min_length=1)
 
     def login(self, login_name: str) -> str:
@@ -144,7 +189,7 @@ class SubAccount(_Model):
         default=None, description="Shops the roles apply to; omitted means every shop."
     )
     roles: list[Id] = []
-    expires: datetime.date | None = Field(
+    expires: IsoDate | None = Field(
         default=None, description="Last day of the grant (YYYY-MM-DD)."
     )
     dispatch: bool = Field(
@@ -194,7 +239,8 @@ class ToxicPair(_Model):
     """Two permissions no single member may hold on one account (segregation of duties)."""
 
     platforms: list[Platform] = Field(min_length=1)
-    permissions: tuple[PermissionCode, PermissionCode]
+    # A YAML list of two (strict would want a Python tuple); the codes stay strict text.
+    permissions: tuple[PermissionCode, PermissionCode] = Field(strict=False)
     reason: Text
 
 
@@ -214,7 +260,7 @@ class RemovalLimits(_Model):
         description="The same share for the people on one platform account, and for the "
         "people of one department (with its sub-departments).",
     )
-    min_people: NonNegativeInt = Field(
+    min_people: Count = Field(
         default=2,
         description="A group is over its share only when the change takes access from more "
         "than this many of its people: one leaver in a team of three passes, three of four "
@@ -272,7 +318,7 @@ class Policies(_Model):
     removal_limits: RemovalLimits = RemovalLimits()
     notify: list[Webhook] = Field(default=[], description="Team chats told after `shoporg "
                                   "up`, `drift` and `tasks`, with a link to the full report.")
-    attestation_days: int = Field(
+    attestation_days: Annotated[int, BeforeValidator(_whole)] = Field(
         default=90, ge=1,
         description="On platforms without a read API (the ledger), an object last confirmed "
         "or attested longer ago than this is reported by `shoporg drift` as unverified.",

@@ -36,6 +36,7 @@ from providers.platforms import (
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     SHOPEE_SITES,
     SINGLE_SHOP_PLATFORMS,
+    SITE_PLATFORMS,
 )
 from providers.schema.loader import Loaded, Path
 from providers.schema.models import Account, Department, Member, Org, Shop, SubAccount
@@ -228,7 +229,7 @@ def account_shape(ctx: Context) -> None:
                 "sub-account logins are built as nick:login_name)",
             )
         for j, s in enumerate(a.shops):
-            if a.platform == "shopee":
+            if a.platform in SITE_PLATFORMS:
                 if s.site is None:
                     ctx.report(
                         ctx.at("accounts", i, "shops", j),

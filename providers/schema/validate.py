@@ -253,6 +253,10 @@ def _translate(err: ErrorDetails, loaded: Loaded) -> ConfigIssue:
         return loaded.issue(
             loc, f"{label}: expected a mapping of key: value lines, got {_kind(value)}"
         )
+    if kind.startswith("shoporg_"):  # our own messages say it all (models.py)
+        return loaded.issue(loc, f"{label}: {err['msg']}")
+    if kind in _TYPE_WORDS:
+        return loaded.issue(loc, f"{label}: {_type_message(kind, loc, value)}")
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(str(ctx.get("pattern")), f"expected {ctx.get('pattern')}")
         return loaded.issue(loc, f"{label}: {value!r} is not valid ({hint})")
@@ -262,6 +266,53 @@ def _translate(err: ErrorDetails, loaded: Loaded) -> ConfigIssue:
     if kind == "string_type" and value is not None and not isinstance(value, dict | list):
         text += "; put it in quotes to make it text"
     return loaded.issue(loc, text + ")")
+
+
+# Strict types (models._Model): text is never read as a number or a boolean.
+_TYPE_WORDS: Final = {
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+}
+# What YAML 1.1 tools read as booleans and YAML 1.2 (org.yaml, editors) reads as text.
+_YAML11_BOOLS: Final = {"yes": "true", "y": "true", "on": "true",
+                        "no": "false", "n": "false", "off": "false"}
+
+
+def _type_message(kind: str, loc: Path, value: Any) -> str:
+    """``dispatch: yes`` -> what the strict rule is and what to write instead."""
+    key = f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else ""
+    expected = f"expected {_TYPE_WORDS[kind]}"
+    if not isinstance(value, str):
+        return f"{expected} (got {_yaml_repr(value)})"
+    if kind == "bool_type" and value.lower() in _YAML11_BOOLS:
+        return (f"{expected}, got the text {value!r} (org.yaml is YAML 1.2, where "
+                f"yes/no/on/off are text, not booleans: write {key}{_YAML11_BOOLS[value.lower()]})")
+    parsed = _load_plain(value)
+    if parsed is not None and _fits(kind, parsed):
+        return (f"{expected}, got the text {value!r} (text in quotes is never read as "
+                f"{_TYPE_WORDS[kind]}: write {key}{value.strip()} without quotes)")
+    return f"{expected} (got {value!r})"
+
+
+def _load_plain(text: str) -> Any:
+    loaded = load_text(f"v: {text.strip()}")
+    return loaded.data.get("v") if isinstance(loaded.data, dict) else None
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "bool_type":
+        return isinstance(value, bool)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and (kind == "float_type" or float(value).is_integer())
+
+
+def _yaml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    return _short_repr(value)
 
 
 def _label(loc: Path) -> str:
