@@ -123,6 +123,13 @@ class StackProject:
 
     # -- the engine -----------------------------------------------------------------------
 
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Resource name → outputs of every shoporg resource, from ``pulumi stack export``."""
+        state = json.loads(self.pulumi.run("stack", "export").stdout)
+        return {r["urn"].split("::")[-1]: r.get("outputs", {})
+                for r in state["deployment"]["resources"]
+                if r["type"].startswith("pulumi-python:dynamic")}
+
     def up(self, *args: str, check: bool = True) -> Result:
         return self.pulumi.run("up", "--yes", "--skip-preview", *args, check=check)
 

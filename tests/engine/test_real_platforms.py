@@ -53,12 +53,6 @@ def steps_for(project: StackProject, member_id: str) -> list[dict[str, Any]]:
             and s["person"].endswith(f"({member_id})")]
 
 
-def outputs(project: StackProject) -> dict[str, dict[str, Any]]:
-    state = json.loads(project.pulumi.run("stack", "export").stdout)
-    return {r["urn"].split("::")[-1]: r.get("outputs", {})
-            for r in state["deployment"]["resources"] if r["type"].startswith("pulumi-python:")}
-
-
 def join(project: StackProject, person: dict[str, Any]) -> None:
     project.edit(lambda org: org["members"].append(person))
     project.shoporg("up")  # the guarded apply, as an operator runs it
@@ -115,7 +109,7 @@ def test_once_her_steps_are_done_and_confirmed_she_is_active_everywhere(
     project.shoporg("tasks", "done", *(str(s["id"]) for s in ledger_steps), "--by", "运营 小王")
     project.shoporg("up")
     assert steps_for(project, "qian-lu") == []  # the read-back closed the TOP ones itself
-    outs = outputs(project)
+    outs = project.outputs()
     for account in ROLES:
         assert outs[f"{account}/qian-lu"]["status"] == "active", account
         assert outs[f"{account}/qian-lu@{shop_of(project, account)}"]["status"] == "active"
@@ -151,7 +145,7 @@ def test_a_leaver_is_disabled_through_top_and_the_rest_is_one_worklist(
     assert sorted((s["platform"], s["kind"], s["operation"]) for s in steps) == sorted(
         (p, "sub_account", "update") for p in LEDGER_PLATFORMS)
     assert all(s["desired"]["enabled"] is False for s in steps)
-    outs = outputs(project)
+    outs = project.outputs()
     assert outs["tb-youpin/qian-lu"]["status"] == "disabled"
     assert outs["sp-youpin/qian-lu"]["status"] == "pending"
 

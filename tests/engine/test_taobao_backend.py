@@ -10,7 +10,6 @@ refresh marks exactly those active; a leaver is disabled through
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,18 +34,8 @@ def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield project
 
 
-def outputs(project: StackProject) -> dict[str, dict[str, Any]]:
-    """Resource name → outputs, from ``pulumi stack export``."""
-    state = json.loads(project.pulumi.run("stack", "export").stdout)
-    return {
-        r["urn"].split("::")[-1]: r.get("outputs", {})
-        for r in state["deployment"]["resources"]
-        if r["type"].startswith("pulumi-python:dynamic")
-    }
-
-
 def pending(project: StackProject) -> set[str]:
-    return {name for name, outs in outputs(project).items() if outs.get("status") == "pending"}
+    return {name for name, outs in project.outputs().items() if outs.get("status") == "pending"}
 
 
 def test_up_creates_roles_through_top_and_leaves_the_rest_pending_with_runbooks(
@@ -59,7 +48,7 @@ def test_up_creates_roles_through_top_and_leaves_the_rest_pending_with_runbooks(
     assert all(e.actor == "top-api" for e in project.backend_audit() if e.kind == "role")
     assert backend.list_sub_accounts("tb-youpin") == []  # TOP cannot create sub-accounts
 
-    outs = outputs(project)
+    outs = project.outputs()
     step = outs["tb-youpin/zhang-wei"]
     assert step["status"] == "pending"
     assert step["manual_step"]["platform"] == "taobao"
@@ -115,7 +104,7 @@ def test_steps_completed_by_hand_become_active_on_refresh_and_only_those(
     hand(project, "grant", "tb-youpin", "zhang-wei", "tb-youpin-shop", role.id)
 
     project.pulumi.run("refresh", "--yes", "--skip-preview")
-    outs = outputs(project)
+    outs = project.outputs()
     done = ["tb-youpin/cs", "tb-youpin/cs-presale", "tb-youpin/warehouse",
             "tb-youpin/zhang-wei", "tb-youpin/zhang-wei@tb-youpin-shop"]
     for name in done:
@@ -136,7 +125,7 @@ def test_a_leaver_created_by_hand_is_disabled_through_the_api(project: StackProj
     disabled = [e for e in project.backend_audit()
                 if e.name == "tb-youpin/hu-jun" and e.operation == "set_sub_account_status"]
     assert [e.actor for e in disabled] == ["top-api"]
-    assert outputs(project)["tb-youpin/hu-jun"]["status"] == "disabled"
+    assert project.outputs()["tb-youpin/hu-jun"]["status"] == "disabled"
     # The preview now plans exactly the manual steps still open (each `up` looks again),
     # and nothing else: every step TOP can do is done.
     planned = project.plan()
@@ -166,7 +155,7 @@ def test_a_confirmation_top_cannot_read_back_stays_open_and_a_ledger_one_turns_a
     assert (top["platform"], ledger["platform"]) == ("taobao", "shopee")
     project.shoporg("tasks", "done", str(top["id"]), str(ledger["id"]), "--by", "小王")
     project.up()
-    outs = outputs(project)
+    outs = project.outputs()
     assert outs["sp-youpin/zhu-yan"]["status"] == "active"  # the ledger is the record
     assert outs["tb-youpin/li-na"]["status"] == "pending"  # TOP shows no such sub-account
     after = open_steps(project)
@@ -184,7 +173,7 @@ def test_confirming_half_the_ledger_steps_makes_exactly_those_active_and_plans_t
     assert done
     project.shoporg("tasks", "done", *(str(s["id"]) for s in done), "--by", "运营 小王")
     project.up()
-    outs = outputs(project)
+    outs = project.outputs()
     assert all(outs[s["name"]]["status"] in ("active", "disabled") for s in done)
     still = pending(project)
     assert not still & {s["name"] for s in done}

@@ -9,9 +9,7 @@ without anyone confirming them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -27,12 +25,6 @@ def project(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     # No demo creators (nobody has consented) and Shopee accounts awaiting activation.
     yield StackProject(tmp_path_factory.mktemp("third-party"),
                        sandbox_init=("--pending-activation",))
-
-
-def outputs(project: StackProject) -> dict[str, dict[str, Any]]:
-    state = json.loads(project.pulumi.run("stack", "export").stdout)
-    return {r["urn"].split("::")[-1]: r.get("outputs", {})
-            for r in state["deployment"]["resources"] if r["type"].startswith("pulumi-python:")}
 
 
 def shopee_sub_accounts(project: StackProject) -> set[str]:
@@ -62,7 +54,7 @@ def test_up_fails_nothing_and_leaves_the_waiting_objects_pending_with_runbooks(
     project: StackProject,
 ) -> None:
     project.up()
-    outs = outputs(project)
+    outs = project.outputs()
     # The binding and everything under the Shopee account wait; nothing else does.
     assert {s["account"] for s in worklist_steps(project)} == {"sp-youpin", "dy-youpin"}
     waiting = {BINDING, *shopee_sub_accounts(project)}
@@ -91,7 +83,7 @@ def test_once_the_third_parties_act_the_next_up_completes_and_closes_their_steps
     hand("sandbox", "gmv", CREATOR, "8000", "--shop", SHOP)
     hand("sandbox", "gmv", CREATOR, "1000", "--elsewhere", "another-merchant")
     project.up()
-    outs = outputs(project)
+    outs = project.outputs()
     for name in {BINDING, *shopee_sub_accounts(project)}:
         assert outs[name]["status"] in ("active", "disabled"), name  # leavers are disabled
         assert outs[name].get("manual_step") is None, name

@@ -33,15 +33,6 @@ FAULTS = (
 )
 
 
-def outputs(project: StackProject) -> dict[str, dict[str, Any]]:
-    state = json.loads(project.pulumi.run("stack", "export").stdout)
-    return {
-        r["urn"].split("::")[-1]: r.get("outputs", {})
-        for r in state["deployment"]["resources"]
-        if r["type"].startswith("pulumi-python:dynamic")
-    }
-
-
 def end_state(project: StackProject) -> dict[str, Any]:
     """What must not depend on faults: each resource's status and open step, and the
     sandbox's roles and sub-accounts."""
@@ -49,7 +40,7 @@ def end_state(project: StackProject) -> dict[str, Any]:
     return {
         "resources": {
             name: (outs.get("status"), (outs.get("manual_step") or {}).get("operation"))
-            for name, outs in outputs(project).items()
+            for name, outs in project.outputs().items()
         },
         "roles": sorted((a, r.name, tuple(r.effective)) for a in ("tb-youpin", "tm-youpin")
                         for r in backend.list_roles(a)),

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,18 +256,25 @@ def kill_session(proc: subprocess.Popen[str]) -> int:
     return len(pids)
 
 
+def wait_for(proc: subprocess.Popen[str], reached: Callable[[], bool], point: str,
+             timeout: float = 300) -> None:
+    """Block until ``reached()`` (the kill point) while the engine is still running."""
+    deadline = time.monotonic() + timeout
+    while not reached():
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"the engine ended before {point}:\n{out[-3000:]}")
+        if time.monotonic() > deadline:
+            kill_session(proc)
+            raise AssertionError(f"not at {point} after {timeout}s")
+        time.sleep(0.01)
+
+
 def wait_for_audit(project: StackProject, proc: subprocess.Popen[str], entries: int,
                    timeout: float = 300) -> None:
     """Block until the audit log holds ``entries`` rows (the engine must still be running)."""
-    deadline = time.monotonic() + timeout
-    while audit_count(project.sandbox_path) < entries:
-        if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"the engine ended before the kill point:\n{out[-3000:]}")
-        if time.monotonic() > deadline:
-            kill_session(proc)
-            raise AssertionError(f"no kill point after {timeout}s")
-        time.sleep(0.01)
+    wait_for(proc, lambda: audit_count(project.sandbox_path) >= entries,
+             f"{entries} audit entries", timeout)
 
 
 @pytest.fixture

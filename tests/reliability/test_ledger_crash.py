@@ -9,7 +9,6 @@ the one its state points to — no step lost, none duplicated, none superseded b
 from __future__ import annotations
 
 import subprocess
-import time
 from collections import Counter
 from typing import Any
 
@@ -22,25 +21,13 @@ from tests.reliability.conftest import (
     report,
     stack_export,
     start_engine,
+    wait_for,
 )
 
 LEDGER_CONNECTORS = "{shopee: ledger, ozon: ledger, douyin: ledger}"
 # Kill once the killed run has raised this many new steps (early; then mid-way).
 KILL_AFTER_NEW_STEPS = (3, 60)
 SLOW = {"SHOPORG_SANDBOX_FAULTS": '{"latency_ms": 20}'}
-
-
-def wait_for_steps(ledger: Ledger, proc: subprocess.Popen[str], count: int,
-                   timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while len(ledger.steps()) < count:
-        if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"the engine ended before the kill point:\n{out[-3000:]}")
-        if time.monotonic() > deadline:
-            kill_session(proc)
-            raise AssertionError(f"fewer than {count} ledger steps after {timeout}s")
-        time.sleep(0.01)
 
 
 def waiting_objects(project: StackProject) -> dict[tuple[str, str], int]:
@@ -64,7 +51,8 @@ def test_an_up_killed_while_raising_steps_loses_none_and_raises_none_twice(
         before: list[Step] = ledger.steps()
         proc = start_engine(project, "up", "--yes", "--skip-preview", env=SLOW)
         engine_runs.append(proc)
-        wait_for_steps(ledger, proc, len(before) + new_steps)
+        target = len(before) + new_steps
+        wait_for(proc, lambda n=target: len(ledger.steps()) >= n, f"{target} ledger steps")
         kill_session(proc)
         after = ledger.steps()
         assert after[: len(before)] == before  # nothing committed before the kill changed
