@@ -90,14 +90,16 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
     if step.op in ("delete", "replace") and step.old is not None:
         if kind == "official":
             yield Risk("irreversible_binding",
-                       f"official account {ext} cannot be unbound from {shop}: the apply "
-                       "will fail (the resource is protected)", o.account, step.kind, step.name)
+                       f"official account {ext} cannot be unbound from {shop}: `pulumi "
+                       "preview` refuses it (the resource is protected); keep it in org.yaml",
+                       o.account, step.kind, step.name)
         elif kind == "channel":
             allowed = step.old.outputs.get("unbind_allowed_from")
             if allowed and str(allowed) > ctx.today.isoformat():
                 yield Risk("time_locked_binding",
                            f"channel account {ext} cannot be unbound from {shop} before "
-                           f"{allowed}: the apply will fail", o.account, step.kind, step.name)
+                           f"{allowed}: `pulumi preview` refuses it; keep it in org.yaml until "
+                           "then", o.account, step.kind, step.name)
 
 
 def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
