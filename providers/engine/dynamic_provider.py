@@ -10,6 +10,11 @@ not copied, so an SDK upgrade keeps working.
 ``SHOPORG_PROFILE=<dir>`` additionally profiles every worker thread with cProfile and writes
 ``<dir>/provider-<pid>.prof`` when the engine shuts the plugin down (how the benchmark's
 profiles were taken; ``python -m pstats`` reads them).
+
+``SHOPORG_JOURNAL=<path>`` makes the servicer journal every completed step
+(:mod:`providers.engine.step_journal`): the SDK's ``Create``/``Update``/``Delete``/
+``Configure`` run unchanged, and their request and answer are appended (sealed, fsync'd)
+before the answer goes back to the engine.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 import grpc
 
+from providers.engine import step_journal
 from providers.engine.watchdog import exit_with_parent
 
 #: Enough for the engine's default ``--parallel 8`` plus the odd Configure/GetPluginInfo.
@@ -62,6 +68,66 @@ def _patch_grpc_server(profiling: bool) -> None:
     grpc.server = server
 
 
+def _struct(message: Any) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+
+    data: dict[str, Any] = MessageToDict(message)
+    return data
+
+
+def journaled(servicer: Any, journal: step_journal.Writer) -> Any:
+    """Wrap the SDK servicer's step methods so each completed step is journaled."""
+    create, update, delete, configure = (
+        servicer.Create, servicer.Update, servicer.Delete, servicer.Configure)
+
+    def Create(request: Any, context: Any) -> Any:
+        step_journal.set_request(request)  # for a create's intent (a generated password)
+        try:
+            response = create(request, context)
+        finally:
+            step_journal.set_request(None)
+        journal.append({"op": "create", "urn": request.urn, "type": request.type,
+                        "id": response.id, "inputs": _struct(request.properties),
+                        "outputs": _struct(response.properties)})
+        return response
+
+    def Update(request: Any, context: Any) -> Any:
+        response = update(request, context)
+        journal.append({"op": "update", "urn": request.urn, "type": request.type,
+                        "id": request.id, "inputs": _struct(request.news),
+                        "outputs": _struct(response.properties)})
+        return response
+
+    def Delete(request: Any, context: Any) -> Any:
+        response = delete(request, context)
+        journal.append({"op": "delete", "urn": request.urn, "type": request.type,
+                        "id": request.id})
+        return response
+
+    def Configure(request: Any, context: Any) -> Any:
+        response = configure(request, context)
+        journal.append({"op": "configure", "args": _struct(request.args)})
+        return response
+
+    servicer.Create, servicer.Update, servicer.Delete, servicer.Configure = (
+        Create, Update, Delete, Configure)
+    return servicer
+
+
+def _patch_servicer_registration() -> None:
+    journal = step_journal.writer()
+    if journal is None:
+        return
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    original = provider_pb2_grpc.add_ResourceProviderServicer_to_server
+
+    def add(servicer: Any, server: Any) -> Any:
+        return original(journaled(servicer, journal), server)
+
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server = add
+
+
 def _dump_profiles(directory: Path) -> None:
     with _profiles_lock:
         profiles = list(_profiles)
@@ -79,6 +145,7 @@ def _dump_profiles(directory: Path) -> None:
 def main() -> int:
     profile_dir = os.environ.get("SHOPORG_PROFILE")
     _patch_grpc_server(profiling=bool(profile_dir))
+    _patch_servicer_registration()
     # A killed engine would otherwise leave this server running forever, its in-flight
     # calls still writing to the account system while the user recovers.
     exit_with_parent()

@@ -155,6 +155,9 @@ class KindProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     kind: ClassVar[str]
+    #: Outputs the engine keeps secret in state (``additional_secret_outputs``); also how
+    #: ``shoporg recover`` marks them when it replays the step journal.
+    secret_outputs: ClassVar[tuple[str, ...]] = ()
     args_model: ClassVar[type[KindArgs]]
     identity: ClassVar[tuple[str, ...]]
 
