@@ -22,6 +22,14 @@ and re-reads every other resource). The next ``pulumi up`` creates what is missi
 ``pulumi cancel`` would just as happily remove the lock of an ``up`` that is still running,
 so this command first refuses while the process that took the lock is alive on this host.
 Tested in ``tests/reliability/test_crash.py``; described in ``docs/troubleshooting.md``.
+
+After a ``shoporg up --journaled`` (one state save at the end), the state holds nothing of
+the killed run, so before the refresh the step journal the providers wrote
+(``.shoporg/steps/<stack>.jsonl``, :mod:`providers.engine.step_journal`) is replayed onto
+``pulumi stack export`` and loaded back with ``pulumi stack import``: every object the
+run created, updated or deleted is in state with its outputs, a generated initial password
+still secret (the engine encrypts it on import). Tested in
+``tests/reliability/test_crash_journaled.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import argparse
 import json
 import os
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +47,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from providers.backends.settings import project_root
+from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import EngineError
 
@@ -58,7 +68,13 @@ class Lock:
             return False
         except PermissionError:
             return True
-        return True
+        # A zombie is dead: a killed engine whose parent (``shoporg up``) died too waits
+        # there for a reaper a container's PID 1 may never be.
+        try:
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        return state != "Z"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -128,6 +144,31 @@ def selected_stack_name(pulumi: Pulumi, attempts: int = 10) -> str:
     return pulumi.run("stack", "--show-name").stdout.strip()  # raises with the engine's words
 
 
+def secret_outputs() -> dict[str, tuple[str, ...]]:
+    from providers.kinds import KINDS
+
+    return {kind.type: tuple(kind.provider_class().secret_outputs) for kind in KINDS}
+
+
+def replay_journal(pulumi: Pulumi, root: Path, stack: str) -> None:
+    """Fold the step journal of a killed ``up --journaled`` into the stack's state."""
+    path = step_journal.journal_path(root, stack)
+    if not path.exists():
+        return
+    records = step_journal.read(path, step_journal.passphrase(pulumi.env))
+    export = json.loads(pulumi.run("stack", "export", "--stack", stack).stdout)
+    counts = step_journal.replay(export.setdefault("deployment", {}), records,
+                                 secret_outputs())
+    with tempfile.TemporaryDirectory(prefix="shoporg-recover-") as tmp:
+        fd = os.open(Path(tmp) / "state.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(export, fh)
+        pulumi.run("stack", "import", "--stack", stack, "--file", str(Path(tmp) / "state.json"))
+    path.rename(path.with_name(path.name + f".replayed-{int(time.time())}"))
+    done = ", ".join(f"{n} {op}(s)" for op, n in counts.items() if n) or "no steps"
+    print(f"replayed the step journal of the killed run into the state: {done}")
+
+
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     pulumi = Pulumi(root)
@@ -151,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
     for lock in locks:
         print(f"removed the lock left by pid {lock.pid} on {lock.hostname} (no longer running)")
 
+    replay_journal(pulumi, root, stack)
     export = json.loads(pulumi.run("stack", "export", *selector).stdout)
     pending = export.get("deployment", {}).get("pending_operations") or []
     names = [op.get("resource", {}).get("urn", "?").split("::")[-1] for op in pending]

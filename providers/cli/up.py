@@ -22,6 +22,12 @@ the previewed plan, journal it.
 4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason,
    and which objects failed and which were not reached.
 
+``--journaled`` (opt-in for now): step 3 runs with ``PULUMI_SKIP_CHECKPOINTS=true`` (one
+state save at the end instead of two per step) while the providers write the step journal
+(:mod:`providers.engine.step_journal`, ``.shoporg/steps/<stack>.jsonl``). The journal is
+removed once the engine has saved the state; after a kill it stays, and ``shoporg recover``
+replays it into the state.
+
 Exit codes: 0 applied (or nothing to do), 1 error or failed apply, 3 refused by the guard.
 """
 
@@ -37,6 +43,7 @@ from typing import Any, Final
 from providers import notify
 from providers.backends.ledger import Ledger, Step
 from providers.backends.settings import project_root
+from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
 from providers.kinds import desired_world
@@ -65,12 +72,21 @@ def register(subparsers: Any) -> None:
                    "more than N people")
     p.add_argument("--review", type=Path, metavar="FILE",
                    help="write the Markdown review of the applied plan here")
+    p.add_argument("--journaled", action="store_true",
+                   help="one state save at the end plus shoporg's step journal (crash-safe "
+                   "through `shoporg recover`; much faster on big orgs)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     stack = args.stack or selected_stack(root)
+    steps_file = step_journal.journal_path(root, stack)
+    journaled = bool(getattr(args, "journaled", False))
+    if journaled and steps_file.exists():
+        raise ShoporgError(
+            f"{steps_file.relative_to(root)} holds the steps of an `up` that did not finish: "
+            "run `shoporg recover` first (it replays them into the state)")
     settings = stack_settings(root, stack)
     org_path = settings.org_file
     org = org_from_file(org_path)
@@ -99,7 +115,13 @@ def run(args: argparse.Namespace) -> int:
         args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
         ledger = Ledger(settings.backend.ledger_path)
         before = {s.id: s for s in ledger.steps()}
-        result = Pulumi(root).run(*args_up, check=False)
+        engine = Pulumi(root)
+        if journaled:
+            engine.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+            engine.env[step_journal.ENV] = str(steps_file)
+        result = engine.run(*args_up, check=False)
+        if journaled and result.returncode == 0:
+            steps_file.unlink(missing_ok=True)  # the engine saved every step in state
         steps = manual_steps(before, ledger.steps(), journal.read(root))
     outcome = outcome_of(result.stdout, {s.ref: s.op for s in plan.steps})
     sys.stdout.write(render_outcome(outcome))
@@ -121,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
     }
     path = journal.append(root, entry)
     notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
+    if result.returncode != 0 and journaled:
+        print(f"the step journal {steps_file.relative_to(root)} stays: run `shoporg recover` "
+              "(it replays it into the state and refreshes) before the next `up --journaled`",
+              file=sys.stderr)
     if result.returncode != 0:
         if outcome.failed or outcome.errors:
             raise ShoporgError(

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,24 @@ def test_a_lock_counts_as_alive_unless_its_process_is_known_dead(
     locks = stack_locks(tmp_path, "shoporg", "dev")
     assert [(lock.pid, lock.alive()) for lock in locks] == [(case.pid, case.alive)]
     assert stack_locks(tmp_path, "shoporg", "other") == []
+
+
+def test_a_lock_whose_pulumi_is_a_zombie_counts_as_dead(tmp_path: Path) -> None:
+    """A killed engine whose parent (``shoporg up``) was killed too waits, a zombie, for a
+    reaper a container's PID 1 may never be: its lock is stale all the same."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        folder = tmp_path / ".pulumi" / "locks" / "organization" / "shoporg" / "dev"
+        folder.mkdir(parents=True)
+        (folder / "a.json").write_text(json.dumps({"pid": proc.pid,
+                                                   "hostname": socket.gethostname()}))
+        assert [lock.alive() for lock in stack_locks(tmp_path, "shoporg", "dev")] == [False]
+    finally:
+        proc.wait()
 
 
 @pytest.mark.parametrize(
