@@ -137,11 +137,13 @@ class Writer:
             "sealed": base64.b64encode(seal(self._keys, body, b"v1")).decode(),
         }, separators=(",", ":")) + "\n"
         data = line.encode()
-        with self._lock:  # one write per record; fsync before the engine hears of the step
+        with self._lock:  # one write per record (O_APPEND: whole lines, in any process)
             written = os.write(self._fd, data)
-            if written != len(data):
-                raise JournalError(f"short write to {self.path} ({written} of {len(data)})")
-            os.fsync(self._fd)
+        if written != len(data):
+            raise JournalError(f"short write to {self.path} ({written} of {len(data)})")
+        # Durable before the engine hears of the step. Outside the lock: concurrent steps'
+        # fsyncs overlap (the filesystem commits them together) instead of queueing.
+        os.fsync(self._fd)
 
 
 _writer: Writer | None = None
