@@ -17,6 +17,14 @@ meaningful even when the seconds do not:
 ``nobulk``     the same with ``SHOPORG_BULK_READS=0`` (one backend read per resource, the
                way typical providers work).
 
+Two more, on request (``--configs floor,shoporg,checkpoints,journaled``; issue 17):
+
+``checkpoints`` shoporg with the engine's default checkpoints (two state saves per step,
+               whatever ``--keep-checkpoints`` says);
+``journaled``  shoporg as ``shoporg up --journaled`` runs it: one save at the end plus the
+               providers' step journal (``PULUMI_SKIP_CHECKPOINTS=true`` and
+               ``SHOPORG_JOURNAL``), against ``shoporg`` (one save, no journal) in the same run.
+
 Per configuration and operation (``up`` from empty, no-op ``preview``, ``preview
 --refresh``): wall time, backend calls (the sandbox persists provider call counts in its
 file, ``shoporg sandbox stats --enable``), the peak RSS of the largest process (``wait4``)
@@ -54,6 +62,7 @@ from providers.schema import validate_text
 REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
 CONFIGS = ("floor", "shoporg", "nobulk")
+JOURNAL_CONFIGS = ("checkpoints", "journaled")
 OPS: dict[str, tuple[str, ...]] = {
     "up": ("up", "--yes", "--skip-preview"),
     "preview": ("preview", "--expect-no-changes"),
@@ -248,6 +257,11 @@ def make_projects(
             (root / "org.yaml").write_text(org_text)
             if name == "nobulk":
                 extra["SHOPORG_BULK_READS"] = "0"
+            if name == "checkpoints":
+                extra.pop("PULUMI_SKIP_CHECKPOINTS", None)
+            if name == "journaled":
+                extra["PULUMI_SKIP_CHECKPOINTS"] = "true"
+                extra["SHOPORG_JOURNAL"] = str(root / ".shoporg" / "steps" / f"{STACK}.jsonl")
         project = Project(name, root, extra)
         if name != "floor":
             project.shoporg("sandbox", "init", "--org", "org.yaml")
@@ -295,6 +309,20 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
         row = {c: results.get(c, {}).get(op, []) for c in CONFIGS}
         if any(row.values()):
             lines.append(_row(op, row))
+    if any(c in results for c in JOURNAL_CONFIGS):
+        lines += [
+            "",
+            "| operation | shoporg, default checkpoints s | shoporg journaled s "
+            "| shoporg, one save (b) s | journaled / checkpoints | journaled / b |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for op in OPS:
+            secs = {c: median(results[c][op], "seconds") if results.get(c, {}).get(op) else None
+                    for c in ("checkpoints", "journaled", "shoporg")}
+            if any(v is not None for v in secs.values()):
+                k, j, b = secs["checkpoints"], secs["journaled"], secs["shoporg"]
+                lines.append(f"| {op} | {_fmt(k)} | {_fmt(j)} | {_fmt(b)} | {_ratio(j, k)} "
+                             f"| {_ratio(j, b)} |")
     for c in CONFIGS:
         refresh = results.get(c, {}).get("refresh")
         if refresh and refresh[0].calls:
@@ -348,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_size_flags(ap)
     ap.add_argument("--configs", default=",".join(CONFIGS),
-                    help="comma-separated subset of floor,shoporg,nobulk")
+                    help="comma-separated subset of floor,shoporg,nobulk,checkpoints,journaled")
     ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of up,preview,"
                     "refresh (up always runs first: the others need a deployed stack)")
     ap.add_argument("--repeat", type=int, default=1, help="previews per configuration (median)")
@@ -368,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     size = size_from_args(args)
     configs = [c for c in args.configs.split(",") if c]
     ops = ["up", *[o for o in args.ops.split(",") if o and o != "up"]]
-    unknown = (set(configs) - set(CONFIGS)) | (set(ops) - set(OPS))
+    unknown = (set(configs) - set(CONFIGS) - set(JOURNAL_CONFIGS)) | (set(ops) - set(OPS))
     if unknown:
         ap.error(f"unknown configuration or operation: {', '.join(sorted(unknown))}")
 

@@ -7,6 +7,7 @@ runs, call counts read back from the sandbox, the report table.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import subprocess
@@ -55,3 +56,22 @@ def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(tmp_path: Path) 
     listings = {m: n for m, n in calls.items() if m.startswith("list_")}
     assert listings and all(n <= 2 * accounts for n in listings.values()), calls
     assert sum(calls.values()) < resources, calls
+
+
+def test_the_runner_measures_the_journaled_up_against_one_save(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",
+         "shoporg,journaled", "--ops", "up", "--validate-members", "0",
+         "--work", str(tmp_path / "work")],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "| shoporg journaled s |" in proc.stdout
+    # The journaled configuration really journaled: one line per created resource, plus
+    # each provider process's Configure.
+    lines = (tmp_path / "work" / "journaled" / ".shoporg" / "steps" / "bench.jsonl"
+             ).read_text().splitlines()
+    stats = proc.stdout.split("state after up, journaled: ")[1].splitlines()[0]
+    resources = ast.literal_eval(stats)["resources"]
+    assert len(lines) > resources
+    assert not (tmp_path / "work" / "shoporg" / ".shoporg" / "steps").exists()
