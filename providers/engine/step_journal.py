@@ -9,7 +9,7 @@ when ``SHOPORG_JOURNAL=<path>`` is set (``shoporg up --journaled`` sets it; plai
 ``Create``/``Update``/``Delete`` (and per ``Configure``: the provider's own inputs) *after*
 the account system answered and *before* the engine hears of it:
 
-    {"v": 1, "salt": "<b64>", "sealed": "<b64>"}
+    {"v": 2, "salt": "<b64>", "sealed": "<b64>"}
 
 ``sealed`` holds the step (op, URN, type, id, inputs, outputs as the engine's gRPC structs
 give them) encrypted and authenticated with a key derived from the stack's secrets
@@ -22,17 +22,14 @@ torn by a kill is the last line, and :func:`read` ignores it.
 ``shoporg recover`` replays the records onto the last saved state (:func:`replay`) and
 imports the result (``providers/cli/recover.py``).
 
-The cipher is built from the standard library (scrypt for the key, HMAC-SHA256 as the PRF
-of a counter-mode keystream, encrypt-then-MAC with a separate HMAC key), because no
-maintained AEAD library is in the locked dependencies yet; the record format is versioned
-(``v``) so a switch to AES-GCM stays readable (DECISIONS.md, 2026-12-01).
+Records are sealed with AES-256-GCM (``cryptography``), the key derived from the stack's
+passphrase with scrypt and a per-journal salt; the record format is versioned (``v``).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -43,16 +40,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from providers.errors import ShoporgError
 
 ENV: Final = "SHOPORG_JOURNAL"
-VERSION: Final = 1
+VERSION: Final = 2  # 2: AES-256-GCM
 #: Pulumi's marker of a secret value (in gRPC structs and in state).
 SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE: Final = "1b47061264138c4ac30d75fd1eb44270"
 
-_NONCE = 16
-_TAG = 32
+_NONCE = 12  # GCM's standard nonce
+_TAG = 16
 
 
 class JournalError(ShoporgError):
@@ -82,36 +82,23 @@ def passphrase(env: Mapping[str, str] | None = None) -> str:
     )
 
 
-def derive(secret: str, salt: bytes) -> tuple[bytes, bytes]:
-    """(encryption key, MAC key) from the passphrase and a salt (scrypt, n=2**14)."""
-    key = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=64)
-    return key[:32], key[32:]
+def derive(secret: str, salt: bytes) -> bytes:
+    """The AES-256 key from the passphrase and a salt (scrypt, n=2**14)."""
+    return hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
 
 
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    blocks = []
-    for counter in range((length + 31) // 32):
-        blocks.append(hmac.new(key, nonce + counter.to_bytes(8, "big"), hashlib.sha256).digest())
-    return b"".join(blocks)[:length]
-
-
-def seal(keys: tuple[bytes, bytes], plaintext: bytes, aad: bytes = b"") -> bytes:
-    enc, mac = keys
+def seal(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
     nonce = secrets.token_bytes(_NONCE)
-    ct = bytes(a ^ b for a, b in zip(plaintext, _keystream(enc, nonce, len(plaintext)),
-                                      strict=True))
-    tag = hmac.new(mac, aad + nonce + ct, hashlib.sha256).digest()
-    return nonce + ct + tag
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def unseal(keys: tuple[bytes, bytes], sealed: bytes, aad: bytes = b"") -> bytes:
-    enc, mac = keys
+def unseal(key: bytes, sealed: bytes, aad: bytes = b"") -> bytes:
     if len(sealed) < _NONCE + _TAG:
         raise JournalError("a journal record is too short")
-    nonce, ct, tag = sealed[:_NONCE], sealed[_NONCE:-_TAG], sealed[-_TAG:]
-    if not hmac.compare_digest(tag, hmac.new(mac, aad + nonce + ct, hashlib.sha256).digest()):
-        raise JournalError("a journal record does not authenticate (wrong passphrase?)")
-    return bytes(a ^ b for a, b in zip(ct, _keystream(enc, nonce, len(ct)), strict=True))
+    try:
+        return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+    except InvalidTag:
+        raise JournalError("a journal record does not authenticate (wrong passphrase?)") from None
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -134,7 +121,7 @@ class Writer:
         line = json.dumps({
             "v": VERSION,
             "salt": base64.b64encode(self.salt).decode(),
-            "sealed": base64.b64encode(seal(self._keys, body, b"v1")).decode(),
+            "sealed": base64.b64encode(seal(self._keys, body, b"v2")).decode(),
         }, separators=(",", ":")) + "\n"
         data = line.encode()
         with self._lock:  # one write per record (O_APPEND: whole lines, in any process)
@@ -196,7 +183,7 @@ def read(path: Path, secret: str) -> list[dict[str, Any]]:
     raw = path.read_bytes()
     lines = raw.split(b"\n")
     complete, tail = lines[:-1], lines[-1]  # the tail lacks its newline: torn (or empty)
-    keys: dict[bytes, tuple[bytes, bytes]] = {}
+    keys: dict[bytes, bytes] = {}
     records = []
     for number, line in enumerate(complete, 1):
         if not line.strip():
@@ -211,7 +198,7 @@ def read(path: Path, secret: str) -> list[dict[str, Any]]:
             raise JournalError(f"{path}:{number}: unreadable journal record ({exc})") from exc
         if salt not in keys:
             keys[salt] = derive(secret, salt)
-        records.append(json.loads(unseal(keys[salt], sealed, b"v1")))
+        records.append(json.loads(unseal(keys[salt], sealed, b"v2")))
     del tail  # never a complete record: the write that would have ended it never returned
     return records
 
