@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from providers.backends.clock import account_system_now
 from providers.backends.protocol import AccountReader, Binding, BindingBackend
 from providers.errors import ConfigIssue
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.resources.base import call_with_retries
 from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text
@@ -47,7 +49,7 @@ def live_issues(
     for index, account in enumerate(org.accounts):
         if only is not None and account.id not in only:
             continue
-        live = backend.get_account(account.id)
+        live = call_with_retries(partial(backend.get_account, account.id))
         if live is None:
             problems.append((
                 ("accounts", index, "id"),
@@ -72,7 +74,7 @@ def live_issues(
         if account.platform != "douyin":
             continue
         now: datetime | None = None
-        for binding in backend.list_bindings(account.id):
+        for binding in call_with_retries(partial(backend.list_bindings, account.id)):
             kept = (binding.shop_id, binding.external_id) in official
             if binding.kind == "official" and not kept:
                 problems.append((
@@ -130,7 +132,7 @@ def live_notices(
     for index, account in enumerate(org.accounts):
         if account.platform != "shopee" or (only is not None and account.id not in only):
             continue
-        live = backend.get_account(account.id)
+        live = call_with_retries(partial(backend.get_account, account.id))
         if live is None or live.activated:
             continue
         if live.activation_link_expired:

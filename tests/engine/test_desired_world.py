@@ -54,10 +54,21 @@ def _old_code(into: Path) -> Path:
     return into
 
 
+def _old_org(into: Path) -> Path:
+    """org.yaml as of that commit: the old code knows only the keys it had then."""
+    proc = subprocess.run(["git", "-C", str(REPO), "show", f"{BEFORE_REGISTRY}:org.yaml"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        pytest.fail(f"commit {BEFORE_REGISTRY} is not in this clone's history: "
+                    f"{proc.stderr.decode()[:300]}")
+    into.write_bytes(proc.stdout)
+    return into
+
+
 def test_a_stack_written_by_the_code_before_the_registry_sees_no_change(tmp_path: Path) -> None:
     old_code = _old_code(tmp_path / "old-code")
     (tmp_path / "project").mkdir()
-    project = StackProject(tmp_path / "project")
+    project = StackProject(tmp_path / "project", _old_org(tmp_path / "old-org.yaml"))
     # The same project, its engine and providers importing the old package first.
     old = Pulumi(project.root, {**project.pulumi.env, "PYTHONPATH": str(old_code)})
     old.run("up", "--yes", "--skip-preview")
