@@ -51,6 +51,7 @@ class Size:
 SIZES: dict[str, Size] = {
     "tiny": Size(members=8, accounts=5, roles=1),
     "small": Size(members=200, accounts=10),
+    "mid": Size(members=500, accounts=10),
     "medium": Size(members=1000, accounts=20),
     "large": Size(members=2000, accounts=20),
 }

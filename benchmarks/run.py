@@ -17,13 +17,24 @@ meaningful even when the seconds do not:
 ``nobulk``     the same with ``SHOPORG_BULK_READS=0`` (one backend read per resource, the
                way typical providers work).
 
-Two more, on request (``--configs floor,shoporg,checkpoints,journaled``; issue 17):
+More, on request (issue 17: ``--configs floor-checkpoints,floor,journaled``):
 
-``checkpoints`` shoporg with the engine's default checkpoints (two state saves per step,
-               whatever ``--keep-checkpoints`` says);
-``journaled``  shoporg as ``shoporg up --journaled`` runs it: one save at the end plus the
-               providers' step journal (``PULUMI_SKIP_CHECKPOINTS=true`` and
-               ``SHOPORG_JOURNAL``), against ``shoporg`` (one save, no journal) in the same run.
+``floor-checkpoints`` the floor with the engine's default checkpoints (two whole-state saves
+               per step, whatever ``--keep-checkpoints`` says); ``--cap-minutes`` stops it
+               (the whole process tree) and reports "> cap" with how many resources its
+               state held by then; only its ``up`` is measured (previews run the floor's
+               program, measured as ``floor``);
+``checkpoints`` shoporg with the engine's default checkpoints;
+``journaled``  shoporg as ``shoporg up`` runs it: one save at the end plus the providers'
+               step journal (``PULUMI_SKIP_CHECKPOINTS=true``, ``SHOPORG_JOURNAL``).
+
+``floor``, ``shoporg`` and ``nobulk`` save once (``PULUMI_SKIP_CHECKPOINTS=true``, unless
+``--keep-checkpoints``) with the journal off (``SHOPORG_JOURNAL=off``): the floor is the
+engine alone, and (b) against ``journaled`` is what the journal costs.
+
+Preview variants (``--ops preview,preview-pd,preview-w4,preview-w32``): the no-op preview
+with ``PULUMI_PARALLEL_DIFF=true`` or with 4 / 32 provider-server workers instead of 16,
+interleaved with the plain one on the same deployed stacks.
 
 Per configuration and operation (``up`` from empty, no-op ``preview``, ``preview
 --refresh``): wall time, backend calls (the sandbox persists provider call counts in its
@@ -42,6 +53,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -57,16 +69,29 @@ from benchmarks.orggen import Size, add_size_flags, expected_resources, generate
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.engine.cli import Pulumi, launcher_dir
 from providers.engine.install import ENGINE_BINARY
+from providers.errors import EngineError
 from providers.schema import validate_text
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
 CONFIGS = ("floor", "shoporg", "nobulk")
-JOURNAL_CONFIGS = ("checkpoints", "journaled")
+JOURNAL_CONFIGS = ("floor-checkpoints", "checkpoints", "journaled")
+#: Configurations running the floor program, and those keeping the engine's checkpoints.
+FLOOR_CONFIGS = ("floor", "floor-checkpoints")
+CHECKPOINT_CONFIGS = ("floor-checkpoints", "checkpoints")
 OPS: dict[str, tuple[str, ...]] = {
     "up": ("up", "--yes", "--skip-preview"),
     "preview": ("preview", "--expect-no-changes"),
     "refresh": ("preview", "--refresh", "--expect-no-changes"),
+    "preview-pd": ("preview", "--expect-no-changes"),
+    "preview-w4": ("preview", "--expect-no-changes"),
+    "preview-w32": ("preview", "--expect-no-changes"),
+}
+#: The environment an operation adds (the preview variants: issue 17's evaluation).
+OP_ENV: dict[str, dict[str, str]] = {
+    "preview-pd": {"PULUMI_PARALLEL_DIFF": "true"},
+    "preview-w4": {"SHOPORG_PROVIDER_WORKERS": "4"},
+    "preview-w32": {"SHOPORG_PROVIDER_WORKERS": "32"},
 }
 
 FLOOR_PROGRAM = '''\
@@ -133,26 +158,35 @@ class Sample:
     max_rss_mb: float  # the largest single process (wait4 includes reaped descendants)
     tree_rss_mb: float  # the whole process tree at its sampled peak
     calls: dict[str, int] = field(default_factory=dict)
+    capped: bool = False  # stopped at --cap-minutes: ``seconds`` is a lower bound
+    done: int | None = None  # a capped up: resources in its state when it was stopped
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
 
-def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Sample:
+def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path,
+            cap: float | None = None) -> Sample:
+    """Run ``cmd`` to its end, or stop its whole process tree after ``cap`` seconds."""
     page = os.sysconf("SC_PAGE_SIZE")
+    capped = False
     with log.open("a") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own group: a cap stops it all
         peak = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, capped
             while not done.wait(0.5):
                 peak = max(peak, _tree_rss(proc.pid, page))
+                if cap is not None and not capped and time.perf_counter() - started > cap:
+                    capped = True
+                    os.killpg(proc.pid, signal.SIGKILL)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -166,6 +200,7 @@ def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Sa
         returncode=proc.returncode,
         max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         tree_rss_mb=peak / 2**20,
+        capped=capped,
     )
 
 
@@ -193,16 +228,24 @@ class Project:
 
     @property
     def counts_calls(self) -> bool:
-        return self.name != "floor"
+        return self.name not in FLOOR_CONFIGS
 
-    def run(self, op: str, parallel: int | None) -> Sample:
+    def runs(self, op: str) -> bool:
+        """A capped checkpointed floor only has an ``up`` (its previews are the floor's)."""
+        return op == "up" or self.name != "floor-checkpoints"
+
+    def run(self, op: str, parallel: int | None, cap: float | None = None) -> Sample:
         args = list(OPS[op])
         if parallel is not None:
             args += ["--parallel", str(parallel)]
         if self.counts_calls:
             self.seller_center().reset_counters()
         cmd = [str(launcher_dir() / ENGINE_BINARY), *args, "--stack", STACK]
-        sample = measure(cmd, self.root, self.pulumi.env, self.log)
+        env = {**self.pulumi.env, **OP_ENV.get(op, {})}
+        sample = measure(cmd, self.root, env, self.log,
+                         cap if self.name in CHECKPOINT_CONFIGS else None)
+        if sample.capped:
+            sample.done = state_or_error(self).get("resources")
         if self.counts_calls:
             sample.calls = self.seller_center().persisted_calls()
         return sample
@@ -225,6 +268,14 @@ class Project:
         }
 
 
+def state_or_error(project: Project) -> dict[str, Any]:
+    """:meth:`Project.state_stats`, or why it could not be read (a stopped run's state)."""
+    try:
+        return project.state_stats()
+    except (EngineError, ValueError, KeyError) as exc:
+        return {"error": str(exc)[:200]}
+
+
 def snapshot_code(work: Path) -> Path:
     """Copy ``providers/`` into ``work/code`` (see the module docstring); return that dir."""
     code = work / "code"
@@ -244,7 +295,10 @@ def make_projects(
         root = work / name
         root.mkdir(parents=True)
         extra = dict(env)
-        if name == "floor":
+        extra["SHOPORG_JOURNAL"] = "off"  # only ``journaled`` journals (see the docstring)
+        if name in CHECKPOINT_CONFIGS:
+            extra.pop("PULUMI_SKIP_CHECKPOINTS", None)
+        if name in FLOOR_CONFIGS:
             (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
             (root / "__main__.py").write_text(FLOOR_PROGRAM)
             extra["BENCH_FLOOR_COUNT"] = str(count)
@@ -257,13 +311,11 @@ def make_projects(
             (root / "org.yaml").write_text(org_text)
             if name == "nobulk":
                 extra["SHOPORG_BULK_READS"] = "0"
-            if name == "checkpoints":
-                extra.pop("PULUMI_SKIP_CHECKPOINTS", None)
             if name == "journaled":
                 extra["PULUMI_SKIP_CHECKPOINTS"] = "true"
                 extra["SHOPORG_JOURNAL"] = str(root / ".shoporg" / "steps" / f"{STACK}.jsonl")
         project = Project(name, root, extra)
-        if name != "floor":
+        if name not in FLOOR_CONFIGS:
             project.shoporg("sandbox", "init", "--org", "org.yaml")
             project.seller_center().set_count_calls(True)
         project.pulumi.run("stack", "init", STACK)
@@ -310,19 +362,7 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
         if any(row.values()):
             lines.append(_row(op, row))
     if any(c in results for c in JOURNAL_CONFIGS):
-        lines += [
-            "",
-            "| operation | shoporg, default checkpoints s | shoporg journaled s "
-            "| shoporg, one save (b) s | journaled / checkpoints | journaled / b |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for op in OPS:
-            secs = {c: median(results[c][op], "seconds") if results.get(c, {}).get(op) else None
-                    for c in ("checkpoints", "journaled", "shoporg")}
-            if any(v is not None for v in secs.values()):
-                k, j, b = secs["checkpoints"], secs["journaled"], secs["shoporg"]
-                lines.append(f"| {op} | {_fmt(k)} | {_fmt(j)} | {_fmt(b)} | {_ratio(j, k)} "
-                             f"| {_ratio(j, b)} |")
+        lines += ["", *journal_table(results, meta["resources"])]
     for c in CONFIGS:
         refresh = results.get(c, {}).get("refresh")
         if refresh and refresh[0].calls:
@@ -336,6 +376,46 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
             f"(shoporg no-op preview: {fmt_or(meta.get('preview_b_s'))} s)"
         )
     return "\n".join(lines) + "\n"
+
+
+#: Issue 17's table: its columns, and the configuration each reads.
+JOURNAL_COLUMNS = (
+    ("floor, checkpoints (a) s", "floor-checkpoints"),
+    ("floor, one save (b) s", "floor"),
+    ("shoporg journaled (c) s", "journaled"),
+    ("shoporg, one save, no journal s", "shoporg"),
+    ("shoporg, checkpoints s", "checkpoints"),
+)
+
+
+def journal_table(results: dict[str, dict[str, list[Sample]]], resources: int) -> list[str]:
+    """Seconds per configuration and operation, with c/b, a/c and c's seconds per resource;
+    a capped run shows as "> cap" and how many resources its state held when stopped."""
+    head = " | ".join(title for title, _ in JOURNAL_COLUMNS)
+    lines = [f"| operation | {head} | c/b | a/c | c s/resource |",
+             "| --- |" + " ---: |" * (len(JOURNAL_COLUMNS) + 3)]
+    for op in OPS:
+        samples = {c: results.get(c, {}).get(op, []) for _, c in JOURNAL_COLUMNS}
+        if not any(samples.values()):
+            continue
+        secs = {c: median(ss, "seconds") if ss else None for c, ss in samples.items()}
+        capped = {c for c, ss in samples.items() if any(s.capped for s in ss)}
+        cells = []
+        for _, c in JOURNAL_COLUMNS:
+            if c in capped:
+                done = samples[c][0].done
+                cells.append(f"> {_fmt(secs[c], '.0f')} ({done if done is not None else '?'}"
+                             f" of {resources} done)")
+            else:
+                cells.append(_fmt(secs[c]))
+        floor_a, floor_b, ours = secs["floor-checkpoints"], secs["floor"], secs["journaled"]
+        a_over_c = _ratio(floor_a, ours)
+        if "floor-checkpoints" in capped and a_over_c != "–":
+            a_over_c = "> " + a_over_c
+        per = _fmt(ours / resources, ".4f") if ours is not None else "–"
+        lines.append(f"| {op} | {' | '.join(cells)} | {_ratio(ours, floor_b)} | {a_over_c} "
+                     f"| {per} |")
+    return lines
 
 
 def _fmt(v: float | None, spec: str = ".1f") -> str:
@@ -376,9 +456,10 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_size_flags(ap)
     ap.add_argument("--configs", default=",".join(CONFIGS),
-                    help="comma-separated subset of floor,shoporg,nobulk,checkpoints,journaled")
-    ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of up,preview,"
-                    "refresh (up always runs first: the others need a deployed stack)")
+                    help="comma-separated subset of " + ",".join((*CONFIGS, *JOURNAL_CONFIGS)))
+    ap.add_argument("--ops", default="up,preview,refresh", help="comma-separated subset of "
+                    + ",".join(OPS) + " (up always runs first: the others need a deployed "
+                    "stack)")
     ap.add_argument("--repeat", type=int, default=1, help="previews per configuration (median)")
     ap.add_argument("--parallel", type=int, help="engine --parallel (default: the engine's)")
     ap.add_argument("--validate-members", type=int, default=10_000,
@@ -390,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for every configuration (e.g. a kill-switch, "
                     "SHOPORG_SDK_SPEEDUPS=0, to measure what a change bought)")
+    ap.add_argument("--cap-minutes", type=float, metavar="M",
+                    help="stop a checkpointed configuration's up after M minutes (reported "
+                    "as \"> M min\" with how far it got; issue 17 caps the floor at 30)")
     ap.add_argument("--work", type=Path, help="keep the projects here (default: a temp dir)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
     args = ap.parse_args(argv)
@@ -417,16 +501,20 @@ def main(argv: list[str] | None = None) -> int:
     for op in ops:
         for _ in range(1 if op == "up" else args.repeat):
             for project in projects:  # interleaved: a, b, c, a, b, c, ...
-                sample = project.run(op, args.parallel)
+                if not project.runs(op):
+                    continue
+                cap = args.cap_minutes * 60 if args.cap_minutes else None
+                sample = project.run(op, args.parallel, cap)
                 results[project.name].setdefault(op, []).append(sample)
                 _log(f"{op:8} {project.name:8} {sample.seconds:7.1f}s rc={sample.returncode} "
+                     f"{'capped ' if sample.capped else ''}"
                      f"calls={sample.total_calls} maxrss={sample.max_rss_mb:.0f}MB "
                      f"tree={sample.tree_rss_mb:.0f}MB")
     meta: dict[str, Any] = {
         "size": asdict(size), "resources": count, "parallel": args.parallel,
         "repeat": args.repeat, "checkpoints": "kept" if args.keep_checkpoints else "skipped",
         "env": args.env,
-        "state": {p.name: p.state_stats() for p in projects},
+        "state": {p.name: state_or_error(p) for p in projects},
     }
     if "shoporg" in results and "preview" in results["shoporg"]:
         meta["preview_b_s"] = median(results["shoporg"]["preview"], "seconds")
@@ -440,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"meta": meta, "results": raw}, indent=2))
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
-    failed = any(s.returncode != 0 for r in results.values() for ss in r.values() for s in ss)
+    failed = any(s.returncode != 0 and not s.capped
+                 for r in results.values() for ss in r.values() for s in ss)
     return 1 if failed else 0
 
 

@@ -23,12 +23,13 @@ and re-reads every other resource). The next ``pulumi up`` creates what is missi
 so this command first refuses while the process that took the lock is alive on this host.
 Tested in ``tests/reliability/test_crash.py``; described in ``docs/troubleshooting.md``.
 
-After a ``shoporg up --journaled`` (one state save at the end), the state holds nothing of
-the killed run, so before the refresh the step journal the providers wrote
+After a journaled ``up`` (``shoporg up``'s default: one state save at the end), the state
+holds nothing of the killed run, so before the refresh the step journal the providers wrote
 (``.shoporg/steps/<stack>.jsonl``, :mod:`providers.engine.step_journal`) is replayed onto
 ``pulumi stack export`` and loaded back with ``pulumi stack import``: every object the
 run created, updated or deleted is in state with its outputs, a generated initial password
-still secret (the engine encrypts it on import). Tested in
+still secret (the engine encrypts it on import). A journal the state was saved after (its
+run finished) is spent and only removed. Tested in
 ``tests/reliability/test_crash_journaled.py``.
 """
 
@@ -42,6 +43,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import yaml
@@ -150,13 +152,29 @@ def secret_outputs() -> dict[str, tuple[str, ...]]:
     return {kind.type: tuple(kind.provider_class().secret_outputs) for kind in KINDS}
 
 
-def replay_journal(pulumi: Pulumi, root: Path, stack: str) -> None:
-    """Fold the step journal of a killed ``up --journaled`` into the stack's state."""
+def unsaved_journal(pulumi: Pulumi, root: Path, stack: str
+                    ) -> tuple[Path, dict[str, Any]] | None:
+    """The stack's step journal and its ``stack export`` when the journal holds steps the
+    state lacks (its run was killed before or during the final save); None when there is
+    none. A journal the state was saved after (its run finished, successfully or not, e.g.
+    a plain ``PULUMI_SKIP_CHECKPOINTS=true pulumi up``) is spent: it is removed here."""
     path = step_journal.journal_path(root, stack)
     if not path.exists():
+        return None
+    export: dict[str, Any] = json.loads(pulumi.run("stack", "export", "--stack", stack).stdout)
+    if step_journal.saved_after(path, export.get("deployment") or {}):
+        path.unlink(missing_ok=True)
+        return None
+    return path, export
+
+
+def replay_journal(pulumi: Pulumi, root: Path, stack: str) -> None:
+    """Fold the step journal of a killed journaled ``up`` into the stack's state."""
+    unsaved = unsaved_journal(pulumi, root, stack)
+    if unsaved is None:
         return
+    path, export = unsaved
     records = step_journal.read(path, step_journal.passphrase(pulumi.env))
-    export = json.loads(pulumi.run("stack", "export", "--stack", stack).stdout)
     counts = step_journal.replay(export.setdefault("deployment", {}), records,
                                  secret_outputs())
     with tempfile.TemporaryDirectory(prefix="shoporg-recover-") as tmp:

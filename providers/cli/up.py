@@ -22,11 +22,13 @@ the previewed plan, journal it.
 4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason,
    and which objects failed and which were not reached.
 
-``--journaled`` (opt-in for now): step 3 runs with ``PULUMI_SKIP_CHECKPOINTS=true`` (one
-state save at the end instead of two per step) while the providers write the step journal
-(:mod:`providers.engine.step_journal`, ``.shoporg/steps/<stack>.jsonl``). The journal is
-removed once the engine has saved the state; after a kill it stays, and ``shoporg recover``
-replays it into the state.
+Step 3 is journaled: the engine runs with ``PULUMI_SKIP_CHECKPOINTS=true`` (one state save
+at the end instead of two whole-state saves per step, which makes a big ``up`` quadratic:
+benchmarks/RESULTS.md) while the providers write the step journal
+(:mod:`providers.engine.step_journal`, ``.shoporg/steps/<stack>.jsonl``). Once the engine
+has saved the state (after a success or a failure) the journal is spent and removed; after a
+kill it stays, this command refuses to start, and ``shoporg recover`` replays it into the
+state. ``--checkpoints`` keeps the engine's default instead (no journal).
 
 Exit codes: 0 applied (or nothing to do), 1 error or failed apply, 3 refused by the guard.
 """
@@ -43,6 +45,7 @@ from typing import Any, Final
 from providers import notify
 from providers.backends.ledger import Ledger, Step
 from providers.backends.settings import project_root
+from providers.cli.recover import unsaved_journal
 from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
@@ -72,9 +75,12 @@ def register(subparsers: Any) -> None:
                    "more than N people")
     p.add_argument("--review", type=Path, metavar="FILE",
                    help="write the Markdown review of the applied plan here")
-    p.add_argument("--journaled", action="store_true",
-                   help="one state save at the end plus shoporg's step journal (crash-safe "
-                   "through `shoporg recover`; much faster on big orgs)")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="the engine's default saves: the whole state twice per step, no step "
+                   "journal (slower, quadratic in the stack's size; the default is one save at "
+                   "the end plus shoporg's step journal, crash-safe through `shoporg recover`)")
+    # The journaled apply was opt-in before it became the default; old scripts keep working.
+    p.add_argument("--journaled", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -82,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
     root = project_root()
     stack = args.stack or selected_stack(root)
     steps_file = step_journal.journal_path(root, stack)
-    journaled = bool(getattr(args, "journaled", False))
-    if journaled and steps_file.exists():
+    journaled = not args.checkpoints
+    if unsaved_journal(Pulumi(root), root, stack) is not None:
         raise ShoporgError(
-            f"{steps_file.relative_to(root)} holds the steps of an `up` that did not finish: "
-            "run `shoporg recover` first (it replays them into the state)")
+            f"{steps_file.relative_to(root)} holds the steps of an `up` that was killed before "
+            f"its state was saved: run `shoporg recover --stack {stack}` first (it replays "
+            "them into the state)")
     settings = stack_settings(root, stack)
     org_path = settings.org_file
     org = org_from_file(org_path)
@@ -116,12 +123,13 @@ def run(args: argparse.Namespace) -> int:
         ledger = Ledger(settings.backend.ledger_path)
         before = {s.id: s for s in ledger.steps()}
         engine = Pulumi(root)
-        if journaled:
-            engine.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
-            engine.env[step_journal.ENV] = str(steps_file)
+        save_mode(engine.env, steps_file if journaled else None)
         result = engine.run(*args_up, check=False)
         if journaled and result.returncode == 0:
             steps_file.unlink(missing_ok=True)  # the engine saved every step in state
+        # A failed run whose engine still saved the state leaves a spent journal: gone here.
+        kept = journaled and result.returncode != 0 and unsaved_journal(
+            engine, root, stack) is not None
         steps = manual_steps(before, ledger.steps(), journal.read(root))
     outcome = outcome_of(result.stdout, {s.ref: s.op for s in plan.steps})
     sys.stdout.write(render_outcome(outcome))
@@ -143,10 +151,10 @@ def run(args: argparse.Namespace) -> int:
     }
     path = journal.append(root, entry)
     notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
-    if result.returncode != 0 and journaled:
-        print(f"the step journal {steps_file.relative_to(root)} stays: run `shoporg recover` "
-              "(it replays it into the state and refreshes) before the next `up --journaled`",
-              file=sys.stderr)
+    if kept:
+        print(f"the step journal {steps_file.relative_to(root)} stays (the state was not "
+              f"saved after it): run `shoporg recover --stack {stack}` (it replays it into "
+              "the state and refreshes) before the next `up`", file=sys.stderr)
     if result.returncode != 0:
         if outcome.failed or outcome.errors:
             raise ShoporgError(
@@ -160,6 +168,18 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"journalled in {path.relative_to(root)}", file=sys.stderr)
     return 0
+
+
+def save_mode(env: dict[str, str], journal_file: Path | None) -> None:
+    """Set the engine's environment for a journaled apply (one state save at the end, the
+    providers journal into ``journal_file``) or, with None, for the engine's checkpoints
+    (whatever the caller's environment said, and no journal)."""
+    if journal_file is not None:
+        env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+        env[step_journal.ENV] = str(journal_file)
+    else:
+        env.pop("PULUMI_SKIP_CHECKPOINTS", None)
+        env[step_journal.ENV] = "off"
 
 
 def manual_steps(before: dict[int, Step], after: list[Step],

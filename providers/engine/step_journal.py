@@ -29,9 +29,11 @@ passphrase with scrypt and a per-journal salt; the record format is versioned (`
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -46,6 +48,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from providers.errors import ShoporgError
 
 ENV: Final = "SHOPORG_JOURNAL"
+#: ``SHOPORG_JOURNAL`` values that turn the journal off even without checkpoints.
+OFF: Final = frozenset({"0", "off", "false", "no"})
 VERSION: Final = 2  # 2: AES-256-GCM
 #: Pulumi's marker of a secret value (in gRPC structs and in state).
 SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
@@ -78,7 +82,8 @@ def passphrase(env: Mapping[str, str] | None = None) -> str:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     raise JournalError(
         "the step journal needs the stack's passphrase: set PULUMI_CONFIG_PASSPHRASE or "
-        "PULUMI_CONFIG_PASSPHRASE_FILE"
+        "PULUMI_CONFIG_PASSPHRASE_FILE (or SHOPORG_JOURNAL=off, and keep the engine's "
+        "checkpoints: unset PULUMI_SKIP_CHECKPOINTS)"
     )
 
 
@@ -107,13 +112,25 @@ def unseal(key: bytes, sealed: bytes, aad: bytes = b"") -> bytes:
 class Writer:
     """Appends sealed records to one journal file; safe across threads and processes."""
 
-    def __init__(self, path: Path, secret: str) -> None:
+    def __init__(self, path: Path | None, secret: str, root: Path | None = None) -> None:
+        """``path`` None: the stack's default journal under ``root``
+        (:func:`journal_path`), opened at the first record that names a URN: the stack is
+        only known from a URN. Records before it (a ``configure``) wait in memory; a run
+        that never steps (a preview, a refresh) writes no file."""
         self.path = path
+        self.root = root or Path.cwd()
         self.salt = secrets.token_bytes(16)
         self._keys = derive(secret, self.salt)
+        self._fd = -1
+        self._waiting: list[bytes] = []
+        self._lock = threading.Lock()
+        if path is not None:
+            self._open(path)
+
+    def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._lock = threading.Lock()
+        self.path = path
 
     def append(self, record: Mapping[str, Any]) -> None:
         body = json.dumps({**record, "at": time.time(), "pid": os.getpid()},
@@ -125,6 +142,14 @@ class Writer:
         }, separators=(",", ":")) + "\n"
         data = line.encode()
         with self._lock:  # one write per record (O_APPEND: whole lines, in any process)
+            if self._fd < 0:
+                urn = record.get("urn")
+                if not urn:
+                    self._waiting.append(data)
+                    return
+                self._open(journal_path(self.root, stack_of(str(urn))[0]))
+                data = b"".join([*self._waiting, data])
+                self._waiting.clear()
             written = os.write(self._fd, data)
         if written != len(data):
             raise JournalError(f"short write to {self.path} ({written} of {len(data)})")
@@ -137,15 +162,29 @@ _writer: Writer | None = None
 _writer_lock = threading.Lock()
 
 
+def enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Whether our providers journal: ``SHOPORG_JOURNAL`` names a file, or the engine saves
+    state only at the end (``PULUMI_SKIP_CHECKPOINTS``, truthy the way the engine reads it)
+    and ``SHOPORG_JOURNAL`` does not say ``off``."""
+    env = os.environ if env is None else env
+    setting = env.get(ENV, "")
+    if setting.lower() in OFF:
+        return False
+    skip = env.get("PULUMI_SKIP_CHECKPOINTS", "")
+    return bool(setting) or skip == "1" or skip.lower() == "true"
+
+
 def writer() -> Writer | None:
-    """This process's writer, or None when ``SHOPORG_JOURNAL`` is not set."""
+    """This process's writer, or None when it does not journal (:func:`enabled`)."""
     global _writer
-    path = os.environ.get(ENV)
-    if not path:
+    if not enabled():
         return None
+    path = os.environ.get(ENV)
     with _writer_lock:
         if _writer is None:
-            _writer = Writer(Path(path), passphrase())
+            from providers.backends.settings import project_root
+
+            _writer = Writer(Path(path) if path else None, passphrase(), project_root())
         return _writer
 
 
@@ -201,6 +240,27 @@ def read(path: Path, secret: str) -> list[dict[str, Any]]:
         records.append(json.loads(unseal(keys[salt], sealed, b"v2")))
     del tail  # never a complete record: the write that would have ended it never returned
     return records
+
+
+def saved_after(path: Path, deployment: Mapping[str, Any]) -> bool:
+    """Whether the state (a ``pulumi stack export`` deployment) was saved after the
+    journal's last record: then the engine finished its run (successful or not) and the
+    state holds every step the journal does, so the journal is spent. A run killed before
+    or during its final save leaves the previous save, older than its records."""
+    stamp = (deployment.get("manifest") or {}).get("time")
+    if not stamp or not path.exists():
+        return False
+    return _epoch_ns(str(stamp)) > path.stat().st_mtime_ns
+
+
+def _epoch_ns(stamp: str) -> int:
+    """Nanoseconds since the epoch of the engine's RFC 3339 time (Go: up to 9 digits)."""
+    match = re.fullmatch(r"(.+?T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", stamp)
+    if match is None:
+        raise JournalError(f"unreadable state save time {stamp!r}")
+    whole, fraction, zone = match.groups()
+    seconds = datetime.datetime.fromisoformat(whole + zone.replace("Z", "+00:00"))
+    return int(seconds.timestamp()) * 10**9 + int((fraction or "0").ljust(9, "0")[:9])
 
 
 # --- replaying onto a deployment -----------------------------------------------------------

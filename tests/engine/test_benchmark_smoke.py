@@ -15,19 +15,41 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from providers.schema import validate_text
 from tests.engine.conftest import REPO
 
 
-def _orggen() -> ModuleType:
-    """benchmarks/orggen.py: benchmarks/ is not an installed package (the runner is run with
+def _benchmark(name: str) -> ModuleType:
+    """benchmarks/<name>.py: benchmarks/ is not an installed package (the runner is run with
     ``python -m`` from the repo root)."""
-    spec = importlib.util.spec_from_file_location("orggen", REPO / "benchmarks" / "orggen.py")
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("orggen", module)  # dataclasses look their module up
+    sys.modules.setdefault(name, module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def _orggen() -> ModuleType:
+    return _benchmark("orggen")
+
+
+@pytest.mark.parametrize(("per_resource", "spread"), [
+    ([0.02, 0.02, 0.02], 0.0),
+    ([0.018, 0.02, 0.022], 0.1),
+    ([0.01, 0.03], 0.5),
+    ([0.02], None),
+], ids=["equal seconds per resource: flat", "±10 % around the mean",
+        "a tripling is ±50 %", "one size has no spread"])
+def test_the_curve_reports_how_flat_seconds_per_resource_are(
+        per_resource: list[float], spread: float | None) -> None:
+    curve = _benchmark("curve")
+    series = [curve.Point(resources=1000 * (i + 1), seconds=s * 1000 * (i + 1), capped=False)
+              for i, s in enumerate(per_resource)]
+    got = curve.spread(series)
+    assert got == spread if spread is None else got == pytest.approx(spread)
 
 
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
@@ -58,20 +80,42 @@ def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(tmp_path: Path) 
     assert sum(calls.values()) < resources, calls
 
 
-def test_the_runner_measures_the_journaled_up_against_one_save(tmp_path: Path) -> None:
+def test_the_runner_measures_the_journaled_up_against_both_floors_and_caps_one(
+        tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",
-         "shoporg,journaled", "--ops", "up", "--validate-members", "0",
-         "--work", str(tmp_path / "work")],
+         "floor-checkpoints,floor,journaled,shoporg", "--ops", "up,preview",
+         "--validate-members", "0", "--cap-minutes", "0.01",  # 0.6 s: stops (a) early
+         "--work", str(tmp_path / "work"), "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "| shoporg journaled s |" in proc.stdout
+    assert "| shoporg journaled (c) s |" in proc.stdout
+    data = json.loads(out.read_text())
+    resources = data["meta"]["resources"]
+    [capped] = data["results"]["floor-checkpoints"]["up"]
+    assert capped["capped"] and capped["seconds"] >= 0.6 and capped["done"] < resources
+    assert "preview" not in data["results"]["floor-checkpoints"]  # the floor's own program
+    assert f"of {resources} done)" in proc.stdout
     # The journaled configuration really journaled: one line per created resource, plus
-    # each provider process's Configure.
+    # each provider process's Configure; no other configuration journaled.
     lines = (tmp_path / "work" / "journaled" / ".shoporg" / "steps" / "bench.jsonl"
              ).read_text().splitlines()
     stats = proc.stdout.split("state after up, journaled: ")[1].splitlines()[0]
-    resources = ast.literal_eval(stats)["resources"]
-    assert len(lines) > resources
-    assert not (tmp_path / "work" / "shoporg" / ".shoporg" / "steps").exists()
+    assert len(lines) > ast.literal_eval(stats)["resources"]
+    for other in ("shoporg", "floor", "floor-checkpoints"):
+        assert not (tmp_path / "work" / other / ".shoporg" / "steps").exists(), other
+
+    # The growth curve of that run: its table and a real PNG of it.
+    png = tmp_path / "curve.png"
+    curve = subprocess.run(
+        [sys.executable, "-m", "benchmarks.curve", str(out), "--png", str(png)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert curve.returncode == 0, curve.stderr
+    assert f"| {resources:,} | > " in curve.stdout  # (a) capped: a lower bound
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.width > 1000

@@ -65,6 +65,9 @@ def test_the_journal_records_which_objects_failed_and_which_were_not_reached(
     assert unreached and not [p for p in unreached
                               if p["account"] == "tb-youpin" and p["member"] in live]
     assert "initial_password" not in json.dumps(entry)
+    # The engine saved the state when the run failed: its step journal is spent and gone
+    # (the next test's `up` then starts without a `shoporg recover`).
+    assert list((project.root / ".shoporg" / "steps").glob("*.jsonl")) == []
 
 
 def test_once_the_fault_is_cleared_the_next_up_applies_the_rest(

@@ -140,3 +140,66 @@ def test_an_intent_without_its_create_is_put_in_state_with_the_password() -> Non
     assert entries["a/lost"]["outputs"] == {
         "login": "a/lost", "dispatch": False,
         "initial_password": {SECRET_SIG: SECRET_VALUE, "plaintext": '"lost-0123456789"'}}
+
+
+@pytest.mark.parametrize(("env", "journals"), [
+    ({}, False),
+    ({"PULUMI_SKIP_CHECKPOINTS": "true"}, True),
+    ({"PULUMI_SKIP_CHECKPOINTS": "TRUE"}, True),
+    ({"PULUMI_SKIP_CHECKPOINTS": "1"}, True),
+    ({"PULUMI_SKIP_CHECKPOINTS": "false"}, False),
+    ({"PULUMI_SKIP_CHECKPOINTS": "yes"}, False),  # the engine reads only 1 and true
+    ({"PULUMI_SKIP_CHECKPOINTS": "true", "SHOPORG_JOURNAL": "off"}, False),
+    ({"PULUMI_SKIP_CHECKPOINTS": "true", "SHOPORG_JOURNAL": "0"}, False),
+    ({"SHOPORG_JOURNAL": "/tmp/steps.jsonl"}, True),
+], ids=[
+    "checkpoints kept: no journal",
+    "one save at the end: journaled",
+    "true in capitals, as the engine reads it: journaled",
+    "1: journaled",
+    "false: no journal",
+    "yes is not truthy to the engine: no journal",
+    "one save with the journal turned off: none",
+    "0 turns it off too",
+    "an explicit journal file: journaled",
+])
+def test_the_journal_follows_the_engines_checkpoint_setting(
+        env: dict[str, str], journals: bool) -> None:
+    assert step_journal.enabled(env) is journals
+
+
+def test_a_journal_without_a_path_opens_the_stacks_file_at_its_first_step(
+        tmp_path: Path) -> None:
+    journal = Writer(None, "pp", tmp_path)
+    journal.append({"op": "configure", "args": {"backend": "sandbox"}})
+    assert not (tmp_path / ".shoporg").exists()  # a preview or a refresh writes no file
+    journal.append(create("a/b"))
+    path = step_journal.journal_path(tmp_path, "dev")  # the stack is the URN's
+    assert journal.path == path
+    assert [r["op"] for r in step_journal.read(path, "pp")] == ["configure", "create"]
+
+
+@pytest.mark.parametrize(("saved", "spent"), [
+    (None, False),
+    ("2000-01-01T00:00:00Z", False),
+    ("2100-01-01T00:00:00.123456789Z", True),
+    ("2100-01-01T08:00:00+08:00", True),
+], ids=[
+    "a stack never saved has not got the steps",
+    "a save older than the journal's last record (killed before its save) has not",
+    "a save after the last record (the run finished) has them all",
+    "times with an offset are compared as instants",
+])
+def test_a_journal_is_spent_once_the_state_was_saved_after_it(
+        tmp_path: Path, saved: str | None, spent: bool) -> None:
+    path = tmp_path / "steps.jsonl"
+    Writer(path, "pp").append(create("a/b"))
+    deployment = {"manifest": {"time": saved}} if saved else {}
+    assert step_journal.saved_after(path, deployment) is spent
+
+
+def test_an_unreadable_save_time_is_an_error_not_a_guess(tmp_path: Path) -> None:
+    path = tmp_path / "steps.jsonl"
+    Writer(path, "pp").append(create("a/b"))
+    with pytest.raises(JournalError, match="save time"):
+        step_journal.saved_after(path, {"manifest": {"time": "yesterday"}})

@@ -44,7 +44,7 @@ def start_up(project: StackProject, log: Path) -> subprocess.Popen[str]:
     """``shoporg up --journaled`` in a session of its own (it, the engine and the plugins)."""
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "providers.cli.main", "up", "--journaled"],
+            [sys.executable, "-m", "providers.cli.main", "up"],
             cwd=project.root, env={**project.pulumi.env, **SLOW},
             stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
@@ -162,7 +162,7 @@ def test_a_journaled_up_killed_at_five_points_recovers_with_every_password(
         survived.append(f"{phase} ({audit_count(project.sandbox_path) - start} entries)")
 
     before_final = audit_rows(project.sandbox_path)
-    final = project.shoporg("up", "--journaled")
+    final = project.shoporg("up")
     logs.append(final.stdout + final.stderr)
     assert not journal.exists()
     rows = audit_rows(project.sandbox_path)

@@ -1,0 +1,148 @@
+"""The growth curve: seconds per resource against stack size, from several runner outputs.
+
+::
+
+    .venv/bin/python -m benchmarks.curve small.json mid.json medium.json large.json \
+        --png benchmarks/growth.png > curve.md
+
+Each input is a ``benchmarks.run --json`` file of one size (the configurations measured
+interleaved within it). Prints a Markdown table — per size: resources, then seconds and
+seconds per resource of every configuration's ``up``, no-op ``preview`` and ``refresh`` —
+and the spread of shoporg journaled's ``up`` seconds per resource across sizes (issue 17's
+"flat within ±20 %"). ``--png`` draws the curve (log-scaled seconds per resource): a run
+stopped at the cap is a lower bound, drawn as an upward triangle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: (configuration, label) in the order of the table and the legend.
+SERIES = (
+    ("floor-checkpoints", "floor, checkpoints (a)"),
+    ("floor", "floor, one save (b)"),
+    ("journaled", "shoporg journaled (c)"),
+    ("shoporg", "shoporg, one save, no journal"),
+    ("checkpoints", "shoporg, checkpoints"),
+)
+OPERATIONS = ("up", "preview", "refresh")
+
+
+@dataclass(frozen=True)
+class Point:
+    resources: int
+    seconds: float
+    capped: bool
+
+    @property
+    def per_resource(self) -> float:
+        return self.seconds / self.resources
+
+
+def points(runs: Sequence[dict[str, Any]], config: str, op: str) -> list[Point]:
+    """One point per run holding ``config``'s ``op`` (median of its samples), by size."""
+    found = []
+    for run in runs:
+        samples = run["results"].get(config, {}).get(op, [])
+        if samples:
+            found.append(Point(
+                resources=int(run["meta"]["resources"]),
+                seconds=float(statistics.median(s["seconds"] for s in samples)),
+                capped=any(s.get("capped") for s in samples),
+            ))
+    return sorted(found, key=lambda p: p.resources)
+
+
+def spread(series: Sequence[Point]) -> float | None:
+    """Largest relative distance of seconds per resource from their mean (0.2 = ±20 %)."""
+    if len(series) < 2:
+        return None
+    values = [p.per_resource for p in series]
+    mean = statistics.fmean(values)
+    return max(abs(v - mean) for v in values) / mean
+
+
+def table(runs: Sequence[dict[str, Any]]) -> str:
+    sizes = sorted({int(r["meta"]["resources"]) for r in runs})
+    lines = []
+    for op in OPERATIONS:
+        present = [(c, label) for c, label in SERIES if points(runs, c, op)]
+        if not present:
+            continue
+        lines += [f"**{op}**", "",
+                  "| resources | " + " | ".join(f"{label} s (s/res)" for _, label in present)
+                  + " |",
+                  "| ---: |" + " ---: |" * len(present)]
+        for size in sizes:
+            cells = []
+            for config, _ in present:
+                point = next((p for p in points(runs, config, op) if p.resources == size), None)
+                if point is None:
+                    cells.append("–")
+                else:
+                    bound = "> " if point.capped else ""
+                    cells.append(f"{bound}{point.seconds:.1f} ({bound}{point.per_resource:.4f})")
+            lines.append(f"| {size:,} | " + " | ".join(cells) + " |")
+        lines.append("")
+    journaled = points(runs, "journaled", "up")
+    flat = spread(journaled)
+    if flat is not None:
+        lines.append(f"shoporg journaled `up`, seconds per resource across "
+                     f"{len(journaled)} sizes: within ±{flat * 100:.0f} % of their mean")
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: Sequence[dict[str, Any]], png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display on a build machine
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120)
+    for ax, op in zip(axes, ("up", "preview"), strict=True):
+        for config, label in SERIES:
+            series = points(runs, config, op)
+            if not series:
+                continue
+            xs = [p.resources for p in series]
+            ys = [p.per_resource for p in series]
+            (line,) = ax.plot(xs, ys, marker="o", label=label)
+            capped = [p for p in series if p.capped]
+            if capped:
+                ax.scatter([p.resources for p in capped], [p.per_resource for p in capped],
+                           marker="^", s=90, color=line.get_color(), zorder=3)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("resources in the stack")
+        ax.set_ylabel("seconds per resource")
+        ax.set_title(f"{op} (no-op)" if op == "preview" else "up from empty")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.text(0.01, 0.01, "▲ stopped at the cap: a lower bound", fontsize=8)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(png)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.curve", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path, help="benchmarks.run --json files")
+    ap.add_argument("--png", type=Path, help="draw the curve into this PNG")
+    args = ap.parse_args(argv)
+    runs = [json.loads(path.read_text()) for path in args.runs]
+    sys.stdout.write(table(runs))
+    if args.png is not None:
+        plot(runs, args.png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
