@@ -5,7 +5,7 @@
     $ shoporg recover --stack dev
     removed the lock left by pid 4242 on vm (no longer running)
     cleared 5 interrupted create(s): tm-youpin/zhou-jie, tb-youpin/xu-qiang, ...
-    refreshed: state now matches the account system; run `pulumi up` to finish the job
+    refreshed: state now matches the account system; run `shoporg up` (or `pulumi up`) to finish the job
 
 A killed ``up`` (SIGKILL, power cut, CI timeout) leaves two things behind:
 
@@ -170,8 +170,12 @@ def unsaved_journal(pulumi: Pulumi, root: Path, stack: str
 
 def replay_journal(pulumi: Pulumi, root: Path, stack: str) -> None:
     """Fold the step journal of a killed journaled ``up`` into the stack's state."""
+    existed = step_journal.journal_path(root, stack).exists()
     unsaved = unsaved_journal(pulumi, root, stack)
     if unsaved is None:
+        if existed:
+            print("the step journal was spent (the state was saved after its last step): "
+                  "removed, nothing to replay")
         return
     path, export = unsaved
     records = step_journal.read(path, step_journal.passphrase(pulumi.env))
@@ -219,5 +223,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"cleared {len(names)} interrupted operation(s): {', '.join(names)}")
     else:
         print("no interrupted operations")
-    print("refreshed: state now matches the account system; run `pulumi up` to finish the job")
+    print("refreshed: state now matches the account system; run `shoporg up` (or `pulumi up`) to finish the job")
     return 0

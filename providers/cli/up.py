@@ -91,9 +91,10 @@ def run(args: argparse.Namespace) -> int:
     journaled = not args.checkpoints
     if unsaved_journal(Pulumi(root), root, stack) is not None:
         raise ShoporgError(
-            f"{steps_file.relative_to(root)} holds the steps of an `up` that was killed before "
-            f"its state was saved: run `shoporg recover --stack {stack}` first (it replays "
-            "them into the state)")
+            f"{steps_file.relative_to(root)} holds steps the state of stack {stack!r} lacks: "
+            "an `up` of it is still running, or was killed before its state was saved; if "
+            f"none is running, run `shoporg recover --stack {stack}` first (it replays them "
+            "into the state)")
     settings = stack_settings(root, stack)
     org_path = settings.org_file
     org = org_from_file(org_path)
@@ -153,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
     notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
     if kept:
         print(f"the step journal {steps_file.relative_to(root)} stays (the state was not "
-              f"saved after it): run `shoporg recover --stack {stack}` (it replays it into "
-              "the state and refreshes) before the next `up`", file=sys.stderr)
+              "saved after it): unless another `up` of this stack is running, run "
+              f"`shoporg recover --stack {stack}` (it replays it into the state and "
+              "refreshes) before the next `up`", file=sys.stderr)
     if result.returncode != 0:
         if outcome.failed or outcome.errors:
             raise ShoporgError(

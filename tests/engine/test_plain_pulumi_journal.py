@@ -10,6 +10,7 @@ removes it and starts. ``SHOPORG_JOURNAL=off`` turns it off.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,14 +53,21 @@ def test_the_journal_replayed_onto_nothing_gives_the_saved_state(plain: StackPro
             == {r["urn"] for r in saved["resources"]})
 
 
-def test_a_preview_writes_no_journal_and_the_next_shoporg_up_drops_the_spent_one(
+def test_a_preview_writes_no_journal_and_shoporg_up_and_recover_drop_the_spent_one(
         plain: StackProject) -> None:
     path = journal_file(plain)
     before = path.stat().st_size
     plain.preview("--expect-no-changes")
     assert path.stat().st_size == before  # a preview steps nothing
+    spent, written = path.read_bytes(), path.stat().st_mtime_ns
     result = plain.shoporg("up")
     assert "No changes." in result.stdout
+    assert not path.exists()
+    # `shoporg recover` too removes a spent journal, and replays nothing of it.
+    path.write_bytes(spent)
+    os.utime(path, ns=(written, written))  # as the run left it: before the state's save
+    out = plain.shoporg("recover").stdout
+    assert "the step journal was spent" in out and "replayed" not in out
     assert not path.exists()
 
 

@@ -150,7 +150,10 @@ def test_a_journaled_up_killed_at_five_points_recovers_with_every_password(
 
         out = project.shoporg("recover")
         logs.append(out.stdout + out.stderr)
-        assert "replayed the step journal" in out.stdout, out.stdout
+        # A kill during the final save may come after the new state landed: then the
+        # journal is spent (the state was saved after it) and nothing is replayed.
+        spent = entries is None and "the step journal was spent" in out.stdout
+        assert spent or "replayed the step journal" in out.stdout, out.stdout
         assert not journal.exists()
         replayed += int(out.stdout.split("state: ", 1)[1].split(" create")[0]) if (
             " create(s)" in out.stdout) else 0
