@@ -5,7 +5,7 @@
     $ shoporg recover --stack dev
     removed the lock left by pid 4242 on vm (no longer running)
     cleared 5 interrupted create(s): tm-youpin/zhou-jie, tb-youpin/xu-qiang, ...
-    refreshed: state now matches the account system; run `shoporg up` (or `pulumi up`) to finish the job
+    refreshed: state now matches the account system; run `shoporg up` to finish
 
 A killed ``up`` (SIGKILL, power cut, CI timeout) leaves two things behind:
 
@@ -223,5 +223,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"cleared {len(names)} interrupted operation(s): {', '.join(names)}")
     else:
         print("no interrupted operations")
-    print("refreshed: state now matches the account system; run `shoporg up` (or `pulumi up`) to finish the job")
+    print("refreshed: state now matches the account system; run `shoporg up` to finish")
     return 0
