@@ -4,8 +4,10 @@ With ``PULUMI_SKIP_CHECKPOINTS=true`` the engine saves state once, at the end of
 ``up`` (instead of twice per step: the quadratic cost measured in benchmarks/RESULTS.md);
 a killed run would then lose the record of what it created, and the initial passwords it
 generated. Our provider plugin (:mod:`providers.engine.dynamic_provider`) therefore writes,
-when ``SHOPORG_JOURNAL=<path>`` is set (``shoporg up --journaled`` sets it; plain
-``pulumi`` runs and every test that does not set it are unchanged), one line per completed
+whenever the engine skips its checkpoints (``shoporg up`` always does; a plain
+``PULUMI_SKIP_CHECKPOINTS=true pulumi up`` too; :func:`enabled`) into
+``SHOPORG_JOURNAL=<path>`` or else the stack's ``.shoporg/steps/<stack>.jsonl``
+(``SHOPORG_JOURNAL=off``: no journal), one line per completed
 ``Create``/``Update``/``Delete`` (and per ``Configure``: the provider's own inputs) *after*
 the account system answered and *before* the engine hears of it:
 
@@ -20,7 +22,8 @@ plaintext on disk. Each line is one ``os.write`` on an ``O_APPEND`` descriptor f
 torn by a kill is the last line, and :func:`read` ignores it.
 
 ``shoporg recover`` replays the records onto the last saved state (:func:`replay`) and
-imports the result (``providers/cli/recover.py``).
+imports the result (``providers/cli/recover.py``); a journal the state was saved after is
+spent (:func:`saved_after`) and only removed.
 
 Records are sealed with AES-256-GCM (``cryptography``), the key derived from the stack's
 passphrase with scrypt and a per-journal salt; the record format is versioned (``v``).
