@@ -11,7 +11,8 @@ not copied, so an SDK upgrade keeps working.
 ``<dir>/provider-<pid>.prof`` when the engine shuts the plugin down (how the benchmark's
 profiles were taken; ``python -m pstats`` reads them).
 
-``SHOPORG_JOURNAL=<path>`` makes the servicer journal every completed step
+When the engine skips its checkpoints (``shoporg up``, ``PULUMI_SKIP_CHECKPOINTS=true``) or
+``SHOPORG_JOURNAL=<path>`` is set, the servicer journals every completed step
 (:mod:`providers.engine.step_journal`): the SDK's ``Create``/``Update``/``Delete``/
 ``Configure`` run unchanged, and their request and answer are appended (sealed, fsync'd)
 before the answer goes back to the engine.

@@ -135,8 +135,9 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
         self, backend: SubAccountBackend, args: SubAccountArgs
     ) -> tuple[LiveSubAccount, dict[str, Any]]:
         password = secrets.token_urlsafe(12)
-        # Journaled (sealed, fsync'd) before the platform sees it, when `up --journaled`
-        # runs: a kill right after the create cannot lose the password (step_journal.py).
+        # Journaled (sealed, fsync'd) before the platform sees it when the run journals
+        # (`shoporg up`): a kill right after the create cannot lose the password
+        # (step_journal.py).
         step_journal.intent(self.object_name(args), {"initial_password": password})
         live = backend.create_sub_account(args.account_id, self._spec(args), password)
         # It exists from here on: a throttled or transient status change must retry only
