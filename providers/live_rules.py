@@ -22,7 +22,7 @@ from functools import partial
 from typing import Protocol
 
 from providers.backends.clock import account_system_now
-from providers.backends.protocol import AccountReader, Binding, BindingBackend
+from providers.backends.protocol import Account, AccountReader, Binding, BindingBackend
 from providers.errors import ConfigIssue
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.resources.base import call_with_retries
@@ -35,21 +35,33 @@ class LiveBackend(AccountReader, BindingBackend, Protocol):
     """The calls these rules use (a narrow view of the Backend protocol)."""
 
 
+def live_accounts(org: Org, backend: AccountReader, only: frozenset[str] | None = None
+                  ) -> dict[str, Account | None]:
+    """Each declared main account as the account system has it (None: it does not exist),
+    read once for both rule sets below (a shard reads only its ``only`` accounts)."""
+    return {account.id: call_with_retries(partial(backend.get_account, account.id))
+            for account in org.accounts if only is None or account.id in only}
+
+
 def live_issues(
     org: Org,
     backend: LiveBackend,
     text: str,
     filename: str,
     only: frozenset[str] | None = None,
+    accounts: dict[str, Account | None] | None = None,
 ) -> list[ConfigIssue]:
-    """Every live-state problem of ``org`` (restricted to a shard's ``only`` accounts)."""
+    """Every live-state problem of ``org`` (restricted to a shard's ``only`` accounts);
+    ``accounts``: :func:`live_accounts`, read here when not given."""
     problems: list[tuple[Path, str]] = []
     declared_subs = Counter(s.account for m in org.members for s in m.sub_accounts)
     official = {(b.shop, b.external_account) for b in org.bindings if b.kind == "official"}
+    if accounts is None:
+        accounts = live_accounts(org, backend, only)
     for index, account in enumerate(org.accounts):
-        if only is not None and account.id not in only:
+        if account.id not in accounts:
             continue
-        live = call_with_retries(partial(backend.get_account, account.id))
+        live = accounts[account.id]
         if live is None:
             problems.append((
                 ("accounts", index, "id"),
@@ -122,17 +134,21 @@ def live_notices(
     text: str,
     filename: str,
     only: frozenset[str] | None = None,
+    accounts: dict[str, Account | None] | None = None,
 ) -> list[ConfigIssue]:
     """What waits on a third party and is known before anything is applied: a Shopee main
     account not activated yet — above all one whose 72-hour link has expired, which only
     "invite again" helps. Reported at preview with its runbook; not errors (the sub-accounts
-    under it wait as pending steps; everything else goes ahead)."""
+    under it wait as pending steps; everything else goes ahead). ``accounts``:
+    :func:`live_accounts`, read here when not given."""
     notes: list[tuple[Path, str]] = []
     waiting = Counter(s.account for m in org.members for s in m.sub_accounts)
+    if accounts is None:
+        accounts = live_accounts(org, backend, only)
     for index, account in enumerate(org.accounts):
-        if account.platform != "shopee" or (only is not None and account.id not in only):
+        if account.platform != "shopee" or account.id not in accounts:
             continue
-        live = call_with_retries(partial(backend.get_account, account.id))
+        live = accounts[account.id]
         if live is None or live.activated:
             continue
         if live.activation_link_expired:

@@ -20,7 +20,7 @@ import pulumi
 from providers.backends.clock import account_system_today
 from providers.backends.settings import configure_from, open_backend, project_root
 from providers.errors import ConfigError, ConfigIssue
-from providers.live_rules import live_issues, live_notices
+from providers.live_rules import live_accounts, live_issues, live_notices
 from providers.schema import load_org
 from providers.stack import build
 from providers.stackconfig import StackSettings
@@ -52,10 +52,11 @@ def main() -> None:
     backend_settings = configure_from(config.get, root)
     backend = open_backend(backend_settings)
     text = path.read_text(encoding="utf-8-sig")
-    issues = live_issues(org, backend, text, str(path), only=only)
+    accounts = live_accounts(org, backend, only)  # one read per account for both rule sets
+    issues = live_issues(org, backend, text, str(path), only=only, accounts=accounts)
     if issues:
         fail(path, issues)
-    for notice in live_notices(org, backend, text, str(path), only=only):
+    for notice in live_notices(org, backend, text, str(path), only=only, accounts=accounts):
         pulumi.log.warn(str(notice))  # shown by preview and up, before any step runs
     # Expired grants are disabled by the account system's day (its clock), as the review
     # and drift judge them.

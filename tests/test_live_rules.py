@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from providers.backends.protocol import BindingSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.live_rules import live_issues, live_notices
+from providers.live_rules import live_accounts, live_issues, live_notices
 from providers.schema import validate_text
 
 ORG = Path(__file__).parents[1] / "org.yaml"
@@ -160,3 +161,25 @@ def test_a_time_locked_channel_binding_is_reported_at_preview(
     assert "youpin_xigua" in issue and says in issue, issue
     assert f"can be unbound only from {first.isoformat()}" in issue, issue
     assert issue.endswith(f"until {first.isoformat()}"), issue
+
+
+def test_the_program_reads_each_account_once_for_both_rule_sets(
+        sandbox: SandboxBackend) -> None:
+    """``live_accounts`` feeds ``live_issues`` and ``live_notices``: neither reads again."""
+    text = ORG.read_text()
+    org = validate_text(text)
+    reads: list[str] = []
+
+    class Counting:
+        def get_account(self, account_id: str) -> Any:
+            reads.append(account_id)
+            return sandbox.get_account(account_id)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sandbox, name)
+
+    backend: Any = Counting()
+    accounts = live_accounts(org, backend)
+    assert live_issues(org, backend, text, "org.yaml", accounts=accounts) == []
+    live_notices(org, backend, text, "org.yaml", accounts=accounts)
+    assert sorted(reads) == sorted(a.id for a in org.accounts)
