@@ -68,6 +68,46 @@ def test_the_batched_wait_returns_what_finished_and_keeps_the_rest_pending() -> 
     assert pending == {"never"}
 
 
+def test_a_task_done_before_the_wait_is_returned_and_a_later_wait_still_sees_the_rest(
+) -> None:
+    import asyncio
+
+    async def scenario() -> list[set[str]]:
+        loop = asyncio.get_running_loop()
+        early: asyncio.Future[str] = loop.create_future()
+        early.set_result("early")  # done before it is ever armed
+        later: asyncio.Future[str] = loop.create_future()
+        names = {id(early): "early", id(later): "later"}
+        first, rest = await sdk_speedups.batched_wait(
+            [early, later], return_when=asyncio.FIRST_COMPLETED)
+        loop.call_later(0.005, later.set_result, "later")
+        second, none = await sdk_speedups.batched_wait(
+            rest, return_when=asyncio.FIRST_COMPLETED)
+        return [{names[id(f)] for f in s} for s in (first, rest, second, none)]
+
+    assert asyncio.run(scenario()) == [{"early"}, {"later"}, {"later"}, set()]
+
+
+def test_the_wait_for_the_sdks_outputs_puts_the_pending_ones_back_itself() -> None:
+    import asyncio
+
+    from pulumi.runtime.settings import SETTINGS
+
+    async def scenario() -> tuple[int, int, bool]:
+        loop = asyncio.get_running_loop()
+        never: asyncio.Future[str] = loop.create_future()
+        quick = asyncio.ensure_future(asyncio.sleep(0.001))
+        done, not_done = await sdk_speedups.wait_for_outputs(
+            [never, quick], return_when=asyncio.FIRST_COMPLETED)
+        back = never in SETTINGS.outputs
+        SETTINGS.outputs.discard(never)
+        never.cancel()
+        return len(done), len(not_done), back
+
+    # What the SDK would have re-added one by one is in its set already; nothing to re-add.
+    assert asyncio.run(scenario()) == (1, 0, True)
+
+
 def test_resource_types_are_computed_once_per_class_with_the_sdks_answer() -> None:
     import pulumi._types as sdk_types
 
