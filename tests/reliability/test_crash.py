@@ -63,7 +63,7 @@ def recover(project: StackProject, how: str) -> None:
     """The documented recovery (docs/troubleshooting.md), one of its two spellings."""
     if how == "shoporg recover":
         out = project.shoporg("recover").stdout
-        assert "run `pulumi up`" in out, out
+        assert "run `shoporg up` to finish" in out, out
     else:
         project.pulumi.run("cancel", "--yes")
         project.pulumi.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates")

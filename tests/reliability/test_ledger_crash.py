@@ -57,7 +57,7 @@ def test_an_up_killed_while_raising_steps_loses_none_and_raises_none_twice(
         after = ledger.steps()
         assert after[: len(before)] == before  # nothing committed before the kill changed
         out = project.shoporg("recover").stdout
-        assert "run `pulumi up`" in out, out
+        assert "run `shoporg up` to finish" in out, out
 
     project.up()
     steps = ledger.steps()
