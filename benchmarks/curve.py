@@ -107,24 +107,25 @@ def plot(runs: Sequence[dict[str, Any]], png: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120)
     for ax, op in zip(axes, ("up", "preview"), strict=True):
-        for config, label in SERIES:
+        for color, (config, label) in enumerate(SERIES):  # one colour per configuration
             series = points(runs, config, op)
             if not series:
                 continue
             xs = [p.resources for p in series]
             ys = [p.per_resource for p in series]
-            (line,) = ax.plot(xs, ys, marker="o", label=label)
+            ax.plot(xs, ys, marker="o", label=label, color=f"C{color}")
             capped = [p for p in series if p.capped]
             if capped:
                 ax.scatter([p.resources for p in capped], [p.per_resource for p in capped],
-                           marker="^", s=90, color=line.get_color(), zorder=3)
+                           marker="^", s=90, color=f"C{color}", zorder=3)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("resources in the stack")
         ax.set_ylabel("seconds per resource")
         ax.set_title(f"{op} (no-op)" if op == "preview" else "up from empty")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=8)
+    for ax in axes:
+        ax.legend(fontsize=8)
     fig.text(0.01, 0.01, "▲ stopped at the cap: a lower bound", fontsize=8)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(png)
