@@ -9,7 +9,12 @@ Each input is a ``benchmarks.run --json`` file of one size (the configurations m
 interleaved within it). Prints a Markdown table — per size: resources, then seconds and
 seconds per resource of every configuration's ``up``, no-op ``preview`` and ``refresh`` —
 and the spread of shoporg journaled's ``up`` seconds per resource across sizes (issue 17's
-"flat within ±20 %"). ``--png`` draws the curve (log-scaled seconds per resource): a run
+"flat within ±20 %"), raw and above a fixed cost: raw seconds per resource include each
+run's start-up (engine, language host, program imports, first reads), which falls per
+resource as the stack grows — the floor's own raw values are not flat either — so a least-
+squares line ``seconds = fixed + per_resource × resources`` is fitted to each configuration's
+``up`` and ``(seconds − fixed) / resources`` is the per-resource cost whose flatness says
+"linear". ``--png`` draws the curve (log-scaled seconds per resource): a run
 stopped at the cap is a lower bound, drawn as an upward triangle.
 """
 
@@ -69,6 +74,40 @@ def spread(series: Sequence[Point]) -> float | None:
     return max(abs(v - mean) for v in values) / mean
 
 
+@dataclass(frozen=True)
+class Line:
+    fixed: float  # seconds at zero resources: start-up
+    per_resource: float  # seconds each further resource adds
+
+
+def fit(series: Sequence[Point]) -> Line | None:
+    """The least-squares line through the points; None below three or with a capped one."""
+    if len(series) < 3 or any(p.capped for p in series):
+        return None
+    line = statistics.linear_regression([p.resources for p in series],
+                                        [p.seconds for p in series])
+    return Line(fixed=line.intercept, per_resource=line.slope)
+
+
+def spread_above(series: Sequence[Point], fixed: float) -> float:
+    """:func:`spread` of ``(seconds − fixed) / resources``."""
+    return spread([Point(p.resources, p.seconds - fixed, p.capped) for p in series]) or 0.0
+
+
+def linearity(runs: Sequence[dict[str, Any]]) -> list[str]:
+    lines = []
+    for config, label in SERIES:
+        series = points(runs, config, "up")
+        line = fit(series)
+        if line is None:
+            continue
+        lines.append(
+            f"{label} `up`: fixed {line.fixed:.1f} s + {line.per_resource * 1000:.2f} ms per "
+            f"resource; raw s/resource within ±{(spread(series) or 0) * 100:.0f} % of their mean, "
+            f"above the fixed cost within ±{spread_above(series, line.fixed) * 100:.0f} %")
+    return lines
+
+
 def table(runs: Sequence[dict[str, Any]]) -> str:
     sizes = sorted({int(r["meta"]["resources"]) for r in runs})
     lines = []
@@ -96,6 +135,10 @@ def table(runs: Sequence[dict[str, Any]]) -> str:
     if flat is not None:
         lines.append(f"shoporg journaled `up`, seconds per resource across "
                      f"{len(journaled)} sizes: within ±{flat * 100:.0f} % of their mean")
+    fitted = linearity(runs)
+    if fitted:
+        lines += ["", "Linear fit of `up` (seconds = fixed + per resource × resources):", ""]
+        lines += [f"- {line}" for line in fitted]
     return "\n".join(lines) + "\n"
 
 

@@ -127,6 +127,11 @@ class Writer:
         self._fd = -1
         self._waiting: list[bytes] = []
         self._lock = threading.Lock()
+        # Group commit: ``_written`` counts records written, ``_synced`` those an fsync
+        # has made durable; ``_sync_lock`` lets one thread fsync for everyone waiting.
+        self._written = 0
+        self._synced = 0
+        self._sync_lock = threading.Lock()
         if path is not None:
             self._open(path)
 
@@ -154,11 +159,24 @@ class Writer:
                 data = b"".join([*self._waiting, data])
                 self._waiting.clear()
             written = os.write(self._fd, data)
+            self._written += 1
+            mine = self._written
         if written != len(data):
             raise JournalError(f"short write to {self.path} ({written} of {len(data)})")
-        # Durable before the engine hears of the step. Outside the lock: concurrent steps'
-        # fsyncs overlap (the filesystem commits them together) instead of queueing.
-        os.fsync(self._fd)
+        self._sync(mine)
+
+    def _sync(self, mine: int) -> None:
+        """Return once record number ``mine`` is durable — before the engine hears of the
+        step. Group commit: one fsync covers every record written before it started, so
+        the threads that queued behind a running fsync find theirs done instead of each
+        paying its own (concurrent fsyncs of one file serialise in the kernel anyway)."""
+        with self._sync_lock:
+            if self._synced >= mine:
+                return
+            with self._lock:
+                covered = self._written
+            os.fsync(self._fd)
+            self._synced = covered
 
 
 _writer: Writer | None = None

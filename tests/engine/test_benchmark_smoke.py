@@ -52,6 +52,31 @@ def test_the_curve_reports_how_flat_seconds_per_resource_are(
     assert got == spread if spread is None else got == pytest.approx(spread)
 
 
+@pytest.mark.parametrize(("seconds", "fixed", "per_resource", "above"), [
+    ([5 + 0.01 * n for n in (1000, 2500, 5000, 10000)], 5.0, 0.01, 0.0),
+    ([0.01 * n for n in (1000, 2500, 5000, 10000)], 0.0, 0.01, 0.0),
+], ids=["a start-up cost and a constant cost per resource: linear, flat above the start-up",
+        "no start-up: the line goes through zero"])
+def test_the_curve_fits_a_line_and_measures_flatness_above_the_fixed_cost(
+        seconds: list[float], fixed: float, per_resource: float, above: float) -> None:
+    curve = _benchmark("curve")
+    series = [curve.Point(resources=n, seconds=s, capped=False)
+              for n, s in zip((1000, 2500, 5000, 10000), seconds, strict=True)]
+    line = curve.fit(series)
+    assert line is not None
+    assert line.fixed == pytest.approx(fixed, abs=1e-9)
+    assert line.per_resource == pytest.approx(per_resource)
+    assert curve.spread_above(series, line.fixed) == pytest.approx(above, abs=1e-9)
+
+
+def test_the_curve_fits_no_line_through_a_capped_run_or_two_points() -> None:
+    curve = _benchmark("curve")
+    capped = [curve.Point(1000, 10.0, False), curve.Point(2000, 20.0, False),
+              curve.Point(4000, 30.0, True)]
+    assert curve.fit(capped) is None
+    assert curve.fit(capped[:2]) is None
+
+
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
     orggen = _orggen()
     for size in orggen.SIZES.values():

@@ -77,6 +77,48 @@ def test_threads_and_processes_append_whole_records(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)) == 6 * 200
 
 
+def test_an_append_returns_only_after_an_fsync_that_covers_it_and_fsyncs_are_shared(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "steps.jsonl"
+    journal = Writer(path, "pp")
+    real_fsync = step_journal.os.fsync
+    durable = [0]  # bytes of the file an fsync has completed over
+    calls = [0]
+
+    def slow_fsync(fd: int) -> None:
+        size = step_journal.os.fstat(fd).st_size
+        threading.Event().wait(0.005)  # a disk: long enough for others to queue behind it
+        real_fsync(fd)
+        calls[0] += 1
+        durable[0] = max(durable[0], size)
+
+    monkeypatch.setattr(step_journal.os, "fsync", slow_fsync)
+    uncovered = []
+
+    def append(t: int) -> None:
+        for i in range(20):
+            journal.append({"op": "create", "id": f"t{t}-{i}"})
+            # This thread's record is in the file; an fsync must have covered it already.
+            lines = path.read_bytes().split(b"\n")
+            ids = [r["id"] for r in step_journal.read(path, "pp")]
+            end = sum(len(line) + 1 for line in lines[:ids.index(f"t{t}-{i}") + 1])
+            if durable[0] < end:
+                uncovered.append((t, i))
+
+    threads = [threading.Thread(target=append, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(step_journal.read(path, "pp")) == 160
+    assert uncovered == []
+    assert calls[0] < 160, "concurrent appends share fsyncs"
+    calls[0] = 0
+    for i in range(5):  # alone, every append pays its own
+        journal.append({"op": "delete", "id": f"d{i}"})
+    assert calls[0] == 5
+
+
 def test_replay_builds_the_state_of_a_first_up_killed_before_its_only_save() -> None:
     deployment: dict[str, object] = {"manifest": {}, "resources": []}
     records = [

@@ -49,6 +49,7 @@ from providers.backends.sandbox import (
     chat_groups,
     departments,
     grants,
+    passwords,
     roles,
     settings,
     sub_accounts,
@@ -352,10 +353,16 @@ class SandboxBackend:
     def create_sub_account(
         self, account_id: str, spec: SubAccountSpec, initial_password: str | None = None
     ) -> SubAccount:
+        # Hashed here, outside the write transaction, so the hash does not hold the file's
+        # write lock (passwords.py); shoporg generates every initial password.
+        password_hash = (
+            None if initial_password is None
+            else passwords.hash_password(initial_password, generated=True)
+        )
         return self._write(
             "create_sub_account", SUB_ACCOUNT.word,
             SUB_ACCOUNT.ref(account_id, spec.member_id).name,
-            lambda tx: sub_accounts.create_sub_account(tx, account_id, spec, initial_password),
+            lambda tx: sub_accounts.create_sub_account(tx, account_id, spec, password_hash),
         )
 
     def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:

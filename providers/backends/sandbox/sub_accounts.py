@@ -21,7 +21,8 @@ disabled -> active (re-enable). Rules:
   email is confirmed), ``email_required`` / ``email_format``, ``two_factor_unsupported``
   (2FA is an Ozon flag), ``shopee_not_activated``, ``unknown_department``.
 
-An initial password is stored only as a salted hash; reads return ``password_set``.
+An initial password is stored only as a salted hash, computed by the caller before the
+write transaction (passwords.py says why); reads return ``password_set``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import sqlite3
 from providers.backends.protocol import Account, SubAccount, SubAccountSpec, SubAccountStatus
 from providers.backends.sandbox.accounts import require_activated, update_account
 from providers.backends.sandbox.departments import require_department
-from providers.backends.sandbox.passwords import hash_password
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
 from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
@@ -189,7 +189,7 @@ def _require_service(tx: Tx, account: sqlite3.Row, name: str) -> None:
 
 
 def create_sub_account(
-    tx: Tx, account_id: str, spec: SubAccountSpec, initial_password: str | None
+    tx: Tx, account_id: str, spec: SubAccountSpec, password_hash: str | None
 ) -> SubAccount:
     account = tx.account(account_id)
     name = _name(account_id, spec.member_id)
@@ -218,7 +218,7 @@ def create_sub_account(
             tx.company, account_id, spec.member_id, spec.login, spec.display_name,
             spec.department_id, spec.email, spec.phone, int(spec.dispatch),
             int(spec.two_factor), status,
-            None if initial_password is None else hash_password(initial_password),
+            password_hash,
             tx.now_text,
         ),
     )
