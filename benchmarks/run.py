@@ -122,10 +122,28 @@ def _log(msg: str) -> None:
 # -- measuring one engine command ----------------------------------------------------------
 
 
-def _tree_rss(root: int, page: int) -> int:
-    """Bytes of RSS summed over ``root`` and all its descendants (one /proc scan)."""
+def _role(pid: str) -> str:
+    """What a process of the tree is: the engine, a plugin, the program or the provider."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return "?"
+    if not argv:
+        return "?"
+    name = os.path.basename(argv[0])
+    if not name.startswith("python"):
+        return name
+    # The dynamic provider is served by pulumi.dynamic (ours wraps it); the rest is the program.
+    return "provider" if any("dynamic" in a or "provider" in a for a in argv[1:]) else "program"
+
+
+def _scan_tree(root: int, page: int, cpu: dict[int, tuple[str, float]]) -> int:
+    """Bytes of RSS summed over ``root`` and all its descendants (one /proc scan); records
+    each descendant's CPU seconds so far into ``cpu`` (pid → (role, seconds))."""
     parent: dict[int, int] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -141,15 +159,27 @@ def _tree_rss(root: int, page: int) -> int:
         pid = int(entry.name)
         parent[pid] = int(fields[1])
         rss[pid] = pages * page
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
     total, todo = 0, [root]
     children: dict[int, list[int]] = {}
     for pid, ppid in parent.items():
         children.setdefault(ppid, []).append(pid)
+    hz = os.sysconf("SC_CLK_TCK")
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        if pid in ticks:
+            role = cpu[pid][0] if pid in cpu else _role(str(pid))
+            cpu[pid] = (role, ticks[pid] / hz)
         todo.extend(children.get(pid, ()))
     return total
+
+
+def cpu_by_role(cpu: dict[int, tuple[str, float]]) -> dict[str, float]:
+    by_role: dict[str, float] = {}
+    for role, seconds in cpu.values():
+        by_role[role] = round(by_role.get(role, 0.0) + seconds, 2)
+    return by_role
 
 
 @dataclass
@@ -161,6 +191,9 @@ class Sample:
     calls: dict[str, int] = field(default_factory=dict)
     capped: bool = False  # stopped at --cap-minutes: ``seconds`` is a lower bound
     done: int | None = None  # a capped up: resources in its state when it was stopped
+    cpu_s: float = 0.0  # user + system CPU of the whole tree (wait4: reaped descendants)
+    #: CPU seconds per process role, sampled every 0.5 s (the last half second is missed)
+    cpu_roles: dict[str, float] = field(default_factory=dict)
 
     @property
     def total_calls(self) -> int:
@@ -179,12 +212,13 @@ def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path,
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # its own group: a cap stops it all
         peak = 0
+        cpu: dict[int, tuple[str, float]] = {}
         done = threading.Event()
 
         def sample() -> None:
             nonlocal peak, capped
             while not done.wait(0.5):
-                peak = max(peak, _tree_rss(proc.pid, page))
+                peak = max(peak, _scan_tree(proc.pid, page, cpu))
                 if cap is not None and not capped and time.perf_counter() - started > cap:
                     capped = True
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -202,6 +236,8 @@ def measure(cmd: Sequence[str], cwd: Path, env: dict[str, str], log: Path,
         max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         tree_rss_mb=peak / 2**20,
         capped=capped,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        cpu_roles=cpu_by_role(cpu),
     )
 
 
@@ -519,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
                 _log(f"{op:8} {project.name:8} {sample.seconds:7.1f}s rc={sample.returncode} "
                      f"{'capped ' if sample.capped else ''}"
                      f"calls={sample.total_calls} maxrss={sample.max_rss_mb:.0f}MB "
-                     f"tree={sample.tree_rss_mb:.0f}MB")
+                     f"tree={sample.tree_rss_mb:.0f}MB cpu={sample.cpu_s:.1f}s "
+                     f"{sample.cpu_roles}")
     meta: dict[str, Any] = {
         "size": asdict(size), "resources": count, "parallel": args.parallel,
         "repeat": args.repeat, "checkpoints": "kept" if args.keep_checkpoints else "skipped",
