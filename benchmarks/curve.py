@@ -33,6 +33,7 @@ from typing import Any
 SERIES = (
     ("floor-checkpoints", "floor, checkpoints (a)"),
     ("floor", "floor, one save (b)"),
+    ("shaped", "floor, shoporg's shape"),
     ("journaled", "shoporg journaled (c)"),
     ("shoporg", "shoporg, one save, no journal"),
     ("checkpoints", "shoporg, checkpoints"),

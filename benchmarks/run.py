@@ -27,6 +27,11 @@ More, on request (issue 17: ``--configs floor-checkpoints,floor,journaled``):
 ``checkpoints`` shoporg with the engine's default checkpoints;
 ``journaled``  shoporg as ``shoporg up`` runs it: one save at the end plus the providers'
                step journal (``PULUMI_SKIP_CHECKPOINTS=true``, ``SHOPORG_JOURNAL``).
+``shaped``     the floor with shoporg's shape: one ``Floor`` per object of the same org.yaml's
+               desired world, with its inputs, wired outputs and order
+               (``providers.engine.floor.shaped``), one save, no sandbox: (b)→shaped is
+               the engine's work on shoporg's resources, shaped→(c) shoporg's providers
+               and the simulated platform.
 
 ``floor``, ``shoporg`` and ``nobulk`` save once (``PULUMI_SKIP_CHECKPOINTS=true``, unless
 ``--keep-checkpoints``) with the journal off (``SHOPORG_JOURNAL=off``): the floor is the
@@ -76,9 +81,9 @@ from providers.schema import validate_text
 REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
 CONFIGS = ("floor", "shoporg", "nobulk")
-JOURNAL_CONFIGS = ("floor-checkpoints", "checkpoints", "journaled")
-#: Configurations running the floor program, and those keeping the engine's checkpoints.
-FLOOR_CONFIGS = ("floor", "floor-checkpoints")
+JOURNAL_CONFIGS = ("floor-checkpoints", "checkpoints", "journaled", "shaped")
+#: Configurations running a floor program (no sandbox), and those keeping the checkpoints.
+FLOOR_CONFIGS = ("floor", "floor-checkpoints", "shaped")
 CHECKPOINT_CONFIGS = ("floor-checkpoints", "checkpoints")
 OPS: dict[str, tuple[str, ...]] = {
     "up": ("up", "--yes", "--skip-preview"),
@@ -103,6 +108,18 @@ from providers.engine.floor import Floor
 
 for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
     Floor(f"f{i:05d}", value=str(i))
+'''
+
+SHAPED_PROGRAM = '''\
+"""Benchmark shaped floor: org.yaml's desired world as Floor resources (benchmarks/run.py)."""
+import datetime
+
+from providers.engine.floor import shaped
+from providers.kinds import desired_world
+from providers.schema.validate import load_org
+from providers.stack import register
+
+register(desired_world(load_org("org.yaml"), datetime.date.today()), make=shaped)
 '''
 
 FLOOR_PULUMI_YAML = """\
@@ -341,7 +358,11 @@ def make_projects(
         extra["SHOPORG_JOURNAL"] = "off"  # only ``journaled`` journals (see the docstring)
         if name in CHECKPOINT_CONFIGS:
             extra.pop("PULUMI_SKIP_CHECKPOINTS", None)
-        if name in FLOOR_CONFIGS:
+        if name == "shaped":
+            (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
+            (root / "__main__.py").write_text(SHAPED_PROGRAM)
+            (root / "org.yaml").write_text(org_text)
+        elif name in FLOOR_CONFIGS:
             (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
             (root / "__main__.py").write_text(FLOOR_PROGRAM)
             extra["BENCH_FLOOR_COUNT"] = str(count)
@@ -425,6 +446,7 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
 JOURNAL_COLUMNS = (
     ("floor, checkpoints (a) s", "floor-checkpoints"),
     ("floor, one save (b) s", "floor"),
+    ("floor, shoporg's shape s", "shaped"),
     ("shoporg journaled (c) s", "journaled"),
     ("shoporg, one save, no journal s", "shoporg"),
     ("shoporg, checkpoints s", "checkpoints"),
@@ -432,11 +454,12 @@ JOURNAL_COLUMNS = (
 
 
 def journal_table(results: dict[str, dict[str, list[Sample]]], resources: int) -> list[str]:
-    """Seconds per configuration and operation, with c/b, a/c and c's seconds per resource;
-    a capped run shows as "> cap" and how many resources its state held when stopped."""
+    """Seconds per configuration and operation, with c/b, c/shaped, a/c and c's seconds per
+    resource; a capped run shows as "> cap" and how many resources its state held when
+    stopped."""
     head = " | ".join(title for title, _ in JOURNAL_COLUMNS)
-    lines = [f"| operation | {head} | c/b | a/c | c s/resource |",
-             "| --- |" + " ---: |" * (len(JOURNAL_COLUMNS) + 3)]
+    lines = [f"| operation | {head} | c/b | c/shaped | a/c | c s/resource |",
+             "| --- |" + " ---: |" * (len(JOURNAL_COLUMNS) + 4)]
     for op in OPS:
         samples = {c: results.get(c, {}).get(op, []) for _, c in JOURNAL_COLUMNS}
         if not any(samples.values()):
@@ -456,7 +479,8 @@ def journal_table(results: dict[str, dict[str, list[Sample]]], resources: int) -
         if "floor-checkpoints" in capped and a_over_c != "–":
             a_over_c = "> " + a_over_c
         per = _fmt(ours / resources, ".4f") if ours is not None else "–"
-        lines.append(f"| {op} | {' | '.join(cells)} | {_ratio(ours, floor_b)} | {a_over_c} "
+        lines.append(f"| {op} | {' | '.join(cells)} | {_ratio(ours, floor_b)} "
+                     f"| {_ratio(ours, secs['shaped'])} | {a_over_c} "
                      f"| {per} |")
     return lines
 

@@ -3,20 +3,30 @@
 Two jobs: the engine smoke test proves with it that a provider class kept in the installed
 package is pickled by reference and that credentials reach ``configure()`` without landing
 in state; the benchmark uses thousands of them as the engine's own floor (per-resource cost
-with no backend at all).
+with no backend at all) and, through :func:`shaped`, as a floor with shoporg's shape: one
+``Floor`` per desired object with that object's inputs, wiring and order, so what separates
+it from shoporg is shoporg's providers and the platform, not the engine's work on bigger
+resources and dependencies.
 
 .. code-block:: python
 
     Floor("probe-1", value="anything")
+    providers.stack.register(world, make=shaped)   # benchmarks/run.py's ``shaped``
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ResourceProvider
+
+if TYPE_CHECKING:  # the floor itself stays importable without the kinds (engine smoke test)
+    from pydantic import BaseModel
+
+    from providers.kinds import Desired
 
 
 class FloorProvider(ResourceProvider):
@@ -44,7 +54,21 @@ class Floor(pulumi.dynamic.Resource):
     credential_seen: pulumi.Output[bool]
 
     def __init__(
-        self, name: str, value: str, opts: pulumi.ResourceOptions | None = None
+        self, name: str, value: str, opts: pulumi.ResourceOptions | None = None,
+        props: Mapping[str, Any] | None = None,
     ) -> None:
-        # Outputs are declared as None-valued props so the SDK exposes them as attributes.
-        super().__init__(FloorProvider(), name, {"value": value, "credential_seen": None}, opts)
+        # Outputs are declared as None-valued props so the SDK exposes them as attributes;
+        # ``props`` are further inputs, echoed as outputs (and so attributes) too.
+        super().__init__(
+            FloorProvider(), name,
+            {**(props or {}), "value": value, "credential_seen": None}, opts,
+        )
+
+
+def shaped(
+    desired: Desired, args: BaseModel, opts: pulumi.ResourceOptions, wired: dict[str, Any]
+) -> Floor:
+    """A ``Floor`` standing in for one desired object (a :data:`providers.stack.Make`): the
+    same inputs and wired outputs, named ``kind:name`` since all floors share one type."""
+    return Floor(str(desired.ref), value=desired.ref.kind, opts=opts,
+                 props={**args.model_dump(), **wired})

@@ -105,12 +105,12 @@ def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(tmp_path: Path) 
     assert sum(calls.values()) < resources, calls
 
 
-def test_the_runner_measures_the_journaled_up_against_both_floors_and_caps_one(
+def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
         tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",
-         "floor-checkpoints,floor,journaled,shoporg", "--ops", "up,preview",
+         "floor-checkpoints,floor,shaped,journaled,shoporg", "--ops", "up,preview",
          "--validate-members", "0", "--cap-minutes", "0.01",  # 0.6 s: stops (a) early
          "--work", str(tmp_path / "work"), "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
@@ -129,8 +129,15 @@ def test_the_runner_measures_the_journaled_up_against_both_floors_and_caps_one(
              ).read_text().splitlines()
     stats = proc.stdout.split("state after up, journaled: ")[1].splitlines()[0]
     assert len(lines) > ast.literal_eval(stats)["resources"]
-    for other in ("shoporg", "floor", "floor-checkpoints"):
+    for other in ("shoporg", "floor", "floor-checkpoints", "shaped"):
         assert not (tmp_path / "work" / other / ".shoporg" / "steps").exists(), other
+    # The shaped floor stands in for every object shoporg registers, with its inputs.
+    assert data["meta"]["state"]["shaped"]["resources"] == data["meta"]["state"]["journaled"][
+        "resources"] == resources
+    assert data["meta"]["state"]["shaped"]["state_mb"] > data["meta"]["state"]["floor"][
+        "state_mb"]
+    [up] = data["results"]["journaled"]["up"]
+    assert up["cpu_s"] > 0 and {"program", "provider"} <= set(up["cpu_roles"]), up
 
     # The growth curve of that run: its table and a real PNG of it.
     png = tmp_path / "curve.png"
