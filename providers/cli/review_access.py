@@ -24,6 +24,7 @@ import argparse
 import datetime
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from providers.backends.ledger import Ledger
 from providers.backends.settings import project_root
 from providers.cli.tasks import identity
 from providers.errors import ShoporgError
-from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, desired_world
+from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, World, desired_world
 from providers.reports.render import environment
 from providers.reports.sources import org_from_file
 from providers.schema import Org
@@ -122,11 +123,25 @@ def _evidence(on_ledger: bool, at: datetime.datetime | None) -> str:
     return "read API" if not on_ledger else ("ledger" if at else "pending (not confirmed)")
 
 
-def object_lines(org: Org, settings: StackSettings,
-                 today: datetime.date) -> list[ObjectLine]:
+@dataclass(frozen=True)
+class Known:
+    """What both kinds of lines read: the stack's desired world and the ledger's last
+    confirmation per object — computed once per review (:func:`known`)."""
+
+    world: World
+    verified: Mapping[tuple[str, str], datetime.datetime]
+
+
+def known(org: Org, settings: StackSettings, today: datetime.date) -> Known:
+    return Known(world=desired_world(org, today, settings.shard(org)),
+                 verified=Ledger(settings.backend.ledger_path).verified_at())
+
+
+def object_lines(org: Org, settings: StackSettings, today: datetime.date,
+                 facts: Known | None = None) -> list[ObjectLine]:
     """Every object on a ledger account that is not a person's sub-account or grant."""
-    world = desired_world(org, today, settings.shard(org))
-    verified = Ledger(settings.backend.ledger_path).verified_at()
+    facts = facts or known(org, settings, today)
+    world, verified = facts.world, facts.verified
     platform = {a.id: a.platform for a in org.accounts}
     lines = []
     for ref, desired in world.items():
@@ -155,11 +170,10 @@ def _value(value: object) -> str:
 
 
 def access_lines(org: Org, settings: StackSettings, departments: set[str],
-                 today: datetime.date) -> list[AccessLine]:
-    world = desired_world(org, today, settings.shard(org))
-    ledger = Ledger(settings.backend.ledger_path)
+                 today: datetime.date, facts: Known | None = None) -> list[AccessLine]:
+    facts = facts or known(org, settings, today)
+    world, verified = facts.world, facts.verified
     platform = {a.id: a.platform for a in org.accounts}
-    verified = ledger.verified_at()
     people = {m.id: m for m in org.members if m.department in departments}
     with_grants = {(d.account, d.get("member_id")) for r, d in world.items()
                    if r.kind == ROLE_GRANT.word}
@@ -192,9 +206,10 @@ def run(args: argparse.Namespace) -> int:
     today = args.as_of or datetime.date.today()
     managed = managed_by(org, args.manager) if args.manager else []
     roots = [*(args.department or []), *managed] or None
-    lines = access_lines(org, settings, departments_under(org, roots), today)
+    facts = known(org, settings, today)
+    lines = access_lines(org, settings, departments_under(org, roots), today, facts)
     # Roles, bindings and groups belong to no department: reviewed with the whole org.
-    objects = object_lines(org, settings, today) if roots is None else []
+    objects = object_lines(org, settings, today, facts) if roots is None else []
     if args.format == "json":
         sys.stdout.write(json.dumps({"schema": "shoporg.access/v1", "as_of": today.isoformat(),
                                      "managers": args.manager or [],
@@ -220,5 +235,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["AccessLine", "ObjectLine", "access_lines", "departments_under", "managed_by",
-           "object_lines"]
+__all__ = [
+    "AccessLine",
+    "Known",
+    "ObjectLine",
+    "access_lines",
+    "departments_under",
+    "known",
+    "managed_by",
+    "object_lines",
+]

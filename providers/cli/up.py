@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     stack = args.stack or selected_stack(root)
     steps_file = step_journal.journal_path(root, stack)
     journaled = not args.checkpoints
-    if unsaved_journal(Pulumi(root), root, stack) is not None:
+    engine = Pulumi(root)
+    if unsaved_journal(engine, root, stack) is not None:
         raise ShoporgError(
             f"{steps_file.relative_to(root)} holds steps the state of stack {stack!r} lacks: "
             "an `up` of it is still running, or was killed before its state was saved; if "
@@ -123,7 +124,6 @@ def run(args: argparse.Namespace) -> int:
         args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
         ledger = Ledger(settings.backend.ledger_path)
         before = {s.id: s for s in ledger.steps()}
-        engine = Pulumi(root)
         save_mode(engine.env, steps_file if journaled else None)
         result = engine.run(*args_up, check=False)
         if journaled and result.returncode == 0:

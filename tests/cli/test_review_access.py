@@ -13,6 +13,7 @@ from providers.backends.settings import BackendSettings
 from providers.cli.review_access import (
     access_lines,
     departments_under,
+    known,
     managed_by,
     object_lines,
 )
@@ -96,3 +97,24 @@ def test_confirmed_objects_are_listed_with_their_date_and_age(
     ledger.mark([step.id], "done", by="小王")
     role = next(x for x in object_lines(ORG, settings, TODAY) if x.object == "sp-youpin/sp-cs")
     assert (role.evidence, role.verified, role.age_days) == ("ledger", "2026-09-01", 91)
+
+
+def test_one_review_reads_the_world_and_the_ledger_once_for_both_kinds_of_lines(
+    settings: StackSettings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[str] = []
+    real = Ledger.verified_at
+
+    def counted(self: Ledger, account: str | None = None,
+                ) -> dict[tuple[str, str], datetime.datetime]:
+        reads.append("ledger")
+        return real(self, account)
+
+    monkeypatch.setattr(Ledger, "verified_at", counted)
+    facts = known(ORG, settings, TODAY)
+    alone = (access_lines(ORG, settings, departments_under(ORG, None), TODAY),
+             object_lines(ORG, settings, TODAY))
+    assert reads == ["ledger"] * 3  # once for the shared facts, once per line kind alone
+    shared = (access_lines(ORG, settings, departments_under(ORG, None), TODAY, facts),
+              object_lines(ORG, settings, TODAY, facts))
+    assert reads == ["ledger"] * 3 and shared == alone
