@@ -19,10 +19,20 @@ Measured with cProfile on a no-op preview of 1,048 resources (benchmarks/RESULTS
   loop, re-arming a callback on *every* pending output after *each* completion: quadratic
   (158,606 ``add_done_callback`` calls, 4.4 s, for 1,048 resources). Our ``wait`` for that
   module arms one callback per task once, and returns the first completion together with
-  whatever else completed within :data:`WAIT_BATCH_S`, found by set operations on what the
-  callbacks collected; the tasks still pending go back into the SDK's set in one update
-  (:func:`wait_for_outputs`) instead of one context-variable lookup per task per wait.
-  Same results, same error handling (the SDK still awaits every done task), a few ms later.
+  whatever else completed within a batch window (:func:`batch_window`), found by set
+  operations on what the callbacks collected; the tasks still pending go back into the
+  SDK's set in one update (:func:`wait_for_outputs`) instead of one context-variable lookup
+  per task per wait. Same results, same error handling (the SDK still awaits every done
+  task), at most one window later.
+
+  Each wait still costs time in proportion to the pending outputs P (the SDK copies its set
+  into a list per wait; we diff and re-add it), and the number of waits is the run's length
+  divided by the window: with a fixed 20 ms window the loop was O(run length × P) — at
+  2,533 resources 1,986 waits, at 10k a whole core. So the window grows with P (10 µs per
+  pending output, 20 ms to 1 s): a wait's cost stays a few per cent of its window at any
+  size. The loop is not on the registrations' path (they run in their own tasks; it only
+  observes them), so a longer window delays only the program's exit and an error's report,
+  by at most one window.
 
 Both are opt-out together with ``SHOPORG_SDK_SPEEDUPS=0`` (how the benchmark measures their
 effect). They patch the SDK version pinned in pyproject.toml; if a future SDK renames what
@@ -40,7 +50,15 @@ from collections.abc import Iterable
 from types import FrameType, SimpleNamespace
 from typing import Any
 
-WAIT_BATCH_S = 0.02
+#: The batch window's bounds and its growth per pending output (see the module docstring).
+WAIT_BATCH_MIN_S = 0.02
+WAIT_BATCH_MAX_S = 1.0
+WAIT_BATCH_PER_PENDING_S = 1e-5
+
+
+def batch_window(pending: int) -> float:
+    """How long a wait collects completions after its first: longer the more is pending."""
+    return min(WAIT_BATCH_MAX_S, max(WAIT_BATCH_MIN_S, pending * WAIT_BATCH_PER_PENDING_S))
 
 
 def _no_debug(*_args: Any, **_kwargs: Any) -> None:
@@ -130,7 +148,7 @@ async def batched_wait(
     """``asyncio.wait`` for ``FIRST_COMPLETED`` without re-arming every pending task.
 
     Returns as soon as at least one is done, together with every other task that finished
-    within :data:`WAIT_BATCH_S` (see the module docstring); other modes are ``asyncio.wait``.
+    within :func:`batch_window` (see the module docstring); other modes are ``asyncio.wait``.
     """
     if return_when != asyncio.FIRST_COMPLETED or timeout is not None:
         return await asyncio.wait(fs, timeout=timeout, return_when=return_when)
@@ -141,7 +159,7 @@ async def batched_wait(
     # A task done before it was armed gets its callback on the loop's next turn.
     while not (done := _COMPLETIONS.take(pending)):
         await _COMPLETIONS.next()
-    await asyncio.sleep(WAIT_BATCH_S)
+    await asyncio.sleep(batch_window(len(pending)))
     done |= _COMPLETIONS.take(pending)
     return done, pending - done
 

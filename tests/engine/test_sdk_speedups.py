@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi.runtime.resource as sdk_resource
+import pytest
 
 from providers.engine import sdk_speedups
 
@@ -123,3 +124,16 @@ def test_resource_types_are_computed_once_per_class_with_the_sdks_answer() -> No
     first = cached(SubAccount)
     assert cached(SubAccount) is first and calls == [SubAccount]
     assert first == sdk_types.resource_types(SubAccount)
+
+
+@pytest.mark.parametrize(("pending", "window"), [
+    (1, 0.02),
+    (10_000, 0.1),
+    (100_000, 1.0),
+    (5_000_000, 1.0),
+], ids=["a few pending outputs: the shortest window",
+        "it grows with what is pending (each wait costs in proportion to it)",
+        "a 10k stack's outputs: a second",
+        "and never more than a second"])
+def test_the_batch_window_grows_with_the_pending_outputs(pending: int, window: float) -> None:
+    assert sdk_speedups.batch_window(pending) == pytest.approx(window)
