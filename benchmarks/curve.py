@@ -140,7 +140,35 @@ def table(runs: Sequence[dict[str, Any]]) -> str:
     if fitted:
         lines += ["", "Linear fit of `up` (seconds = fixed + per resource × resources):", ""]
         lines += [f"- {line}" for line in fitted]
+    cpu = cpu_table(runs)
+    if cpu:
+        lines += ["", *cpu]
     return "\n".join(lines) + "\n"
+
+
+#: The process roles of a run's CPU (``benchmarks.run``'s ``cpu_roles``), in table order.
+ROLES = ("pulumi-engine", "program", "provider")
+
+
+def cpu_table(runs: Sequence[dict[str, Any]], op: str = "up") -> list[str]:
+    """CPU seconds of ``op`` per configuration and process role, by size (runs that
+    recorded them); where a configuration's time goes beyond the floor's."""
+    rows = []
+    for run in sorted(runs, key=lambda r: int(r["meta"]["resources"])):
+        for config, label in SERIES:
+            samples = [s for s in run["results"].get(config, {}).get(op, [])
+                       if s.get("cpu_roles") and not s.get("capped")]
+            if not samples:
+                continue
+            sample = samples[0]
+            roles = [f"{sample['cpu_roles'].get(role, 0.0):.1f}" for role in ROLES]
+            rows.append(f"| {int(run['meta']['resources']):,} | {label} | {sample['seconds']:.1f} "
+                        f"| {sample['cpu_s']:.1f} | " + " | ".join(roles) + " |")
+    if not rows:
+        return []
+    return [f"**{op}: CPU seconds by process** (sampled every 0.5 s; the total from `wait4`)",
+            "", "| resources | configuration | wall s | CPU s | " + " | ".join(ROLES) + " |",
+            "| ---: | --- | ---: | ---: |" + " ---: |" * len(ROLES), *rows, ""]
 
 
 def plot(runs: Sequence[dict[str, Any]], png: Path) -> None:

@@ -77,6 +77,20 @@ def test_the_curve_fits_no_line_through_a_capped_run_or_two_points() -> None:
     assert curve.fit(capped[:2]) is None
 
 
+def test_the_curve_tables_cpu_by_process_for_runs_that_recorded_it() -> None:
+    curve = _benchmark("curve")
+    sample = {"seconds": 9.5, "cpu_s": 12.0, "capped": False,
+              "cpu_roles": {"pulumi-engine": 4.0, "program": 3.5, "provider": 4.25}}
+    run = {"meta": {"resources": 1048}, "results": {
+        "floor": {"up": [sample]},
+        "floor-checkpoints": {"up": [{**sample, "capped": True}]},  # a lower bound: left out
+        "journaled": {"up": [{"seconds": 20.0, "capped": False}]},  # recorded before CPU was
+    }}
+    assert curve.cpu_table([run])[4:] == [
+        "| 1,048 | floor, one save (b) | 9.5 | 12.0 | 4.0 | 3.5 | 4.2 |", ""]
+    assert curve.cpu_table([{**run, "results": {}}]) == []
+
+
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
     orggen = _orggen()
     for size in orggen.SIZES.values():
