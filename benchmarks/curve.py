@@ -147,7 +147,7 @@ def table(runs: Sequence[dict[str, Any]]) -> str:
 
 
 #: The process roles of a run's CPU (``benchmarks.run``'s ``cpu_roles``), in table order.
-ROLES = ("pulumi-engine", "program", "provider")
+ROLES = ("pulumi-engine", "program", "provider", "language-host")
 
 
 def cpu_table(runs: Sequence[dict[str, Any]], op: str = "up") -> list[str]:
@@ -161,7 +161,8 @@ def cpu_table(runs: Sequence[dict[str, Any]], op: str = "up") -> list[str]:
             if not samples:
                 continue
             sample = samples[0]
-            roles = [f"{sample['cpu_roles'].get(role, 0.0):.1f}" for role in ROLES]
+            roles = [f"{sample['cpu_roles'][role]:.1f}" if role in sample["cpu_roles"] else "–"
+                     for role in ROLES]
             rows.append(f"| {int(run['meta']['resources']):,} | {label} | {sample['seconds']:.1f} "
                         f"| {sample['cpu_s']:.1f} | " + " | ".join(roles) + " |")
     if not rows:

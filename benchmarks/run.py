@@ -146,13 +146,27 @@ def _role(pid: str) -> str:
             argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
     except OSError:
         return "?"
+    return role_of(argv)
+
+
+def role_of(argv: Sequence[str]) -> str:
+    """:func:`_role` from a command line."""
     if not argv:
         return "?"
     name = os.path.basename(argv[0])
     if not name.startswith("python"):
         return name
-    # The dynamic provider is served by pulumi.dynamic (ours wraps it); the rest is the program.
-    return "provider" if any("dynamic" in a or "provider" in a for a in argv[1:]) else "program"
+    # Our Python processes: ``-m providers.engine.dynamic_provider`` serves the resources,
+    # ``-m providers.engine.language_host`` starts the program, which runs as
+    # ``pulumi-language-python-exec`` (providers/engine/install.py names them).
+    for arg in argv[1:]:
+        if arg.endswith("dynamic_provider"):
+            return "provider"
+        if arg.endswith("language_host"):
+            return "language-host"
+        if os.path.basename(arg) == "pulumi-language-python-exec":
+            return "program"
+    return "python"
 
 
 def _scan_tree(root: int, page: int, cpu: dict[int, tuple[str, float]]) -> int:

@@ -87,8 +87,24 @@ def test_the_curve_tables_cpu_by_process_for_runs_that_recorded_it() -> None:
         "journaled": {"up": [{"seconds": 20.0, "capped": False}]},  # recorded before CPU was
     }}
     assert curve.cpu_table([run])[4:] == [
-        "| 1,048 | floor, one save (b) | 9.5 | 12.0 | 4.0 | 3.5 | 4.2 |", ""]
+        "| 1,048 | floor, one save (b) | 9.5 | 12.0 | 4.0 | 3.5 | 4.2 | – |", ""]  # no host
     assert curve.cpu_table([{**run, "results": {}}]) == []
+
+
+@pytest.mark.parametrize(("argv", "role"), [
+    (["/x/.venv/bin/pulumi-engine", "up"], "pulumi-engine"),
+    (["/x/.venv/bin/python", "-u", "-m", "providers.engine.dynamic_provider", "127.0.0.1:1"],
+     "provider"),
+    (["/x/.venv/bin/python", "-u", "-m", "providers.engine.language_host", "127.0.0.1:1"],
+     "language-host"),
+    (["/x/.venv/bin/python", "-u", "/x/.venv/bin/pulumi-language-python-exec", "--project",
+      "shoporg", "--root_directory", "/tmp/providers-bench", "/tmp/providers-bench/stacks"],
+     "program"),
+    ([], "?"),
+], ids=["the engine by its binary", "the dynamic provider", "the language host",
+        "the program, whatever its directory is called", "a process already gone"])
+def test_the_runner_tells_the_processes_of_a_run_apart(argv: list[str], role: str) -> None:
+    assert _benchmark("run").role_of(argv) == role
 
 
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
