@@ -112,14 +112,11 @@ for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
 
 SHAPED_PROGRAM = '''\
 """Benchmark shaped floor: org.yaml's desired world as Floor resources (benchmarks/run.py)."""
-import datetime
-
 from providers.engine.floor import shaped
-from providers.kinds import desired_world
 from providers.schema.validate import load_org
-from providers.stack import register
+from providers.stack import build
 
-register(desired_world(load_org("org.yaml"), datetime.date.today()), make=shaped)
+build(load_org("org.yaml"), make=shaped)
 '''
 
 FLOOR_PULUMI_YAML = """\

@@ -49,15 +49,6 @@ class Built:
         }
 
 
-def build(
-    org: Org,
-    today: Callable[[], datetime.date] = datetime.date.today,
-    only: Collection[str] | None = None,
-) -> Built:
-    """Register org's resources; ``only`` (a shard's accounts) limits the accounts."""
-    return register(desired_world(org, today(), only))
-
-
 #: Makes one object's resource from its validated args, options and wired inputs.
 Make = Callable[[Desired, BaseModel, pulumi.ResourceOptions, dict[str, Any]], Any]
 
@@ -67,6 +58,17 @@ def kind_resource(
 ) -> Any:
     """The object's own kind's resource: what the stack registers."""
     return kind_of(desired.ref).resource_class()(desired.ref.name, args, opts, **wired)
+
+
+def build(
+    org: Org,
+    today: Callable[[], datetime.date] = datetime.date.today,
+    only: Collection[str] | None = None,
+    make: Make = kind_resource,
+) -> Built:
+    """Register org's resources; ``only`` (a shard's accounts) limits the accounts, ``make``
+    as in :func:`register`."""
+    return register(desired_world(org, today(), only), make)
 
 
 def register(world: World, make: Make = kind_resource) -> Built:

@@ -11,7 +11,7 @@ resources and dependencies.
 .. code-block:: python
 
     Floor("probe-1", value="anything")
-    providers.stack.register(world, make=shaped)   # benchmarks/run.py's ``shaped``
+    providers.stack.build(org, make=shaped)   # benchmarks/run.py's ``shaped``
 """
 
 from __future__ import annotations
