@@ -8,32 +8,16 @@ runs, call counts read back from the sandbox, the report table.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import curve, orggen, run
 from providers.schema import validate_text
 from tests.engine.conftest import REPO
-
-
-def _benchmark(name: str) -> ModuleType:
-    """benchmarks/<name>.py: benchmarks/ is not an installed package (the runner is run with
-    ``python -m`` from the repo root)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def _orggen() -> ModuleType:
-    return _benchmark("orggen")
 
 
 @pytest.mark.parametrize(("per_resource", "spread"), [
@@ -45,7 +29,6 @@ def _orggen() -> ModuleType:
         "a tripling is ±50 %", "one size has no spread"])
 def test_the_curve_reports_how_flat_seconds_per_resource_are(
         per_resource: list[float], spread: float | None) -> None:
-    curve = _benchmark("curve")
     series = [curve.Point(resources=1000 * (i + 1), seconds=s * 1000 * (i + 1), capped=False)
               for i, s in enumerate(per_resource)]
     got = curve.spread(series)
@@ -59,7 +42,6 @@ def test_the_curve_reports_how_flat_seconds_per_resource_are(
         "no start-up: the line goes through zero"])
 def test_the_curve_fits_a_line_and_measures_flatness_above_the_fixed_cost(
         seconds: list[float], fixed: float, per_resource: float, above: float) -> None:
-    curve = _benchmark("curve")
     series = [curve.Point(resources=n, seconds=s, capped=False)
               for n, s in zip((1000, 2500, 5000, 10000), seconds, strict=True)]
     line = curve.fit(series)
@@ -70,7 +52,6 @@ def test_the_curve_fits_a_line_and_measures_flatness_above_the_fixed_cost(
 
 
 def test_the_curve_fits_no_line_through_a_capped_run_or_two_points() -> None:
-    curve = _benchmark("curve")
     capped = [curve.Point(1000, 10.0, False), curve.Point(2000, 20.0, False),
               curve.Point(4000, 30.0, True)]
     assert curve.fit(capped) is None
@@ -78,17 +59,16 @@ def test_the_curve_fits_no_line_through_a_capped_run_or_two_points() -> None:
 
 
 def test_the_curve_tables_cpu_by_process_for_runs_that_recorded_it() -> None:
-    curve = _benchmark("curve")
     sample = {"seconds": 9.5, "cpu_s": 12.0, "capped": False,
               "cpu_roles": {"pulumi-engine": 4.0, "program": 3.5, "provider": 4.25}}
-    run = {"meta": {"resources": 1048}, "results": {
+    recorded = {"meta": {"resources": 1048}, "results": {
         "floor": {"up": [sample]},
         "floor-checkpoints": {"up": [{**sample, "capped": True}]},  # a lower bound: left out
         "journaled": {"up": [{"seconds": 20.0, "capped": False}]},  # recorded before CPU was
     }}
-    assert curve.cpu_table([run])[4:] == [
+    assert curve.cpu_table([recorded])[4:] == [
         "| 1,048 | floor, one save (b) | 9.5 | 12.0 | 4.0 | 3.5 | 4.2 | – |", ""]  # no host
-    assert curve.cpu_table([{**run, "results": {}}]) == []
+    assert curve.cpu_table([{**recorded, "results": {}}]) == []
 
 
 @pytest.mark.parametrize(("argv", "role"), [
@@ -104,11 +84,10 @@ def test_the_curve_tables_cpu_by_process_for_runs_that_recorded_it() -> None:
 ], ids=["the engine by its binary", "the dynamic provider", "the language host",
         "the program, whatever its directory is called", "a process already gone"])
 def test_the_runner_tells_the_processes_of_a_run_apart(argv: list[str], role: str) -> None:
-    assert _benchmark("run").role_of(argv) == role
+    assert run.role_of(argv) == role
 
 
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
-    orggen = _orggen()
     for size in orggen.SIZES.values():
         if size.members > 1000:
             continue  # the large one is covered by the runner's own validation
@@ -171,12 +150,12 @@ def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
 
     # The growth curve of that run: its table and a real PNG of it.
     png = tmp_path / "curve.png"
-    curve = subprocess.run(
+    drawn = subprocess.run(
         [sys.executable, "-m", "benchmarks.curve", str(out), "--png", str(png)],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
-    assert curve.returncode == 0, curve.stderr
-    assert f"| {resources:,} | > " in curve.stdout  # (a) capped: a lower bound
+    assert drawn.returncode == 0, drawn.stderr
+    assert f"| {resources:,} | > " in drawn.stdout  # (a) capped: a lower bound
     from PIL import Image
 
     with Image.open(png) as image:

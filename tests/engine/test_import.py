@@ -8,33 +8,18 @@ organization set up by hand in the seller centre (the shop that adopts shoporg).
 from __future__ import annotations
 
 import datetime
-import importlib.util
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import orggen
 from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import SandboxBackend
 from providers.kinds import sub_account_enabled
 from providers.platforms import DEPARTMENT_PLATFORMS
 from providers.schema import Member, Org, load_org, validate_text
-from tests.engine.conftest import REPO, StackProject
-
-
-def _orggen() -> ModuleType:
-    """benchmarks/orggen.py (another tier's module, not an installed package)."""
-    spec = importlib.util.spec_from_file_location("orggen", REPO / "benchmarks" / "orggen.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["orggen"] = module  # dataclasses look their module up while decorating
-    spec.loader.exec_module(module)
-    return module
-
-
-ORGGEN = _orggen()
+from tests.engine.conftest import StackProject
 
 
 def writes_by_shoporg(project: StackProject) -> int:
@@ -135,7 +120,7 @@ def declared(org: Org) -> set[tuple[str, str, str, str | None, tuple[str, ...], 
 def test_a_generated_500_member_organization_set_up_by_hand_is_adopted_without_change(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    text = ORGGEN.generate(ORGGEN.Size(members=500, accounts=5, roles=3))
+    text = orggen.generate(orggen.Size(members=500, accounts=5, roles=3))
     generated = validate_text(text, "generated.yaml")
     root = tmp_path_factory.mktemp("import-500")
     (root / "seed.yaml").write_text(text)

@@ -4,15 +4,14 @@ browser (headless Chromium) from the page itself, with the screenshots kept."""
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from benchmarks import orggen
 from providers.backends.ledger import Ledger
 from providers.cli.main import main
 from providers.reports.build import review_from_orgs
@@ -30,14 +29,8 @@ MAX_BYTES_1000 = 4_000_000
 
 
 def thousand_person_org_text() -> str:
-    """benchmarks/orggen.py (not an installed package): 1,000 members over 20 accounts."""
-    spec = importlib.util.spec_from_file_location("orggen", REPO / "benchmarks" / "orggen.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("orggen", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    text: str = module.generate(module.Size(members=1000, accounts=20))
-    return text
+    """1,000 members over 20 accounts (the benchmark's generator)."""
+    return orggen.generate(orggen.Size(members=1000, accounts=20))
 
 
 def artifacts(tmp_path: Path) -> Path:
