@@ -138,6 +138,25 @@ class BulkReadCache:
         with self._guard:
             self._data.pop(key, None)
 
+    def put(self, key: Hashable, item: Hashable, value: Any) -> None:
+        """Our own write of one object, into a listing already held (``value`` None: gone).
+
+        Under the key's lock, so a listing being loaded while the write committed is
+        finished first and then amended. A key not loaded yet stays so: its listing will
+        see the write."""
+        if not self.enabled():
+            return
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._data.get(key)
+            if cached is None:
+                return
+            if value is None:
+                cached.pop(item, None)
+            else:
+                cached[item] = value
+
 
 READ_CACHE = BulkReadCache()
 
@@ -241,6 +260,10 @@ class KindProvider(ResourceProvider):
 
     def wrote(self, account_id: str) -> None:
         READ_CACHE.invalidate((self.settings, self.kind, account_id))
+
+    def remember(self, account_id: str, key: Hashable, live: Any) -> None:
+        """A create's object (or ``None``: a delete's) into this account's listing."""
+        READ_CACHE.put((self.settings, self.kind, account_id), key, live)
 
     def fail(self, name: str, operation: str, message: str, hint: str = "") -> BackendError:
         return BackendError(self.kind, name, operation, message, hint)
@@ -347,13 +370,22 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         done since): the outputs. ``olds``: the outputs so far (a pending resource's)."""
         backend = self.backend()
         name = self.object_name(args)
-        existing = call_with_retries(lambda: self.get_live(backend, args))
+        account = self._account(args)
+        existing = self._existing(backend, args)
         extra: dict[str, Any] = {}
-        if existing is None:
+        created = False
+        if existing is None:  # create; an object found meanwhile is adopted below
             try:
                 live, extra = call_with_retries(lambda: self.create_live(backend, args))
+                created = True
             except ManualStepRequired as step:
                 return self._pending(args, olds, step)
+            except ConflictError:
+                # The listing predates the object (made since, by hand or by another run):
+                # read it, and adopt or refuse it below as if the listing had shown it.
+                existing = call_with_retries(lambda: self.get_live(backend, args))
+                if existing is None:
+                    raise
             except RuleViolation as refused:
                 # Refused until a third party acts (a creator's consent, an activation):
                 # a pending step with its runbook, not a failed apply.
@@ -361,22 +393,38 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 if waiting is None:
                     raise
                 return self._pending(args, olds, waiting)
-        elif self.adoptable(existing, args):
+        if existing is not None:
+            if not self.adoptable(existing, args):
+                raise ConflictError(
+                    self.kind, name, "create",
+                    f"a different {self.kind} already exists with this identity: "
+                    f"{self.live_inputs(existing)}",
+                    "change or remove it in the seller centre, or choose another id in "
+                    "org.yaml",
+                )
             try:
                 live = call_with_retries(lambda: self.update_live(backend, args, existing))
             except ManualStepRequired as step:
                 return self._pending(args, olds, step)
+        if created:
+            self.remember(account, self.key(args), live)
         else:
-            raise ConflictError(
-                self.kind, name, "create",
-                f"a different {self.kind} already exists with this identity: "
-                f"{self.live_inputs(existing)}",
-                "change or remove it in the seller centre, or choose another id in org.yaml",
-            )
-        self.wrote(self._account(args))
+            self.wrote(account)
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}
         outs = {**self._outs(live, olds), **kept, **extra}
         return {**outs, **self._settled(olds, outs)} if olds else outs
+
+    def _existing(self, backend: Backend, args: ArgsT) -> LiveT | None:
+        """The live object a create would collide with. With bulk reads, from the
+        account's listing (one list call per kind and account per process, amended by our
+        own creates), so an ``up`` of N objects costs N writes, not N reads and N writes;
+        without (``SHOPORG_BULK_READS=0``), one read per create."""
+        if not READ_CACHE.enabled():
+            return call_with_retries(lambda: self.get_live(backend, args))
+        account = self._account(args)
+        listing = self.cached(account, lambda: self.list_live(backend, account))
+        found: LiveT | None = listing.get(self.key(args))
+        return found
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         args: ArgsT = self.parse(props)
@@ -472,12 +520,13 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         else:
             if self.key(old_args) != self.key(args):
                 call_with_retries(lambda: self.rekey(backend, old_args, args))
+                self.wrote(self._account(args))  # moved: the listing's old key is stale
         try:
             live = call_with_retries(lambda: self.update_live(backend, args, None))
         except ManualStepRequired as step:
             self.wrote(self._account(args))  # an API part (e.g. a dispatch flag) may be done
             return UpdateResult(self._pending(args, olds, step))
-        self.wrote(self._account(args))
+        self.remember(self._account(args), self.key(args), live)
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}
         outs = {**self._outs(live, olds), **kept}
         return UpdateResult({**outs, **self._settled(olds, outs)})
@@ -495,4 +544,4 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             step.args = (f"{step} (ledger step #{recorded.id}: once done, `shoporg tasks "
                          f"done {recorded.id}`)",)
             raise
-        self.wrote(self._account(args))
+        self.remember(self._account(args), self.key(args), None)

@@ -1,4 +1,4 @@
-"""Our program runner's SDK speed-ups must send the engine exactly what the SDK would."""
+"""Our SDK speed-ups (program runner, provider server) must do exactly what the SDK would."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pulumi.runtime.resource as sdk_resource
 import pytest
 
 from providers.engine import sdk_speedups
+
+ENGINE_TIER = False  # unit tests of providers/engine/sdk_speedups: no engine needed
 
 SDK_STACK_TRACE = sdk_resource._get_stack_trace
 
@@ -137,3 +139,72 @@ def test_resource_types_are_computed_once_per_class_with_the_sdks_answer() -> No
         "and never more than a second"])
 def test_the_batch_window_grows_with_the_pending_outputs(pending: int, window: float) -> None:
     assert sdk_speedups.batch_window(pending) == pytest.approx(window)
+
+
+_SERVICER_SOURCE = """
+import asyncio
+
+class Servicer:
+    def Create(self):
+        loop = asyncio.new_event_loop()
+        answer = loop.run_until_complete(asyncio.sleep(0, result=loop))
+        loop.close()
+        return answer
+"""
+
+
+def _servicer_class() -> type:
+    namespace: dict[str, Any] = {}
+    exec(compile(_SERVICER_SOURCE, "<the SDK's servicer, as it calls the loop>", "exec"), namespace)
+    servicer: type = namespace["Servicer"]
+    return servicer
+
+
+def test_a_servicer_thread_reuses_one_event_loop_and_other_threads_get_their_own() -> None:
+    import asyncio
+    import threading
+
+    servicer = _servicer_class()
+    assert sdk_speedups.reuse_event_loops(servicer)
+    first, second = servicer().Create(), servicer().Create()
+    other: list[Any] = []
+    thread = threading.Thread(target=lambda: other.append(servicer().Create()))
+    thread.start()
+    thread.join()
+    try:
+        assert first is second and not first.is_closed()
+        assert other[0] is not first
+    finally:
+        first.dispose()
+        other[0].dispose()
+    assert asyncio.new_event_loop is not sdk_speedups.thread_event_loop  # only that module
+
+
+@pytest.mark.parametrize(
+    ("speedups", "applied"),
+    [("1", True), ("0", False)],
+    ids=["the servicer's loops are reused by default",
+         "SHOPORG_SDK_SPEEDUPS=0 leaves the servicer as the SDK wrote it"],
+)
+def test_loop_reuse_is_opt_out(
+    monkeypatch: pytest.MonkeyPatch, speedups: str, applied: bool
+) -> None:
+    monkeypatch.setenv("SHOPORG_SDK_SPEEDUPS", speedups)
+    servicer = _servicer_class()
+    assert sdk_speedups.reuse_event_loops(servicer) is applied
+    loop = servicer().Create()
+    assert loop.is_closed() is not applied
+    if applied:
+        loop.dispose()
+
+
+def test_the_sdks_dynamic_provider_servicer_still_makes_a_loop_per_call() -> None:
+    """What :func:`sdk_speedups.reuse_event_loops` replaces is still there (an SDK upgrade
+    that drops it makes this fail, and the speed-up can go)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("pulumi.dynamic.__main__")
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    assert "import asyncio" in source and source.count("asyncio.new_event_loop()") >= 3

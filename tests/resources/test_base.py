@@ -113,11 +113,55 @@ def test_delete_of_a_missing_object_succeeds(backend: Backend) -> None:
 def test_reads_of_one_account_cost_one_list_call(backend: Backend) -> None:
     provider = SubAccountProvider()
     created = [provider.create(sub_props(m)) for m in ("a", "b", "c", "d")]
+    base.READ_CACHE.invalidate((provider.settings, provider.kind, "tb"))
     backend.reset_calls()
     for result in created:
         assert provider.read(result.id, result.outs).id == result.id
     assert backend.calls.get("list_sub_accounts") == 1
     assert "get_sub_account" not in backend.calls
+
+
+def test_creates_in_one_account_cost_one_list_call_and_no_reads(backend: Backend) -> None:
+    provider = SubAccountProvider()
+    created = [provider.create(sub_props(m)) for m in ("a", "b", "c", "d")]
+    assert backend.calls.get("list_sub_accounts") == 1
+    assert backend.calls.get("create_sub_account") == 4
+    assert "get_sub_account" not in backend.calls
+    # The listing was amended by our own creates: reading them back costs nothing more.
+    for result in created:
+        assert provider.read(result.id, result.outs).id == result.id
+    assert backend.calls.get("list_sub_accounts") == 1
+
+
+def test_a_delete_then_create_of_one_object_lists_the_account_once(backend: Backend) -> None:
+    provider = DepartmentProvider()
+    provider.create(DEPT)
+    provider.delete("tb/cs", DEPT)
+    assert provider.create(DEPT).id == "tb/cs"
+    assert backend.calls.get("list_departments") == 1
+    assert [d.id for d in backend.list_departments("tb")] == ["cs"]
+
+
+@pytest.mark.parametrize(
+    ("made_meanwhile", "adopted"),
+    [(DepartmentSpec("cs", "客服部"), True), (DepartmentSpec("cs", "运营部"), False)],
+    ids=[
+        "an identical object made after the listing is adopted",
+        "a different object made after the listing is refused",
+    ],
+)
+def test_create_looks_again_when_the_account_system_has_the_object_the_listing_lacked(
+    backend: Backend, made_meanwhile: DepartmentSpec, adopted: bool
+) -> None:
+    provider = DepartmentProvider()
+    provider.create({**DEPT, "department_id": "ops", "name": "运营"})  # lists the account
+    backend.create_department("tb", made_meanwhile)  # by hand, after the listing
+    if adopted:
+        assert provider.create(DEPT).id == "tb/cs"
+    else:
+        with pytest.raises(ConflictError, match="运营部"):
+            provider.create(DEPT)
+    assert sorted(d.id for d in backend.list_departments("tb")) == ["cs", "ops"]
 
 
 def test_without_bulk_reads_every_read_lists_again(

@@ -30,6 +30,7 @@ interleave, and a retry of the same call is a fresh attempt that will eventually
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -147,8 +148,14 @@ def _statuses(value: object) -> tuple[tuple[str, int], ...]:
 def load_config(stored: str | None, environ: Mapping[str, str] | None = None) -> FaultConfig:
     """The stored settings, overridden key by key by ``SHOPORG_SANDBOX_FAULTS``."""
     environ = os.environ if environ is None else environ
+    return _parse_config(stored, environ.get(ENV_VAR))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_config(stored: str | None, override: str | None) -> FaultConfig:
+    """A pure function of the two JSON texts, asked once per sandbox call: parsed once per
+    text (the config is frozen, so sharing it is safe; an invalid text raises each time)."""
     data: dict[str, object] = json.loads(stored) if stored else {}
-    override = environ.get(ENV_VAR)
     if override:
         extra = json.loads(override)
         if not isinstance(extra, dict):
