@@ -135,7 +135,11 @@ class BulkReadCache:
             return cached
 
     def invalidate(self, key: Hashable) -> None:
+        # Under the key's lock, like put(): a listing loading while our write committed
+        # may predate it, so it must be dropped after it is stored, not before.
         with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
             self._data.pop(key, None)
 
     def put(self, key: Hashable, item: Hashable, value: Any) -> None:

@@ -231,3 +231,41 @@ def test_a_sub_account_spec_round_trips_through_live_inputs(backend: Backend) ->
     assert provider.live_inputs(live) == sub_props(phone="138")
     assert live.spec() == SubAccountSpec("alice", "acme旗舰店:alice", "王丽", phone="138")
     assert created.outs["runbook"] is None
+
+
+@pytest.mark.parametrize(
+    ("write", "expected"),
+    [
+        (lambda cache, key: cache.put(key, "a", "live a"), {"a": "live a"}),
+        (lambda cache, key: cache.invalidate(key), {"a": "listed again"}),
+    ],
+    ids=[
+        "a create committed while its account was being listed is added to the listing",
+        "a write committed while its account was being listed drops the listing after it",
+    ],
+)
+def test_a_write_during_a_listing_is_applied_after_the_listing_is_stored(
+    write: Any, expected: dict[str, str]
+) -> None:
+    import threading
+
+    cache = base.BulkReadCache()
+    key = ("settings", "sub_account", "tb")
+    loading, release = threading.Event(), threading.Event()
+
+    def stale_listing() -> dict[Any, Any]:
+        loading.set()
+        release.wait(5)
+        return {}  # read before the write committed
+
+    lister = threading.Thread(target=lambda: cache.get(key, stale_listing))
+    lister.start()
+    assert loading.wait(5)
+    writer = threading.Thread(target=lambda: write(cache, key))
+    writer.start()
+    writer.join(0.2)
+    assert writer.is_alive()  # it waits for the listing in progress
+    release.set()
+    lister.join(5)
+    writer.join(5)
+    assert cache.get(key, lambda: {"a": "listed again"}) == expected
