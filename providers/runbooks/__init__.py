@@ -63,6 +63,9 @@ PAGES: dict[str, dict[str, str]] = {
         "role_grant": "Sub Account Platform › Members › Edit › Shop permissions",
         "chat_group": "Customer Service › Chat Assignment (per shop)",
         "department": "Sub Account Platform (no departments)",
+        # Shopee's seller-education pages: the main account sets it under 商店设定 ›
+        # 更新密码 › 付款密码 (sub-accounts cannot).
+        "wallet": "Shop Settings › Update Password › Payment Password (wallet password)",
     },
     "ozon": {
         "sub_account": "Settings › Employees (Сотрудники)",
@@ -78,6 +81,11 @@ PAGES: dict[str, dict[str, str]] = {
         "department": "子账号管理 (no departments)",
     },
 }
+
+#: Who a step is for when the caller names no one (``runbook(person=None)``): the fields
+#: that follow identify them. A template that must name someone prints ``{{ for_whom }}``
+#: (the person, else this); the others print ``person`` only ``{% if person %}``.
+UNNAMED_PERSON = "the employee these fields describe"
 
 #: How a runbook names a backend spec's field (``SubAccountSpec.display_name`` → "name"):
 #: the words the seller-centre forms use, so a step reads as what to type where.
@@ -175,6 +183,7 @@ def runbook(
         account=account_id,
         object=name,
         person=person,
+        for_whom=person or UNNAMED_PERSON,
         fields=shown,
         note=note,
     )

@@ -16,6 +16,7 @@ from providers.runbooks import (
     PLATFORM_NAMES,
     TEMPLATES,
     THIRD_PARTIES,
+    UNNAMED_PERSON,
     Operation,
     ThirdParty,
     _environment,
@@ -240,11 +241,6 @@ def test_a_kind_with_no_page_names_only_the_seller_centre_in_the_structured_form
     assert "add the stocktake tb/x" in step.text  # no label: the kind's own word
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PAGES['shopee'] has no 'wallet' page, so the Shopee wallet-password runbook the "
-    "taobao backend raises (set_wallet_password) names no page and prints a dangling '›'",
-)
 def test_a_shopee_wallet_password_runbook_names_its_seller_centre_page() -> None:
     step = runbook("shopee", "wallet", "update", account_id="sp", name="sp",
                    fields={"who": "the main account"})
@@ -273,7 +269,8 @@ def test_the_templates_are_rendered_with_strict_undefined() -> None:
 CONTEXT: dict[str, object] = {
     "platform": "taobao", "platform_name": "淘宝 千牛卖家中心", "page": "子账号管理",
     "kind": "sub_account", "kind_label": "sub-account", "operation": "create", "account": "tb",
-    "object": "tb/a", "person": PERSON, "fields": {"login": "x"}, "note": "n",
+    "object": "tb/a", "person": PERSON, "for_whom": PERSON, "fields": {"login": "x"},
+    "note": "n",
 }
 
 
@@ -301,28 +298,32 @@ def test_a_template_missing_a_value_it_uses_raises_instead_of_printing_a_blank(
         env.get_template(template).render(**{k: v for k, v in CONTEXT.items() if k != variable})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StrictUndefined catches only missing names: runbook() always passes person, so "
-    "templates that print {{ person }} unconditionally (taobao/sub_account_create.j2, "
-    "taobao/role_grant_*.j2, ozon/sub_account_create.j2) render 'for None' when person is "
-    "omitted, although runbook() makes it optional",
-)
 @pytest.mark.parametrize(
-    ("platform", "kind"),
+    ("platform", "kind", "operation"),
     [
-        pytest.param("taobao", "sub_account", id="a taobao sub-account create without a person"),
-        pytest.param("taobao", "role_grant", id="a taobao role grant create without a person"),
-        pytest.param("ozon", "sub_account", id="an ozon sub-account create without a person"),
+        pytest.param("taobao", "sub_account", "create",
+                     id="a taobao sub-account create without a person"),
+        pytest.param("taobao", "role_grant", "create",
+                     id="a taobao role grant create without a person"),
+        pytest.param("taobao", "role_grant", "update",
+                     id="a taobao role grant update without a person"),
+        pytest.param("ozon", "sub_account", "create",
+                     id="an ozon sub-account create without a person"),
     ],
 )
-def test_a_step_for_a_person_never_prints_none_for_them(platform: str, kind: str) -> None:
-    try:
-        text = runbook(platform, kind, "create", account_id="a", name="a/b",
-                       fields={"login": "b"}).text
-    except (ValueError, jinja2.UndefinedError):
-        return  # refusing to render is as good as naming the person
+def test_a_step_for_a_person_never_prints_none_for_them(
+    platform: str, kind: str, operation: Operation
+) -> None:
+    text = runbook(platform, kind, operation, account_id="a", name="a/b",
+                   fields={"login": "b"}).text
     assert "None" not in text
+    assert UNNAMED_PERSON in text
+
+
+def test_a_step_for_a_named_person_names_them() -> None:
+    text = runbook("taobao", "sub_account", "create", account_id="a", name="a/b",
+                   fields={"login": "b"}, person="王芳 (wang-fang)").text
+    assert "王芳 (wang-fang)" in text and UNNAMED_PERSON not in text
 
 
 def test_a_manual_step_error_carries_the_runbook_and_says_what_to_do() -> None:
