@@ -7,7 +7,9 @@ builds the same company; a new backend joins the contract suite by adding one he
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +17,15 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import Backend
+from providers.backends.protocol import (
+    Backend,
+    DepartmentSpec,
+    GrantSpec,
+    RoleSpec,
+    SubAccountSpec,
+)
 from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+from providers.backends.sandbox.top_server import TopServer, TopService
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -70,3 +79,35 @@ FACTORIES: dict[str, Callable[[Path], Iterator[World]]] = {"sandbox": sandbox_wo
 @pytest.fixture(params=sorted(FACTORIES))
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     yield from FACTORIES[request.param](tmp_path)
+
+
+@contextmanager
+def top_world(
+    db: Path, *, app_key: str, secret: str, sessions: dict[str, str]
+) -> Iterator[tuple[SandboxBackend, str]]:
+    """A sandbox served as a TOP endpoint on loopback (``shoporg sandbox serve``'s service)
+    with one Taobao company: accounts ``tb`` (shop ``tb-shop``: a department ``cs``, a role
+    ``tb-cs``, an active sub-account ``zhang-wei`` granted it) and ``tm`` (shop ``tm-shop``).
+    Yields the seller's own backend and the endpoint's URL; the TOP endpoint's raw-HTTP
+    tests and the independent SDKs' tests both drive it."""
+    seller = SandboxBackend(db, instrumented=False)
+    sc = SellerCenter(seller)
+    sc.register_account("tb", "taobao", "优品", 5)
+    sc.add_shop("tb", "tb-shop", "优品店", None)
+    sc.register_account("tm", "tmall", "优品旗舰", 5)
+    sc.add_shop("tm", "tm-shop", "优品旗舰店", None)
+    seller.create_department("tb", DepartmentSpec("cs", "客服部"))
+    seller.create_role("tb", RoleSpec("tb-cs", "客服", ("ww-chat",), "前台"))
+    seller.create_sub_account("tb", SubAccountSpec(
+        "zhang-wei", "优品:张伟", "张伟", "cs", "zw@example.com", "13800010001", True, False))
+    seller.set_sub_account_status("tb", "zhang-wei", "active")
+    seller.set_grant("tb", GrantSpec("zhang-wei", "tb-shop", ("tb-cs",)))
+    service = TopService(SandboxBackend(db, actor="top-api"), app_key=app_key,
+                         app_secret=secret, session=json.dumps(sessions))
+    try:
+        with TopServer(service) as server:
+            yield seller, server.url
+    finally:
+        service.close()
+        service.backend.close()
+        seller.close()

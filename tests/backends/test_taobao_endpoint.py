@@ -25,7 +25,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.top_protocol import (
     answer_key,
@@ -33,7 +32,8 @@ from providers.backends.sandbox.top_protocol import (
     expected_sign,
     read_timestamp,
 )
-from providers.backends.sandbox.top_server import TopServer, TopService, top_id
+from providers.backends.sandbox.top_server import TopService, top_id
+from tests.backends.conftest import top_world
 
 DOC = {
     "method": "taobao.item.seller.get", "app_key": "12345678", "session": "test",
@@ -93,25 +93,8 @@ SESSIONS = {"tb": "session-tb", "tm": "session-tm"}
 
 @pytest.fixture
 def endpoint(tmp_path: Path) -> Iterator[tuple[SandboxBackend, str]]:
-    seller = SandboxBackend(tmp_path / "s.db", instrumented=False)
-    sc = SellerCenter(seller)
-    sc.register_account("tb", "taobao", "优品", 5)
-    sc.add_shop("tb", "tb-shop", "优品店", None)
-    sc.register_account("tm", "tmall", "优品旗舰", 5)
-    sc.add_shop("tm", "tm-shop", "优品旗舰店", None)
-    seller.create_department("tb", DepartmentSpec("cs", "客服部"))
-    seller.create_role("tb", RoleSpec("tb-cs", "客服", ("ww-chat",), "前台"))
-    seller.create_sub_account("tb", SubAccountSpec(
-        "zhang-wei", "优品:张伟", "张伟", "cs", "zw@example.com", "13800010001", True, False))
-    seller.set_sub_account_status("tb", "zhang-wei", "active")
-    seller.set_grant("tb", GrantSpec("zhang-wei", "tb-shop", ("tb-cs",)))
-    service = TopService(SandboxBackend(tmp_path / "s.db", actor="top-api"), app_key="app",
-                         app_secret=SECRET, session=json.dumps(SESSIONS))
-    with TopServer(service) as server:
-        yield seller, server.url
-        service.close()
-        service.backend.close()
-    seller.close()
+    with top_world(tmp_path / "s.db", app_key="app", secret=SECRET, sessions=SESSIONS) as w:
+        yield w
 
 
 def signed(method: str, session: str = "session-tb", sign_method: str = "md5",

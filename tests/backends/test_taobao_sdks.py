@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import TopServer, TopService, top_id
+from providers.backends.sandbox.top_server import top_id
+from tests.backends.conftest import top_world
 
 # topsdk never closes its HTTP connection: the SDK's leak, not the endpoint's.
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
@@ -199,24 +199,8 @@ REQUIRES = {SDKS[0].name: "top.api.base", SDKS[1].name: "taobaopy.taobao"}
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[SandboxBackend, str]]:
-    seller = SandboxBackend(tmp_path / "s.db", instrumented=False)
-    sc = SellerCenter(seller)
-    sc.register_account("tb", "taobao", "优品", 5)
-    sc.add_shop("tb", "tb-shop", "优品店", None)
-    sc.register_account("tm", "tmall", "优品旗舰", 5)
-    seller.create_department("tb", DepartmentSpec("cs", "客服部"))
-    seller.create_role("tb", RoleSpec("tb-cs", "客服", ("ww-chat",), "前台"))
-    seller.create_sub_account("tb", SubAccountSpec(
-        "zhang-wei", "优品:张伟", "张伟", "cs", "zw@example.com", None, False, False))
-    seller.set_sub_account_status("tb", "zhang-wei", "active")
-    seller.set_grant("tb", GrantSpec("zhang-wei", "tb-shop", ("tb-cs",)))
-    service = TopService(SandboxBackend(tmp_path / "s.db", actor="top-api"), app_key=APP_KEY,
-                         app_secret=SECRET, session=json.dumps(SESSIONS))
-    with TopServer(service) as server:
-        yield seller, server.url
-        service.close()
-        service.backend.close()
-    seller.close()
+    with top_world(tmp_path / "s.db", app_key=APP_KEY, secret=SECRET, sessions=SESSIONS) as w:
+        yield w
 
 
 def inner(method: str, answer: dict[str, Any]) -> dict[str, Any]:
