@@ -340,6 +340,7 @@ def replay(deployment: dict[str, Any], records: list[dict[str, Any]],
             intents[record["urn"]] = record
         elif record.get("op") == "create":
             intents.pop(record["urn"], None)
+    removed: set[int] = set()  # id() of the entries deleted (each still in ``resources``)
     steps = [r for r in records if r.get("op") in ("create", "update", "delete") or (
         r.get("op") == "intent" and intents.get(r["urn"]) is r)]
     for record in steps:
@@ -355,8 +356,8 @@ def replay(deployment: dict[str, Any], records: list[dict[str, Any]],
         if op == "delete":
             gone = by_urn.pop(urn, None)
             if gone is not None:
-                resources = [r for r in resources if r["urn"] != urn]
-            continue
+                removed.add(id(gone))  # dropped once, below: a list rebuild per delete is
+            continue  # quadratic in a mass delete; a later re-create is a new entry
         secret = secret_outputs.get(record["type"], ())
         outputs = _state_value(record.get("outputs") or {})
         for name in secret:
@@ -375,6 +376,7 @@ def replay(deployment: dict[str, Any], records: list[dict[str, Any]],
         entry["outputs"] = outputs
         entry.pop("pendingReplacement", None)
         entry.pop("delete", None)
+    resources = [r for r in resources if id(r) not in removed]
     for r in resources:  # a dependency deleted by the killed run (and not re-created)
         if r.get("dependencies"):
             r["dependencies"] = [d for d in r["dependencies"] if d in by_urn]

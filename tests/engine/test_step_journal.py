@@ -14,6 +14,8 @@ import pytest
 from providers.engine import step_journal
 from providers.engine.step_journal import SECRET_SIG, SECRET_VALUE, JournalError, Writer
 
+ENGINE_TIER = False  # the journal without the engine (see the docstring)
+
 URN = "urn:pulumi:dev::shoporg::pulumi-python:dynamic/shoporg:{}::{}"
 SUB = "pulumi-python:dynamic/shoporg:SubAccount"
 
@@ -165,6 +167,20 @@ def test_replay_onto_a_saved_state_replaces_by_urn_and_drops_dangling_dependenci
     entry = deployment["resources"][-1]
     assert entry["dependencies"] == [] and entry["propertyDependencies"] == {"x": []}
     assert entry["provider"] == f"{prov}::P"
+
+
+def test_replay_of_a_replacement_keeps_the_new_object_and_drops_every_deleted_one() -> None:
+    names = [f"a/m{i:04d}" for i in range(2000)]
+    deployment: dict[str, Any] = {"resources": []}
+    step_journal.replay(deployment, [create(n) for n in names], {})
+    records = [{"op": "delete", "urn": URN.format("SubAccount", n), "type": SUB, "id": n}
+               for n in names]
+    records.append(create(names[7], "replaced-0123456789"))  # delete-before-replace
+    counts = step_journal.replay(deployment, records, {SUB: ("initial_password",)})
+    assert counts["delete"] == 2000 and counts["create"] == 1
+    subs = [r for r in deployment["resources"] if r["type"] == SUB]
+    assert [r["id"] for r in subs] == [names[7]]
+    assert subs[0]["outputs"]["initial_password"]["plaintext"] == '"replaced-0123456789"'
 
 
 def test_an_intent_without_its_create_is_put_in_state_with_the_password() -> None:
