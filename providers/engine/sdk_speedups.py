@@ -190,12 +190,19 @@ async def wait_for_outputs(
     return done, set()
 
 
-def _asyncio_with_batched_wait() -> Any:
-    """A stand-in for the ``asyncio`` module as seen by ``pulumi.runtime.stack`` only."""
+def _asyncio_with(**replaced: Any) -> Any:
+    """A stand-in for the ``asyncio`` module, for one SDK module's globals only: every
+    public name as asyncio has it, except ``replaced``."""
     names = [k for k in dir(asyncio) if not k.startswith("__")]
     proxy = SimpleNamespace(**{k: getattr(asyncio, k) for k in names})
-    proxy.wait = wait_for_outputs
+    for name, value in replaced.items():
+        setattr(proxy, name, value)
     return proxy
+
+
+def _asyncio_with_batched_wait() -> Any:
+    """The ``asyncio`` that ``pulumi.runtime.stack`` sees."""
+    return _asyncio_with(wait=wait_for_outputs)
 
 
 _TYPES_BY_CLASS: dict[type, dict[str, type]] = {}
@@ -243,10 +250,7 @@ def reuse_event_loops(servicer_class: type) -> bool:
     namespace = getattr(create, "__globals__", None)
     if not enabled() or namespace is None or namespace.get("asyncio") is not asyncio:
         return False
-    names = [k for k in dir(asyncio) if not k.startswith("__")]
-    proxy = SimpleNamespace(**{k: getattr(asyncio, k) for k in names})
-    proxy.new_event_loop = thread_event_loop
-    namespace["asyncio"] = proxy
+    namespace["asyncio"] = _asyncio_with(new_event_loop=thread_event_loop)
     return True
 
 
