@@ -425,16 +425,19 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         without (``SHOPORG_BULK_READS=0``), one read per create."""
         if not READ_CACHE.enabled():
             return call_with_retries(lambda: self.get_live(backend, args))
+        return self._listed(backend, args)
+
+    def _listed(self, backend: Backend, args: ArgsT) -> LiveT | None:
+        """The object as its account's listing (the bulk read cache) shows it."""
         account = self._account(args)
-        listing = self.cached(account, lambda: self.list_live(backend, account))
-        found: LiveT | None = listing.get(self.key(args))
+        found: LiveT | None = self.cached(
+            account, lambda: self.list_live(backend, account)).get(self.key(args))
         return found
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         args: ArgsT = self.parse(props)
         backend = self.backend()
-        account = self._account(args)
-        live = self.cached(account, lambda: self.list_live(backend, account)).get(self.key(args))
+        live = self._listed(backend, args)
         pending = props.get("status") == "pending" and bool(props.get("manual_step"))
         if live is None:
             if pending:
