@@ -6,7 +6,8 @@
         --png benchmarks/growth.png > curve.md
 
 Each input is a ``benchmarks.run --json`` file of one size (the configurations measured
-interleaved within it). Prints a Markdown table — per size: resources, then seconds and
+interleaved within it); several files of one size (repeated rounds) make one point each,
+the median of all their samples. Prints a Markdown table — per size: resources, then seconds and
 seconds per resource of every configuration's ``up``, no-op ``preview`` and ``refresh`` —
 and the spread of shoporg journaled's ``up`` seconds per resource across sizes (issue 17's
 "flat within ±20 %"), raw and above a fixed cost: raw seconds per resource include each
@@ -33,6 +34,7 @@ from typing import Any
 SERIES = (
     ("floor-checkpoints", "floor, checkpoints (a)"),
     ("floor", "floor, one save (b)"),
+    ("floor-wide", "floor, shoporg's width"),
     ("shaped", "floor, shoporg's shape"),
     ("journaled", "shoporg journaled (c)"),
     ("shoporg", "shoporg, one save, no journal"),
@@ -53,17 +55,17 @@ class Point:
 
 
 def points(runs: Sequence[dict[str, Any]], config: str, op: str) -> list[Point]:
-    """One point per run holding ``config``'s ``op`` (median of its samples), by size."""
-    found = []
+    """One point per size holding ``config``'s ``op``: the median of its samples in all the
+    runs of that size (repeated rounds of one size are one point), by size."""
+    by_size: dict[int, list[dict[str, Any]]] = {}
     for run in runs:
         samples = run["results"].get(config, {}).get(op, [])
-        if samples:
-            found.append(Point(
-                resources=int(run["meta"]["resources"]),
-                seconds=float(statistics.median(s["seconds"] for s in samples)),
-                capped=any(s.get("capped") for s in samples),
-            ))
-    return sorted(found, key=lambda p: p.resources)
+        by_size.setdefault(int(run["meta"]["resources"]), []).extend(samples)
+    return [
+        Point(resources=size, seconds=float(statistics.median(s["seconds"] for s in samples)),
+              capped=any(s.get("capped") for s in samples))
+        for size, samples in sorted(by_size.items()) if samples
+    ]
 
 
 def spread(series: Sequence[Point]) -> float | None:

@@ -31,7 +31,13 @@ More, on request (issue 17: ``--configs floor-checkpoints,floor,journaled``):
                desired world, with its inputs, wired outputs and order
                (``providers.engine.floor.shaped``), one save, no sandbox: (b)→shaped is
                the engine's work on shoporg's resources, shaped→(c) shoporg's providers
-               and the simulated platform.
+               and the simulated platform;
+``floor-wide`` the floor as wide as shoporg's resources: each ``Floor`` gets as many extra
+               string properties as the same org's desired objects carry on average
+               (:func:`shaped_width`, fractional: spread evenly over the resources;
+               ``floor-w<N>``: N each), no wiring, no order:
+               (b)→wide is what the engine and the SDK charge per property, wide→shaped
+               what wiring, aliases and dependency order add.
 
 ``floor``, ``shoporg`` and ``nobulk`` save once (``PULUMI_SKIP_CHECKPOINTS=true``, unless
 ``--keep-checkpoints``) with the journal off (``SHOPORG_JOURNAL=off``): the floor is the
@@ -56,8 +62,10 @@ long run is going (other people share it) cannot change a run half-way.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -76,14 +84,19 @@ from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.engine.cli import Pulumi, launcher_dir
 from providers.engine.install import ENGINE_BINARY
 from providers.errors import EngineError
-from providers.schema import validate_text
+from providers.kinds import desired_world
+from providers.schema import Org, validate_text
+from providers.stack import args_of
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
 CONFIGS = ("floor", "shoporg", "nobulk")
-JOURNAL_CONFIGS = ("floor-checkpoints", "checkpoints", "journaled", "shaped")
-#: Configurations running a floor program (no sandbox), and those keeping the checkpoints.
-FLOOR_CONFIGS = ("floor", "floor-checkpoints", "shaped")
+JOURNAL_CONFIGS = ("floor-checkpoints", "checkpoints", "journaled", "shaped", "floor-wide")
+#: Configurations running a floor program (no sandbox; see :func:`is_floor` for the widths),
+#: and those keeping the checkpoints.
+FLOOR_CONFIGS = ("floor", "floor-checkpoints", "shaped", "floor-wide")
+#: ``floor-w<N>``: the floor with N extra properties per resource (a width sweep).
+FLOOR_WIDTH = re.compile(r"floor-w(\d+)")
 CHECKPOINT_CONFIGS = ("floor-checkpoints", "checkpoints")
 OPS: dict[str, tuple[str, ...]] = {
     "up": ("up", "--yes", "--skip-preview"),
@@ -101,13 +114,16 @@ OP_ENV: dict[str, dict[str, str]] = {
 }
 
 FLOOR_PROGRAM = '''\
-"""Benchmark floor: BENCH_FLOOR_COUNT trivial dynamic resources (written by benchmarks/run.py)."""
+"""Benchmark floor: BENCH_FLOOR_COUNT trivial dynamic resources with BENCH_FLOOR_WIDTH extra
+string properties on average (written by benchmarks/run.py)."""
 import os
 
 from providers.engine.floor import Floor
 
+width = float(os.environ.get("BENCH_FLOOR_WIDTH", "0"))
 for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
-    Floor(f"f{i:05d}", value=str(i))
+    extra = int((i + 1) * width) - int(i * width)  # a fractional width, spread evenly
+    Floor(f"f{i:05d}", value=str(i), props={f"p{j}": f"{i:05d}-{j:02d}" for j in range(extra)})
 '''
 
 SHAPED_PROGRAM = '''\
@@ -293,7 +309,7 @@ class Project:
 
     @property
     def counts_calls(self) -> bool:
-        return self.name not in FLOOR_CONFIGS
+        return not is_floor(self.name)
 
     def runs(self, op: str) -> bool:
         """A capped checkpointed floor only has an ``up`` (its previews are the floor's)."""
@@ -322,7 +338,8 @@ class Project:
         return sample
 
     def state_stats(self) -> dict[str, Any]:
-        """Resource count, state size and the pickled provider's size and secrecy."""
+        """Resource count, state size, inputs per resource (the pickled provider not counted)
+        and the pickled provider's size and secrecy."""
         out = self.pulumi.run("stack", "export", "--stack", STACK).stdout
         deployment = json.loads(out)["deployment"]
         resources = [
@@ -331,9 +348,11 @@ class Project:
         providers = [r.get("inputs", {}).get("__provider") for r in resources]
         secret = sum(1 for p in providers if isinstance(p, dict))
         sizes = [len(p) for p in providers if isinstance(p, str)]
+        inputs = [len(set(r.get("inputs", {})) - {"__provider"}) for r in resources]
         return {
             "resources": len(resources),
             "state_mb": round(len(out) / 2**20, 2),
+            "inputs_per_resource": round(statistics.fmean(inputs), 2) if inputs else None,
             "provider_pickle_bytes": max(sizes) if sizes else None,
             "secret_providers": secret,
         }
@@ -355,12 +374,45 @@ def snapshot_code(work: Path) -> Path:
     return code
 
 
+def is_floor(name: str) -> bool:
+    """Whether a configuration runs a floor program (its own, or the shaped one)."""
+    return name in FLOOR_CONFIGS or FLOOR_WIDTH.fullmatch(name) is not None
+
+
+def known_config(name: str) -> bool:
+    return name in CONFIGS or name in JOURNAL_CONFIGS or is_floor(name)
+
+
+def floor_width(name: str, wide: float) -> float:
+    """Extra properties per ``Floor`` of a floor configuration, on average (``wide``:
+    ``floor-wide``'s)."""
+    if name == "floor-wide":
+        return wide
+    match = FLOOR_WIDTH.fullmatch(name)
+    return int(match.group(1)) if match else 0
+
+
+def shaped_width(org: Org) -> float:
+    """Properties per resource, on average, that shoporg's resources of ``org`` give the
+    engine beyond the floor's own two (``value`` and ``credential_seen``, which the shaped
+    floor has too): the inputs that are not None (the SDK drops None-valued inputs) and the
+    wired ones, as :func:`providers.engine.floor.shaped` passes them."""
+    world = desired_world(org, datetime.date.today())
+    widths = [
+        len({k for k, v in args_of(d).model_dump().items() if v is not None}
+            | {w.input for w in d.wires})
+        for d in world.values()
+    ]
+    return round(statistics.fmean(widths), 3) if widths else 0.0
+
+
 def make_projects(
     work: Path, size: Size, configs: Sequence[str], env: dict[str, str]
 ) -> tuple[list[Project], int]:
     org_text = generate(size)
-    validate_text(org_text, "org.yaml")  # a broken generator must fail here, not in the engine
+    org = validate_text(org_text, "org.yaml")  # a broken generator fails here, not in the engine
     count = sum(expected_resources(size).values())
+    wide = shaped_width(org) if "floor-wide" in configs else 0.0
     projects = []
     for name in configs:
         root = work / name
@@ -373,10 +425,11 @@ def make_projects(
             (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
             (root / "__main__.py").write_text(SHAPED_PROGRAM)
             (root / "org.yaml").write_text(org_text)
-        elif name in FLOOR_CONFIGS:
+        elif is_floor(name):
             (root / "Pulumi.yaml").write_text(FLOOR_PULUMI_YAML)
             (root / "__main__.py").write_text(FLOOR_PROGRAM)
             extra["BENCH_FLOOR_COUNT"] = str(count)
+            extra["BENCH_FLOOR_WIDTH"] = str(floor_width(name, wide))
         else:
             shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
             shutil.copytree(
@@ -390,7 +443,7 @@ def make_projects(
                 extra["PULUMI_SKIP_CHECKPOINTS"] = "true"
                 extra["SHOPORG_JOURNAL"] = str(root / ".shoporg" / "steps" / f"{STACK}.jsonl")
         project = Project(name, root, extra)
-        if name not in FLOOR_CONFIGS:
+        if not is_floor(name):
             project.shoporg("sandbox", "init", "--org", "org.yaml")
             project.seller_center().set_count_calls(True)
         project.pulumi.run("stack", "init", STACK)
@@ -457,6 +510,7 @@ def report(results: dict[str, dict[str, list[Sample]]], meta: dict[str, Any]) ->
 JOURNAL_COLUMNS = (
     ("floor, checkpoints (a) s", "floor-checkpoints"),
     ("floor, one save (b) s", "floor"),
+    ("floor, shoporg's width s", "floor-wide"),
     ("floor, shoporg's shape s", "shaped"),
     ("shoporg journaled (c) s", "journaled"),
     ("shoporg, one save, no journal s", "shoporg"),
@@ -465,12 +519,12 @@ JOURNAL_COLUMNS = (
 
 
 def journal_table(results: dict[str, dict[str, list[Sample]]], resources: int) -> list[str]:
-    """Seconds per configuration and operation, with c/b, c/shaped, a/c and c's seconds per
-    resource; a capped run shows as "> cap" and how many resources its state held when
+    """Seconds per configuration and operation, with c/b, c/wide, c/shaped, a/c and c's
+    seconds per resource; a capped run shows as "> cap" and how many resources its state held when
     stopped."""
     head = " | ".join(title for title, _ in JOURNAL_COLUMNS)
-    lines = [f"| operation | {head} | c/b | c/shaped | a/c | c s/resource |",
-             "| --- |" + " ---: |" * (len(JOURNAL_COLUMNS) + 4)]
+    lines = [f"| operation | {head} | c/b | c/wide | c/shaped | a/c | c s/resource |",
+             "| --- |" + " ---: |" * (len(JOURNAL_COLUMNS) + 5)]
     for op in OPS:
         samples = {c: results.get(c, {}).get(op, []) for _, c in JOURNAL_COLUMNS}
         if not any(samples.values()):
@@ -491,6 +545,7 @@ def journal_table(results: dict[str, dict[str, list[Sample]]], resources: int) -
             a_over_c = "> " + a_over_c
         per = _fmt(ours / resources, ".4f") if ours is not None else "–"
         lines.append(f"| {op} | {' | '.join(cells)} | {_ratio(ours, floor_b)} "
+                     f"| {_ratio(ours, secs['floor-wide'])} "
                      f"| {_ratio(ours, secs['shaped'])} | {a_over_c} "
                      f"| {per} |")
     return lines
@@ -534,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     add_size_flags(ap)
     ap.add_argument("--configs", default=",".join(CONFIGS),
-                    help="comma-separated subset of " + ",".join((*CONFIGS, *JOURNAL_CONFIGS)))
+                    help="comma-separated subset of " + ",".join((*CONFIGS, *JOURNAL_CONFIGS))
+                    + " and floor-w<N> (the floor with N extra properties per resource)")
     ap.add_argument("--ops", default="up,preview,refresh", help="comma-separated subset of "
                     + ",".join(OPS) + " (up always runs first: the others need a deployed "
                     "stack)")
@@ -561,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     size = size_from_args(args)
     configs = [c for c in args.configs.split(",") if c]
     ops = ["up", *[o for o in args.ops.split(",") if o and o != "up"]]
-    unknown = (set(configs) - set(CONFIGS) - set(JOURNAL_CONFIGS)) | (set(ops) - set(OPS))
+    unknown = {c for c in configs if not known_config(c)} | (set(ops) - set(OPS))
     if unknown:
         ap.error(f"unknown configuration or operation: {', '.join(sorted(unknown))}")
 

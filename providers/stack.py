@@ -82,8 +82,14 @@ def register(world: World, make: Make = kind_resource) -> Built:
     return built
 
 
+def args_of(desired: Desired) -> BaseModel:
+    """The object's validated provider args (its inputs before wiring)."""
+    args: BaseModel = kind_of(desired.ref).provider_class().args_model(**desired.inputs)
+    return args
+
+
 def _resource(desired: Desired, made: dict[Ref, pulumi.CustomResource], make: Make) -> Any:
-    args = kind_of(desired.ref).provider_class().args_model(**desired.inputs)
+    args = args_of(desired)
     wired: dict[str, Any] = {}
     for wire in desired.wires:
         sources = [made[r] for r in wire.sources if r in made]

@@ -3,7 +3,8 @@
 Two jobs: the engine smoke test proves with it that a provider class kept in the installed
 package is pickled by reference and that credentials reach ``configure()`` without landing
 in state; the benchmark uses thousands of them as the engine's own floor (per-resource cost
-with no backend at all) and, through :func:`shaped`, as a floor with shoporg's shape: one
+with no backend at all), with ``props`` as a floor as wide as shoporg's resources (as many
+properties, no wiring) and, through :func:`shaped`, as a floor with shoporg's shape: one
 ``Floor`` per desired object with that object's inputs, wiring and order, so what separates
 it from shoporg is shoporg's providers and the platform, not the engine's work on bigger
 resources and dependencies.

@@ -51,6 +51,17 @@ def test_the_curve_fits_a_line_and_measures_flatness_above_the_fixed_cost(
     assert curve.spread_above(series, line.fixed) == pytest.approx(above, abs=1e-9)
 
 
+def test_the_curve_makes_repeated_rounds_of_one_size_one_point_their_median() -> None:
+    def run(resources: int, *seconds: float) -> dict[str, object]:
+        samples = [{"seconds": s, "capped": False} for s in seconds]
+        return {"meta": {"resources": resources}, "results": {"floor": {"up": samples}}}
+
+    rounds = [run(1000, 10.0), run(2000, 30.0), run(1000, 14.0, 12.0), run(2000)]
+    assert curve.points(rounds, "floor", "up") == [
+        curve.Point(1000, 12.0, False), curve.Point(2000, 30.0, False)]
+    assert curve.points(rounds, "journaled", "up") == []
+
+
 def test_the_curve_fits_no_line_through_a_capped_run_or_two_points() -> None:
     capped = [curve.Point(1000, 10.0, False), curve.Point(2000, 20.0, False),
               curve.Point(4000, 30.0, True)]
@@ -87,6 +98,33 @@ def test_the_runner_tells_the_processes_of_a_run_apart(argv: list[str], role: st
     assert run.role_of(argv) == role
 
 
+@pytest.mark.parametrize(("config", "known", "floor", "width"), [
+    ("floor", True, True, 0),
+    ("floor-wide", True, True, 6.4),
+    ("floor-w16", True, True, 16),
+    ("shaped", True, True, 0),
+    ("journaled", True, False, 0),
+    ("floor-wx", False, False, 0),
+    ("floors", False, False, 0),
+], ids=["the floor has no extra properties", "the wide floor is as wide as it is told",
+        "floor-w<N> has N", "the shaped floor runs a floor program of its own",
+        "shoporg's configurations run the stack", "a width must be a number",
+        "a near miss is no configuration"])
+def test_the_runner_knows_its_floor_configurations_and_their_widths(
+        config: str, known: bool, floor: bool, width: float) -> None:
+    assert run.known_config(config) is known
+    assert run.is_floor(config) is floor
+    assert run.floor_width(config, wide=6.4) == width
+
+
+def test_the_wide_floor_is_as_wide_as_the_resources_of_the_org() -> None:
+    org = validate_text(orggen.generate(orggen.SIZES["small"]), "org.yaml")
+    # shoporg's small org: 28 departments, 30 roles, 450 sub-accounts and 540 grants of
+    # about 3, 5, 8 and 5 properties: 6.4 on average (the engine test below checks that
+    # the states agree).
+    assert run.shaped_width(org) == pytest.approx(6.41, abs=0.01)
+
+
 def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
     for size in orggen.SIZES.values():
         if size.members > 1000:
@@ -119,7 +157,7 @@ def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
     out = tmp_path / "out.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",
-         "floor-checkpoints,floor,shaped,journaled,shoporg", "--ops", "up,preview",
+         "floor-checkpoints,floor,floor-wide,shaped,journaled,shoporg", "--ops", "up,preview",
          "--validate-members", "0", "--cap-minutes", "0.01",  # 0.6 s: stops (a) early
          "--work", str(tmp_path / "work"), "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
@@ -138,13 +176,20 @@ def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
              ).read_text().splitlines()
     stats = proc.stdout.split("state after up, journaled: ")[1].splitlines()[0]
     assert len(lines) > ast.literal_eval(stats)["resources"]
-    for other in ("shoporg", "floor", "floor-checkpoints", "shaped"):
+    for other in ("shoporg", "floor", "floor-checkpoints", "floor-wide", "shaped"):
         assert not (tmp_path / "work" / other / ".shoporg" / "steps").exists(), other
     # The shaped floor stands in for every object shoporg registers, with its inputs.
     assert data["meta"]["state"]["shaped"]["resources"] == data["meta"]["state"]["journaled"][
         "resources"] == resources
-    assert data["meta"]["state"]["shaped"]["state_mb"] > data["meta"]["state"]["floor"][
-        "state_mb"]
+    state = data["meta"]["state"]
+    assert state["shaped"]["state_mb"] > state["floor"]["state_mb"]
+    # The wide floor gives the engine as many properties per resource as shoporg's shape,
+    # the plain floor one (``value``).
+    assert state["floor"]["inputs_per_resource"] == 1
+    assert state["floor-wide"]["inputs_per_resource"] == pytest.approx(
+        state["shaped"]["inputs_per_resource"], abs=0.02), state
+    assert state["shaped"]["inputs_per_resource"] == pytest.approx(
+        state["journaled"]["inputs_per_resource"] + 1), state  # + the floor's ``value``
     [up] = data["results"]["journaled"]["up"]
     assert up["cpu_s"] > 0 and {"program", "provider"} <= set(up["cpu_roles"]), up
 
