@@ -82,6 +82,7 @@ from typing import Any
 from benchmarks.orggen import Size, add_size_flags, expected_resources, generate, size_from_args
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.engine.cli import Pulumi, launcher_dir
+from providers.engine.floor import shaped_props
 from providers.engine.install import ENGINE_BINARY
 from providers.errors import EngineError
 from providers.kinds import desired_world
@@ -393,14 +394,14 @@ def floor_width(name: str, wide: float) -> float:
 
 
 def shaped_width(org: Org) -> float:
-    """Properties per resource, on average, that shoporg's resources of ``org`` give the
-    engine beyond the floor's own two (``value`` and ``credential_seen``, which the shaped
-    floor has too): the inputs that are not None (the SDK drops None-valued inputs) and the
-    wired ones, as :func:`providers.engine.floor.shaped` passes them."""
+    """Properties per resource, on average, that the shaped floor of ``org`` (and so
+    shoporg's resources) gives the engine beyond the floor's own ``value``: those of
+    :func:`providers.engine.floor.shaped_props` that are not None (the SDK drops None-valued
+    inputs), a wired input counting whatever its output will be."""
     world = desired_world(org, datetime.date.today())
     widths = [
-        len({k for k, v in args_of(d).model_dump().items() if v is not None}
-            | {w.input for w in d.wires})
+        sum(v is not None for v in shaped_props(args_of(d), {w.input: w for w in d.wires})
+            .values())
         for d in world.values()
     ]
     return round(statistics.fmean(widths), 3) if widths else 0.0
