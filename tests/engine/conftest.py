@@ -1,7 +1,7 @@
-"""Engine tier: tests that run the real ``pulumi`` CLI against a temporary project copy.
+"""The engine tier's projects: the real ``pulumi`` CLI against a temporary project copy.
 
-Locally they skip, with the reason, when the engine is missing; with ``CI=true`` a missing
-engine is a failure, never a skip (non-negotiable 2).
+A test that builds one asks for the ``engine`` fixture (tests/conftest.py), directly or
+through ``project``; that is what makes it engine tier.
 """
 
 from __future__ import annotations
@@ -22,45 +22,9 @@ import pytest
 import yaml
 
 from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.engine.cli import Pulumi, Result, engine_available
+from providers.engine.cli import Pulumi, Result
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _is_engine_tier(item: pytest.Item) -> bool:
-    """Every test here runs the engine, but for modules that say ``ENGINE_TIER = False``
-    (unit tests of ``providers/engine`` itself, such as the engine finder)."""
-    module = getattr(item, "module", None)
-    return "tests/engine/" in str(item.path).replace(os.sep, "/") and getattr(
-        module, "ENGINE_TIER", True
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if _is_engine_tier(item):
-            item.add_marker(pytest.mark.engine)
-
-
-def require_engine() -> None:
-    if engine_available():
-        return
-    reason = "the Pulumi engine is not installed beside this Python: run `make setup`"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(autouse=True)
-def _require_engine(request: pytest.FixtureRequest) -> None:
-    if _is_engine_tier(request.node):
-        require_engine()
-
-
-@pytest.fixture(scope="module")
-def engine() -> None:
-    """For module-scoped fixtures, which pytest sets up before any autouse check."""
-    require_engine()
 
 
 class StackProject:

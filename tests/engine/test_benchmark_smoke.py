@@ -134,7 +134,8 @@ def test_every_named_size_generates_a_valid_org_of_the_announced_size() -> None:
         assert counts["sub_account"] == sum(len(m.sub_accounts) for m in org.members)
 
 
-def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(tmp_path: Path) -> None:
+def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(engine: None,
+                                                                tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",
          "floor,shoporg", "--ops", "up,refresh", "--validate-members", "100",
@@ -153,7 +154,7 @@ def test_the_runner_measures_floor_and_shoporg_at_the_tiny_size(tmp_path: Path) 
 
 
 def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
-        tmp_path: Path) -> None:
+        engine: None, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "tiny", "--configs",

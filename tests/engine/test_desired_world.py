@@ -29,7 +29,7 @@ from tests.engine.conftest import REPO, StackProject
 BEFORE_REGISTRY = "c12185e"
 
 
-def test_a_real_preview_registers_exactly_the_desired_world(tmp_path: Path) -> None:
+def test_a_real_preview_registers_exactly_the_desired_world(engine: None, tmp_path: Path) -> None:
     project = StackProject(tmp_path)
     preview = json.loads(project.preview("--json").stdout)
     engine = {
@@ -65,7 +65,8 @@ def _old_org(into: Path) -> Path:
     return into
 
 
-def test_a_stack_written_by_the_code_before_the_registry_sees_no_change(tmp_path: Path) -> None:
+def test_a_stack_written_by_the_code_before_the_registry_sees_no_change(
+        engine: None, tmp_path: Path) -> None:
     old_code = _old_code(tmp_path / "old-code")
     (tmp_path / "project").mkdir()
     project = StackProject(tmp_path / "project", _old_org(tmp_path / "old-org.yaml"))

@@ -8,8 +8,6 @@ import pytest
 
 from providers.engine.environment import STATE_DIR, offline_env
 
-ENGINE_TIER = False  # a unit test of providers/engine: runs without the engine
-
 
 @pytest.mark.parametrize(("base", "key", "expected"), [
     ({}, "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true"),

@@ -50,7 +50,7 @@ def adopt_in_a_fresh_stack(
 
 
 def test_importing_what_the_repo_org_yaml_applied_plans_no_change(
-    tmp_path_factory: pytest.TempPathFactory,
+    engine: None, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     project = StackProject(tmp_path_factory.mktemp("import-repo"))
     project.up()
@@ -118,7 +118,7 @@ def declared(org: Org) -> set[tuple[str, str, str, str | None, tuple[str, ...], 
 
 
 def test_a_generated_500_member_organization_set_up_by_hand_is_adopted_without_change(
-    tmp_path_factory: pytest.TempPathFactory,
+    engine: None, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     text = orggen.generate(orggen.Size(members=500, accounts=5, roles=3))
     generated = validate_text(text, "generated.yaml")

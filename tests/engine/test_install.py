@@ -20,8 +20,6 @@ from providers.engine.install import (
     write_launchers,
 )
 
-ENGINE_TIER = False
-
 major, minor, patch = (int(part) for part in ENGINE_VERSION.split("."))
 
 

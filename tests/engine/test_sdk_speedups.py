@@ -9,8 +9,6 @@ import pytest
 
 from providers.engine import sdk_speedups
 
-ENGINE_TIER = False  # unit tests of providers/engine/sdk_speedups: no engine needed
-
 SDK_STACK_TRACE = sdk_resource._get_stack_trace
 
 

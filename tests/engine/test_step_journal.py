@@ -14,8 +14,6 @@ import pytest
 from providers.engine import step_journal
 from providers.engine.step_journal import SECRET_SIG, SECRET_VALUE, JournalError, Writer
 
-ENGINE_TIER = False  # the journal without the engine (see the docstring)
-
 URN = "urn:pulumi:dev::shoporg::pulumi-python:dynamic/shoporg:{}::{}"
 SUB = "pulumi-python:dynamic/shoporg:SubAccount"
 

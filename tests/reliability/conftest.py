@@ -28,7 +28,7 @@ from providers.engine.cli import launcher_dir
 from providers.engine.install import ENGINE_BINARY
 from providers.kinds import KINDS, Kind, desired_world, kind_of
 from providers.schema import load_org
-from tests.engine.conftest import REPO, StackProject, require_engine
+from tests.engine.conftest import REPO, StackProject
 
 BIG_ORG = REPO / "tests" / "fixtures" / "reliability" / "big-org.yaml"
 
@@ -36,31 +36,18 @@ FIGURES: dict[str, object] = {}
 
 
 def report(name: str, value: object) -> None:
-    """Record a figure for the end-of-session summary."""
+    """Record a figure for the end-of-session summary (tests/conftest.py prints them)."""
     FIGURES[name] = value
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("reliability figures")
-    for name, value in FIGURES.items():
-        terminalreporter.write_line(f"{name}: {value}")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A case that needs the engine (through the ``engine`` fixture, directly or via another
-    fixture) is engine tier: ``-m "not engine"`` (the other Pythons' unit runs) leaves it
-    out instead of failing it under CI=true."""
-    for item in items:
-        if "engine" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.engine)
-
-
-@pytest.fixture(scope="module")
-def engine() -> None:
-    """Skips (locally) or fails (CI=true) when the engine is not installed."""
-    require_engine()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Figures travel on the test's report, so a pytest-xdist worker's reach the summary the
+    controller prints."""
+    outcome = yield
+    result: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    result.user_properties.extend((f"figure:{k}", str(v)) for k, v in FIGURES.items())
+    FIGURES.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,78 @@
+"""The suite's tiers, chosen by fixture, not by folder.
+
+A test is in the **engine tier** when it asks for the ``engine`` fixture, directly or through
+another fixture (``project``, ``applied``, ...): pytest's ``fixturenames`` is the transitive
+closure, so the marker follows the dependency wherever the test lives. Everything else is the
+**unit tier** (``-m "not engine"``: ``make check`` and the other Pythons' runs).
+
+Two promises keep the split honest:
+- Locally an engine-tier test skips, with the reason, when the engine is missing; with
+  ``CI=true`` that is a failure, never a skip (non-negotiable 2).
+- A unit-tier test cannot start the engine by accident: while it runs, the engine counts as
+  absent, so a ``StackProject`` or ``Pulumi`` built without asking for ``engine`` fails loudly
+  ("no Pulumi engine beside ...") on every machine, instead of passing here and breaking the
+  unit runs on a machine without an engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import providers.cli.engine
+import providers.engine.cli
+from providers.engine.cli import engine_available
+
+
+def require_engine() -> None:
+    if engine_available():
+        return
+    reason = "the Pulumi engine is not installed beside this Python: run `make setup`"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def engine() -> None:
+    """The engine tier's entry: skips (locally) or fails (CI=true) without the engine.
+
+    Module-scoped so module-scoped project fixtures can depend on it."""
+    require_engine()
+
+
+#: Figures the reliability scenarios measured (``tests.reliability.conftest.report``), gathered
+#: from the reports so that those run by pytest-xdist workers are printed too.
+FIGURES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if isinstance(key, str) and key.startswith("figure:"):
+            FIGURES[key.removeprefix("figure:")] = str(value)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(f"{name}: {value}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tier_has_no_engine(request: pytest.FixtureRequest,
+                             monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.node.get_closest_marker("engine") is None:
+        monkeypatch.setattr(providers.engine.cli, "engine_available", lambda: False)
+        monkeypatch.setattr(providers.cli.engine, "engine_available", lambda: False)
+    yield
