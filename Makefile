@@ -10,11 +10,12 @@ STACK  ?= dev
 INSTALLED := $(VENV)/.installed
 ENGINE    := $(BIN)/pulumi-engine
 
-.PHONY: help setup engine stack up preview test test-py test-latest lint lock lock-check typecheck bench clean
+.PHONY: help setup engine stack up preview check test test-py test-latest lint lock lock-check typecheck bench clean
 
 help:
 	@echo "make up     set everything up and run 'pulumi up' on org.yaml against the sandbox"
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
+	@echo "make check  the inner loop: lint, types and the unit tier (no engine), about a minute"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
 
 # The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
@@ -75,8 +76,22 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
+# Two workers, one per core of these machines (docs/testing.md). `loadfile` keeps a module's
+# tests on one worker in file order: an engine module is often one ops team's week on one project.
+XDIST ?= -n 2 --dist loadfile
+
+# The inner loop: everything that needs no engine, in about a minute.
+check: $(INSTALLED) lint typecheck
+	$(BIN)/pytest -q -m "not engine" $(XDIST)
+
+# Every tier, under branch coverage of providers/ (every process the tests start is measured:
+# [tool.coverage.run] in pyproject.toml); fails below the floor there (fail_under).
 test: setup lock-check lint typecheck
-	$(BIN)/pytest
+	@rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest $(XDIST)
+	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage combine --quiet
+	@echo "branch coverage of providers/ (floor: fail_under in pyproject.toml):"
+	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage report --format=total
 
 # Python versions other than the one CI runs fully on: the unit tiers (no engine) only.
 # `make test-py PY=3.13` uses pyenv's newest 3.13.x (else python3.13) in .venv-3.13.
@@ -85,17 +100,17 @@ PY_FOR = $$(p=$$(ls -d $$HOME/.pyenv/versions/$(1).* 2>/dev/null | sort -V | tai
 test-py:
 	@test -n "$(PY)" || { echo "usage: make test-py PY=3.12"; exit 2; }
 	$(MAKE) --no-print-directory VENV=.venv-$(PY) PYTHON="$(call PY_FOR,$(PY))" .venv-$(PY)/.installed
-	.venv-$(PY)/bin/pytest -q -m "not engine" -p no:cacheprovider
+	.venv-$(PY)/bin/pytest -q -m "not engine" -p no:cacheprovider $(XDIST)
 
 # Not part of `make test`: the newest versions the ranges in pyproject.toml allow, unlocked.
 # Tells early what the next `make lock UPGRADE=1` will bring; may fail without blocking.
 test-latest:
 	@test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[test]'
-	.venv-latest/bin/pytest -q -m "not engine"
+	.venv-latest/bin/pytest -q -m "not engine" $(XDIST)
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .venv-* .pulumi-state .pulumi-home .sandbox stacks/Pulumi.dev.yaml
+	rm -rf $(VENV) .venv-* .pulumi-state .pulumi-home .sandbox stacks/Pulumi.dev.yaml .coverage .coverage.*

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ import pytest
 import providers.cli.engine
 import providers.engine.cli
 from providers.engine.cli import engine_available
+from tests.engine.conftest import StackProject
 
 
 def require_engine() -> None:
@@ -36,11 +38,11 @@ def require_engine() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def engine() -> None:
     """The engine tier's entry: skips (locally) or fails (CI=true) without the engine.
 
-    Module-scoped so module-scoped project fixtures can depend on it."""
+    Session-scoped so fixtures of every scope can depend on it."""
     require_engine()
 
 
@@ -76,3 +78,23 @@ def _unit_tier_has_no_engine(request: pytest.FixtureRequest,
         monkeypatch.setattr(providers.engine.cli, "engine_available", lambda: False)
         monkeypatch.setattr(providers.cli.engine, "engine_available", lambda: False)
     yield
+
+
+# --- an applied stack, built once -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def repo_org_applied(engine: None, tmp_path_factory: pytest.TempPathFactory) -> StackProject:
+    """The repo's org.yaml applied to a fresh sandbox, once per test run (per pytest-xdist
+    worker). Never used directly: tests take a copy (``applied_copy``), so none sees
+    another's changes."""
+    project = StackProject(tmp_path_factory.mktemp("repo-org-applied"))
+    project.up()
+    return project
+
+
+@pytest.fixture
+def applied_copy(repo_org_applied: StackProject, tmp_path: Path) -> StackProject:
+    """A project where the repo's org.yaml is already applied: for tests that start from an
+    applied stack rather than test the ``up`` from empty (tests/engine/test_stack.py does)."""
+    return repo_org_applied.copy_to(tmp_path / "project")

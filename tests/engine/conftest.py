@@ -23,6 +23,7 @@ import yaml
 
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.engine.cli import Pulumi, Result
+from providers.engine.environment import HOME_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,6 @@ class StackProject:
 
     def __init__(self, root: Path, org: Path = REPO / "org.yaml",
                  sandbox_init: tuple[str, ...] = ("--demo-creators",)) -> None:
-        self.root = root
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         shutil.copytree(
             REPO / "stacks",
@@ -40,12 +40,29 @@ class StackProject:
             ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"),
         )
         shutil.copy(org, root / "org.yaml")
+        self._open(root)
+        self.shoporg("sandbox", "init", "--org", "org.yaml", *sandbox_init)
+        self.pulumi.run("stack", "init", "test")
+
+    def _open(self, root: Path) -> None:
+        self.root = root
         self.sandbox_path = root / ".sandbox" / "sandbox.db"
         env = {**os.environ, "SHOPORG_SANDBOX": str(self.sandbox_path)}
         env.pop("SHOPORG_SANDBOX_FAULTS", None)
         self.pulumi = Pulumi(root, env)
-        self.shoporg("sandbox", "init", "--org", "org.yaml", *sandbox_init)
-        self.pulumi.run("stack", "init", "test")
+
+    def copy_to(self, root: Path) -> StackProject:
+        """An independent copy of this project, state, sandbox and ledger included, at
+        ``root`` (a few milliseconds: cheaper than an ``up`` from empty, ~10 s here).
+
+        Nothing in the state, the sandbox or the ledger names the project's path; Pulumi's
+        workspace file (the selected stack) does, so the copy selects its stack itself."""
+        shutil.copytree(self.root, root, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(HOME_DIR))
+        copy = StackProject.__new__(StackProject)
+        copy._open(root)
+        copy.pulumi.run("stack", "select", "test")
+        return copy
 
     # -- org.yaml -------------------------------------------------------------------------
 

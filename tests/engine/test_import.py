@@ -50,10 +50,9 @@ def adopt_in_a_fresh_stack(
 
 
 def test_importing_what_the_repo_org_yaml_applied_plans_no_change(
-    engine: None, tmp_path_factory: pytest.TempPathFactory,
+    applied_copy: StackProject,
 ) -> None:
-    project = StackProject(tmp_path_factory.mktemp("import-repo"))
-    project.up()
+    project = applied_copy
     imported = project.root / "imported.yaml"
     project.shoporg("import", "--out", str(imported))
     project.shoporg("validate", str(imported))

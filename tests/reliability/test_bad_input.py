@@ -338,10 +338,9 @@ def test_each_invalid_edit_is_refused_by_the_validator_with_its_position(case: I
 
 
 @pytest.fixture(scope="module")
-def applied(engine: None, tmp_path_factory: pytest.TempPathFactory) -> StackProject:
-    project = StackProject(tmp_path_factory.mktemp("invalid"))
-    project.up()
-    return project
+def applied(repo_org_applied: StackProject,
+            tmp_path_factory: pytest.TempPathFactory) -> StackProject:
+    return repo_org_applied.copy_to(tmp_path_factory.mktemp("invalid"))
 
 
 # The engine adds one thing to the validator's own tests above: a program that fails before

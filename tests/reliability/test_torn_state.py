@@ -20,10 +20,9 @@ def resources(project: StackProject) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_recover_repairs_a_state_whose_metadata_sidecar_a_kill_tore(
-    engine: None, tmp_path: Path
+    applied_copy: StackProject,
 ) -> None:
-    project = StackProject(tmp_path)
-    project.up()
+    project = applied_copy
     before = resources(project)
     state = Path(project.pulumi.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
     [sidecar] = state.glob(".pulumi/stacks/*/test.json.attrs")
