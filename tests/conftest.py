@@ -69,6 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.engine)
+    # Modules with engine cases first (a stable sort: each module's cases keep their order).
+    # Under pytest-xdist's loadfile the long modules then start early and the short unit
+    # modules fill the gaps, instead of one worker finishing a long module alone at the end.
+    engine_modules = {item.path for item in items if item.get_closest_marker("engine")}
+    items.sort(key=lambda item: item.path not in engine_modules)
 
 
 @pytest.fixture(autouse=True)
