@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from providers.reports import journal
+from tests.engine.conftest import StackProject
 
 UP_REFUSED = 3
 
@@ -28,8 +31,14 @@ def drop_first_members(org: dict[str, Any], share: float) -> list[str]:
     return gone
 
 
+@pytest.fixture(scope="module")
+def project(repo_org_applied: StackProject,
+            tmp_path_factory: pytest.TempPathFactory) -> StackProject:
+    """The repo's org.yaml, already applied (a copy of the run's one applied stack)."""
+    return repo_org_applied.copy_to(tmp_path_factory.mktemp("review-drift"))
+
+
 def test_a_freshly_applied_org_has_no_drift(project: Any) -> None:
-    project.up()
     result = project.shoporg("drift", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No drift" in result.stdout
@@ -42,9 +51,12 @@ def test_a_hand_change_and_an_unmanaged_sub_account_are_drift(project: Any) -> N
     # 杨磊 holds 运营 (改价); granting 售后客服 (同意退款) by hand makes the toxic pair.
     project.shoporg("sandbox", "grant", "tb-youpin", "yang-lei", "tb-youpin-shop",
                     "tb-ops", "tb-cs-aftersale")
-    result = project.shoporg("drift", "--format", "json", check=False)
+    # One refresh-preview, both renderings.
+    json_file, markdown_file = project.root / "drift.json", project.root / "drift.md"
+    result = project.shoporg("drift", "--json", str(json_file), "--markdown", str(markdown_file),
+                             check=False)
     assert result.returncode == 2, result.stdout + result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(json_file.read_text(encoding="utf-8"))
     drifted = {d["name"]: d for d in report["drifted"]}
     assert drifted["tb-youpin/zhang-wei"]["fields"] == [
         {"property": "enabled", "declared": True, "live": False}
@@ -57,7 +69,7 @@ def test_a_hand_change_and_an_unmanaged_sub_account_are_drift(project: Any) -> N
         "toxic_pair", "high_risk_permission"]
     assert [r["code"] for r in report["risks"]] == ["toxic_pair", "high_risk_permission"]
     assert [u["name"] for u in report["unmanaged"]] == ["tb-youpin/ghost"]
-    markdown = project.shoporg("drift", check=False).stdout
+    markdown = markdown_file.read_text(encoding="utf-8")
     assert "tb-youpin/zhang-wei" in markdown and "优品数码专营:临时工" in markdown
     assert "张伟 is disabled on tb-youpin" in markdown
     assert markdown.index("Toxic permission pair") < markdown.index("Changed by hand")
