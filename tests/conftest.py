@@ -69,11 +69,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.engine)
-    # Modules with engine cases first (a stable sort: each module's cases keep their order).
-    # Under pytest-xdist's loadfile the long modules then start early and the short unit
-    # modules fill the gaps, instead of one worker finishing a long module alone at the end.
-    engine_modules = {item.path for item in items if item.get_closest_marker("engine")}
-    items.sort(key=lambda item: item.path not in engine_modules)
+    # The longest modules first: those with slow engine cases (the reliability scenarios),
+    # then the other engine modules, then the unit tier (a stable sort: each module's cases
+    # keep their order). With pytest-xdist's loadfile in collection order
+    # (--no-loadscope-reorder, Makefile) the long modules start at once and the short ones
+    # fill the gaps, instead of a worker starting a long module when the others are done.
+    weight: dict[Path, int] = {}
+    for item in items:
+        if item.get_closest_marker("engine"):
+            slow = item.get_closest_marker("slow") is not None
+            weight[item.path] = min(weight.get(item.path, 1), 0 if slow else 1)
+    items.sort(key=lambda item: weight.get(item.path, 2))
 
 
 @pytest.fixture(autouse=True)
