@@ -15,7 +15,7 @@ ENGINE    := $(BIN)/pulumi-engine
 help:
 	@echo "make up     set everything up and run 'pulumi up' on org.yaml against the sandbox"
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
-	@echo "make check  the inner loop: lint, types and the unit tier (no engine), about a minute"
+	@echo "make check  the inner loop: lint, types and the unit tier (no engine), 80-100 s"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
 
 # The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
@@ -78,12 +78,12 @@ typecheck: $(INSTALLED)
 
 # pytest-xdist, three workers on these two cores: an engine case waits on its engine and
 # plugins part of the time, and a third worker fills those gaps (measured: docs/testing.md).
-# `loadfile` keeps a module's tests on one worker in file
-# order (an engine module is often one ops team's week on one project); the modules go out
-# in collection order, longest first (tests/conftest.py), not pytest-xdist's by-count order.
+# `loadfile` keeps a module's tests on one worker in file order (an engine module is often one
+# ops team's week on one project); the modules go out in collection order, longest first
+# (tests/conftest.py), not pytest-xdist's by-count order.
 XDIST ?= -n 3 --dist loadfile --no-loadscope-reorder
 
-# The inner loop: everything that needs no engine, in about a minute.
+# The inner loop: everything that needs no engine (80 s set up, 100 s from a clean clone).
 check: $(INSTALLED) lint typecheck
 	SHOPORG_QUICK_FUZZ=1 $(BIN)/pytest -q -m "not engine" $(XDIST)
 
