@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,14 +40,16 @@ def report(name: str, value: object) -> None:
     FIGURES[name] = value
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Figures travel on the test's report, so a pytest-xdist worker's reach the summary the
     controller prints."""
-    outcome = yield
-    result: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    result = yield
     result.user_properties.extend((f"figure:{k}", str(v)) for k, v in FIGURES.items())
     FIGURES.clear()
+    return result
 
 
 @pytest.fixture
