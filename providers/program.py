@@ -18,7 +18,7 @@ from typing import NoReturn
 import pulumi
 
 from providers.backends.clock import account_system_today
-from providers.backends.settings import configure_from, open_backend, project_root
+from providers.backends.settings import configure_from, open_backend, project_root, serve_stack
 from providers.errors import ConfigError, ConfigIssue
 from providers.live_rules import live_accounts, live_issues, live_notices
 from providers.schema import load_org
@@ -36,6 +36,7 @@ def fail(path: Path, issues: list[ConfigIssue]) -> NoReturn:
 def main() -> None:
     config = pulumi.Config("shoporg")
     root = project_root()
+    serve_stack(pulumi.get_stack())  # the ledger's steps are this stack's
     try:
         settings = StackSettings.read(config.get, root)
     except ConfigError as exc:

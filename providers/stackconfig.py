@@ -13,8 +13,14 @@ Two sources give the same getter of unqualified keys, so the program and the CLI
 that do not run it cannot read a setting differently:
 
 * the running program: ``pulumi.Config("shoporg").get``;
-* the project files (:func:`project_config`), for ``review``, ``drift`` and ``up``, which
-  read plain settings before any engine run (secrets are never needed there).
+* the project files (:func:`project_config`), for the commands that read a stack's settings
+  outside the engine (``review``, ``drift``, ``up``, ``tasks``, ``report``, ``import``...).
+  A secret (``pulumi config set --secret``) is decrypted the way the engine decrypts it for
+  the program — by the engine, one ``pulumi config --show-secrets`` — and only when a
+  command first reads one: a stack file without secrets never pays an engine call.
+
+:func:`stack_settings` also hands the same getter to the TOP credentials registry, as the
+program's ``configure_from`` does, so every connector a command opens finds them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
@@ -32,7 +38,16 @@ from providers.backends.settings import BackendSettings
 from providers.errors import ConfigError, ConfigIssue, ShoporgError
 from providers.schema import Org
 
+if TYPE_CHECKING:
+    from providers.engine.cli import Result
+
 Getter = Callable[[str], str | None]
+
+
+class Runner(Protocol):
+    """Runs ``pulumi ARGS`` in the project without raising (tests pass a fake)."""
+
+    def __call__(self, *args: str) -> Result: ...
 
 
 @dataclass(frozen=True)
@@ -44,8 +59,9 @@ class StackSettings:
     platforms: tuple[str, ...] | None = None
 
     @classmethod
-    def read(cls, get: Getter, root: Path | None = None) -> StackSettings:
-        return cls(BackendSettings.from_config(get, root), names(get, "accounts"),
+    def read(cls, get: Getter, root: Path | None = None, stack: str | None = None
+             ) -> StackSettings:
+        return cls(BackendSettings.from_config(get, root, stack), names(get, "accounts"),
                    names(get, "platforms"))
 
     @property
@@ -124,10 +140,10 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def project_config(root: Path, stack: str) -> Getter:
+def project_config(root: Path, stack: str, run: Runner | None = None) -> Getter:
     """A getter over the project defaults, then the stack's file, as the engine passes them
-    to the program: strings, lists and maps (``shoporg:connectors``) as JSON. Secret values
-    (``{secure: ...}``) are skipped."""
+    to the program: strings, lists and maps (``shoporg:connectors``) as JSON. A secret value
+    (``{secure: ...}``) is decrypted through ``run`` (default: the engine) when first read."""
     project = _yaml(root / "Pulumi.yaml")
     values: dict[str, Any] = {}
     secrets: set[str] = set()
@@ -145,35 +161,90 @@ def project_config(root: Path, stack: str) -> Getter:
             values.pop(name, None)  # never fall back to the project default silently
         else:
             values[name] = value
+    decrypted: dict[str, str] | None = None  # this getter's only: never shared or cached
 
     def get(key: str) -> str | None:
-        if key in secrets and key in _NEEDED_IN_THE_CLEAR:
-            raise ShoporgError(
-                f"stack {stack}: shoporg:{key} is a secret, and shoporg's commands read stack "
-                f"files without decrypting them: export {_NEEDED_IN_THE_CLEAR[key]} for them "
-                "(or keep the password in PGPASSWORD / ~/.pgpass and the URL in plain config)"
-            )
-        value = values.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return json.dumps(value) if isinstance(value, list | dict) else str(value)
+        nonlocal decrypted
+        if key not in secrets:
+            return _as_engine_passes(values.get(key))
+        if decrypted is None:
+            decrypted = _decrypt(stack, key, run or _engine(root))
+        return decrypted.get(key)
 
     return get
 
 
-#: Keys the CLI commands need as plain text, and the variable that provides them instead
-#: (a ledger on the default file would otherwise be used without a word: steps lost there).
-_NEEDED_IN_THE_CLEAR: dict[str, str] = {"ledgerPath": "SHOPORG_LEDGER"}
+def _as_engine_passes(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
 def _secret(value: object) -> bool:
-    return isinstance(value, dict) and "secure" in value
+    """``{secure: ...}``, or a map or list holding one (``pulumi config set --path --secret``)."""
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_secret(v) for v in value.values())
+    return isinstance(value, list) and any(_secret(v) for v in value)
 
 
-def stack_settings(root: Path, stack: str) -> StackSettings:
-    return StackSettings.read(project_config(root, stack), root)
+def _engine(root: Path) -> Runner:
+    """``pulumi`` for the project with the passphrase and backend the CLI commands use."""
+    from providers.engine.cli import Pulumi
+
+    engine = Pulumi(root)
+    return lambda *args: engine.run(*args, check=False)
+
+
+def _decrypt(stack: str, key: str, run: Runner) -> dict[str, str]:
+    """The stack's shoporg secrets in plain text (unqualified keys, values as the engine
+    passes them to the program), from one ``pulumi config --show-secrets --json``; ``key``
+    is the one asked for, named if the engine cannot decrypt."""
+    result = run("config", "--show-secrets", "--json", "--stack", stack)
+    try:
+        data = json.loads(result.stdout) if result.returncode == 0 else None
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise ShoporgError(_undecryptable(stack, key, result))
+    return {
+        str(name).removeprefix("shoporg:"): str(entry["value"])
+        for name, entry in data.items()
+        if str(name).startswith("shoporg:") and isinstance(entry, dict)
+        and entry.get("secret") and entry.get("value") is not None
+    }
+
+
+def _undecryptable(stack: str, key: str, result: Result) -> str:
+    # The reason comes from stderr only: stdout of a half-successful run may hold secrets.
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    reason = lines[-1][:200] if lines else f"exit {result.returncode}"
+    return (
+        f"stack {stack}: shoporg:{key} is a secret and the engine could not decrypt it "
+        f"({reason}): run shoporg where PULUMI_CONFIG_PASSPHRASE (or "
+        "PULUMI_CONFIG_PASSPHRASE_FILE) is the passphrase the stack was created with (this "
+        "checkout's is .pulumi-state/passphrase) and PULUMI_BACKEND_URL its backend; "
+        f"`pulumi config --stack {stack}` shows whether it can"
+    )
+
+
+def with_credentials(settings: StackSettings, get: Getter) -> StackSettings:
+    """``settings``, with the TOP credentials of the same config registered for its backend
+    (as the program's ``configure_from`` does), when any of its connectors is TOP; they are
+    read, and decrypted, only when a command opens that connector."""
+    backend = settings.backend
+    if "taobao" in {backend.kind, *(kind for _, kind in backend.connectors)}:
+        from providers.backends.taobao.credentials import remember
+
+        remember(backend, get)
+    return settings
+
+
+def stack_settings(root: Path, stack: str, run: Runner | None = None) -> StackSettings:
+    """The settings of ``stack`` (secrets decrypted through ``run`` when read)."""
+    get = project_config(root, stack, run)
+    return with_credentials(StackSettings.read(get, root, stack), get)
 
 
 def settings_of(root: Path, stack: str | None) -> StackSettings:
@@ -183,7 +254,8 @@ def settings_of(root: Path, stack: str | None) -> StackSettings:
         try:
             stack = selected_stack(root)
         except ShoporgError:
-            return StackSettings.read(project_config(root, ""), root)
+            defaults = project_config(root, "")
+            return with_credentials(StackSettings.read(defaults, root), defaults)
     return stack_settings(root, stack)
 
 

@@ -67,11 +67,15 @@ class BackendSettings:
     # A file path or a PostgreSQL URL; out of repr, since a URL may carry a password.
     ledger_path: str = field(default=DEFAULT_LEDGER_PATH, repr=False)
     connectors: tuple[tuple[str, BackendKind], ...] = ()  # (platform or account id, connector)
+    #: The Pulumi stack these settings serve: its manual steps are its own in a ledger that
+    #: several stacks share (None: a command run outside any stack sees every step).
+    stack: str | None = None
 
     @classmethod
-    def from_config(cls, get: Callable[[str], str | None], root: Path | None = None
-                    ) -> BackendSettings:
-        """Build from a config getter taking unqualified keys (``backend``, ``company``...)."""
+    def from_config(cls, get: Callable[[str], str | None], root: Path | None = None,
+                    stack: str | None = None) -> BackendSettings:
+        """Build from a config getter taking unqualified keys (``backend``, ``company``...);
+        ``stack`` defaults to the stack this process serves (:func:`serve_stack`)."""
         kind = get("backend") or "sandbox"
         if kind not in CONNECTORS:
             raise BackendError(
@@ -95,6 +99,7 @@ class BackendSettings:
             org_file=str(org_file),
             ledger_path=ledger,
             connectors=_connectors(get("connectors")),
+            stack=stack or _served_stack,
         )
 
     def connector_for(self, account_id: str, platform: str) -> BackendKind:
@@ -156,11 +161,23 @@ def _connectors(raw: str | None) -> tuple[tuple[str, BackendKind], ...]:
     return tuple(sorted(out))
 
 
-def configure_from(get: Callable[[str], str | None], root: Path | None = None
-                   ) -> BackendSettings:
+#: The stack a provider process serves, from the engine's ``Configure`` request (the
+#: provider's URN names it; stack config does not). Set once per process.
+_served_stack: str | None = None
+
+
+def serve_stack(stack: str | None) -> None:
+    """Record the stack this process serves (the dynamic-provider server, the program)."""
+    global _served_stack
+    if stack:
+        _served_stack = stack
+
+
+def configure_from(get: Callable[[str], str | None], root: Path | None = None,
+                   stack: str | None = None) -> BackendSettings:
     """Settings from stack config, in a provider's ``configure()``; for the taobao backend
     the credentials in the same config are remembered for this process only."""
-    settings = BackendSettings.from_config(get, root)
+    settings = BackendSettings.from_config(get, root, stack)
     if settings.kind == "taobao":
         from providers.backends.taobao.credentials import remember
 
@@ -197,11 +214,11 @@ def _connector(settings: BackendSettings, kind: BackendKind,
 
         return SandboxBackend(settings.sandbox_path, company=settings.company)
     if kind == "ledger":
-        from providers.backends.ledger import Ledger, LedgerBackend
+        from providers.backends.ledger import LedgerBackend
         from providers.schema import load_org
 
         assert settings.org_file is not None
-        return cast(Backend, LedgerBackend(Ledger(settings.ledger_path),
+        return cast(Backend, LedgerBackend(ledger_of(settings),
                                            load_org(settings.org_file), accounts))
     from providers.backends.taobao import open_taobao
 
@@ -212,11 +229,13 @@ def ledger_of(settings: BackendSettings) -> Any:
     """The manual-step ledger a stack records its steps in (one per path per process)."""
     from providers.backends.ledger import Ledger
 
-    with _open_lock:
-        found = _ledgers.get(settings.ledger_path)
+    key = (settings.ledger_path, settings.stack)
+    with _ledgers_lock:  # not _open_lock: open_backend holds that while it builds a ledger
+        found = _ledgers.get(key)
         if found is None:
-            found = _ledgers[settings.ledger_path] = Ledger(settings.ledger_path)
+            found = _ledgers[key] = Ledger(settings.ledger_path, stack=settings.stack)
         return found
 
 
-_ledgers: dict[str, Any] = {}
+_ledgers: dict[tuple[str, str | None], Any] = {}
+_ledgers_lock = threading.Lock()

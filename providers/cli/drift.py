@@ -71,7 +71,7 @@ def unverified(settings: StackSettings, org: Org, accounts: list[str],
               and settings.backend.connector_for(a.id, a.platform) == "ledger"]
     if not served:
         return []
-    ledger = Ledger(settings.backend.ledger_path)
+    ledger = Ledger(settings.backend.ledger_path, stack=settings.backend.stack)
     verified: dict[tuple[str, str], datetime.datetime] = {}
     owner: dict[tuple[str, str], str] = {}
     for account in served:

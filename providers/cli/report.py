@@ -46,6 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    stack: str | None = None
     if args.org is not None and args.ledger is not None and args.today is not None:
         org_path, ledger_at, today = args.org, args.ledger, args.today
     else:  # the stack's settings fill in what was not given
@@ -55,8 +56,12 @@ def run(args: argparse.Namespace) -> int:
         org_path = args.org or settings.org_file
         ledger_at = args.ledger or settings.backend.ledger_path
         today = args.today or account_system_today(settings.backend)
+        stack = settings.backend.stack
     org = org_from_file(org_path)
-    write_html(args.html, org_page(org, today, Ledger(ledger_at).steps("open")))
+    # The stack's steps, and of those only this org's accounts' (a ledger may be shared).
+    accounts = {a.id for a in org.accounts}
+    steps = [s for s in Ledger(ledger_at, stack=stack).steps("open") if s.account in accounts]
+    write_html(args.html, org_page(org, today, steps))
     print(f"shoporg report: {args.html} ({len(org.members)} people)", file=sys.stderr)
     return 0
 
@@ -80,6 +85,6 @@ def write_drift_html(args: argparse.Namespace, report: DriftReport) -> None:
 
     settings = settings_of(project_root(), args.stack)
     org = org_from_file(settings.org_file)
-    steps = Ledger(settings.backend.ledger_path).steps("open")
+    steps = Ledger(settings.backend.ledger_path, stack=settings.backend.stack).steps("open")
     today = getattr(args, "as_of", None) or account_system_today(settings.backend)
     write_html(path, drift_page(report, org, today, steps))

@@ -134,7 +134,8 @@ class Known:
 
 def known(org: Org, settings: StackSettings, today: datetime.date) -> Known:
     return Known(world=desired_world(org, today, settings.shard(org)),
-                 verified=Ledger(settings.backend.ledger_path).verified_at())
+                 verified=Ledger(settings.backend.ledger_path,
+                                 stack=settings.backend.stack).verified_at())
 
 
 def object_lines(org: Org, settings: StackSettings, today: datetime.date,
@@ -229,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         attested += [(SUB_ACCOUNT.word, SUB_ACCOUNT.ref(x.account, x.member).name, x.account)
                      for x in lines if x.evidence != "read API" and x.kind == ROLE_GRANT.word]
         attested += [(x.kind, x.object, x.account) for x in objects if x.evidence == "ledger"]
-        count = Ledger(settings.backend.ledger_path).attest(
+        count = Ledger(settings.backend.ledger_path, stack=settings.backend.stack).attest(
             attested, by=args.by or identity(), note=args.note)
         print(f"attested {count} ledger object(s)", file=sys.stderr)
     return 0

@@ -66,9 +66,10 @@ def register(subparsers: Any) -> None:
 
 
 def ledger_for(args: argparse.Namespace) -> Ledger:
-    if args.ledger is not None:
-        return Ledger(args.ledger)
-    return Ledger(settings_of(project_root(), args.stack).backend.ledger_path)
+    if args.ledger is not None:  # a stack named beside it narrows the list to its steps
+        return Ledger(args.ledger, stack=args.stack)
+    backend = settings_of(project_root(), args.stack).backend
+    return Ledger(backend.ledger_path, stack=backend.stack)
 
 
 def identity() -> str:

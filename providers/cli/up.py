@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
         args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
-        ledger = Ledger(settings.backend.ledger_path)
+        ledger = Ledger(settings.backend.ledger_path, stack=settings.backend.stack)
         before = {s.id: s for s in ledger.steps()}
         save_mode(engine.env, steps_file if journaled else None)
         result = engine.run(*args_up, check=False)

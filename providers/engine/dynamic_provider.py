@@ -118,6 +118,22 @@ def journaled(servicer: Any, journal: step_journal.Writer) -> Any:
     return servicer
 
 
+def stack_aware(servicer: Any) -> Any:
+    """Wrap ``Configure`` to learn the stack this process serves from the provider's URN
+    (stack config does not name it): the manual-step ledger keeps each stack's steps apart."""
+    configure = servicer.Configure
+
+    def Configure(request: Any, context: Any) -> Any:
+        if request.urn:
+            from providers.backends.settings import serve_stack
+
+            serve_stack(step_journal.stack_of(request.urn)[0])
+        return configure(request, context)
+
+    servicer.Configure = Configure
+    return servicer
+
+
 def _patch_servicer_registration() -> None:
     journal = step_journal.writer()
     from pulumi.runtime.proto import provider_pb2_grpc
@@ -126,6 +142,7 @@ def _patch_servicer_registration() -> None:
 
     def add(servicer: Any, server: Any) -> Any:
         sdk_speedups.reuse_event_loops(type(servicer))
+        servicer = stack_aware(servicer)
         return original(servicer if journal is None else journaled(servicer, journal), server)
 
     provider_pb2_grpc.add_ResourceProviderServicer_to_server = add

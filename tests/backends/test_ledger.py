@@ -134,6 +134,45 @@ def test_a_confirmed_step_raised_again_is_reopened_as_not_visible_yet(ledger: Le
     assert "not visible yet" in (again.state_note or "") and "小王" in (again.state_note or "")
 
 
+def test_stacks_sharing_a_ledger_each_see_only_their_own_steps(target: str) -> None:
+    dev, prod = (Ledger(target, clock=lambda: T0, stack=name) for name in ("dev", "prod"))
+    mine = raise_step(dev)
+    theirs = raise_step(prod)  # the same object and values: a step of its own
+    assert mine.id != theirs.id and (mine.stack, theirs.stack) == ("dev", "prod")
+    assert [s.id for s in dev.steps("open")] == [mine.id]
+    assert [s.id for s in prod.steps("open")] == [theirs.id]
+    with pytest.raises(LedgerError, match=f"step {theirs.id} is stack prod's, not dev's"):
+        dev.mark([theirs.id], "done", by="小王")
+    dev.mark([mine.id], "done", by="小王")
+    assert set(dev.confirmed()) == {("sub_account", "sp-youpin/zhu-yan")}
+    assert prod.confirmed() == {}  # dev's confirmation is not prod's object
+    assert prod.steps("open")[0].state == "open"  # and did not supersede prod's step
+    dev.attest([("sub_account", "sp-youpin/zhu-yan", "sp-youpin")], by="陈静")
+    assert set(dev.verified_at()) == {("sub_account", "sp-youpin/zhu-yan")}
+    everyone = Ledger(target, clock=lambda: T0)  # no stack: every stack's steps
+    assert {s.id for s in everyone.steps()} == {mine.id, theirs.id}
+
+
+def test_steps_recorded_before_stacks_were_told_apart_are_every_stacks(target: str) -> None:
+    old = raise_step(Ledger(target, clock=lambda: T0))
+    dev = Ledger(target, clock=lambda: T0, stack="dev")
+    assert [s.id for s in dev.steps("open")] == [old.id]
+    assert raise_step(dev).id == old.id  # adopted, not raised twice
+
+
+def test_a_ledger_written_before_stacks_were_told_apart_opens_and_gains_their_tables(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as conn:  # the three tables of an older shoporg
+        from providers.backends.ledger.store import _TABLES
+
+        conn.executescript(_TABLES.split("CREATE TABLE IF NOT EXISTS step_stacks")[0]
+                           .format(id="INTEGER PRIMARY KEY AUTOINCREMENT"))
+    step = raise_step(Ledger(path, clock=lambda: T0, stack="prod"))
+    assert (step.stack, Ledger(path).steps()[0].stack) == ("prod", "prod")
+
+
 @contextmanager
 def outside_connection(target: str) -> Iterator[tuple[Callable[..., Any], type[Exception], str]]:
     """A connection of someone other than shoporg (sqlite3, psql): how it executes, the error

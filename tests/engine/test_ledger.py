@@ -54,6 +54,8 @@ def test_up_raises_one_step_per_ledger_object_and_fails_nothing(project: StackPr
     assert steps and {s["account"] for s in steps} == ledger_accounts(project)
     assert {s["name"] for s in steps} == pending(project)
     assert all(s["runbook"] and s["page"] for s in steps)
+    # Recorded as this stack's: another stack sharing the ledger file does not list them.
+    assert {s["stack"] for s in steps} == {"test"}
     # Nothing on the ledger platforms was created behind anyone's back in the sandbox.
     sandbox = project.backend()
     try:

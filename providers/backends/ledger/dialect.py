@@ -171,9 +171,9 @@ BEGIN
 END $$;
 """
 _PG_TABLE_GUARDS = """
-CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION {schema}.append_only();
-CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.append_only();
 """
 

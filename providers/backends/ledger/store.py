@@ -8,6 +8,7 @@ runbook, when it was raised and by whom; every change of its state is a new even
                   page, person, runbook, raised_at, raised_by
     events        seq, step_id, state (open | done | skipped), by, os_user, at, note
     attestations  seq, kind, name, account, by, os_user, at, note   (access reviews)
+    step_stacks / attestation_stacks   step_id | seq, stack   (which stack's, see below)
 
 Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
 when, survives crashes, retries and concurrent operators. Writes run one at a time, each in
@@ -17,6 +18,12 @@ or confirmation.
 It lives in a SQLite file (the default, ``.shoporg/ledger.db``) or a PostgreSQL database
 (``postgresql://...``, for teams). The tables and queries below are the one statement of
 both; :mod:`.dialect` holds what differs (keys, triggers, locking, placeholders).
+
+Several stacks may share one ledger (a ``dev`` and a ``prod`` in one checkout, or two
+companies): a :class:`Ledger` opened for a stack records its steps and attestations as that
+stack's and sees only its own (plus any recorded before stacks were told apart, which every
+stack sees). The stack lives in side tables, so a ledger written by an older shoporg opens
+unchanged: creating tables is all an upgrade does.
 
 It is the system of record of what exists on platforms without a read API: the ledger
 connector (:mod:`providers.backends.ledger.backend`) reads an object as its last confirmed
@@ -83,15 +90,26 @@ CREATE TABLE IF NOT EXISTS attestations (
     note     TEXT
 );
 CREATE INDEX IF NOT EXISTS attestations_object ON attestations (kind, name);
+CREATE TABLE IF NOT EXISTS step_stacks (
+    step_id  INTEGER PRIMARY KEY REFERENCES steps (id),
+    stack    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attestation_stacks (
+    seq      INTEGER PRIMARY KEY REFERENCES attestations (seq),
+    stack    TEXT NOT NULL
+);
 """
-_TABLE_NAMES: Final = ("steps", "events", "attestations")
+_TABLE_NAMES: Final = ("steps", "events", "attestations", "step_stacks", "attestation_stacks")
 
 # The latest event of every step: its current state.
 _CURRENT = """
-SELECT s.*, e.state, e.by AS state_by, e.os_user AS state_os_user, e.at AS state_at,
-       e.note AS state_note, e.seq AS state_seq
+SELECT s.*, st.stack AS stack, e.state, e.by AS state_by, e.os_user AS state_os_user,
+       e.at AS state_at, e.note AS state_note, e.seq AS state_seq
 FROM steps s JOIN events e ON e.seq = (SELECT MAX(seq) FROM events WHERE step_id = s.id)
+LEFT JOIN step_stacks st ON st.step_id = s.id
 """
+# A stack sees its own steps and those recorded before stacks were told apart.
+_MINE = "(st.stack IS NULL OR st.stack = ?)"
 
 
 class LedgerError(ShoporgError):
@@ -118,6 +136,7 @@ class Step:
     state_at: datetime
     state_note: str | None
     state_seq: int
+    stack: str | None = None  # None: recorded before stacks were told apart
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,7 +146,7 @@ class Step:
             "page": self.page, "person": self.person, "runbook": self.runbook,
             "raised_at": self.raised_at.isoformat(), "raised_by": self.raised_by,
             "state": self.state, "by": self.state_by, "os_user": self.state_os_user,
-            "at": self.state_at.isoformat(), "note": self.state_note,
+            "at": self.state_at.isoformat(), "note": self.state_note, "stack": self.stack,
         }
 
 
@@ -156,18 +175,30 @@ class Ledger:
     ``postgres://`` URL). Cheap to create; every call opens and closes its own connection,
     so one object serves many threads and processes."""
 
-    def __init__(self, path: str | Path, *, clock: Any = None) -> None:
+    def __init__(self, path: str | Path, *, clock: Any = None, stack: str | None = None
+                 ) -> None:
         self._dialect = dialect_for(path)
         #: Where it is, for people: the file, or the URL with its password masked.
         self.location = self._dialect.location
         #: The SQLite file; None for a PostgreSQL ledger.
         self.path: Path | None = None if is_url(path) else Path(path)
         self._now = clock or now
+        #: The stack whose steps this object records and reads; None: every stack's.
+        self.stack = stack
         self._ready = False
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Ledger({self.location!r})"
+        return f"Ledger({self.location!r}, stack={self.stack!r})"
+
+    def _where(self, condition: str = "", params: tuple[Any, ...] = ()
+               ) -> tuple[str, tuple[Any, ...]]:
+        """`` WHERE condition``, narrowed to this stack's steps when it has one."""
+        parts = [condition] if condition else []
+        if self.stack is not None:
+            parts.append(_MINE)
+            params = (*params, self.stack)
+        return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
     def now(self) -> datetime:
         value: datetime = self._now()
@@ -204,9 +235,9 @@ class Ledger:
         mark = fingerprint(kind, name, operation, desired)
         now = self.now().isoformat()
         with self._conn(write=True) as conn:
+            where, params = self._where("s.fingerprint = ?", (mark,))
             same = conn.execute(
-                _CURRENT + " WHERE s.fingerprint = ? ORDER BY s.id DESC LIMIT 1", (mark,)
-            ).fetchone()
+                _CURRENT + where + " ORDER BY s.id DESC LIMIT 1", params).fetchone()
             if same is not None and same["state"] == "open":
                 return _step(same)
             if same is not None and same["state"] == "done":
@@ -218,9 +249,9 @@ class Ledger:
                      "platform does not show it yet (not visible yet)"),
                 )
                 return self._get(conn, same["id"])
-            for old in conn.execute(
-                _CURRENT + " WHERE s.kind = ? AND s.name = ? AND e.state = 'open'", (kind, name)
-            ).fetchall():
+            where, params = self._where("s.kind = ? AND s.name = ? AND e.state = 'open'",
+                                        (kind, name))
+            for old in conn.execute(_CURRENT + where, params).fetchall():
                 conn.execute(
                     "INSERT INTO events (step_id, state, by, os_user, at, note) "
                     "VALUES (?, 'skipped', ?, ?, ?, 'superseded: org.yaml now asks for "
@@ -236,6 +267,9 @@ class Ledger:
                  page, person, runbook, now, by),
             )
             step_id = int(inserted.fetchone()["id"])
+            if self.stack is not None:
+                conn.execute("INSERT INTO step_stacks (step_id, stack) VALUES (?, ?)",
+                             (step_id, self.stack))
             conn.execute(
                 "INSERT INTO events (step_id, state, by, os_user, at, note) "
                 "VALUES (?, 'open', ?, ?, ?, NULL)", (step_id, by, os_user(), now),
@@ -259,6 +293,11 @@ class Ledger:
                 _CURRENT + f" WHERE s.id IN ({','.join('?' * len(wanted))})", wanted)}
             problems = [f"step {i} does not exist" for i in wanted if i not in rows]
             problems += [
+                f"step {i} is stack {rows[i]['stack']}'s, not {self.stack}'s"
+                for i in wanted if i in rows and self.stack is not None
+                and rows[i]["stack"] not in (None, self.stack)
+            ]
+            problems += [
                 f"step {i} is already {rows[i]['state']} (by {rows[i]['state_by']} at "
                 f"{rows[i]['state_at']})" for i in wanted if i in rows and rows[i]["state"] == state
             ]
@@ -280,18 +319,20 @@ class Ledger:
         if not self._dialect.exists():
             return []
         with self._conn() as conn:
-            query = _CURRENT + (" WHERE e.state = ?" if state else "") + " ORDER BY s.id"
-            return [_step(r) for r in conn.execute(query, (state,) if state else ())]
+            where, params = self._where("e.state = ?" if state else "",
+                                        (state,) if state else ())
+            return [_step(r) for r in conn.execute(_CURRENT + where + " ORDER BY s.id", params)]
 
     def confirmed(self, account: str | None = None) -> dict[tuple[str, str], Step]:
         """(kind, name) → the last confirmed step of each object (what a person did last)."""
         if not self._dialect.exists():
             return {}
         with self._conn() as conn:
-            query = _CURRENT + " WHERE e.state = 'done'" + (
-                " AND s.account = ?" if account else "") + " ORDER BY e.seq"
+            where, params = self._where("e.state = 'done'" + (" AND s.account = ?" if account
+                                                               else ""),
+                                        (account,) if account else ())
             out: dict[tuple[str, str], Step] = {}
-            for row in conn.execute(query, (account,) if account else ()):
+            for row in conn.execute(_CURRENT + where + " ORDER BY e.seq", params):
                 out[(row["kind"], row["name"])] = _step(row)
             return out
 
@@ -305,11 +346,14 @@ class Ledger:
             raise LedgerError("nothing to attest: no ledger object matches the selection")
         now = self.now().isoformat()
         with self._conn(write=True) as conn:
-            conn.executemany(
-                "INSERT INTO attestations (kind, name, account, by, os_user, at, note) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(k, n, a, by, os_user(), now, note) for k, n, a in rows],
-            )
+            for k, n, a in rows:
+                seq = conn.execute(
+                    "INSERT INTO attestations (kind, name, account, by, os_user, at, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                    (k, n, a, by, os_user(), now, note)).fetchone()["seq"]
+                if self.stack is not None:
+                    conn.execute("INSERT INTO attestation_stacks (seq, stack) VALUES (?, ?)",
+                                 (seq, self.stack))
         return len(rows)
 
     def verified_at(self, account: str | None = None) -> dict[tuple[str, str], datetime]:
@@ -319,8 +363,11 @@ class Ledger:
         if not out:
             return out
         with self._conn() as conn:
+            mine = "" if self.stack is None else " WHERE " + _MINE
             for row in conn.execute(
-                "SELECT kind, name, MAX(at) AS at FROM attestations GROUP BY kind, name"
+                "SELECT a.kind, a.name, MAX(a.at) AS at FROM attestations a "
+                "LEFT JOIN attestation_stacks st ON st.seq = a.seq" + mine
+                + " GROUP BY a.kind, a.name", () if self.stack is None else (self.stack,)
             ):
                 key = (row["kind"], row["name"])
                 at = datetime.fromisoformat(row["at"])
@@ -348,5 +395,5 @@ def _step(row: Any) -> Step:
         raised_at=datetime.fromisoformat(row["raised_at"]), raised_by=row["raised_by"],
         state=row["state"], state_by=row["state_by"], state_os_user=row["state_os_user"],
         state_at=datetime.fromisoformat(row["state_at"]), state_note=row["state_note"],
-        state_seq=row["state_seq"],
+        state_seq=row["state_seq"], stack=row["stack"],
     )
