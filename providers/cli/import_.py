@@ -2,13 +2,15 @@
 
     shoporg import                                  # the sandbox ($SHOPORG_SANDBOX), to stdout
     shoporg import --backend sandbox --file .sandbox/sandbox.db --tenant acme --out org.yaml
-    shoporg import --backend taobao --endpoint URL --org org.yaml --out imported.yaml
+    shoporg import --backend taobao --stack prod --org org.yaml --out imported.yaml
     shoporg import --backend taobao --account tb-main=taobao:优品数码专营 ...
 
-Read-only. ``--backend taobao`` takes the app key, secret and session from
+Read-only. ``--backend taobao`` reads the endpoint, app key, secret and session from the
+stack's config as ``pulumi up`` does (``--stack``, default the selected stack; secrets
+decrypted by the engine), each one the config lacks from ``SHOPORG_TAOBAO_ENDPOINT`` /
 ``SHOPORG_TAOBAO_APP_KEY`` / ``SHOPORG_TAOBAO_APP_SECRET`` / ``SHOPORG_TAOBAO_SESSION``
-(never from the command line) and the endpoint from ``--endpoint`` or
-``SHOPORG_TAOBAO_ENDPOINT``. TOP cannot list main accounts, so they come from ``--org``
+(credentials never from the command line); ``--endpoint`` overrides the endpoint. TOP
+cannot list main accounts, so they come from ``--org``
 (an existing org.yaml: its accounts, and its ids for what it already declares) and/or
 ``--account id=platform:nick``. The written file passes ``shoporg validate``; notes on
 what org.yaml cannot express go to stderr and into the file as ``# note:`` comments.
@@ -17,7 +19,6 @@ what org.yaml cannot express go to stderr and into the file as ``# note:`` comme
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--file", help="sandbox file (default $SHOPORG_SANDBOX or "
                                        ".sandbox/sandbox.db)")
     parser.add_argument("--tenant", help="sandbox company (default $SHOPORG_COMPANY or default)")
-    parser.add_argument("--endpoint", help="taobao: the TOP router URL "
-                                           "(default $SHOPORG_TAOBAO_ENDPOINT)")
+    parser.add_argument("--stack", help="taobao: whose config holds the endpoint and "
+                                        "credentials (default: the selected stack)")
+    parser.add_argument("--endpoint", help="taobao: the TOP router URL (default: the stack's "
+                                           "shoporg:taobaoEndpoint, else "
+                                           "$SHOPORG_TAOBAO_ENDPOINT)")
     parser.add_argument("--org", help="taobao: an org.yaml whose accounts (and ids) to use")
     parser.add_argument("--account", action="append", default=[], metavar="ID=PLATFORM:NICK",
                         help="taobao: a main account to read (repeatable)")
@@ -50,15 +54,21 @@ def register(subparsers: Any) -> None:
 
 
 def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
+    from providers.backends.settings import project_root
     from providers.backends.taobao import TaobaoBackend
-    from providers.backends.taobao.credentials import build
+    from providers.backends.taobao.credentials import credentials_for
     from providers.backends.taobao.directory import AccountFacts, Directory
     from providers.schema import load_org
+    from providers.stackconfig import settings_of
 
-    endpoint = args.endpoint or os.environ.get("SHOPORG_TAOBAO_ENDPOINT")
+    # The stack's settings register its credentials (read, and decrypted, below) as the
+    # program's configure does; a stack without them leaves the environment's.
+    settings = settings_of(project_root(), args.stack).backend
+    endpoint = args.endpoint or settings.taobao_endpoint
     if not endpoint:
-        raise SystemExit("shoporg import: --backend taobao needs --endpoint or "
-                         "$SHOPORG_TAOBAO_ENDPOINT (the TOP router URL)")
+        raise SystemExit("shoporg import: --backend taobao needs --endpoint, the stack's "
+                         "shoporg:taobaoEndpoint or $SHOPORG_TAOBAO_ENDPOINT (the TOP router "
+                         "URL)")
     company = args.company or "imported"
     directory = Directory()
     if args.org:
@@ -74,13 +84,8 @@ def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
                                            (Shop(account_id, f"{account_id}-shop", nick),)))
     if not directory.accounts:
         raise SystemExit("shoporg import: TOP cannot list main accounts: give --org or --account")
-    creds = build({
-        "app_key": os.environ.get("SHOPORG_TAOBAO_APP_KEY"),
-        "app_secret": os.environ.get("SHOPORG_TAOBAO_APP_SECRET"),
-        "session": os.environ.get("SHOPORG_TAOBAO_SESSION"),
-    })
     # One snapshot: every read of the import shares the same TOP answers.
-    return TaobaoBackend(endpoint, creds, directory, ttl=3600), company
+    return TaobaoBackend(endpoint, credentials_for(settings), directory, ttl=3600), company
 
 
 def run(args: argparse.Namespace) -> int:

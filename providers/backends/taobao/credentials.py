@@ -1,11 +1,16 @@
 """TOP credentials for this process: from stack config secrets, else the environment.
 
-``KindProvider.configure()`` runs in the provider process with the stack's config
-(secrets decrypted by the engine) and calls :func:`remember`; the values live only in the
-module-level registry below — never in a provider object (pickled into state), never in
+Two callers hand :func:`remember` the stack's config: ``KindProvider.configure()`` in the
+provider process (secrets decrypted by the engine), and :mod:`providers.stackconfig` for
+the CLI commands that open a connector outside the engine (secrets decrypted by one
+``pulumi config --show-secrets``, and only once a connector asks). The values live only in
+the module-level registry below — never in a provider object (pickled into state), never in
 :class:`~providers.backends.settings.BackendSettings` (a cache key that may be printed).
-Environment fallback: ``SHOPORG_TAOBAO_APP_KEY``, ``SHOPORG_TAOBAO_APP_SECRET``,
-``SHOPORG_TAOBAO_SESSION``.
+
+Which wins, per key: the stack config; ``SHOPORG_TAOBAO_APP_KEY``,
+``SHOPORG_TAOBAO_APP_SECRET`` and ``SHOPORG_TAOBAO_SESSION`` fill only what it lacks (so a
+stack configured as the README says needs no export, and an export never silently
+overrides what ``pulumi up`` uses).
 
 ``shoporg:taobaoSession`` is one session for every Taobao/Tmall account of the stack, or a
 JSON object ``{"tb-youpin": "...", "tm-youpin": "..."}`` (one main-account session each).
@@ -22,6 +27,12 @@ from providers.backends.settings import BackendSettings
 from providers.backends.taobao.client import CONFIG_KEYS, ENV_KEYS, TopCredentials
 from providers.errors import AuthError
 
+Getter = Callable[[str], str | None]
+NAMES = ("app_key", "app_secret", "session")
+
+#: Per settings: where the stack's config is (read when a connector first asks, so a command
+#: that never opens TOP never decrypts anything), and the credentials once built.
+_sources: dict[BackendSettings, Getter] = {}
 _registry: dict[BackendSettings, TopCredentials] = {}
 _lock = threading.Lock()
 
@@ -55,7 +66,7 @@ def parse_sessions(value: str) -> tuple[str, dict[str, str]]:
 def build(values: Mapping[str, str | None]) -> TopCredentials:
     """Credentials from ``app_key``/``app_secret``/``session``; AuthError naming what is
     missing (the stack config keys and environment variables to set)."""
-    missing = [name for name in ("app_key", "app_secret", "session") if not values.get(name)]
+    missing = [name for name in NAMES if not values.get(name)]
     if missing:
         keys = ", ".join(
             CONFIG_KEYS[name] + (" (secret)" if name != "app_key" else "") for name in missing
@@ -75,18 +86,16 @@ def build(values: Mapping[str, str | None]) -> TopCredentials:
     )
 
 
-def remember(settings: BackendSettings, get: Callable[[str], str | None]) -> None:
-    """Keep the credentials found in stack config for ``settings`` (this process only)."""
-    values = {name: get(_unqualified(CONFIG_KEYS[name])) for name in ("app_key", "app_secret",
-                                                                       "session")}
-    if not any(values.values()):
-        return  # nothing in config: the environment may have them
+def remember(settings: BackendSettings, get: Getter) -> None:
+    """Keep where the stack config of ``settings`` is (this process only); its credentials
+    are read when :func:`credentials_for` first asks."""
     with _lock:
-        _registry[settings] = build(values)
+        _sources[settings] = get
+        _registry.pop(settings, None)  # built from an earlier config: read this one instead
 
 
 def register(settings: BackendSettings, credentials: TopCredentials) -> None:
-    """For callers that already hold credentials (``shoporg import`` flags, tests)."""
+    """For callers that already hold credentials (tests)."""
     with _lock:
         _registry[settings] = credentials
 
@@ -94,15 +103,24 @@ def register(settings: BackendSettings, credentials: TopCredentials) -> None:
 def credentials_for(
     settings: BackendSettings, environ: Mapping[str, str] | None = None
 ) -> TopCredentials:
+    """The credentials of ``settings``: each from stack config, else the environment;
+    AuthError naming the keys and variables when one is in neither."""
     with _lock:
-        found = _registry.get(settings)
+        found, get = _registry.get(settings), _sources.get(settings)
     if found is not None:
         return found
     env = os.environ if environ is None else environ
-    return build({name: env.get(ENV_KEYS[name]) for name in ("app_key", "app_secret", "session")})
+    config: Getter = get if get is not None else (lambda key: None)
+    built = build({name: config(_unqualified(CONFIG_KEYS[name])) or env.get(ENV_KEYS[name])
+                   for name in NAMES})
+    if get is not None:
+        with _lock:
+            _registry[settings] = built
+    return built
 
 
 def forget_all() -> None:
     """Tests: start from an empty registry."""
     with _lock:
         _registry.clear()
+        _sources.clear()
