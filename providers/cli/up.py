@@ -16,11 +16,14 @@ the previewed plan, journal it.
 3. ``pulumi up --plan PLAN``: the engine refuses any operation the plan does not contain,
    so what is applied is what was reviewed (a concurrent org.yaml edit fails the up);
    its event stream (``--json``) is read back (:mod:`providers.reports.outcome`): what was
-   applied, and on a failure the objects that failed (kind, name, operation, message)
-   first, then how many the engine stopped before ("not reached") instead of its error per
-   planned object;
+   applied — automated (an API or the sandbox did it), waiting on a manual step (new this
+   run per the stack's ledger, or still open; ``shoporg tasks``) or a step closed (the
+   read-back or an operator's confirmation settled it) — and on a failure the objects that
+   failed (kind, name, operation, message) first, then how many the engine stopped before
+   ("not reached") instead of its error per planned object;
 4. one line appended to ``.shoporg/journal.jsonl``: who, when, plan hash, summary, reason,
-   and which objects failed and which were not reached.
+   the manual steps and the automated/waiting/closed counts (``progress``), and which
+   objects failed and which were not reached.
 
 Step 3 is journaled: the engine runs with ``PULUMI_SKIP_CHECKPOINTS=true`` (one state save
 at the end instead of two whole-state saves per step, which makes a big ``up`` quadratic:
@@ -43,17 +46,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from providers import notify
-from providers.backends.ledger import Ledger, Step
-from providers.backends.settings import project_root
+from providers.backends.ledger import Step
+from providers.backends.settings import ledger_of, project_root
 from providers.cli.recover import unsaved_journal
 from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
-from providers.kinds import desired_world
+from providers.kinds import Ref, desired_world
 from providers.reports import journal
 from providers.reports.build import review_from_preview
 from providers.reports.guard import check_removals
-from providers.reports.outcome import outcome_of, render_outcome
+from providers.reports.outcome import Outcome, Progress, outcome_of, progress_of, render_outcome
 from providers.reports.render import render_markdown
 from providers.reports.sources import engine_preview, org_from_file
 from providers.reports.world import objects, plan_from_preview
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
         args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
-        ledger = Ledger(settings.backend.ledger_path, stack=settings.backend.stack)
+        ledger = ledger_of(settings.backend)  # this stack's steps only
         before = {s.id: s for s in ledger.steps()}
         save_mode(engine.env, steps_file if journaled else None)
         result = engine.run(*args_up, check=False)
@@ -131,9 +134,11 @@ def run(args: argparse.Namespace) -> int:
         # A failed run whose engine still saved the state leaves a spent journal: gone here.
         kept = journaled and result.returncode != 0 and unsaved_journal(
             engine, root, stack) is not None
-        steps = manual_steps(before, ledger.steps(), journal.read(root))
+        after = ledger.steps()
+        steps = manual_steps(before, after, journal.read(root))
     outcome = outcome_of(result.stdout, {s.ref: s.op for s in plan.steps})
-    sys.stdout.write(render_outcome(outcome))
+    progress = progress_from(outcome, before, after)
+    sys.stdout.write(render_outcome(outcome, progress))
     entry = {
         "who": journal.who(root),
         "stack": stack,
@@ -149,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         "result": "applied" if result.returncode == 0 else "failed",
         "manual_steps": steps,
         **outcome.to_json(),
+        "progress": progress.to_json(),
     }
     path = journal.append(root, entry)
     notify.after_up(root, stack, org, entry)  # the team's chats (never fails the up)
@@ -184,6 +190,27 @@ def save_mode(env: dict[str, str], journal_file: Path | None) -> None:
         env[step_journal.ENV] = "off"
 
 
+def progress_from(outcome: Outcome, before: dict[int, Step], after: list[Step]) -> Progress:
+    """What the apply's objects came to, with the ledger saying which steps this run
+    raised and which it reopened (its state says which objects wait and which closed)."""
+    def objects(ids: list[int]) -> set[Ref]:
+        return {Ref(s.kind, s.name) for s in after if s.id in ids}
+
+    return progress_of(outcome, raised=objects(raised(before, after)),
+                       reopened=objects(reopened(before, after)))
+
+
+def raised(before: dict[int, Step], after: list[Step]) -> list[int]:
+    """The steps an apply raised: open, and not in the ledger before it."""
+    return sorted(s.id for s in after if s.id not in before and s.state == "open")
+
+
+def reopened(before: dict[int, Step], after: list[Step]) -> list[int]:
+    """The confirmed steps an apply opened again: the read-back does not show them."""
+    return sorted(s.id for s in after if s.state == "open" and s.id in before
+                  and before[s.id].state == "done")
+
+
 def manual_steps(before: dict[int, Step], after: list[Step],
                  entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The ledger step ids an apply touched: ``raised`` (new), ``reopened`` (confirmed, but
@@ -192,9 +219,8 @@ def manual_steps(before: dict[int, Step], after: list[Step],
     last = entries[-1].get("at") if entries else None
     since = datetime.datetime.fromisoformat(last) if last else None
     return {
-        "raised": sorted(s.id for s in after if s.id not in before and s.state == "open"),
-        "reopened": sorted(s.id for s in after if s.state == "open" and s.id in before
-                           and before[s.id].state == "done"),
+        "raised": raised(before, after),
+        "reopened": reopened(before, after),
         "confirmed": sorted(s.id for s in after if s.state == "done"
                             and (since is None or s.state_at > since)),
         "open": sum(1 for s in after if s.state == "open"),

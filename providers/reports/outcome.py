@@ -1,5 +1,6 @@
 """What an apply did: the engine's event stream read back as objects done, failed and not
-reached.
+reached — and, of those done, which an API did, which wait on a manual step and which
+steps closed.
 
 ``pulumi up --plan PLAN --json`` prints the preview it checked, then one JSON document per
 engine event. When one resource fails under a saved plan the engine stops, and for every
@@ -17,14 +18,22 @@ them: ``failed`` (the objects whose operation failed, with the provider's messag
 ``not_reached`` (planned, never attempted: nothing was done to them) and ``errors`` (errors
 about no object, such as a failing program). Objects are named by the registry
 (:func:`providers.kinds.ref_of_urn`), as in the review and the journal.
+
+An object the engine completed is not necessarily done on the platform: where no API can
+do the change, the provider's create or update succeeds with the outputs ``status:
+pending`` and a ``manual_step`` (:mod:`providers.resources.base`), and the ledger holds the
+step. Each ``resOutputsEvent`` carries the object's outputs before (``old``) and after
+(``new``) the run, so :class:`Progress` tells *automated* (done by an API or the sandbox),
+*waiting* on a manual step (new this run, or still open) and *closed* (a step the
+read-back or an operator's confirmation settled) from what the state says.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from providers.kinds import BY_WORD, Ref, ref_of_urn
@@ -37,6 +46,7 @@ _OPS: Final = {"create": "create", "update": "update", "delete": "delete",
                "delete-replaced": "replace"}
 _PAST: Final = {"create": "created", "update": "updated", "replace": "replaced",
                 "delete": "deleted"}
+_ORDER: Final = tuple(_PAST)
 MESSAGE_LIMIT: Final = 500  # characters of one failure's message kept (journal, output)
 
 
@@ -66,16 +76,27 @@ class Unreached:
 
 @dataclass(frozen=True)
 class Outcome:
-    applied: Mapping[str, int]  # operation -> objects it completed on
+    done: Mapping[Ref, str]  # object -> the (planned) operation the engine completed on it
     failed: tuple[Failure, ...]
     not_reached: tuple[Unreached, ...]
     errors: tuple[str, ...] = ()  # errors about no object (the program, the engine)
     warnings: tuple[str, ...] = ()
     result: str | None = None  # the engine's summary: "succeeded" | "failed" | None
+    # Of ``done``: the objects left waiting on a manual step -> its ledger step id, and
+    # those whose step this run settled -> the id of the step they waited on.
+    waiting: Mapping[Ref, int | None] = field(default_factory=dict)
+    closed: Mapping[Ref, int | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.errors and self.result != "failed"
+
+    @property
+    def applied(self) -> dict[str, int]:
+        """Operation -> objects the engine completed it on (whoever does it on the
+        platform), in the plan's order of operations."""
+        counts = Counter(self.done.values())
+        return {op: counts[op] for op in _ORDER if counts[op]}
 
     def to_json(self) -> dict[str, Any]:
         """The journal's record (docs/review-schema.md, ``shoporg.journal/v1.1``)."""
@@ -113,15 +134,38 @@ def _message(text: str) -> str:
     return msg if len(msg) <= MESSAGE_LIMIT else msg[: MESSAGE_LIMIT - 1] + "…"
 
 
+def _outputs(state: Any) -> Mapping[str, Any]:
+    """The outputs of an event's ``old``/``new`` state (none when there is no state)."""
+    outputs = state.get("outputs") if isinstance(state, dict) else None
+    return outputs if isinstance(outputs, dict) else {}
+
+
+def _waits(outputs: Mapping[str, Any]) -> bool:
+    """Whether these outputs wait on a manual step: the provider's mark of one
+    (``providers.resources.base._waiting``: ``status`` pending with a ``manual_step``)."""
+    return outputs.get("status") == "pending" and bool(outputs.get("manual_step"))
+
+
+def _step_id(outputs: Mapping[str, Any]) -> int | None:
+    """The ledger step a waiting object's ``manual_step`` names (older state has none)."""
+    step = outputs.get("manual_step")
+    found = step.get("step") if isinstance(step, dict) else None
+    return int(found) if isinstance(found, int | float) else None
+
+
 def outcome_of(text: str, planned: Mapping[Ref, str] | None = None) -> Outcome:
     """Read ``pulumi up --json`` output; ``planned``: ref -> operation of the saved plan.
 
     An object is *applied* when the engine reports its outputs, *failed* when its operation
     failed or an error names it, and *not reached* when it was planned (or the engine says
     it expected it) and neither happened: the engine does not even name every object it
-    never got to, so the plan is the list."""
+    never got to, so the plan is the list. Of the applied objects, those whose outputs after
+    the run wait on a manual step are ``waiting``, and those whose outputs before did (and
+    after do not) are ``closed``."""
     planned = planned or {}
     done: dict[Ref, str] = {}
+    befores: dict[Ref, Mapping[str, Any]] = {}
+    afters: dict[Ref, Mapping[str, Any]] = {}
     failed_ops: dict[Ref, str] = {}
     messages: dict[Ref, list[str]] = {}
     expected: dict[Ref, None] = {}
@@ -134,6 +178,12 @@ def outcome_of(text: str, planned: Mapping[Ref, str] | None = None) -> Outcome:
             ref, op = ref_of_urn(str(meta.get("urn", ""))), str(meta.get("op", ""))
             if ref is not None and op in _OPS:
                 done.setdefault(ref, planned.get(ref, _OPS[op]))
+                # A replacement is several events: the object before is the first old
+                # state, after it the last new one (a delete has none: nothing is left).
+                if meta.get("old") is not None:
+                    befores.setdefault(ref, _outputs(meta.get("old")))
+                if meta.get("new") is not None:
+                    afters[ref] = _outputs(meta.get("new"))
         elif "resOpFailedEvent" in doc:
             meta = doc["resOpFailedEvent"].get("metadata") or {}
             ref, op = ref_of_urn(str(meta.get("urn", ""))), str(meta.get("op", ""))
@@ -166,10 +216,12 @@ def outcome_of(text: str, planned: Mapping[Ref, str] | None = None) -> Outcome:
         for ref in failing
     ]
     unreached = sorted((set(planned) | set(expected)) - set(done) - set(failing), key=key)
-    applied: Counter[str] = Counter(done.values())
+    waiting = {ref: _step_id(afters[ref]) for ref in done
+               if ref in afters and _waits(afters[ref])}
+    closed = {ref: _step_id(befores[ref]) for ref in done
+              if ref not in waiting and _waits(befores.get(ref, {}))}
     return Outcome(
-        applied={op: applied[op] for op in ("create", "update", "replace", "delete")
-                 if applied[op]},
+        done=done, waiting=waiting, closed=closed,
         failed=tuple(failures),
         not_reached=tuple(Unreached(r.kind, r.name, planned.get(r, "?")) for r in unreached),
         errors=tuple(dict.fromkeys(errors)), warnings=tuple(dict.fromkeys(warnings)),
@@ -182,12 +234,78 @@ def _counted(counts: Mapping[str, int], plural: bool = False) -> str:
                      for word, n in counts.items())
 
 
-def render_outcome(outcome: Outcome) -> str:
-    """What ``shoporg up`` prints after the apply: real failures first, with kind, name,
-    operation and message; then how many were not reached, per kind."""
-    lines: list[str] = []
-    done = {_PAST[op]: n for op, n in outcome.applied.items()}
-    lines.append(f"applied: {_counted(done) or 'nothing'}")
+@dataclass(frozen=True)
+class Progress:
+    """What the objects an apply completed came to on the platforms."""
+
+    automated: Mapping[str, int]  # operation -> objects an API (or the sandbox) did it on
+    waiting: int  # objects waiting on a manual step after the run
+    new: int  # of those, on a step this run raised
+    reopened: int  # of those, on a step confirmed before that the read-back does not show
+    closed: int  # objects whose step the read-back or an operator's confirmation settled
+    withdrawn: int = 0  # objects removed while their step was open: it is not needed
+
+    def to_json(self) -> dict[str, Any]:
+        """The journal's ``progress`` (docs/review-schema.md)."""
+        return {"automated": dict(self.automated), "waiting": self.waiting, "new": self.new,
+                "reopened": self.reopened, "closed": self.closed,
+                "withdrawn": self.withdrawn}
+
+
+def progress_of(outcome: Outcome, raised: Collection[Ref] = (),
+                reopened: Collection[Ref] = ()) -> Progress:
+    """Sort the applied objects: waiting on a manual step, a step closed, or automated.
+
+    ``raised``: the objects whose step this run put into the stack's ledger — which steps
+    are new is the ledger's to say, and a removal no API can do leaves no outputs behind
+    (the engine drops the object), only its step; ``reopened``: the objects whose step
+    the read-back opened again."""
+    removed = {ref for ref, op in outcome.done.items() if op == "delete"}
+    waiting = set(outcome.waiting) | (removed & set(raised))
+    closed = set(outcome.closed) - waiting
+    withdrawn = closed & removed  # nobody did the step: the object is no longer declared
+    closed -= withdrawn
+    automated = Counter(op for ref, op in outcome.done.items()
+                        if ref not in waiting | closed | withdrawn)
+    return Progress(
+        automated={op: automated[op] for op in _ORDER if automated[op]},
+        waiting=len(waiting), new=len(waiting & set(raised)),
+        reopened=len(waiting & set(reopened)), closed=len(closed),
+        withdrawn=len(withdrawn),
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(progress: Progress) -> str:
+    """One line: what an API did, what waits on a person (and where to see it), and which
+    steps closed — a pending step is neither done nor failed."""
+    if not (progress.automated or progress.waiting or progress.closed
+            or progress.withdrawn):
+        return "applied: nothing"
+    done = {_PAST[op]: n for op, n in progress.automated.items()}
+    automated = sum(progress.automated.values())
+    parts = [f"{automated} automated" + (f" ({_counted(done)})" if done else "")]
+    if progress.waiting:
+        news = [f"{progress.new} new"] + (
+            [f"{progress.reopened} reopened: not visible yet"] if progress.reopened else [])
+        parts.append(f"{progress.waiting} waiting on manual steps "
+                     f"({', '.join(news)}; `shoporg tasks`)")
+    if progress.closed:
+        parts.append(f"{_plural(progress.closed, 'step')} closed")
+    if progress.withdrawn:
+        parts.append(f"{_plural(progress.withdrawn, 'step')} withdrawn (no longer declared)")
+    return "applied: " + " · ".join(parts)
+
+
+def render_outcome(outcome: Outcome, progress: Progress | None = None) -> str:
+    """What ``shoporg up`` prints after the apply: what was automated, what waits on a
+    manual step and which steps closed (``progress``, else from the outcome alone); then
+    real failures, with kind, name, operation and message; then how many were not
+    reached, per kind."""
+    lines = [summary_line(progress or progress_of(outcome))]
     for w in outcome.warnings:
         lines.append(f"warning: {w}")
     if outcome.failed or outcome.errors:

@@ -3,12 +3,14 @@ and Douyin — the manual-step lifecycle on the real engine.
 
 ``up`` raises a step per ledger object and fails nothing; confirming half of them and
 running ``up`` again makes exactly those active, and the preview then plans only the rest.
+Each ``shoporg up`` says which: automated, waiting on manual steps, steps closed.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,9 +50,19 @@ def ledger_accounts(project: StackProject) -> set[str]:
     return {a["id"] for a in project.org()["accounts"] if a["platform"] in LEDGER_PLATFORMS}
 
 
+def applied_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The summary line of a ``shoporg up``."""
+    return next(line for line in result.stdout.splitlines() if line.startswith("applied: "))
+
+
 def test_up_raises_one_step_per_ledger_object_and_fails_nothing(project: StackProject) -> None:
-    project.up()
+    first = project.shoporg("up")  # the guarded apply, from empty
     steps = open_steps(project)
+    # Its summary tells the sandbox's creates from the objects left to a person.
+    created = journal.read(project.root)[-1]["applied"]["create"]
+    assert applied_line(first) == (
+        f"applied: {created - len(steps)} automated ({created - len(steps)} created) · "
+        f"{len(steps)} waiting on manual steps ({len(steps)} new; `shoporg tasks`)")
     assert steps and {s["account"] for s in steps} == ledger_accounts(project)
     assert {s["name"] for s in steps} == pending(project)
     assert all(s["runbook"] and s["page"] for s in steps)
@@ -80,9 +92,13 @@ def test_confirming_half_makes_exactly_those_active_and_the_preview_plans_the_re
     done = steps[: len(steps) // 2]
     project.shoporg("tasks", "done", *(str(s["id"]) for s in done), "--by", "运营 小王",
                     "--note", "done in the seller centre")
-    project.shoporg("up")
+    second = project.shoporg("up")
     assert journal.read(project.root)[-1]["manual_steps"]["confirmed"] == sorted(
         s["id"] for s in done)
+    rest = len(steps) - len(done)
+    assert applied_line(second) == (
+        f"applied: 0 automated · {rest} waiting on manual steps (0 new; `shoporg tasks`) · "
+        f"{len(done)} steps closed")
     still = pending(project)
     assert not still & {s["name"] for s in done}
     assert still == {s["name"] for s in steps[len(steps) // 2:]}

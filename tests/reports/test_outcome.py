@@ -1,4 +1,6 @@
-"""What ``shoporg up`` makes of the engine's event stream (no engine).
+"""What ``shoporg up`` makes of the engine's event stream (no engine): failures, objects
+not reached, and what the applied objects came to (automated, waiting on a manual step,
+a step closed).
 
 ``tests/fixtures/apply/two-roles-fail.json`` is a recorded ``pulumi up --json --plan`` of
 org.yaml on a partly applied stack, with ``fail_objects`` set on two roles (slimmed to each
@@ -16,7 +18,13 @@ from typing import Any
 import pytest
 
 from providers.kinds import BY_WORD, ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref, ref_of_urn
-from providers.reports.outcome import documents, outcome_of, render_outcome
+from providers.reports.outcome import (
+    Progress,
+    documents,
+    outcome_of,
+    progress_of,
+    render_outcome,
+)
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "apply" / "two-roles-fail.json"
 URN = "urn:pulumi:test::shoporg::{type}::{name}"
@@ -38,8 +46,23 @@ def event(name: str, body: dict[str, Any]) -> str:
     return json.dumps({name: body}, ensure_ascii=False)
 
 
-def outputs(ref: Ref, op: str) -> str:
-    return event("resOutputsEvent", {"metadata": {"op": op, "urn": urn(ref)}})
+def outputs(ref: Ref, op: str, old: dict[str, Any] | None = None,
+            new: dict[str, Any] | None = None) -> str:
+    """A completed operation; ``old``/``new``: the object's outputs before and after it."""
+    meta: dict[str, Any] = {"op": op, "urn": urn(ref)}
+    for side, outs in (("old", old), ("new", new)):
+        if outs is not None:
+            meta[side] = {"urn": urn(ref), "outputs": outs}
+    return event("resOutputsEvent", {"metadata": meta})
+
+
+def waits(step: int) -> dict[str, Any]:
+    """The outputs of an object waiting on ledger step ``step`` (as the provider writes)."""
+    return {"status": "pending", "runbook": "…",
+            "manual_step": {"platform": "shopee", "operation": "create", "step": step}}
+
+
+ACTIVE: dict[str, Any] = {"status": "active", "manual_step": None}
 
 
 def failed(ref: Ref, op: str, message: str) -> str:
@@ -78,7 +101,7 @@ def test_the_rendered_outcome_puts_the_real_failures_before_the_not_reached_coun
     text, planned = recorded()
     out = render_outcome(outcome_of(text, planned))
     lines = out.splitlines()
-    assert lines[0] == "applied: 9 created"
+    assert lines[0] == "applied: 9 automated (9 created)"
     assert lines[1] == "FAILED: 2 objects failed, 77 not reached"
     assert lines[2].startswith("  ✗ role tb-youpin/tb-ops — create failed: role ")
     assert lines[3].startswith("  ✗ role tm-youpin/tm-ops — create failed: ")
@@ -138,3 +161,88 @@ def test_the_journal_record_names_kind_name_operation_and_message() -> None:
                     "message": "seat quota exceeded"}],
         "not_reached": [{"kind": "role_grant", "name": GRANT.name, "operation": "create"}],
     }
+
+
+SP_SUB = SUB_ACCOUNT.ref("sp-youpin", "zhang-wei")
+SP_GRANT = ROLE_GRANT.ref("sp-youpin", "zhang-wei", "sp-youpin-sg")
+
+
+@pytest.mark.parametrize(
+    ("case", "stream", "raised", "reopened", "progress", "line"),
+    [
+        ("an apply the sandbox does is all automated",
+         [outputs(SUB, "create", new=ACTIVE), outputs(GRANT, "create", new={})],
+         [], [], Progress({"create": 2}, 0, 0, 0, 0),
+         "applied: 2 automated (2 created)"),
+        ("a create no API can do waits on the step this run raised",
+         [outputs(SP_SUB, "create", new=waits(7))], [SP_SUB], [],
+         Progress({}, 1, 1, 0, 0),
+         "applied: 0 automated · 1 waiting on manual steps (1 new; `shoporg tasks`)"),
+        ("a step still open waits and is neither new nor done",
+         [outputs(SP_SUB, "update", old=waits(7), new=waits(7))], [], [],
+         Progress({}, 1, 0, 0, 0),
+         "applied: 0 automated · 1 waiting on manual steps (0 new; `shoporg tasks`)"),
+        ("a step the read-back or a confirmation settled is closed, not automated",
+         [outputs(SP_SUB, "update", old=waits(7), new=ACTIVE)], [], [],
+         Progress({}, 0, 0, 0, 1), "applied: 0 automated · 1 step closed"),
+        ("a confirmed step the platform does not show is reopened and waits",
+         [outputs(SUB, "update", old=waits(3), new=waits(3))], [], [SUB],
+         Progress({}, 1, 0, 1, 0),
+         "applied: 0 automated · 1 waiting on manual steps "
+         "(0 new, 1 reopened: not visible yet; `shoporg tasks`)"),
+        ("a removal no API can do waits on the step the ledger raised for it",
+         [outputs(SP_GRANT, "delete", old=ACTIVE)], [SP_GRANT], [],
+         Progress({}, 1, 1, 0, 0),
+         "applied: 0 automated · 1 waiting on manual steps (1 new; `shoporg tasks`)"),
+        ("a removal an API did is automated",
+         [outputs(GRANT, "delete", old=ACTIVE)], [], [],
+         Progress({"delete": 1}, 0, 0, 0, 0), "applied: 1 automated (1 deleted)"),
+        ("an object removed while its step was open withdraws the step",
+         [outputs(SP_SUB, "delete", old=waits(7))], [], [],
+         Progress({}, 0, 0, 0, 0, withdrawn=1),
+         "applied: 0 automated · 1 step withdrawn (no longer declared)"),
+        ("a replacement waits on the new object's step, whatever the old one waited on",
+         [outputs(SP_SUB, "delete-replaced", old=waits(7)),
+          outputs(SP_SUB, "create-replacement", new=waits(9)),
+          outputs(SP_SUB, "replace", old=waits(7), new=waits(9))], [SP_SUB], [],
+         Progress({}, 1, 1, 0, 0),
+         "applied: 0 automated · 1 waiting on manual steps (1 new; `shoporg tasks`)"),
+        ("a day's apply names each of the three apart",
+         [outputs(OPS, "create", new={}), outputs(SUB, "update", old=ACTIVE, new=ACTIVE),
+          outputs(SP_SUB, "create", new=waits(7)), outputs(SP_GRANT, "create", new=waits(8)),
+          outputs(GRANT, "update", old=waits(2), new=ACTIVE),
+          outputs(ROLE.ref("sp-youpin", "sp-kf"), "update", old=waits(1), new=waits(1))],
+         [SP_SUB, SP_GRANT], [], Progress({"create": 1, "update": 1}, 3, 2, 0, 1),
+         "applied: 2 automated (1 created, 1 updated) · 3 waiting on manual steps "
+         "(2 new; `shoporg tasks`) · 1 step closed"),
+        ("an apply that completed nothing says so",
+         [], [], [], Progress({}, 0, 0, 0, 0), "applied: nothing"),
+    ],
+)
+def test_what_the_applied_objects_came_to(
+    case: str, stream: list[str], raised: list[Ref], reopened: list[Ref],
+    progress: Progress, line: str,
+) -> None:
+    outcome = outcome_of("\n".join(stream) + "\n", {})
+    assert progress_of(outcome, raised, reopened) == progress, case
+    rendered = render_outcome(outcome, progress_of(outcome, raised, reopened))
+    assert rendered.splitlines()[0] == line, case
+    # A manual step, open or new, is neither a failure nor something done.
+    assert outcome.ok and "FAILED" not in rendered
+
+
+def test_the_outcome_names_the_step_each_object_waits_on_and_the_one_it_closed() -> None:
+    outcome = outcome_of("\n".join([
+        outputs(SP_SUB, "create", new=waits(7)),
+        outputs(SP_GRANT, "update", old=waits(8), new=ACTIVE),
+        outputs(SUB, "update", old={"status": "pending", "manual_step": {}}, new=ACTIVE),
+    ]), {})
+    assert outcome.waiting == {SP_SUB: 7}
+    assert outcome.closed == {SP_GRANT: 8}  # an empty manual_step is no step (older state)
+    assert outcome.applied == {"create": 1, "update": 2}  # the engine's view, as before
+
+
+def test_the_journal_records_the_progress_as_the_line_counts_it() -> None:
+    assert Progress({"create": 12}, 94, 94, 0, 10).to_json() == {
+        "automated": {"create": 12}, "waiting": 94, "new": 94, "reopened": 0,
+        "closed": 10, "withdrawn": 0}
