@@ -10,10 +10,17 @@ through the stack's backend, live objects org.yaml does not declare (the engine 
 those); on ledger-served accounts (no read API), objects whose last confirmation or
 attestation is older than ``policies.attestation_days`` are *unverified*. A hand change is
 told in the review's words, with its risk flags (a hand-granted high-risk permission or
-toxic pair first). Exit codes:
-**0** no drift, **2** drift (changed by hand, deleted by hand, or undeclared objects; with
-or without unverified ones), **3** only unverified objects (re-attest them:
-``shoporg review-access --attest``), **1** error (engine, backend or org.yaml problem).
+toxic pair first).
+
+The stack's open manual steps are listed (how many per platform account, the oldest one's
+age): they are work, not drift, and a difference the live state shows only because one is
+still open (a leaver's disable not yet done on Shopee) is listed under it as *waiting*. A
+step open longer than ``policies.step_age_days`` (default 14) is *overdue*. Ages are judged
+by the ledger's clock (``$SHOPORG_NOW``, else today), or on ``--as-of``. Exit codes:
+**0** no drift (open steps, none overdue, are fine), **2** drift (changed by hand, deleted
+by hand, or undeclared objects; with or without unverified objects or overdue steps),
+**3** only unverified objects (re-attest them: ``shoporg review-access --attest``) or
+overdue steps (do them: ``shoporg tasks``), **1** error (engine, backend or org.yaml problem).
 """
 
 from __future__ import annotations
@@ -25,23 +32,30 @@ from pathlib import Path
 from typing import Any
 
 from providers import notify
-from providers.backends.clock import account_system_today
-from providers.backends.ledger import Ledger
-from providers.backends.settings import open_backend, project_root
+from providers.backends.capabilities import CAPABILITIES
+from providers.backends.clock import account_system_today, local_date
+from providers.backends.settings import ledger_of, open_backend, project_root
 from providers.cli.report import write_drift_html
-from providers.kinds import desired_world
+from providers.kinds import Ref, desired_world
 from providers.reports.drift import (
+    Connectors,
     DriftReport,
+    OpenStep,
     Unverified,
     drifted_objects,
     interpret,
+    open_steps,
     render_drift_json,
     render_drift_markdown,
     unmanaged_objects,
     unverified_objects,
+    waiting_part,
+    waiting_steps,
+    waiting_words,
+    without_waiting,
 )
 from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.world import objects, plan_from_preview
+from providers.reports.world import Plan, objects, plan_from_preview
 from providers.schema import Org
 from providers.stackconfig import StackSettings, selected_stack, stack_settings
 
@@ -58,26 +72,43 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="what to print on stdout when no file is named (default markdown)")
     p.add_argument("--as-of", type=datetime.date.fromisoformat, metavar="YYYY-MM-DD",
-                   help="judge attestation age on this day (default today): what will be "
-                   "unverified by then")
+                   help="judge attestation and open steps' age on this day (default the "
+                   "ledger's today): what will be unverified or overdue by then")
     p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
     p.set_defaults(func=run)
 
 
-def unverified(settings: StackSettings, org: Org, accounts: list[str],
+def connectors(settings: StackSettings, org: Org, accounts: list[str]) -> Connectors:
+    """What the connector serving each of the stack's accounts does by API."""
+    return {a.id: (CAPABILITIES[settings.backend.connector_for(a.id, a.platform)], a.platform)
+            for a in org.accounts if a.id in accounts}
+
+
+def unverified(ledger: Any, served: Connectors, org: Org,
                today: datetime.date) -> list[Unverified]:
     """The ledger-served accounts' objects nobody has confirmed or attested for too long."""
-    served = [a for a in org.accounts if a.id in accounts
-              and settings.backend.connector_for(a.id, a.platform) == "ledger"]
-    if not served:
-        return []
-    ledger = Ledger(settings.backend.ledger_path, stack=settings.backend.stack)
     verified: dict[tuple[str, str], datetime.datetime] = {}
     owner: dict[tuple[str, str], str] = {}
-    for account in served:
-        for key, at in ledger.verified_at(account.id).items():
-            verified[key], owner[key] = at, account.id
+    for account, (capability, _) in served.items():
+        if capability.connector != "ledger":
+            continue
+        for key, at in ledger.verified_at(account).items():
+            verified[key], owner[key] = at, account
     return unverified_objects(verified, owner, today, org.policies.attestation_days)
+
+
+def open_work(ledger: Any, plan: Plan, org: Org, served: Connectors, today: datetime.date,
+              day: datetime.date) -> tuple[Plan, tuple[OpenStep, ...]]:
+    """The stack's open steps, each with the difference it explains, and the refresh plan
+    without those differences (what is left may be drift). ``today``: the account system's
+    day (the review's words); ``day``: the ledger's (the steps' age)."""
+    steps = [s for s in ledger.steps("open") if s.account in served]
+    baselines = {Ref(kind, name): s.desired for (kind, name), s in ledger.confirmed().items()
+                 if s.operation != "delete" and s.desired is not None}
+    waiting = waiting_steps(plan, steps, baselines, served)
+    part = waiting_part(plan, waiting)
+    return without_waiting(plan, waiting), open_steps(steps, day, part,
+                                                      waiting_words(part, org, today))
 
 
 def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> DriftReport:
@@ -92,10 +123,15 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
     unmanaged = unmanaged_objects(backend, declared, accounts, whole_tenant=only is None)
-    stale = unverified(settings, org, accounts, as_of or datetime.date.today())
-    words = interpret(plan, org, today)  # the review's sentences and risk flags
-    return DriftReport(name, tuple(drifted_objects(plan, words)), tuple(unmanaged),
-                       tuple(stale), words.risks, words.effects)
+    ledger = ledger_of(settings.backend)  # the stack's steps, attestations and clock
+    day = as_of or local_date(ledger.now())
+    served = connectors(settings, org, accounts)
+    stale = unverified(ledger, served, org, day)
+    hand, steps = open_work(ledger, plan, org, served, today, day)
+    words = interpret(hand, org, today)  # the review's sentences and risk flags
+    return DriftReport(name, tuple(drifted_objects(hand, words)), tuple(unmanaged),
+                       tuple(stale), words.risks, words.effects, steps,
+                       org.policies.step_age_days)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         state = "no drift" if report.clean else (
             f"drift: {len(report.drifted)} changed, {len(report.unmanaged)} not in org.yaml, "
-            f"{len(report.unverified)} unverified")
-        print(f"shoporg drift: {state}", file=sys.stderr)
+            f"{len(report.unverified)} unverified, {len(report.overdue)} overdue steps")
+        print(f"shoporg drift: {state}; {len(report.open_steps)} manual steps open",
+              file=sys.stderr)
     return report.exit_code

@@ -8,6 +8,19 @@ Two halves, because the engine can only see what it manages::
                                       (a sub-account made by hand, ...)   -> unmanaged
     the ledger (platforms without an  objects last confirmed or attested longer
     API)                              ago than policies.attestation_days -> unverified
+    the ledger's open steps           work still to do, not drift        -> open_steps
+                                      (open longer than
+                                      policies.step_age_days: overdue)
+
+Open work is not a hand change. While a manual step is open, the live state has not caught
+up with org.yaml: a leaver's disable not yet done on Shopee reads back "enabled". Such a
+difference is *waiting* (listed under its open step, in the review's words of the change it
+waits for), not drift, when (:func:`waiting_steps`) the resource is pending, the stack's
+ledger holds an open step for it asking for exactly what org.yaml declares, every differing
+property is one a person sets on that platform (on TOP a sub-account's status and dispatch
+flag are set by API, so a difference there is a hand change), and the live value is what
+the object's last confirmed step left there (where the ledger knows it): a value that moved
+away from that is a hand change, drift as ever.
 
 A hand change is told as the review tells a change, from the same interpretation
 (:func:`providers.reports.interpret.build_review` on the refresh plan turned round: from
@@ -19,18 +32,23 @@ Where no API can read a platform, drift is attestation: nobody can see a hand ch
 so an object nobody has looked at for the policy age is reported as *unverified* (re-attest
 it with ``shoporg review-access --attest``), apart from drifted ones.
 
-Exit codes of ``shoporg drift``: 0 no drift, 2 drift (changed or undeclared objects, with or
-without unverified ones), 3 only unverified objects, 1 error.
+Exit codes of ``shoporg drift``: 0 no drift (open steps are listed, not counted), 2 drift
+(changed or undeclared objects, with or without unverified objects or overdue steps), 3 only
+unverified objects or overdue steps, 1 error.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
+from providers.backends.capabilities import STATUS_INPUT, Capability
+from providers.backends.clock import local_date
+from providers.backends.ledger.store import Step as LedgerStep
 from providers.backends.protocol import Backend
 from providers.kinds import BY_WORD, KINDS, Ref
 from providers.reports.interpret import build_review
@@ -38,8 +56,10 @@ from providers.reports.model import RISK_CODES, Change, Risk
 from providers.reports.render import environment
 from providers.reports.world import Obj, Plan, Step
 from providers.schema import Org
+from providers.schema.models import Policies
 
-SCHEMA: Final = "shoporg.drift/v1.1"  # 1.1: drifted[].text / risks, risks[], effects[]
+# 1.1: drifted[].text / risks, risks[], effects[]; 1.2: open_steps, overdue exit 3
+SCHEMA: Final = "shoporg.drift/v1.2"
 # Review flags that say nothing about a hand change: work still to do, a date coming up.
 NOT_DRIFT: Final = frozenset({"manual_step", "expiring_grant"})
 _WHAT: Final = {"changed": "was changed by hand", "missing": "was deleted by hand",
@@ -83,6 +103,37 @@ class Unverified:
 
 
 @dataclass(frozen=True)
+class OpenStep:
+    """An open manual step of the stack: work still to do. ``waiting``: the difference the
+    live state shows until it is done, in the review's words of the change it waits for
+    ("郭鹏 is disabled on sp-youpin (left the company)"); empty when live shows none (a
+    create nobody has done yet is simply not there)."""
+
+    id: int
+    kind: str
+    name: str
+    account: str
+    platform: str
+    operation: str
+    page: str
+    person: str | None
+    raised_at: str  # ISO date, by the ledger's clock
+    age_days: int
+    waiting: str = ""
+    fields: tuple[tuple[str, Any, Any], ...] = ()  # (property, declared, live)
+
+
+@dataclass(frozen=True)
+class AccountSteps:
+    """Open steps per platform account: how many, and the oldest one's age."""
+
+    platform: str
+    account: str
+    open: int
+    oldest_days: int
+
+
+@dataclass(frozen=True)
 class DriftReport:
     stack: str | None
     drifted: tuple[Drifted, ...]
@@ -90,16 +141,56 @@ class DriftReport:
     unverified: tuple[Unverified, ...] = ()
     risks: tuple[Risk, ...] = ()  # the review's flags on the hand changes, most severe first
     effects: tuple[Change, ...] = ()  # people whose permissions moved: a role edited by hand
+    open_steps: tuple[OpenStep, ...] = ()  # oldest first
+    step_age_days: int = Policies().step_age_days  # open longer than this: overdue
+
+    @property
+    def overdue(self) -> tuple[OpenStep, ...]:
+        """Open steps older than the policy age: a finding of their own."""
+        return tuple(s for s in self.open_steps if s.age_days > self.step_age_days)
+
+    @property
+    def waiting(self) -> tuple[OpenStep, ...]:
+        """Open steps that explain a difference between live and org.yaml."""
+        return tuple(s for s in self.open_steps if s.waiting)
+
+    @property
+    def oldest(self) -> OpenStep | None:
+        return max(self.open_steps, key=lambda s: s.age_days, default=None)
+
+    @property
+    def by_account(self) -> tuple[AccountSteps, ...]:
+        counts = Counter((s.platform, s.account) for s in self.open_steps)
+        return tuple(
+            AccountSteps(platform, account, n, max(
+                s.age_days for s in self.open_steps if s.account == account))
+            for (platform, account), n in sorted(counts.items())
+        )
 
     @property
     def clean(self) -> bool:
-        return not self.drifted and not self.unmanaged and not self.unverified
+        """Nothing found. Open steps that are not overdue are work, not findings."""
+        return not (self.drifted or self.unmanaged or self.unverified or self.overdue)
 
     @property
     def exit_code(self) -> int:
         if self.drifted or self.unmanaged:
             return EXIT_DRIFT
-        return EXIT_UNVERIFIED if self.unverified else EXIT_CLEAN
+        return EXIT_UNVERIFIED if self.unverified or self.overdue else EXIT_CLEAN
+
+    def _open_steps_json(self) -> dict[str, Any]:
+        oldest = self.oldest
+        return {
+            "count": len(self.open_steps),
+            "step_age_days": self.step_age_days,
+            "oldest": None if oldest is None else {
+                "id": oldest.id, "raised_at": oldest.raised_at, "age_days": oldest.age_days},
+            "by_account": [asdict(a) for a in self.by_account],
+            "overdue": [s.id for s in self.overdue],
+            "steps": [{**asdict(s), "fields": [
+                {"property": k, "declared": a, "live": b} for k, a, b in s.fields
+            ]} for s in self.open_steps],
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +209,7 @@ class DriftReport:
                          "member": c.member, "text": c.text} for c in self.effects],
             "unmanaged": [asdict(u) for u in self.unmanaged],
             "unverified": [asdict(u) for u in self.unverified],
+            "open_steps": self._open_steps_json(),
         }
 
 
@@ -129,6 +221,135 @@ def _drift_steps(plan: Plan) -> list[Step]:
         if not (step.op == "update" and not step.changed_keys() and step.old is not None
                 and step.old.outputs.get("status") == "pending")
     ]
+
+
+#: account id -> the capability of the connector serving it, and its platform.
+Connectors = Mapping[str, tuple[Capability, str]]
+
+
+def needs_a_person(capability: Capability, kind: str, platform: str, key: str,
+                   value: Any) -> bool:
+    """Whether a manual step (a person), not the connector's API, sets ``key`` of a ``kind``
+    object to ``value`` on ``platform``: a sub-account's status is an operation of its own."""
+    if STATUS_INPUT.get(kind) == key:
+        return not capability.automates(kind, "enable" if value else "disable", platform)
+    return bool(capability.manual_inputs(kind, platform, (key,)))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the platforms compare them: a list (role ids, members) as a set."""
+    def norm(value: Any) -> Any:
+        return sorted(value, key=str) if isinstance(value, list | tuple) else value
+
+    return bool(norm(a) == norm(b))
+
+
+def _explained(step: Step, open_step: LedgerStep, baseline: Mapping[str, Any] | None,
+               connectors: Connectors) -> frozenset[str]:
+    """The properties of ``step``'s difference ``open_step`` explains (see the module
+    docstring): the resource waits for it, it asks for what org.yaml declares, a person sets
+    the property, and live still holds what the object's last confirmed step left there."""
+    if step.op != "update" or step.old is None or step.new is None:
+        return frozenset()
+    if step.old.outputs.get("status") != "pending" or open_step.desired is None:
+        return frozenset()
+    if not all(_same(v, step.new.get(k)) for k, v in open_step.desired.items()):
+        return frozenset()  # a step for values org.yaml no longer declares explains nothing
+    if step.new.account not in connectors:
+        return frozenset()
+    capability, platform = connectors[step.new.account]
+    return frozenset(
+        key for key in step.changed_keys()
+        if needs_a_person(capability, step.kind, platform, key, step.new.get(key))
+        and (baseline is None or _same(step.old.get(key), baseline.get(key)))
+    )
+
+
+#: object -> the properties of its difference that are open work (an open step's).
+Waiting = Mapping[Ref, frozenset[str]]
+
+
+def waiting_steps(plan: Plan, open_steps: Sequence[LedgerStep],
+                  baselines: Mapping[Ref, Mapping[str, Any]],
+                  connectors: Connectors) -> dict[Ref, frozenset[str]]:
+    """The refresh plan's differences that are open work, not hand changes: object -> the
+    properties its open step explains. ``baselines``: each object's values as its last
+    confirmed step left them (the ledger's ``confirmed()``), where there is one."""
+    latest = {Ref(s.kind, s.name): s for s in open_steps}  # oldest first: the last wins
+    out: dict[Ref, frozenset[str]] = {}
+    for step in plan.steps:
+        if step.ref in latest:
+            keys = _explained(step, latest[step.ref], baselines.get(step.ref), connectors)
+            if keys:
+                out[step.ref] = keys
+    return out
+
+
+def _with(obj: Obj, source: Obj, keys: Collection[str]) -> Obj:
+    """``obj`` with ``source``'s values of ``keys``."""
+    return Obj(obj.kind, obj.name, {**obj.inputs, **{k: source.get(k) for k in keys}},
+               obj.outputs)
+
+
+def without_waiting(plan: Plan, waiting: Waiting) -> Plan:
+    """The refresh plan as if the open steps were done (their properties as org.yaml
+    declares): what is left is drift, and a waiting grant cannot show up as a role edit's
+    effect. An object with a hand change beside its open step keeps only the hand change."""
+    old, steps = dict(plan.old), []
+    for step in plan.steps:
+        keys = waiting.get(step.ref, frozenset())
+        if not keys or step.old is None or step.new is None:
+            steps.append(step)
+            continue
+        old[step.ref] = _with(step.old, step.new, keys)
+        if set(step.changed_keys()) - keys:
+            steps.append(Step(step.op, step.kind, step.name, old[step.ref], step.new))
+    return Plan(old=old, new=plan.new, steps=tuple(steps))
+
+
+def waiting_part(plan: Plan, waiting: Waiting) -> Plan:
+    """The open work alone: from live to declared on the properties the open steps explain
+    (the change each waits for, as the review said it when the step was raised)."""
+    live, steps = dict(plan.new), []
+    for step in plan.steps:
+        keys = waiting.get(step.ref, frozenset())
+        if keys and step.old is not None and step.new is not None:
+            live[step.ref] = _with(Obj(step.kind, step.name, step.new.inputs,
+                                       step.old.outputs), step.old, keys)
+            steps.append(Step(step.op, step.kind, step.name, live[step.ref], step.new))
+    return Plan(old=live, new=plan.new, steps=tuple(steps))
+
+
+def waiting_words(part: Plan, org: Org, today: datetime.date) -> dict[Ref, str]:
+    """Each waiting object's change in the review's words (``part``: :func:`waiting_part`)."""
+    if part.empty:
+        return {}
+    review = build_review(part, org, today=today, source={"kind": "drift"})
+    texts: dict[Ref, list[str]] = {}
+    for c in review.changes:
+        if c.op in ("create", "update", "replace", "delete"):  # not effects nor expiries
+            texts.setdefault(Ref(c.kind, c.name), []).append(c.text)
+    return {ref: "; ".join(t) for ref, t in texts.items()}
+
+
+def open_steps(steps: Sequence[LedgerStep], day: datetime.date, part: Plan,
+               words: Mapping[Ref, str]) -> tuple[OpenStep, ...]:
+    """The stack's open steps as drift lists them, aged on ``day`` (the ledger's), each
+    with the difference it explains (``part``: :func:`waiting_part`, ``words``: its
+    :func:`waiting_words`)."""
+    diffs = {s.ref: s for s in part.steps}
+    out = []
+    for s in steps:
+        ref = Ref(s.kind, s.name)
+        diff = diffs.get(ref) if ref in words else None
+        fields = tuple(
+            (k, diff.new.get(k), diff.old.get(k)) for k in diff.changed_keys()
+        ) if diff is not None and diff.old is not None and diff.new is not None else ()
+        raised = local_date(s.raised_at)
+        out.append(OpenStep(s.id, s.kind, s.name, s.account, s.platform, s.operation, s.page,
+                            s.person, raised.isoformat(), (day - raised).days,
+                            words.get(ref, ""), fields))
+    return tuple(out)
 
 
 def hand_changes(plan: Plan) -> Plan:

@@ -339,9 +339,17 @@ def drift_page(report: DriftReport, org: Org, today: datetime.date,
         changes.append(ChangeLine("risk", v.account, f"unverified {v.kind.replace('_', ' ')} "
                                   f"{v.name}: last confirmed {v.last_verified} "
                                   f"({v.age_days} days ago)"))
+    for s in report.overdue:  # open longer than policies.step_age_days
+        changes.append(ChangeLine("risk", s.account, f"overdue step #{s.id}: {s.operation} "
+                                  f"{s.kind.replace('_', ' ')} {s.name}, open {s.age_days} "
+                                  f"days (since {s.raised_at})"))
+    for s in report.waiting:  # work still open, not drift
+        changes.append(ChangeLine("changed", s.account, f"waiting for step #{s.id}: "
+                                  f"{s.waiting}"))
     summary = ("no drift" if report.clean else
                f"{len(report.drifted)} changed, {len(report.unmanaged)} not in org.yaml, "
-               f"{len(report.unverified)} unverified")
+               f"{len(report.unverified)} unverified, {len(report.overdue)} overdue steps"
+               ) + f"; {len(report.open_steps)} manual steps open"
     stack = f" ({report.stack})" if report.stack else ""
     return _page("drift", f"{org.company} — drift{stack}", org, today, steps=steps,
                  marks=marks, changes=changes, summary=summary)

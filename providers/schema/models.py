@@ -323,6 +323,11 @@ class Policies(_Model):
         description="On platforms without a read API (the ledger), an object last confirmed "
         "or attested longer ago than this is reported by `shoporg drift` as unverified.",
     )
+    step_age_days: Annotated[int, BeforeValidator(_whole)] = Field(
+        default=14, ge=1,
+        description="A manual step open longer than this is reported by `shoporg drift` as "
+        "overdue (exit 3, like unverified objects, unless there is drift).",
+    )
 
 
 class Org(_Model):

@@ -130,6 +130,36 @@ def test_open_steps_are_not_drift_and_fresh_confirmations_are_verified(
     code, report = drift(project, datetime.date.today())
     assert code == 0, report
     assert report["unverified"] == []
+    # Open work is named, not called a match: how many, per account, none overdue yet.
+    work = report["open_steps"]
+    assert work["count"] == len(open_steps(project)) > 0 and work["overdue"] == []
+    assert {a["account"] for a in work["by_account"]} <= ledger_accounts(project)
+
+    # A leaver whose Shopee/Ozon/Douyin sub-account exists: their disable is a step, and
+    # until it is done the ledger still reads "enabled". That is waiting, not a re-enable.
+    leaver, sub = confirmed_ledger_sub_account(project)
+    project.edit(lambda org: leave(org, leaver))
+    project.shoporg("up")
+    code, report = drift(project, datetime.date.today())
+    assert code != 2, report
+    assert report["drifted"] == [], report["drifted"]
+    [step] = [s for s in report["open_steps"]["steps"] if s["name"] == sub]
+    assert step["operation"] == "update" and "(left the company)" in step["waiting"], step
+
+    # A real hand change beside it is drift, and the only one.
+    project.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
+    try:
+        code, report = drift(project, datetime.date.today())
+    finally:
+        project.shoporg("sandbox", "sub", "enable", "tb-youpin", "zhang-wei")
+    assert code == 2, report
+    assert [d["name"] for d in report["drifted"]] == ["tb-youpin/zhang-wei"]
+    assert sub in {s["name"] for s in report["open_steps"]["steps"] if s["waiting"]}
+
+    # Done by the operator: the next up reads it back and the leaver is disabled.
+    project.shoporg("tasks", "done", str(step["id"]), "--note", "disabled in the seller centre")
+    project.shoporg("up")
+    assert sub not in pending(project)
 
 
 def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
@@ -138,6 +168,17 @@ def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
     later = datetime.date.today() + datetime.timedelta(days=91)
     code, report = drift(project, later)
     assert code == 3, report  # only unverified: its own exit code
+    # The steps still open are 91 days old by then: overdue, a finding of their own.
+    still_open = sorted(s["id"] for s in open_steps(project))
+    assert report["open_steps"]["overdue"] == still_open and still_open, report["open_steps"]
+    assert report["open_steps"]["oldest"]["age_days"] == 91
+    # Ages are the ledger's clock's: $SHOPORG_NOW 91 days on says the same without --as-of.
+    project.pulumi.env["SHOPORG_NOW"] = later.isoformat() + "T09:00:00+00:00"
+    try:
+        by_clock = json.loads(project.shoporg("drift", "--format", "json", check=False).stdout)
+    finally:
+        del project.pulumi.env["SHOPORG_NOW"]
+    assert by_clock["unverified"] == report["unverified"] and by_clock["exit_code"] == 3
     stale = {u["name"] for u in report["unverified"]}
     confirmed = {name for (_, name), o in outputs(project).items()  # active or disabled
                  if o.get("status") != "pending" and name.split("/")[0] in ledger_names(project)}
@@ -161,7 +202,23 @@ def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
         del project.pulumi.env["SHOPORG_NOW"]
     assert "attested" in result.stderr
     code, report = drift(project, later)
-    assert report["unverified"] == [] and code == 0, report  # verified again, every one
+    assert report["unverified"] == [], report  # verified again, every one
+    # What is left is the open work: overdue steps alone are exit 3 too.
+    assert report["open_steps"]["overdue"] == still_open and code == 3, report
+
+
+def confirmed_ledger_sub_account(project: StackProject) -> tuple[str, str]:
+    """A member still working, and one of their ledger sub-accounts the ledger confirmed."""
+    accounts, gone = ledger_accounts(project), {
+        m["id"] for m in project.org()["members"] if m.get("status") == "left"}
+    return next(
+        (name.split("/")[1], name) for (_, name), o in sorted(outputs(project).items())
+        if "enabled" in o and name.split("/")[0] in accounts  # a sub-account's outputs
+        and o.get("status") != "pending" and name.split("/")[1] not in gone)
+
+
+def leave(org: dict[str, Any], member: str) -> None:
+    next(m for m in org["members"] if m["id"] == member)["status"] = "left"
 
 
 def ledger_names(project: StackProject) -> set[str]:
