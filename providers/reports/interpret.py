@@ -340,7 +340,7 @@ def build_review(
     stack's routing, which says what becomes a manual step (None: the sandbox, none)."""
     ctx = Context(new_org=new_org, old_org=old_org, plan=plan, today=today)
     changes = _changes(ctx)
-    risks = find_risks(ctx, changes)
+    risks = find_risks(ctx, changes, connectors_of(connectors))
     flagged: dict[Ref, list[str]] = defaultdict(list)
     for r in risks:
         if r.code not in flagged[Ref(r.kind, r.name)]:

@@ -25,13 +25,34 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from providers.backends.capabilities import CAPABILITIES
 from providers.kinds import SUB_ACCOUNT, Ref
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
 from providers.reports.context import Context, holdings, names
+from providers.reports.manual_steps import ConnectorOf, connectors_of
 from providers.reports.model import RISK_CODES, Change, Risk
 from providers.reports.world import Step
 
 EXPIRY_WINDOW = datetime.timedelta(days=14)
+SANDBOX_ONLY: ConnectorOf = connectors_of(None)
+
+
+def reads_back(ctx: Context, connector_of: ConnectorOf, account: str) -> bool:
+    """Whether the connector serving ``account`` can read it back (an API on its platform):
+    then the next `up`/`refresh` closes a step done by hand; else only a person's
+    confirmation in the ledger can."""
+    platform = ctx.platform(account)
+    return platform in CAPABILITIES[connector_of(account, platform)].platforms
+
+
+def _closing(ctx: Context, connector_of: ConnectorOf, account: str, read_back: str,
+             done: str) -> str:
+    """How a step on ``account`` closes: ``read_back`` where its connector reads the
+    platform, else the operator's confirmation once ``done`` (e.g. "they have")."""
+    if reads_back(ctx, connector_of, account):
+        return read_back
+    return (f"; nothing reads it back here (the ledger serves {account}): once {done}, "
+            "record it with `shoporg tasks done ID` (the ID is in `shoporg tasks`)")
 
 
 def _by_member_account(h: dict[tuple[str, str, str], frozenset[str]]
@@ -63,7 +84,7 @@ def _toxic(ctx: Context) -> Iterable[Risk]:
                 )
 
 
-def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
+def _binding(step: Step, ctx: Context, connector_of: ConnectorOf) -> Iterable[Risk]:
     o = step.obj
     kind, ext, shop = o.get("kind"), o.get("external_id"), str(o.get("shop_id"))
     if step.op in ("create", "replace") and step.new is not None:
@@ -74,7 +95,9 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
             yield Risk("manual_step", f"bind official account {ext} to {shop}", o.account,
                        step.kind, step.name, runbook=(
                            f"抖店 → 店铺 → 账号绑定: the owner of {ext} scans the QR code in the "
-                           "Douyin app and confirms; then run `pulumi refresh`"))
+                           "Douyin app and confirms" + _closing(
+                               ctx, connector_of, o.account, "; then run `pulumi refresh`",
+                               "they have")))
         elif kind == "channel":
             until = ctx.today + datetime.timedelta(days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS)
             yield Risk("time_locked_binding",
@@ -102,7 +125,7 @@ def _binding(step: Step, ctx: Context) -> Iterable[Risk]:
                            "then", o.account, step.kind, step.name)
 
 
-def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
+def _sub_account(step: Step, ctx: Context, connector_of: ConnectorOf) -> Iterable[Risk]:
     o = step.obj
     member = str(o.get("member_id"))
     who = ctx.member_name(member)
@@ -119,8 +142,9 @@ def _sub_account(step: Step, ctx: Context) -> Iterable[Risk]:
             yield Risk("manual_step", f"{who} must confirm the Ozon invitation", o.account,
                        step.kind, step.name, member, runbook=(
                            f"Ozon sends an invitation to {email}; the sub-account stays "
-                           "pending until it is confirmed, then `pulumi refresh` shows it "
-                           "active"))
+                           "pending until it is confirmed" + _closing(
+                               ctx, connector_of, o.account,
+                               ", then `pulumi refresh` shows it active", "it is")))
 
 
 def _pending(step: Step, ctx: Context) -> Iterable[Risk]:
@@ -196,16 +220,19 @@ def _expiring(ctx: Context) -> Iterable[Risk]:
                    account, SUB_ACCOUNT.word, o.name, member)
 
 
-def find_risks(ctx: Context, changes: list[Change]) -> list[Risk]:
+def find_risks(ctx: Context, changes: list[Change],
+               connector_of: ConnectorOf = SANDBOX_ONLY) -> list[Risk]:
+    """Every risk of the change; ``connector_of``: the stack's routing, which says how a
+    manual step closes (the read-back, or ``shoporg tasks done``; default: the sandbox)."""
     deleted_subs = {
         s.ref for s in ctx.plan.steps if s.kind == SUB_ACCOUNT.word and s.op == "delete"
     }
     out: list[Risk] = list(_toxic(ctx))
     for step in ctx.plan.steps:
         if step.kind == "shop_binding":
-            out.extend(_binding(step, ctx))
+            out.extend(_binding(step, ctx, connector_of))
         elif step.kind == "sub_account":
-            out.extend(_sub_account(step, ctx))
+            out.extend(_sub_account(step, ctx, connector_of))
         out.extend(_pending(step, ctx))
         out.extend(_removal(step, ctx, deleted_subs))
     out.extend(_high_risk(changes, ctx))

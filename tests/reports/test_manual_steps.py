@@ -172,6 +172,34 @@ def test_the_stack_s_routing_decides_which_accounts_raise_steps(
     assert {a.id for p in r.manual_steps for a in p.accounts} == accounts, case
 
 
+# case: the stack's routing → how the risk section says each step closes, per account:
+# True where the connector reads the platform back (`pulumi refresh`), False where only an
+# operator's `shoporg tasks done` can (the ledger)
+CLOSING = [
+    ("on the sandbox every step is read back", routing(),
+     {"dy-youpin": True, "oz-youpin": True}),
+    ("a platform on the ledger is confirmed with tasks done, the others read back",
+     routing(douyin="ledger"), {"dy-youpin": False, "oz-youpin": True}),
+    ("on TOP + ledger the API-less platforms are confirmed with tasks done", TOP_AND_LEDGER,
+     {"dy-youpin": False, "oz-youpin": False}),
+]
+
+
+@pytest.mark.parametrize(("case", "settings", "read_back"), CLOSING,
+                         ids=[c[0] for c in CLOSING])
+def test_the_risk_section_says_how_a_step_closes_on_the_connector_serving_it(
+    case: str, settings: BackendSettings, read_back: dict[str, bool]
+) -> None:
+    r = review("every-risk.taobao.config", settings)
+    runbooks = {risk.account: risk.runbook for risk in r.risks
+                if risk.code == "manual_step" and risk.runbook}
+    assert set(runbooks) == set(read_back), case
+    for account, reads in read_back.items():
+        text = runbooks[account] or ""
+        assert ("`pulumi refresh`" in text) is reads, (account, text)
+        assert ("`shoporg tasks done ID`" in text) is not reads, (account, text)
+
+
 def test_a_thousand_manual_steps_stay_under_the_size_limit_and_point_to_the_json() -> None:
     r = review_from_orgs(org_from_file(ORGS / "base.yaml"), org_from_file(ORGS / "thousand.yaml"),
                          today=TODAY, source={"kind": "config"}, connectors=TOP_AND_LEDGER)
