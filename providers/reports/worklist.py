@@ -2,8 +2,10 @@
 
     platform → account → seller-centre page → person → steps (oldest first)
 
-One model (:func:`worklist`) rendered as Markdown (CI, PR comments), JSON (machines) or a
-self-contained printable HTML checklist;
+A step that names no person (a department, a role, a chat group, a binding...) is grouped
+with the page's other steps of its kind, headed by the kind's label from the registry
+("departments"), never under a made-up person. One model (:func:`worklist`) rendered as
+Markdown (CI, PR comments), JSON (machines) or a self-contained printable HTML checklist;
 ``shoporg tasks`` prints it and records confirmations in the ledger.
 """
 
@@ -17,22 +19,45 @@ from typing import Any, Final
 import jinja2
 
 from providers.backends.ledger import Step
+from providers.kinds import BY_WORD
 from providers.reports.render import TEMPLATES, environment
 from providers.runbooks import PLATFORM_NAMES
 
-SCHEMA: Final = "shoporg.tasks/v1"
+SCHEMA: Final = "shoporg.tasks/v1.1"
+
+
+def kind_label(word: str) -> str:
+    """A kind as people read it ("sub-account"): the registry's label; an unknown word (a
+    step of a newer version's kind in the ledger) as it is written, spaced."""
+    kind = BY_WORD.get(word)
+    return kind.label if kind is not None else word.replace("_", " ")
 
 
 @dataclass
-class PersonGroup:
-    person: str
+class StepGroup:
+    """One person's steps on a page, or (``person`` None) the page's steps of one kind
+    that name no person: a department, a role, a chat group, a binding."""
+
+    person: str | None
+    kind: str | None = None
     steps: list[Step] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The group's heading: the person, or the kind's label in the plural."""
+        if self.person is not None:
+            return self.person
+        return f"{kind_label(self.kind or '')}s"
+
+    @property
+    def key(self) -> tuple[str | None, str | None]:
+        return (self.person, self.kind)
 
 
 @dataclass
 class PageGroup:
     page: str
-    people: list[PersonGroup] = field(default_factory=list)
+    groups: list[StepGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -42,7 +67,7 @@ class AccountGroup:
 
     @property
     def count(self) -> int:
-        return sum(len(p.steps) for page in self.pages for p in page.people)
+        return sum(len(g.steps) for page in self.pages for g in page.groups)
 
 
 @dataclass
@@ -68,22 +93,20 @@ class Worklist:
             "platforms": [
                 {"platform": p.platform, "open": p.count, "accounts": [
                     {"account": a.account, "open": a.count, "pages": [
-                        {"page": g.page, "people": [
-                            {"person": person.person,
-                             "steps": [s.to_json() for s in person.steps]}
-                            for person in g.people
-                        ]} for g in a.pages
+                        {"page": page.page, "people": [
+                            {"person": g.person, "kind": g.kind,
+                             "steps": [s.to_json() for s in g.steps]}
+                            for g in page.groups
+                        ]} for page in a.pages
                     ]} for a in p.accounts
                 ]} for p in self.platforms
             ],
         }
 
 
-NOBODY: Final = "(no one in particular)"
-
-
 def worklist(steps: Iterable[Step]) -> Worklist:
-    """Group open steps; groups are ordered by their oldest step, steps oldest first."""
+    """Group open steps; groups are ordered by their oldest step, steps oldest first. A
+    step for no one joins its page's group of that kind (see the module docstring)."""
     ordered = sorted(steps, key=lambda s: (s.raised_at, s.id))
     platforms: dict[str, PlatformGroup] = {}
     for s in ordered:
@@ -91,12 +114,12 @@ def worklist(steps: Iterable[Step]) -> Worklist:
             s.platform, PlatformGroup(s.platform, PLATFORM_NAMES.get(s.platform, s.platform)))
         account = _find(platform.accounts, "account", s.account, AccountGroup)
         page = _find(account.pages, "page", s.page or "(seller centre)", PageGroup)
-        person = _find(page.people, "person", s.person or NOBODY, PersonGroup)
-        person.steps.append(s)
+        key = (s.person, None) if s.person else (None, s.kind)
+        _find(page.groups, "key", key, lambda k: StepGroup(*k)).steps.append(s)
     return Worklist(list(platforms.values()), len(ordered))
 
 
-def _find(groups: list[Any], key: str, value: str, make: Any) -> Any:
+def _find(groups: list[Any], key: str, value: object, make: Any) -> Any:
     for group in groups:
         if getattr(group, key) == value:
             return group
@@ -106,7 +129,8 @@ def _find(groups: list[Any], key: str, value: str, make: Any) -> Any:
 
 
 def render_worklist_markdown(work: Worklist) -> str:
-    return environment().get_template("tasks.md.j2").render(work=work, schema=SCHEMA)
+    return environment().get_template("tasks.md.j2").render(work=work, schema=SCHEMA,
+                                                            kind_label=kind_label)
 
 
 def render_worklist_html(work: Worklist) -> str:
@@ -115,7 +139,8 @@ def render_worklist_html(work: Worklist) -> str:
         loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
     )
-    return env.get_template("tasks.html.j2").render(work=work, schema=SCHEMA)
+    return env.get_template("tasks.html.j2").render(work=work, schema=SCHEMA,
+                                                    kind_label=kind_label)
 
 
 def render_worklist_json(work: Worklist) -> str:

@@ -64,6 +64,43 @@ def test_open_steps_are_grouped_the_way_a_person_works_them(ledger: Ledger) -> N
     ]
 
 
+# case: steps raised on one page as (kind, name, person) → the page's groups as
+# (heading, the names of their steps), in the order the worklist shows them
+GROUPS: dict[str, tuple[list[tuple[str, str, str | None]], list[tuple[str, list[str]]]]] = {
+    "steps for no one are grouped by their kind, never under a pseudo-person": (
+        [("department", "sp-youpin/cs", None), ("role", "sp-youpin/sp-kf", None),
+         ("department", "sp-youpin/ops", None)],
+        [("departments", ["sp-youpin/cs", "sp-youpin/ops"]), ("roles", ["sp-youpin/sp-kf"])]),
+    "a person's steps stay theirs, beside a kind's group": (
+        [("chat_group", "sp-youpin/pre-sales", None),
+         ("sub_account", "sp-youpin/zhu-yan", "朱燕 (zhu-yan)"),
+         ("role_grant", "sp-youpin/zhu-yan@sp-my", "朱燕 (zhu-yan)")],
+        [("chat groups", ["sp-youpin/pre-sales"]),
+         ("朱燕 (zhu-yan)", ["sp-youpin/zhu-yan", "sp-youpin/zhu-yan@sp-my"])]),
+    "a kind the registry does not know is headed by its word, spaced": (
+        [("wallet", "sp-youpin/wallet", None)], [("wallets", ["sp-youpin/wallet"])]),
+}
+
+
+@pytest.mark.parametrize("case", GROUPS)
+def test_steps_that_name_no_person_are_grouped_by_what_they_are(
+    case: str, tmp_path: Path
+) -> None:
+    raised, expected = GROUPS[case]
+    ledger = Ledger(tmp_path / "ledger.db")
+    for kind, name, person in raised:
+        ledger.raise_step(kind=kind, name=name, account="sp-youpin", platform="shopee",
+                          operation="create", desired=None, page="Sub Account Platform",
+                          person=person, runbook=f"create {name}")
+    work = worklist(ledger.steps("open"))
+    [page] = work.platforms[0].accounts[0].pages
+    assert [(g.title, [s.name for s in g.steps]) for g in page.groups] == expected
+    text = render_worklist_markdown(work) + render_worklist_html(work)
+    assert "no one in particular" not in text
+    groups = json.loads(render_worklist_json(work))["platforms"][0]["accounts"][0]["pages"][0]
+    assert all((g["person"] is None) == (g["kind"] is not None) for g in groups["people"])
+
+
 def test_the_markdown_worklist_matches_its_golden_file(ledger: Ledger) -> None:
     text = render_worklist_markdown(worklist(ledger.steps("open")))
     assert "刘洋 &lt;liu&gt;" in text  # names are escaped, never HTML
@@ -73,7 +110,7 @@ def test_the_markdown_worklist_matches_its_golden_file(ledger: Ledger) -> None:
 def test_the_json_worklist_matches_its_golden_file(ledger: Ledger) -> None:
     text = render_worklist_json(worklist(ledger.steps("open")))
     data = json.loads(text)
-    assert data["schema"] == "shoporg.tasks/v1" and data["open"] == 4
+    assert data["schema"] == "shoporg.tasks/v1.1" and data["open"] == 4
     check_golden(GOLDEN / "tasks.json", text)
 
 
