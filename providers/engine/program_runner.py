@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pulumi.runtime
 
     from providers.engine import sdk_speedups
+    from providers.errors import ShoporgError
 
     sdk_speedups.install()
 
@@ -85,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         loop.run_until_complete(pulumi.runtime.run_in_stack(run_program))
         return 0
-    except pulumi.RunError as exc:
+    except (pulumi.RunError, ShoporgError) as exc:
+        # shoporg's own errors say where and what to do in their one line (a TOP gateway
+        # refusing this machine's clock, a refused session...): a traceback would bury it.
         pulumi.log.error(str(exc))
         return EXIT_BAIL
     except Exception:

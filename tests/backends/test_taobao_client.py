@@ -156,6 +156,9 @@ ERRORS: list[tuple[str, dict[str, object], type[BackendError], str]] = [
      {"code": 41, "sub_code": "isv.invalid-parameter:sub_id"}, BackendError, "TOP error 41"),
     ("anything else is a backend error naming the object and operation",
      {"code": 22, "msg": "Invalid Method"}, BackendError, "role 'tb/ops': create failed"),
+    ("a refused timestamp says the clocks disagree and what to set",
+     {"code": 31, "msg": "Invalid Timestamp", "sub_code": "isv.timestamp-out-of-range"},
+     BackendError, "TOP refused the request's timestamp; TOP error 31"),
 ]
 
 
@@ -166,6 +169,34 @@ def test_error_responses_map_into_the_exception_tree(
     exc = error_for(error, TARGET)
     assert type(exc) is kind
     assert text in str(exc)
+
+
+# case: the request's timestamp, what the gateway said → how the clocks disagree
+CLOCKS = [
+    ("a gateway a day ahead: this machine is behind", "2026-11-23 22:15:00",
+     "server time is 2026-11-24 22:15:00 (GMT+8)", "(2026-11-23 22:15:00 GMT+8) is 1 day behind"),
+    ("a gateway 25 minutes behind: this machine is ahead", "2026-11-23 22:15:00",
+     "server time is 2026-11-23 21:50:00 (GMT+8)", "is 25 min ahead of the gateway's"),
+    ("days and hours are both told", "2026-11-23 22:15:00",
+     "server time is 2026-11-26 01:15:00 (GMT+8)", "is 2 days 3 h behind"),
+    ("a gateway that does not say its time: the cause alone", "2026-11-23 22:15:00",
+     "", "TOP refused the request's timestamp; TOP error 31"),
+]
+
+
+@pytest.mark.parametrize(("case", "sent", "said", "text"), CLOCKS, ids=[c[0] for c in CLOCKS])
+def test_a_refused_timestamp_names_both_clocks_and_what_to_set(
+    case: str, sent: str, said: str, text: str
+) -> None:
+    error = {"code": 31, "msg": "Invalid Timestamp", "sub_code": "isv.timestamp-out-of-range",
+             "sub_msg": said}
+    exc = error_for(error, Target("sub_account", "tb-youpin", "list"), sent)
+    line = str(exc)
+    assert type(exc) is BackendError and text in line
+    assert line.startswith("sub_account 'tb-youpin': list failed: TOP refused the request's "
+                           "timestamp") and "\n" not in line
+    # what to do, for a real gateway and for `shoporg sandbox serve`
+    assert "this machine's clock" in exc.hint and "shoporg sandbox clock" in exc.hint
 
 
 def client(handler: Callable[[httpx.Request], httpx.Response],
@@ -243,6 +274,15 @@ def test_retries_give_up_after_the_attempts_with_the_last_error() -> None:
     with pytest.raises(TransientError, match=r"isp\.service-error"):
         client(failing([busy] * 10), sleeps).call("taobao.x.get", {}, TARGET)
     assert len(sleeps) == 5
+
+
+def test_a_refused_timestamp_is_not_retried_and_tells_the_clock_the_request_carried() -> None:
+    sleeps: list[float] = []
+    refused = {"code": 31, "msg": "Invalid Timestamp", "sub_code": "isv.timestamp-out-of-range",
+               "sub_msg": "server time is 2026-11-24 22:15:00 (GMT+8)"}
+    with pytest.raises(BackendError, match="22:15:00 GMT\\+8\\) is 1 day behind") as caught:
+        client(failing([refused] * 3), sleeps).call("taobao.x.get", {}, TARGET)
+    assert not isinstance(caught.value, TransientError) and sleeps == []
 
 
 def test_empty_valued_parameters_are_not_sent() -> None:

@@ -1,8 +1,10 @@
 """The taobao connector through a misbehaving TOP, on the real engine: the repo's org.yaml
 against ``shoporg sandbox serve`` twice -- once clean, once with TOP's transient ``isp.*``
 errors and call limiting injected (``shoporg sandbox faults set ...``) -- must end in the
-same state after an ``up``, hand-made changes and a refresh; and a sub-account TOP reports
-as punished (status 3) shows in drift as a disabled sub-account instead of failing it.
+same state after an ``up``, hand-made changes and a refresh; a sub-account TOP reports
+as punished (status 3) shows in drift as a disabled sub-account instead of failing it; and
+a gateway whose clock is a day off refuses every call, which ``shoporg up`` reports in one
+line (the cause, which clock to set), never as a traceback.
 
 Slow (two engine projects): run only this file. The rates are per sandbox call, and one
 TOP request makes a few of them: 5 % transient and 2 % throttled fail about one request in
@@ -108,3 +110,21 @@ def test_a_punished_sub_account_shows_in_drift_as_punished_instead_of_failing_it
     assert changed, drift
     assert {"property": "enabled", "declared": True, "live": False} in changed[0]["fields"]
     assert "punished (处罚)" in changed[0]["text"]  # the platform's own word, not just "off"
+
+
+def test_a_gateway_a_day_off_is_one_line_naming_the_clocks_never_a_traceback(
+    faulty: StackProject,
+) -> None:
+    faulty.shoporg("sandbox", "clock", "advance", "1d")  # the gateway's clock is the sandbox's
+    try:
+        result = faulty.shoporg("up", check=False)
+    finally:
+        faulty.shoporg("sandbox", "clock", "reset")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    lines = [x for x in output.splitlines() if "TOP refused the request's timestamp" in x]
+    assert lines, output
+    for line in lines:  # the cause and what to do, on the line itself
+        assert "this machine's clock" in line and "is 1 day behind the gateway's" in line
+        assert "`shoporg sandbox clock show`" in line  # against the sandbox, its clock

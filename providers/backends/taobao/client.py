@@ -23,6 +23,8 @@ that sees httpx or TOP error codes):
   failures → :class:`TransientError`;
 * 24-29, 42 (signature, session, app key) and 11/12 (permissions) → :class:`AuthError`
   naming the stack config keys to set;
+* 31 (a timestamp outside the gateway's ±10 minutes) → :class:`BackendError` saying which
+  clocks disagree, by how much when TOP says its time, and what to set (:func:`clock_error`);
 * 15/50 business errors: "...-not-exist" → :class:`NotFoundError`, "...-exist" →
   :class:`ConflictError`, others → :class:`BackendError`; everything else → BackendError.
 
@@ -91,6 +93,13 @@ APP_HINT = (
     "(or $SHOPORG_TAOBAO_APP_KEY / $SHOPORG_TAOBAO_APP_SECRET)"
 )
 PERMISSION_HINT = "the app needs the 子账号管理API permission package and a main-account session"
+CLOCK_HINT = (
+    "TOP accepts a request within 10 minutes of its own clock: set this machine's clock right "
+    "(NTP); against `shoporg sandbox serve` the gateway's clock is the sandbox's: "
+    "`shoporg sandbox clock show`, `shoporg sandbox clock reset`"
+)
+#: The gateway's time, where its refusal says it ("server time is 2026-12-07 15:03:56").
+_SERVER_TIME = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 
 _BAN = re.compile(r"ban will last for (\d+) more seconds", re.IGNORECASE)
 
@@ -165,13 +174,16 @@ class Target:
     operation: str
 
 
-def error_for(error: Mapping[str, Any], target: Target) -> BackendError:
-    """Translate a TOP ``error_response`` into the shoporg exception tree."""
+def error_for(error: Mapping[str, Any], target: Target, sent: str | None = None
+              ) -> BackendError:
+    """Translate a TOP ``error_response`` into the shoporg exception tree; ``sent``: the
+    request's ``timestamp`` (for a refused one, how far this machine's clock is off)."""
     code = _int(error.get("code"))
     msg = str(error.get("msg") or "")
     sub_code = str(error.get("sub_code") or "")
     sub_msg = str(error.get("sub_msg") or "")
-    text = f"TOP error {code}: {msg}" + (f" ({sub_code}: {sub_msg})" if sub_code else "")
+    detail = f"{sub_code}: {sub_msg}" if sub_code and sub_msg else sub_code
+    text = f"TOP error {code}: {msg}" + (f" ({detail})" if detail else "")
     kind, name, operation = target.kind, target.name, target.operation
     if code == 7 or sub_code in CALL_LIMITED:
         match = _BAN.search(msg) or _BAN.search(sub_msg)
@@ -185,16 +197,45 @@ def error_for(error: Mapping[str, Any], target: Target) -> BackendError:
         return AuthError(kind, name, operation, text, APP_HINT)
     if code in (11, 12):
         return AuthError(kind, name, operation, text, PERMISSION_HINT)
-    if code in (30, 31):
-        return BackendError(
-            kind, name, operation, text, "this machine's clock must be within 10 minutes of TOP's"
-        )
+    if code == 31:
+        return clock_error(text, f"{msg} {sub_msg}", target, sent)
     if code in (15, 50):
         if sub_code.endswith("not-exist") or sub_code.endswith("not-found"):
             return NotFoundError(kind, name, operation, text)
         if sub_code.endswith("-exist") or sub_code.endswith("-taken"):
             return ConflictError(kind, name, operation, text)
     return BackendError(kind, name, operation, text)
+
+
+def clock_error(text: str, said: str, target: Target, sent: str | None) -> BackendError:
+    """TOP refused the request's timestamp: this machine's clock (which signs every request)
+    and the gateway's disagree by more than TOP's 10 minutes. Not transient: every call
+    fails the same way until a clock is set right, so nothing retries it."""
+    cause = "TOP refused the request's timestamp"
+    found = _SERVER_TIME.search(said)
+    if sent is not None and found is not None:
+        try:
+            skew = parse_timestamp(found.group(1)) - parse_timestamp(sent)
+        except ValueError:
+            skew = None
+        if skew is not None:
+            side = "behind" if skew > timedelta(0) else "ahead of"
+            cause = (f"{cause}: this machine's clock ({sent} GMT+8) is {_duration(abs(skew))} "
+                     f"{side} the gateway's")
+    return BackendError(target.kind, target.name, target.operation, f"{cause}; {text}",
+                        CLOCK_HINT)
+
+
+def _duration(delta: timedelta) -> str:
+    """A clock difference in words: "2 days 3 h", "3 h 20 min", "12 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {mins} min" if mins else "")
+    return f"{mins} min"
 
 
 def is_transient_isp(sub_code: str) -> bool:
@@ -327,7 +368,7 @@ class TopClient:
         if not isinstance(body, dict):
             raise BackendError(kind, name, operation, f"{method}: unexpected answer shape")
         if "error_response" in body:
-            error = error_for(body["error_response"], target)
+            error = error_for(body["error_response"], target, data["timestamp"])
             if isinstance(error, TransientError) and not isinstance(error, ThrottledError):
                 raise _Answered(error)  # TOP said it did not do it: safe to send again
             raise error
