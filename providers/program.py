@@ -18,9 +18,16 @@ from typing import NoReturn
 import pulumi
 
 from providers.backends.clock import account_system_today
-from providers.backends.settings import configure_from, open_backend, project_root, serve_stack
+from providers.backends.settings import (
+    configure_from,
+    ledger_of,
+    open_backend,
+    project_root,
+    serve_stack,
+)
 from providers.errors import ConfigError, ConfigIssue
 from providers.live_rules import live_accounts, live_issues, live_notices
+from providers.readback import close_removals_seen
 from providers.schema import load_org
 from providers.stack import build
 from providers.stackconfig import StackSettings
@@ -59,6 +66,9 @@ def main() -> None:
         fail(path, issues)
     for notice in live_notices(org, backend, text, str(path), only=only, accounts=accounts):
         pulumi.log.warn(str(notice))  # shown by preview and up, before any step runs
+    if not pulumi.runtime.is_dry_run():  # an apply, not a preview: read-only unless told
+        close_removals_seen(ledger_of(backend_settings), backend,
+                            only if only is not None else [a.id for a in org.accounts])
     # Expired grants are disabled by the account system's day (its clock), as the review
     # and drift judge them.
     today = account_system_today(backend_settings)

@@ -175,13 +175,13 @@ def serve_stack(stack: str | None) -> None:
 
 def configure_from(get: Callable[[str], str | None], root: Path | None = None,
                    stack: str | None = None) -> BackendSettings:
-    """Settings from stack config, in a provider's ``configure()``; for the taobao backend
-    the credentials in the same config are remembered for this process only."""
+    """Settings from stack config, in a provider's ``configure()``; where the TOP connector
+    may serve an account (``backend: taobao`` or only through ``connectors``), the same
+    config is remembered for this process only and its credentials read on first use."""
     settings = BackendSettings.from_config(get, root, stack)
-    if settings.kind == "taobao":
-        from providers.backends.taobao.credentials import remember
+    from providers.backends.taobao.credentials import remember
 
-        remember(settings, get)
+    remember(settings, get)  # lazy: a stack without TOP never reads a credential
     return settings
 
 

@@ -278,6 +278,21 @@ def _waiting(props: dict[str, Any]) -> bool:
     return props.get("status") == "pending" and bool(props.get("manual_step"))
 
 
+#: The status of an object org.yaml declares but does not need made (a leaver's login that
+#: was never created): no step, no runbook, nothing live.
+ABSENT = "absent"
+
+
+def _absent(props: dict[str, Any]) -> bool:
+    return props.get("status") == ABSENT
+
+
+def _asked_for(props: dict[str, Any]) -> bool:
+    """Whether the object was left to a person (waiting), or not needed made (absent): its
+    next update looks again, exactly as a create does."""
+    return _waiting(props) or _absent(props)
+
+
 def _same(live: dict[str, Any], declared: dict[str, Any]) -> bool:
     """Equal as sets where a value is a list (role ids, codes, members: order is ours)."""
     def norm(value: Any) -> Any:
@@ -348,6 +363,17 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         """Whom a step for this object is for, as a runbook names them."""
         return None
 
+    def not_needed(self, backend: Backend, args: ArgsT) -> str | None:
+        """Why a create no API can do needs no step at all (e.g. a leaver's login that was
+        never made), or None when a person must make it. Consulted only for manual creates:
+        where an API creates, nothing waits on anyone."""
+        return None
+
+    def with_unknowns(self, live: LiveT, args: ArgsT) -> LiveT:
+        """The live object with what the account system cannot tell (yet) filled in from
+        the declaration, so that not knowing is never read as a change."""
+        return live
+
     def step_fields(self, args: ArgsT) -> dict[str, object | None]:
         """The values a person enters for this object (its declared inputs by default)."""
         return {k: v for k, v in args.model_dump().items() if k != "account_id"}
@@ -383,6 +409,9 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 live, extra = call_with_retries(lambda: self.create_live(backend, args))
                 created = True
             except ManualStepRequired as step:
+                reason = self.not_needed(backend, args)
+                if reason is not None:
+                    return self._not_made(args, olds, reason)
                 return self._pending(args, olds, step)
             except ConflictError:
                 # The listing predates the object (made since, by hand or by another run):
@@ -397,8 +426,19 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 if waiting is None:
                     raise
                 return self._pending(args, olds, waiting)
+        if existing is not None and not self._same_identity(existing, args) \
+                and self._removal_open(args):
+            existing = None  # the replaced object awaits its removal step: create beside it
         if existing is not None:
-            if not self.adoptable(existing, args):
+            existing = self.with_unknowns(existing, args)
+            if self._same_identity(existing, args) and self._removal_open(args):
+                # Declared again while its removal was still open: keep it, drop the removal.
+                ledger_of(self.settings).withdraw(self.kind, name, "org.yaml declares it again",
+                                                  operations=("delete",))
+            if not self.adoptable(existing, args) and not (
+                    _asked_for(olds) and self._same_identity(existing, args)):
+                # (A person asked to make it made it, or the step was an update: the same
+                # identity is ours, and the update below asks for what still differs.)
                 raise ConflictError(
                     self.kind, name, "create",
                     f"a different {self.kind} already exists with this identity: "
@@ -417,6 +457,16 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}
         outs = {**self._outs(live, olds), **kept, **extra}
         return {**outs, **self._settled(olds, outs)} if olds else outs
+
+    def _removal_open(self, args: ArgsT) -> bool:
+        name = self.object_name(args)
+        return any(s.kind == self.kind and s.name == name and s.operation == "delete"
+                   for s in ledger_of(self.settings).steps("open"))
+
+    def _same_identity(self, live: LiveT, args: ArgsT) -> bool:
+        ours = args.model_dump()
+        theirs = self.live_inputs(live)
+        return all(theirs.get(k) == ours.get(k) for k in self.identity)
 
     def _existing(self, backend: Backend, args: ArgsT) -> LiveT | None:
         """The live object a create would collide with. With bulk reads, from the
@@ -440,16 +490,22 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         live = self._listed(backend, args)
         pending = props.get("status") == "pending" and bool(props.get("manual_step"))
         if live is None:
-            if pending:
-                # A manual step not done yet: keep the object, its runbook and our inputs.
+            if pending or _absent(props):
+                # A manual step not done yet, or an object org.yaml does not need made: keep
+                # it, its runbook and our inputs.
                 return ReadResult(id_, props, self.inputs_of(props))
             return ReadResult(None, {})
+        live = self.with_unknowns(live, args)
         kept = {k: props[k] for k in self.kept_outputs if k in props}
         outs = {**self._outs(live, props), **kept}
         if pending and not _same(self.live_inputs(live), args.model_dump()):
             # Visible, but not (yet) as the runbook asked: still pending, and the live values
             # show, so the next preview plans the rest.
             outs.update({k: props.get(k) for k in MANUAL_OUTPUTS})
+        elif _absent(props):
+            # Nobody was asked to make it, yet it is there (made by hand): shown as it is,
+            # and the next up converges it like any live object.
+            outs.update({"runbook": None, "manual_step": None})
         else:
             outs.update(self._settled(props, outs))
         return ReadResult(id_, outs, self.live_inputs(live))
@@ -472,6 +528,16 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         })
         return outs
 
+    def _not_made(self, args: ArgsT, olds: dict[str, Any], reason: str) -> dict[str, Any]:
+        """Outputs of an object nobody needs to make: its open steps are withdrawn with the
+        reason, and it stays ``absent`` (no runbook) until org.yaml needs it made again."""
+        ledger_of(self.settings).withdraw(self.kind, self.object_name(args), reason)
+        outs: dict[str, Any] = {name: None for name in self.output_names()}
+        outs.update({k: olds[k] for k in self.kept_outputs if k in olds})
+        outs.update(args.model_dump())
+        outs.update({"status": ABSENT, "runbook": None, "manual_step": None})
+        return outs
+
     def _record(self, args: ArgsT, step: ManualStepRequired,
                 desired: dict[str, Any] | None) -> Any:
         """Write the step into the stack's ledger (idempotent: a re-run raises it once)."""
@@ -488,6 +554,14 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         if "manual_step" not in props and "status" not in props:
             return {}  # the engine drops null outputs: ``status`` marks a settled step
         self._close_seen(props)
+        if _asked_for(props):
+            # It is as org.yaml declares: any other step still open for it (a delete raised
+            # before it was declared again, an update superseded by a create) is moot.
+            # (Not a delete: after a replacement the old object may still await its removal.)
+            args: ArgsT = self.parse(props)
+            ledger_of(self.settings).withdraw(
+                self.kind, self.object_name(args), "the object is as org.yaml declares",
+                operations=("create", "update"))
         return {"status": outs.get("status") or "active", "runbook": outs.get("runbook"),
                 "manual_step": None}
 
@@ -515,7 +589,7 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args: ArgsT = self.parse(news)
-        if _waiting(olds) and self.key(self.parse(olds)) == self.key(args):
+        if _asked_for(olds) and self.key(self.parse(olds)) == self.key(args):
             # Still waiting for its manual step: look again, exactly as create does (the
             # object may exist now, confirmed in the ledger or visible on the platform).
             return UpdateResult(self._create_or_adopt(args, olds))
@@ -541,14 +615,18 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         args: ArgsT = self.parse(props)
         backend = self.backend()
+        name = self.object_name(args)
         try:
             call_with_retries(lambda: self.delete_live(backend, args))
         except NotFoundError:
-            pass  # already gone: the desired end state
+            # Already gone (or never made): the desired end state, and any step still open
+            # for it (a create nobody did) is not needed any more.
+            ledger_of(self.settings).withdraw(self.kind, name, "org.yaml no longer declares it")
         except ManualStepRequired as step:
-            recorded = self._record(args, step, None)
-            # The same error, now naming its ledger step: the delete is never pretended done.
-            step.args = (f"{step} (ledger step #{recorded.id}: once done, `shoporg tasks "
-                         f"done {recorded.id}`)",)
-            raise
+            # A removal no API can do is a step in the worklist, like any other: the engine
+            # forgets the object now, the ledger keeps the step open until a person does it
+            # (the ledger's confirmation, or the read-back that sees it gone: readback.py), and
+            # the rest of the run goes on. Never pretended done: drift names it as open work.
+            self._record(args, step, None)
+            return
         self.remember(self._account(args), self.key(args), None)

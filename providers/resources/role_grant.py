@@ -26,7 +26,9 @@ import pulumi
 
 from providers.backends.protocol import Grant as LiveGrant
 from providers.backends.protocol import GrantBackend, GrantSpec, SubAccountBackend
+from providers.backends.settings import ledger_of
 from providers.kinds.role_grant import ROLE_GRANT
+from providers.kinds.sub_account import SUB_ACCOUNT
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Id, Text
 
@@ -84,6 +86,20 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
             "shop_id": live.grant.shop_id,
             "role_ids": sorted(live.grant.role_ids),
         }
+
+    def with_unknowns(self, live: GrantOfLogin, args: RoleGrantArgs) -> GrantOfLogin:
+        # Roles recorded (or ticked done) before their sub-account shows: the holder's login
+        # is unknown, not empty — an empty login would read as a replacement of the grant.
+        return live if live.login else GrantOfLogin(live.grant, args.login)
+
+    def not_needed(self, backend: GrantsOfLogins, args: RoleGrantArgs) -> str | None:
+        if backend.get_sub_account(args.account_id, args.member_id) is not None:
+            return None
+        holder = SUB_ACCOUNT.ref(args.account_id, args.member_id).name
+        if any(s.kind == SUB_ACCOUNT.word and s.name == holder and s.operation == "create"
+               for s in ledger_of(self.settings).steps("open")):
+            return None  # a joiner: the roles are granted once the login is made
+        return f"its sub-account {holder} is neither there nor to be made"
 
     def adoptable(self, live: GrantOfLogin, args: RoleGrantArgs) -> bool:
         # A grant is a set of roles keyed by our own ids: whatever is there is ours to set.

@@ -149,6 +149,14 @@ class SubAccountProvider(ObjectProvider[SubAccountArgs, LiveSubAccount]):
     def step_person(self, args: SubAccountArgs) -> str | None:
         return f"{args.display_name} ({args.member_id})"
 
+    def not_needed(self, backend: SubAccountBackend, args: SubAccountArgs) -> str | None:
+        if args.enabled:
+            return None
+        # A leaver (or an expired entry) is disabled where a login exists; where none was
+        # ever made, making one only to disable it would hand a login to someone who is gone.
+        return (f"{self.step_person(args)} is not to have a working login (left, or the "
+                "entry expired), and none was made")
+
     def step_fields(self, args: SubAccountArgs) -> dict[str, object | None]:
         return {"login": args.login, "name": args.display_name, "email": args.email,
                 "phone": args.phone}

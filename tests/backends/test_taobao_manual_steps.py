@@ -1,6 +1,7 @@
 """A provider on the taobao backend: a create no API can do stays pending with its runbook,
 a refresh keeps it until the read API shows it, then marks it active; a delete that needs a
-person fails with the runbook instead of pretending."""
+person is an open step in the ledger with its runbook — never pretended done, and never a
+failed run (the read-back closes it once the account is gone)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from providers.backends.protocol import SubAccountSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.backends.sandbox.top_server import TopServer, TopService
-from providers.backends.settings import BackendSettings
+from providers.backends.settings import BackendSettings, ledger_of
 from providers.backends.taobao import TopCredentials
 from providers.backends.taobao.credentials import forget_all, register
-from providers.errors import ManualStepRequired
+from providers.readback import close_removals_seen
 from providers.resources.sub_account import SubAccountArgs, SubAccountProvider
 
 ORG = """
@@ -44,7 +45,8 @@ def provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                          app_key="app", app_secret="s3cret", session="sess")
     with TopServer(service) as server:
         settings = BackendSettings(kind="taobao", taobao_endpoint=server.url,
-                                   org_file=str(tmp_path / "org.yaml"))
+                                   org_file=str(tmp_path / "org.yaml"),
+                                   ledger_path=str(tmp_path / "ledger.db"))
         register(settings, TopCredentials("app", "s3cret", "sess"))
         p = SubAccountProvider()
         p._settings = settings
@@ -81,15 +83,21 @@ def test_a_create_without_an_api_stays_pending_until_the_read_api_shows_it(
     assert done.outs["runbook"] is None and done.outs["manual_step"] is None
 
 
-def test_a_delete_that_needs_a_person_fails_with_the_runbook(
+def test_a_delete_that_needs_a_person_is_an_open_step_and_the_read_back_closes_it(
     provider: tuple[SubAccountProvider, SandboxBackend],
 ) -> None:
     p, seller = provider
     seller.create_sub_account("tb", SubAccountSpec("li-na", "优品:李娜", "李娜"))
-    with pytest.raises(ManualStepRequired, match="delete") as caught:
-        p.delete("tb/li-na", props())
-    assert caught.value.runbook.fields["login (子账号名)"] == "优品:李娜"
-    assert seller.get_sub_account("tb", "li-na") is not None
+    p.delete("tb/li-na", props())  # the run goes on: a step, not a failure
+    ledger = ledger_of(p.settings)
+    [step] = ledger.steps("open")
+    assert (step.operation, step.name) == ("delete", "tb/li-na")
+    assert "优品:李娜" in step.runbook
+    assert seller.get_sub_account("tb", "li-na") is not None  # never pretended done
+    assert close_removals_seen(ledger, p.backend()) == []  # still there: still open
+    seller.delete_sub_account("tb", "li-na")  # done in 千牛
+    assert close_removals_seen(ledger, p.backend()) == [step.id]
+    assert ledger.steps("open") == []
 
 
 def test_deleting_what_was_never_created_succeeds(

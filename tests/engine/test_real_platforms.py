@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from providers.backends.ledger import Ledger
+from providers.backends.settings import DEFAULT_LEDGER_PATH
 from tests.engine.conftest import StackProject, top_endpoint, worklist_steps
 
 TOP_PLATFORMS = ("taobao", "tmall")
@@ -160,3 +162,33 @@ def test_a_newcomer_on_five_platforms_is_one_worklist_too(project: StackProject)
     assert len(steps) == len(ROLES) + shops
     # Her steps sit beside the leaver's, in the same list, grouped by platform.
     assert {s["platform"] for s in steps_for(project, "qian-lu")} == set(LEDGER_PLATFORMS)
+
+
+def test_a_newcomer_who_leaves_before_anyone_acted_needs_no_step_at_all(
+    project: StackProject,
+) -> None:
+    # Nobody made her logins; now she is gone. Making them only to disable them would hand
+    # a login with her roles to someone who left: her steps are withdrawn, saying why.
+    raised = {s["id"] for s in steps_for(project, "zhou-qi")}
+    assert raised
+
+    def leave(org: dict[str, Any]) -> None:
+        next(m for m in org["members"] if m["id"] == "zhou-qi")["status"] = "left"
+
+    project.edit(leave)
+    project.shoporg("up")
+    assert steps_for(project, "zhou-qi") == []
+    ledger = Ledger(project.root / DEFAULT_LEDGER_PATH, stack="test")
+    withdrawn = [s for s in ledger.steps() if s.id in raised]
+    assert {s.state for s in withdrawn} == {"skipped"}
+    assert all((s.state_note or "").startswith("withdrawn: ") for s in withdrawn)
+    outs = project.outputs()
+    for account in ROLES:
+        assert outs[f"{account}/zhou-qi"]["status"] == "absent", account
+        assert outs[f"{account}/zhou-qi"].get("manual_step") is None, account
+    # The worklist of the one who has accounts is unchanged: one disable per ledger platform.
+    assert {s["platform"] for s in steps_for(project, "qian-lu")} == set(LEDGER_PLATFORMS)
+    # And the next preview has nothing to do for her.
+    preview = project.pulumi.run("preview", "--json")
+    steps = json.loads(preview.stdout).get("steps", [])
+    assert not [s for s in steps if "zhou-qi" in s.get("urn", "") and s.get("op") != "same"]

@@ -54,6 +54,9 @@ class LedgerBackend:
         self.ledger = ledger
         self._accounts = {a.id: a for a in org.accounts if accounts is None or a.id in accounts}
         self._people = {m.id: f"{m.name} ({m.id})" for m in org.members}
+        # A seller centre shows role names, not org.yaml's ids: steps name them so.
+        self._role_names: dict[tuple[str, str], str] = {
+            (r.platform, r.id): r.name for r in org.roles}
         self._calls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -102,6 +105,10 @@ class LedgerBackend:
 
     def _person(self, member_id: str) -> str:
         return self._people.get(member_id, member_id)
+
+    def _role_labels(self, account_id: str, role_ids: tuple[str, ...]) -> list[str]:
+        platform = self._platform(account_id)
+        return [self._role_names.get((platform, r), r) for r in role_ids]
 
     def _catalogue(self, account_id: str) -> PermissionCatalogue | None:
         return CATALOGUES.get(self._platform(account_id))
@@ -274,7 +281,8 @@ class LedgerBackend:
             return current
         raise self._manual(account_id, ROLE_GRANT.word, "update" if current else "create",
                            ROLE_GRANT.ref(account_id, spec.member_id, spec.shop_id).name,
-                           {"shop": spec.shop_id, "roles": list(spec.role_ids)},
+                           {"shop": spec.shop_id, "roles": self._role_labels(account_id,
+                                                                             spec.role_ids)},
                            person=self._person(spec.member_id))
 
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:

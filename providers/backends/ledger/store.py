@@ -252,6 +252,8 @@ class Ledger:
             where, params = self._where("s.kind = ? AND s.name = ? AND e.state = 'open'",
                                         (kind, name))
             for old in conn.execute(_CURRENT + where, params).fetchall():
+                if old["operation"] == "delete" and operation != "delete":
+                    continue  # a replacement needs both: the old one removed, the new made
                 conn.execute(
                     "INSERT INTO events (step_id, state, by, os_user, at, note) "
                     "VALUES (?, 'skipped', ?, ?, ?, 'superseded: org.yaml now asks for "
@@ -311,6 +313,24 @@ class Ledger:
                     "VALUES (?, ?, ?, ?, ?, ?)", (i, state, by, os_user(), now, note),
                 )
             return [self._get(conn, i) for i in wanted]
+
+    def withdraw(self, kind: str, name: str, reason: str, *,
+                 operations: tuple[str, ...] | None = None, by: str = "shoporg") -> list[int]:
+        """Skip this stack's open steps of one object (those of ``operations``, default all),
+        saying why: org.yaml no longer needs them (a leaver whose account was never made; an
+        object that now matches, or is gone). Returns the ids withdrawn."""
+        now = self.now().isoformat()
+        with self._conn(write=True) as conn:
+            where, params = self._where("s.kind = ? AND s.name = ? AND e.state = 'open'",
+                                        (kind, name))
+            ids = [int(r["id"]) for r in conn.execute(_CURRENT + where, params).fetchall()
+                   if operations is None or r["operation"] in operations]
+            for i in ids:
+                conn.execute(
+                    "INSERT INTO events (step_id, state, by, os_user, at, note) "
+                    "VALUES (?, 'skipped', ?, ?, ?, ?)", (i, by, os_user(), now,
+                                                          f"withdrawn: {reason}"))
+            return ids
 
     # --- reading -------------------------------------------------------------------------
 
