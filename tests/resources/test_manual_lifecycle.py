@@ -1,0 +1,150 @@
+"""Open manual steps follow the desired state, and no operator slip wedges a resource: the
+sub-account and role-grant providers against the ledger connector (Shopee), without the
+engine — each case is the sequence of provider calls the engine makes across several `up`s.
+
+* a leaver whose login nobody made needs no step (withdrawn, with the reason), and a
+  returning person is asked for one again;
+* roles ticked done before their sub-account read as unchanged, never as a replacement;
+* a create ticked done with older values is adopted and the difference becomes an update;
+* deleting an object whose create nobody did withdraws the create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.backends.ledger import Ledger
+from providers.backends.settings import BackendSettings
+from providers.resources.role_grant import RoleGrantArgs, RoleGrantProvider
+from providers.resources.sub_account import SubAccountArgs, SubAccountProvider
+
+ORG = """
+company: 测试
+accounts:
+  - {id: sp, platform: shopee, nick: acme, seat_quota: 5,
+     shops: [{id: sp-sg, name: Acme SG, site: SG}]}
+departments: [{id: cs, name: 客服部}, {id: ops, name: 运营部}]
+roles:
+  - {id: sp-kf, platform: shopee, name: 客服, permissions: [chat]}
+members:
+  - {id: li-na, name: 李娜, department: cs, email: li.na@acme.com,
+     sub_accounts: [{account: sp, login_name: lina, roles: [sp-kf]}]}
+"""
+SUB = SubAccountArgs(account_id="sp", member_id="li-na", login="acme:lina",
+                     display_name="李娜", email="li.na@acme.com")
+GRANT = RoleGrantArgs(account_id="sp", member_id="li-na", login="acme:lina", shop_id="sp-sg",
+                      role_ids=["sp-kf"])
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+          ) -> Iterator[tuple[SubAccountProvider, RoleGrantProvider, Ledger]]:
+    # Each `up` is a new provider process: no listing outlives a call here either.
+    monkeypatch.setenv("SHOPORG_BULK_READS", "0")
+    (tmp_path / "org.yaml").write_text(ORG, encoding="utf-8")
+    settings = BackendSettings(kind="ledger", org_file=str(tmp_path / "org.yaml"),
+                               ledger_path=str(tmp_path / "ledger.db"), stack="prod")
+    sub, grant = SubAccountProvider(), RoleGrantProvider()
+    sub._settings = grant._settings = settings
+    yield sub, grant, Ledger(settings.ledger_path, stack="prod")
+
+
+def props(args: SubAccountArgs | RoleGrantArgs, **outs: Any) -> dict[str, Any]:
+    return {**args.model_dump(), **outs}
+
+
+def open_steps(ledger: Ledger) -> list[tuple[str, str, str]]:
+    return sorted((s.kind, s.name, s.operation) for s in ledger.steps("open"))
+
+
+def test_a_leaver_whose_login_nobody_made_needs_no_step_until_she_returns(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    sub, grant, ledger = world
+    made = sub.create(props(SUB)).outs
+    granted = grant.create(props(GRANT)).outs
+    assert made["status"] == granted["status"] == "pending"
+    assert open_steps(ledger) == [("role_grant", "sp/li-na@sp-sg", "create"),
+                                  ("sub_account", "sp/li-na", "create")]
+
+    gone = SUB.model_copy(update={"enabled": False})
+    after = sub.update("sp/li-na", made, props(gone)).outs
+    after_grant = grant.update("sp/li-na@sp-sg", granted, props(GRANT)).outs
+    assert (after["status"], after["manual_step"]) == ("absent", None)
+    assert (after_grant["status"], after_grant["manual_step"]) == ("absent", None)
+    assert open_steps(ledger) == []
+    notes = {s.state_note for s in ledger.steps()}
+    assert all(n and n.startswith("withdrawn: ") for n in notes), notes
+    # Nothing to look at again: the next preview is empty for her.
+    assert not sub.diff("sp/li-na", after, props(gone)).changes
+    assert sub.read("sp/li-na", after).outs == after  # absent is a state, not a vanishing
+
+    back = sub.update("sp/li-na", after, props(SUB)).outs  # she comes back
+    assert back["status"] == "pending"
+    assert open_steps(ledger) == [("sub_account", "sp/li-na", "create")]
+
+
+def test_roles_ticked_done_before_their_sub_account_read_as_unchanged(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    sub, grant, ledger = world
+    made = sub.create(props(SUB)).outs
+    granted = grant.create(props(GRANT)).outs
+    [grant_step] = [s for s in ledger.steps("open") if s.kind == "role_grant"]
+    ledger.mark([grant_step.id], "done", by="小王")  # out of order: the login is not there
+    read = grant.read("sp/li-na@sp-sg", granted)
+    assert read.inputs is not None and read.inputs["login"] == GRANT.login
+    assert grant.diff("sp/li-na@sp-sg", read.outs or {}, props(GRANT)).replaces == []
+    settled = grant.update("sp/li-na@sp-sg", read.outs or {}, props(GRANT)).outs
+    assert settled["manual_step"] is None
+
+    [sub_step] = ledger.steps("open")
+    ledger.mark([sub_step.id], "done", by="小王")
+    assert sub.update("sp/li-na", made, props(SUB)).outs["status"] == "active"
+    assert open_steps(ledger) == []
+
+
+def test_a_create_ticked_done_with_older_values_is_adopted_and_asked_to_be_updated(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    sub, _, ledger = world
+    made = sub.create(props(SUB)).outs
+    [first] = ledger.steps("open")
+    moved = SUB.model_copy(update={"department_id": "ops"})
+    waiting = sub.update("sp/li-na", made, props(moved)).outs  # a mover before it was made
+    assert [s.id for s in ledger.steps("skipped")] == [first.id]  # superseded
+    ledger.mark([first.id], "done", by="小王", note="made it from the old list")
+    again = sub.update("sp/li-na", waiting, props(moved)).outs  # was: "a different ... exists"
+    assert again["status"] == "pending"
+    [step] = ledger.steps("open")
+    assert step.operation == "update" and (step.desired or {})["department_id"] == "ops"
+
+
+def test_deleting_an_object_whose_create_nobody_did_withdraws_the_create(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    sub, _, ledger = world
+    made = sub.create(props(SUB)).outs
+    sub.delete("sp/li-na", made)
+    assert open_steps(ledger) == []
+    [step] = ledger.steps()
+    assert step.state_note == "withdrawn: org.yaml no longer declares it"
+
+
+def test_a_removal_no_api_can_do_is_a_step_and_never_a_failure(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    sub, _, ledger = world
+    made = sub.create(props(SUB)).outs
+    [create] = ledger.steps("open")
+    ledger.mark([create.id], "done", by="小王")
+    active = sub.update("sp/li-na", made, props(SUB)).outs
+    sub.delete("sp/li-na", active)  # no exception: the run goes on
+    assert open_steps(ledger) == [("sub_account", "sp/li-na", "delete")]
+    # Declared again before anyone removed it: kept, and the removal withdrawn.
+    assert sub.create(props(SUB)).outs["status"] == "active"
+    assert open_steps(ledger) == []
