@@ -17,6 +17,7 @@ help:
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
 	@echo "make check  the inner loop: lint, types and the unit tier (no engine), 80-100 s"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
+	@echo "make lifecycle  the lifecycle model's long run: 100 days of a 40-person company (docs/lifecycle.md)"
 
 # The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
 # requirements.lock, so a fresh clone installs exactly what CI passed with. uv is itself in
@@ -115,6 +116,14 @@ test-latest:
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
+
+# Issue 28's lifecycle model, long: a 40-person company on TOP (the sandbox's endpoint) and
+# the ledger for SHOPORG_LIFECYCLE_DAYS simulated days (default 100), one seeded simulation
+# (SHOPORG_LIFECYCLE_SEED, default 28); its numbers and any finding go to docs/lifecycle.md.
+.PHONY: lifecycle
+lifecycle: setup
+	SHOPORG_LIFECYCLE_DAYS=$${SHOPORG_LIFECYCLE_DAYS:-100} $(BIN)/pytest -q -n0 -p no:cacheprovider \
+	  tests/engine/test_lifecycle_model.py
 
 clean:
 	rm -rf $(VENV) .venv-* .pulumi-state .pulumi-home .sandbox stacks/Pulumi.dev.yaml .coverage .coverage.*

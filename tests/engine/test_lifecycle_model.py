@@ -1,0 +1,1000 @@
+"""A company's weeks on the real connectors, as a model: issue 28's lifecycle test.
+
+One small company (tests/fixtures/lifecycle/org.yaml) runs as an operations team would run it:
+Taobao and Tmall on TOP (``shoporg sandbox serve``: TOP's protocol on loopback, in front of
+the sandbox file that stands for the platform), Shopee, Ozon and Douyin on the manual-step
+ledger. A second company's stack (``other``, ledger only) shares the ledger file. The rules are
+the company's days: joiners, leavers, movers, role changes, expiry, login renames, the guarded
+``shoporg up``, an operator working the worklist (late, out of order, skipping, ticking done
+what nobody did), hand changes in the TOP seller centre, the nightly ``shoporg drift``, time
+passing and the access review.
+
+The model (plain Python below) keeps what the company declared, what the operator did and
+which hand changes are live; "live" is the platform itself on TOP (the sandbox file, read
+directly) and the ledger's record elsewhere (it is the system of record there: a step ticked
+done though not done cannot be told from one done). After every rule the tool's outputs are
+compared with it:
+
+- the open worklist (``shoporg tasks --format json``) is exactly what separates declared from
+  live: no step for a leaver's never-created account, no step of the other stack, at most one
+  open step per object and operation, every open step carries the current desired values;
+- every hand change on TOP is named by the next drift, and drift names nothing else;
+- ``shoporg up`` exits 0 on every legitimate change, and ``up``, ``pulumi preview`` and
+  ``shoporg drift`` keep running whatever the operator did;
+- a leaver is disabled everywhere once their disable steps are done.
+
+Bounded (a few examples of a few steps) with ``SHOPORG_LIFECYCLE=1``; skipped otherwise
+while the seams of issue 28 are being fixed. ``make lifecycle`` is the long run
+(``SHOPORG_LIFECYCLE_DAYS``, a 40-person company, one seeded simulation you can replay with
+``SHOPORG_LIFECYCLE_SEED``) and writes its numbers to docs/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from providers.backends.ledger import Ledger
+from providers.backends.sandbox import SandboxBackend
+from tests.engine.conftest import TOP_APP_KEY, TOP_APP_SECRET, TOP_SESSION, StackProject
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "lifecycle"
+DOC = REPO / "docs" / "lifecycle.md"
+
+DAYS = int(os.environ.get("SHOPORG_LIFECYCLE_DAYS", "0") or 0)  # > 0: the long run
+GATED = os.environ.get("SHOPORG_LIFECYCLE", "") not in ("1", "true", "yes") and not DAYS
+#: Diagnostics while the seams are being fixed: check only these invariant families
+#: (comma-separated: worklist, drift, runs, leavers). Default: every one.
+CHECKS = frozenset(filter(None, os.environ.get("SHOPORG_LIFECYCLE_CHECK", "").split(","))) or {
+    "worklist", "drift", "runs", "leavers"}
+
+pytestmark = pytest.mark.skipif(
+    GATED, reason="issue 28's seams are being fixed: run with SHOPORG_LIFECYCLE=1 (bounded) or "
+    "`make lifecycle` (long run); un-gated once they are in")
+
+TOP = {"tb-qh": "taobao", "tm-qh": "tmall"}
+LEDGER = {"sp-qh": "shopee", "oz-qh": "ozon", "dy-qh": "douyin"}
+ACCOUNTS = (*TOP, *LEDGER)
+SHOP = {"tb-qh": "tb-qh-shop", "tm-qh": "tm-qh-shop", "sp-qh": "sp-qh-my",
+        "oz-qh": "oz-qh-shop", "dy-qh": "dy-qh-shop"}
+OTHER_ACCOUNTS = frozenset({"sp-yf"})  # the other stack's
+DEPARTMENTS = ("cs", "ops", "warehouse")
+SESSIONS = json.dumps({a: f"{TOP_SESSION}-{a}" for a in TOP})
+ATTESTATION_DAYS = 90
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红"
+
+# --- the model --------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    login_name: str
+    roles: list[str]
+    expires: datetime.date | None = None
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    department: str
+    status: str = "active"
+    subs: dict[str, Entry] = field(default_factory=dict)
+    renamed: int = 0
+
+    def to_yaml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id, "name": self.name, "department": self.department,
+            "email": f"{self.id.replace('-', '.')}@qinghe-wj.com",
+            "phone": "139" + str(zlib.crc32(self.id.encode()) % 10**8).zfill(8),
+        }
+        if self.status != "active":
+            out["status"] = self.status
+        out["sub_accounts"] = []
+        for account, e in self.subs.items():
+            sub: dict[str, Any] = {"account": account, "login_name": e.login_name,
+                                   "roles": list(e.roles)}
+            if e.expires is not None:
+                sub["expires"] = e.expires.isoformat()
+            out["sub_accounts"].append(sub)
+        return out
+
+
+def roles_of(base: dict[str, Any]) -> dict[str, list[str]]:
+    by_account: dict[str, list[str]] = {a: [] for a in ACCOUNTS}
+    platform = {a["id"]: a["platform"] for a in base["accounts"]}
+    for r in base["roles"]:
+        for a in ACCOUNTS:
+            if platform[a] == r["platform"]:
+                by_account[a].append(r["id"])
+    return by_account
+
+
+def company(size: int, seed: int) -> tuple[dict[str, Any], dict[str, Person]]:
+    """The fixture's company, grown to ``size`` people (the long run) by a seeded draw."""
+    base: dict[str, Any] = yaml.safe_load((FIXTURES / "org.yaml").read_text())
+    people: dict[str, Person] = {}
+    for m in base.pop("members"):
+        people[m["id"]] = Person(m["id"], m["name"], m["department"], subs={
+            s["account"]: Entry(s["login_name"], list(s["roles"])) for s in m["sub_accounts"]})
+    rnd = random.Random(seed)
+    roles = roles_of(base)
+    n = 0
+    while len(people) < size:
+        n += 1
+        person = new_person(f"staff-{n:03d}", rnd, roles)
+        people[person.id] = person
+    return base, people
+
+
+def new_person(member_id: str, rnd: random.Random, roles: dict[str, list[str]]) -> Person:
+    name = rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN)
+    accounts = rnd.sample(ACCOUNTS, rnd.randint(1, 3))
+    return Person(member_id, name, rnd.choice(DEPARTMENTS), subs={
+        a: Entry(login(a, member_id), [rnd.choice(roles[a])]) for a in accounts})
+
+
+def login(account: str, member_id: str, renamed: int = 0) -> str:
+    tail = f"{renamed}" if renamed else ""
+    return (member_id + tail) if account in TOP else member_id.replace("-", "") + tail
+
+
+@dataclass
+class Stats:
+    """The long run's numbers (docs/lifecycle.md)."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    counts: Counter[str] = field(default_factory=Counter)
+    drift_codes: Counter[int] = field(default_factory=Counter)
+
+    def timed(self, name: str, seconds: float) -> None:
+        self.seconds[name].append(seconds)
+
+
+STATS = Stats()
+
+# --- the project ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+#: One TOP endpoint address for the run: every copy serves its sandbox there in turn. (The
+#: state keeps the endpoint of the last up: a refresh on a copy whose endpoint moved would
+#: call the old one.)
+PORT = free_port()
+
+
+@contextmanager
+def top_endpoint(project: StackProject) -> Iterator[None]:
+    """``shoporg sandbox serve`` on the project's sandbox at :data:`PORT`; the stack's
+    endpoint points at it (the credentials are in the prepared stack's config already)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", str(PORT),
+         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", SESSIONS],
+        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().split()
+        assert first and first[0] == "endpoint", f"serve printed {first!r}"
+        project.pulumi.run("config", "set", "shoporg:taobaoEndpoint", first[1])
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def same_env(project: StackProject, start: StackProject) -> None:
+    """A copy runs on the start's clock and, like it, on its stack config alone."""
+    project.pulumi.env["SHOPORG_NOW"] = start.pulumi.env["SHOPORG_NOW"]
+    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
+                "SHOPORG_TAOBAO_ENDPOINT", "SHOPORG_LEDGER"):
+        project.pulumi.env.pop(key, None)
+
+
+def write_org(project: StackProject, base: dict[str, Any], people: dict[str, Person]) -> None:
+    data = {**base, "members": [p.to_yaml() for p in people.values()]}
+    project.org_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def run(project: StackProject, *args: str) -> subprocess.CompletedProcess[str]:
+    """``shoporg ARGS``: in this process where no engine runs (the ledger, the seller centre,
+    the access review), else a process of its own, as the operator runs it. Timed."""
+    started = time.perf_counter()
+    engine = args[0] in ("up", "drift", "review", "report")
+    proc = project.shoporg(*args, check=False) if engine else project._in_process(args)
+    name = " ".join(args[:2]) if args[0] in ("tasks", "sandbox") else args[0]
+    STATS.timed(name, time.perf_counter() - started)
+    return proc
+
+
+def open_steps(project: StackProject) -> list[dict[str, Any]]:
+    proc = run(project, "tasks", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    work = json.loads(proc.stdout)
+    return [s for p in work["platforms"] for a in p["accounts"] for g in a["pages"]
+            for person in g["people"] for s in person["steps"]]
+
+
+def prepare(root: Path, size: int, seed: int, now: datetime.datetime) -> StackProject:
+    """The company applied and every step of day one done: the start every example copies."""
+    base, people = company(size, seed)
+    root.mkdir(parents=True, exist_ok=True)
+    write_org_file = root / "start.yaml"
+    write_org_file.write_text(yaml.safe_dump(
+        {**base, "members": [p.to_yaml() for p in people.values()]},
+        allow_unicode=True, sort_keys=False))
+    project = StackProject(root, org=write_org_file, sandbox_init=())
+    project.pulumi.env["SHOPORG_NOW"] = now.isoformat()
+    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
+                "SHOPORG_TAOBAO_ENDPOINT", "SHOPORG_LEDGER"):
+        project.pulumi.env.pop(key, None)  # the stack config is what is used
+    config = project.pulumi
+    config.run("config", "set", "shoporg:backend", "taobao")
+    config.run("config", "set", "shoporg:connectors",
+               "{shopee: ledger, ozon: ledger, douyin: ledger}")
+    config.run("config", "set", "shoporg:taobaoAppKey", TOP_APP_KEY)
+    config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", TOP_APP_SECRET)
+    config.run("config", "set", "--secret", "shoporg:taobaoSession", SESSIONS)
+    # The other company: its own stack and org file, the same (default) ledger file.
+    shutil.copy(FIXTURES / "other.yaml", root / "other.yaml")
+    config.run("stack", "init", "other")
+    config.run("config", "set", "shoporg:backend", "ledger")
+    config.run("config", "set", "shoporg:orgFile", "other.yaml")
+    other = project.shoporg("up", check=False)
+    assert other.returncode == 0, other.stdout + other.stderr
+    config.run("stack", "select", "test")
+    with top_endpoint(project):
+        first = project.shoporg("up", check=False)
+        assert first.returncode == 0, first.stdout + first.stderr
+        for _ in range(3):  # departments, then sub-accounts, then grants
+            steps = [s for s in open_steps(project) if s["account"] not in OTHER_ACCOUNTS]
+            for step in steps:
+                if step["account"] in TOP:
+                    do_on_top(project, step)
+                else:
+                    tick(project, "done", step["id"])
+        settle = project.shoporg("up", check=False)
+        assert settle.returncode == 0, settle.stdout + settle.stderr
+        left = [s for s in open_steps(project) if s["account"] not in OTHER_ACCOUNTS]
+        assert left == [], f"day one did not settle: {left}"
+    return project
+
+
+def tick(project: StackProject, state: str, step_id: int) -> bool:
+    extra = ("--note", "done in the seller centre") if state == "done" else (
+        "--reason", "not needed")
+    proc = run(project, "tasks", state, str(step_id), "--by", "运营 小王", *extra)
+    return proc.returncode == 0
+
+
+def sandbox(project: StackProject, *args: str) -> bool:
+    return run(project, "sandbox", *args).returncode == 0
+
+
+def role_ids_by_name(project: StackProject, account: str) -> dict[str, str]:
+    """The platform's role ids by role name (the operator picks roles by name)."""
+    backend = SandboxBackend(project.sandbox_path, instrumented=False)
+    try:
+        return {r.name: r.id for r in backend.list_roles(account)}
+    finally:
+        backend.close()
+
+
+def do_on_top(project: StackProject, step: dict[str, Any]) -> bool:
+    """A TOP step done by hand in the seller centre (千牛), as its runbook says."""
+    account, kind, op, want = step["account"], step["kind"], step["operation"], step["desired"]
+    member = want.get("member_id") if want else step["name"].split("/")[1].split("@")[0]
+    if kind == "department":
+        if op == "delete":
+            return sandbox(project, "dept", "remove", account, want["department_id"])
+        return sandbox(project, "dept", "add", account, want["department_id"], want["name"])
+    if kind == "sub_account":
+        if op == "delete":
+            return sandbox(project, "sub", "delete", account, member)
+        fields = ["--name", want["display_name"]]
+        if want.get("department_id"):
+            fields += ["--department", want["department_id"]]
+        for key in ("email", "phone"):
+            if want.get(key):
+                fields += [f"--{key}", want[key]]
+        ok = sandbox(project, "sub", "create" if op == "create" else "set", account, member,
+                     *([want["login"]] if op == "create" else []), *fields)
+        if ok and op != "create":
+            sandbox(project, "sub", "enable" if want["enabled"] else "disable", account, member)
+        return ok
+    if kind == "role_grant":
+        shop = SHOP[account]
+        backend = SandboxBackend(project.sandbox_path, instrumented=False)
+        try:
+            live = backend.get_grant(account, member, shop)
+            names = {r.id: r.name for r in backend.list_roles(account)}
+        finally:
+            backend.close()
+        declared_names = {r["id"]: r["name"] for r in yaml.safe_load(
+            project.org_file.read_text())["roles"]}
+        by_name = {v: k for k, v in names.items()}
+        wanted = set() if op == "delete" else {
+            by_name[declared_names[r]] for r in want["role_ids"]}
+        have = set(live.role_ids) if live is not None else set()
+        ok = True
+        if have - wanted:
+            ok = sandbox(project, "revoke", account, member, shop, *sorted(have - wanted)) and ok
+        if wanted - have:
+            ok = sandbox(project, "grant", account, member, shop, *sorted(wanted - have)) and ok
+        return ok
+    return False
+
+
+# --- the machine ------------------------------------------------------------------------------
+
+
+@dataclass
+class HandChange:
+    what: str  # "extra role" | "unmanaged sub-account" | "re-enabled leaver"
+    kind: str
+    name: str
+    account: str
+    member: str
+    role: str | None = None
+
+
+class Lifecycle:
+    """The company, the model of it, and the checks: shared by the state machine (bounded
+    runs) and the seeded day loop (the long run)."""
+
+    def __init__(self, project: StackProject, base: dict[str, Any], people: dict[str, Person],
+                 now: datetime.datetime) -> None:
+        self.project = project
+        self.base = base
+        self.people = people
+        self.roles = roles_of(base)
+        self.role_names = {r["id"]: r["name"] for r in base["roles"]}
+        self.nick = {a["id"]: a["nick"] for a in base["accounts"]}
+        self.now = now
+        self.synced = True  # org.yaml (and its effective dates) applied by the last up
+        self.fresh = True  # ... and nothing changed on TOP since: the worklist must match live
+        self.hand: list[HandChange] = []
+        self.waived: set[tuple[str, str]] = set()  # skipped by the operator, until edited
+        self.false_ticks: list[str] = []
+        self.attested_at: datetime.datetime | None = None
+        self.joined = 0
+        self.ghosts = 0
+        self.log: list[str] = []
+        write_org(project, base, people)
+
+    # -- what is declared ----------------------------------------------------------------
+
+    @property
+    def today(self) -> datetime.date:
+        return self.now.astimezone().date()
+
+    def enabled(self, person: Person, entry: Entry) -> bool:
+        if person.status == "left":
+            return False
+        return entry.expires is None or entry.expires >= self.today
+
+    def desired_login(self, account: str, entry: Entry) -> str:
+        return f"{self.nick[account]}:{entry.login_name}" if account in TOP else entry.login_name
+
+    def edited(self, person: Person) -> None:
+        write_org(self.project, self.base, self.people)
+        self.synced = self.fresh = False
+        self.waived = {w for w in self.waived if not w[1].split("@")[0].endswith(f"/{person.id}")}
+
+    # -- what is live ----------------------------------------------------------------------
+
+    def live(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(kind, name) → live values of every sub-account and grant: TOP's from the
+        platform itself, the ledger platforms' from the ledger's record."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        backend = SandboxBackend(self.project.sandbox_path, instrumented=False)
+        try:
+            for account in TOP:
+                names = {r.id: r.name for r in backend.list_roles(account)}
+                ids = {self.role_names[r]: r for r in self.roles[account]}
+                for s in backend.list_sub_accounts(account):
+                    out[("sub_account", f"{account}/{s.member_id}")] = {
+                        "login": s.login, "enabled": s.status != "disabled",
+                        "department_id": s.department_id, "member": s.member_id}
+                for g in backend.list_grants(account):
+                    out[("role_grant", f"{account}/{g.member_id}@{g.shop_id}")] = {
+                        "role_ids": sorted(ids.get(names.get(r, r), r) for r in g.role_ids)}
+        finally:
+            backend.close()
+        ledger = Ledger(self.ledger_path)
+        for account in LEDGER:
+            for (kind, name), step in ledger.confirmed(account).items():
+                if kind in ("sub_account", "role_grant") and step.operation != "delete" \
+                        and step.desired is not None:
+                    d = dict(step.desired)
+                    out[(kind, name)] = {"login": d.get("login"), "enabled": d.get("enabled"),
+                                         "role_ids": sorted(d.get("role_ids") or [])}
+        return out
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.project.root / ".shoporg" / "ledger.db"
+
+    def needed(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(kind, name) → desired values of every object whose declared and live state differ
+        in a way no API closes: what the worklist must hold (after an up), nothing more."""
+        live = self.live()
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for p in self.people.values():
+            for account, e in p.subs.items():
+                sub_name, grant_name = f"{account}/{p.id}", f"{account}/{p.id}@{SHOP[account]}"
+                want = {"login": self.desired_login(account, e),
+                        "enabled": self.enabled(p, e),
+                        "department_id": p.department if account in TOP else None}
+                have = live.get(("sub_account", sub_name))
+                if have is None and not want["enabled"]:
+                    continue  # a leaver (or expired) who never got the account needs nothing
+                if have is None or have["login"] != want["login"] or (
+                        account in TOP and have["department_id"] != want["department_id"]) or (
+                        account in LEDGER and have["enabled"] != want["enabled"]):
+                    out[("sub_account", sub_name)] = want
+                grant = {"login": want["login"], "role_ids": sorted(e.roles)}
+                have_grant = live.get(("role_grant", grant_name))
+                if have_grant is None or have_grant["role_ids"] != grant["role_ids"] or (
+                        account in LEDGER and have_grant.get("login") != grant["login"]):
+                    out[("role_grant", grant_name)] = grant
+        return out
+
+    # -- the checks --------------------------------------------------------------------------
+
+    def check_always(self) -> None:
+        if "worklist" not in CHECKS:
+            return
+        steps = open_steps(self.project)
+        foreign = [s for s in steps if s["account"] not in ACCOUNTS]
+        assert not foreign, "another stack's steps are on this stack's worklist: " + brief(
+            foreign)
+        per = Counter((s["kind"], s["name"], s["operation"]) for s in steps)
+        twice = {k: n for k, n in per.items() if n > 1}
+        assert not twice, f"more than one open step per object and operation: {twice}"
+
+    def check_after_up(self) -> None:
+        """What must hold once an up has applied org.yaml and nothing changed since."""
+        if not self.fresh:
+            return
+        steps = [s for s in open_steps(self.project) if s["account"] in ACCOUNTS]
+        needed = self.needed()
+        if "worklist" in CHECKS:
+            left = {f"{a}/{p.id}" for p in self.people.values() if p.status == "left"
+                    for a in p.subs}
+            live = self.live()
+            ghosts = [s for s in steps if s["name"].split("@")[0] in left
+                      and ("sub_account", s["name"].split("@")[0]) not in live]
+            assert not ghosts, "steps for a leaver's never-created account: " + brief(ghosts)
+            extra = [s for s in steps if (s["kind"], s["name"]) not in needed]
+            assert not extra, ("open steps for objects already as declared (or not "
+                               "declared): " + brief(extra))
+            stale = [s for s in steps if (s["kind"], s["name"]) in needed
+                     and not agrees(s["desired"], needed[(s["kind"], s["name"])])]
+            assert not stale, "open steps whose values are not the desired ones: " + "; ".join(
+                f"#{s['id']} {s['operation']} {s['name']} {s['desired']} (wanted "
+                f"{needed[(s['kind'], s['name'])]})" for s in stale)
+            opened = {(s["kind"], s["name"]) for s in steps}
+            missing = sorted(set(needed) - opened - self.waived)
+            assert not missing, ("declared and live differ with no open step: "
+                                 + ", ".join(f"{k} {n} (wanted {needed[(k, n)]})"
+                                             for k, n in missing))
+        if "leavers" in CHECKS:
+            self.check_leavers(steps)
+
+    def check_leavers(self, steps: list[dict[str, Any]]) -> None:
+        """A leaver is disabled everywhere once their disable steps are done."""
+        live = self.live()
+        waiting = {s["name"] for s in steps if s["kind"] == "sub_account"}
+        for p in self.people.values():
+            if p.status != "left":
+                continue
+            for account in p.subs:
+                name = f"{account}/{p.id}"
+                have = live.get(("sub_account", name))
+                if have is None or name in waiting or ("sub_account", name) in self.waived:
+                    continue
+                assert have["enabled"] is False, (
+                    f"{p.name} ({p.id}) left, no step is open for {name}, and it is enabled")
+
+    def check_drift(self, proc: subprocess.CompletedProcess[str]) -> None:
+        assert proc.returncode in (0, 2, 3), (
+            f"drift could not run (exit {proc.returncode}):\n{tail(proc)}")
+        report = json.loads(proc.stdout)
+        STATS.drift_codes[proc.returncode] += 1
+        if "drift" not in CHECKS:
+            return
+        live_hand = self.live_hand_changes()
+        named = {d["name"] for d in report["drifted"]} | {u["name"] for u in report["unmanaged"]}
+        unnamed = [h for h in live_hand if h.name not in named]
+        assert not unnamed, "hand changes drift did not name: " + "; ".join(
+            f"{h.what} {h.name}" for h in unnamed)
+        known = {h.name for h in live_hand}
+        false = [d for d in report["drifted"] if d["name"] not in known] + [
+            u for u in report["unmanaged"] if u["name"] not in known]
+        STATS.counts["false drift findings"] += len(false)
+        assert not false, "drift called these hand changes, nobody made them: " + "; ".join(
+            f"{d['name']}: {d.get('text') or d.get('detail')}" for d in false)
+        stale = self.expected_unverified()
+        reported = {(u["kind"], u["name"]) for u in report["unverified"]}
+        assert reported == stale, (
+            f"unverified: drift says {sorted(reported)}, the ledger's dates say {sorted(stale)} "
+            f"(today {self.today}, last access review {self.attested_at})")
+        want = 2 if live_hand else 3 if stale else 0
+        assert proc.returncode == want, f"drift exit {proc.returncode}, expected {want}"
+
+    def live_hand_changes(self) -> list[HandChange]:
+        live = self.live()
+        out = []
+        for h in self.hand:
+            have = live.get((h.kind, h.name))
+            person = self.people.get(h.member)
+            if h.what == "unmanaged sub-account":
+                still = have is not None
+            elif h.what == "re-enabled leaver":
+                entry = person.subs.get(h.account) if person else None
+                still = bool(have and have["enabled"] and person and entry
+                             and not self.enabled(person, entry))
+            else:
+                entry = person.subs.get(h.account) if person else None
+                still = bool(have and h.role in have["role_ids"]
+                             and not (entry and h.role in entry.roles))
+            if still:
+                out.append(h)
+        self.hand = out
+        return out
+
+    def expected_unverified(self) -> set[tuple[str, str]]:
+        ledger = Ledger(self.ledger_path)
+        out = set()
+        for account in LEDGER:
+            for key, at in ledger.verified_at(account).items():
+                if (self.today - at.date()).days > ATTESTATION_DAYS:
+                    out.add(key)
+        return out
+
+    # -- the rules' bodies -------------------------------------------------------------------
+
+    def active(self) -> list[Person]:
+        return [p for p in self.people.values() if p.status == "active"]
+
+    def joiner(self, rnd: random.Random) -> None:
+        self.joined += 1
+        person = new_person(f"new-{self.joined:03d}", rnd, self.roles)
+        self.people[person.id] = person
+        self.note(f"joiner {person.id} on {sorted(person.subs)}")
+        self.edited(person)
+
+    def leaver(self, rnd: random.Random) -> None:
+        person = rnd.choice(self.active())
+        person.status = "left"
+        self.note(f"leaver {person.id}")
+        self.edited(person)
+
+    def mover(self, rnd: random.Random) -> None:
+        person = rnd.choice(self.active())
+        person.department = rnd.choice([d for d in DEPARTMENTS if d != person.department])
+        self.note(f"mover {person.id} → {person.department}")
+        self.edited(person)
+
+    def role_change(self, rnd: random.Random) -> None:
+        person = rnd.choice(self.active())
+        account = rnd.choice(sorted(person.subs))
+        entry = person.subs[account]
+        others = [r for r in self.roles[account] if r not in entry.roles]
+        entry.roles = [rnd.choice(others)] if others else entry.roles
+        self.note(f"role change {person.id} on {account} → {entry.roles}")
+        self.edited(person)
+
+    def expiry(self, rnd: random.Random) -> None:
+        person = rnd.choice(self.active())
+        account = rnd.choice(sorted(person.subs))
+        person.subs[account].expires = self.today + datetime.timedelta(days=rnd.randint(-1, 10))
+        self.note(f"expiry {person.id} on {account} at {person.subs[account].expires}")
+        self.edited(person)
+
+    def rename(self, rnd: random.Random) -> bool:
+        """A login rename, where the platform allows one (not Taobao/Tmall: immutable)."""
+        choices = [(p, a) for p in self.active() for a in p.subs if a in LEDGER]
+        if not choices:
+            return False
+        person, account = rnd.choice(choices)
+        person.renamed += 1
+        person.subs[account].login_name = login(account, person.id, person.renamed)
+        self.note(f"rename {person.id} on {account} → {person.subs[account].login_name}")
+        self.edited(person)
+        return True
+
+    def up(self) -> None:
+        before = {s["id"] for s in open_steps(self.project)}
+        proc = run(self.project, "up")
+        self.note(f"up → exit {proc.returncode}")
+        if "runs" in CHECKS:
+            assert proc.returncode == 0, f"shoporg up failed on a legitimate change:\n{tail(proc)}"
+        if proc.returncode != 0:
+            return
+        after = {s["id"] for s in open_steps(self.project)}
+        STATS.counts["steps raised by up"] += len(after - before)
+        STATS.counts["steps closed by up"] += len(before - after)
+        self.synced = self.fresh = True
+        self.check_after_up()
+
+    def preview(self) -> None:
+        started = time.perf_counter()
+        result = self.project.preview(check=False)
+        STATS.timed("pulumi preview", time.perf_counter() - started)
+        self.note(f"preview → exit {result.returncode}")
+        if "runs" in CHECKS:
+            assert result.returncode == 0, f"pulumi preview failed:\n{result.stderr[-3000:]}"
+
+    def operator(self, rnd: random.Random) -> None:
+        """A random subset of the open steps, in a random order (a grant before its
+        sub-account, say): most done properly, some skipped, some ticked done though nobody
+        did them, some left for later."""
+        steps = [s for s in open_steps(self.project) if s["account"] in ACCOUNTS]
+        rnd.shuffle(steps)
+        for step in steps[: rnd.randint(0, len(steps))]:
+            action = rnd.choices(("do", "do and tick", "skip", "false tick"),
+                                 weights=(6, 2, 1, 1))[0]
+            on_top = step["account"] in TOP
+            if action == "skip":
+                if tick(self.project, "skip", step["id"]):
+                    self.waived.add((step["kind"], step["name"]))
+                    STATS.counts["steps skipped"] += 1
+            elif action == "false tick":
+                if tick(self.project, "done", step["id"]):
+                    self.false_ticks.append(f"#{step['id']} {step['operation']} {step['name']}")
+                    STATS.counts["steps ticked though not done"] += 1
+            elif on_top:
+                done = do_on_top(self.project, step)
+                STATS.counts["TOP steps done in the seller centre" if done
+                             else "TOP steps refused by the seller centre (out of order)"] += 1
+                if done and action == "do and tick":
+                    tick(self.project, "done", step["id"])
+            else:
+                if tick(self.project, "done", step["id"]):
+                    STATS.counts["ledger steps done"] += 1
+            self.note(f"operator {action} #{step['id']} {step['operation']} {step['name']}")
+            if on_top:
+                self.fresh = False
+
+    def hand_change(self, rnd: random.Random) -> bool:
+        live = self.live()
+        options: list[str] = ["unmanaged sub-account"]
+        grants = [(p, a) for p in self.active() for a in p.subs if a in TOP
+                  and ("role_grant", f"{a}/{p.id}@{SHOP[a]}") in live
+                  and set(self.roles[a]) - set(p.subs[a].roles)]
+        if grants:
+            options.append("extra role")
+        leavers = [(p, a) for p in self.people.values() for a in p.subs if a in TOP
+                   and live.get(("sub_account", f"{a}/{p.id}"), {}).get("enabled") is False]
+        if leavers:
+            options.append("re-enabled leaver")
+        what = rnd.choice(options)
+        if what == "extra role":
+            person, account = rnd.choice(grants)
+            role = rnd.choice(sorted(set(self.roles[account]) - set(person.subs[account].roles)))
+            platform_id = role_ids_by_name(self.project, account)[self.role_names[role]]
+            ok = sandbox(self.project, "grant", account, person.id, SHOP[account], platform_id)
+            change = HandChange(what, "role_grant", f"{account}/{person.id}@{SHOP[account]}",
+                                account, person.id, role)
+        elif what == "re-enabled leaver":
+            person, account = rnd.choice(leavers)
+            ok = sandbox(self.project, "sub", "enable", account, person.id)
+            change = HandChange(what, "sub_account", f"{account}/{person.id}", account, person.id)
+        else:
+            self.ghosts += 1
+            account = rnd.choice(sorted(TOP))
+            member = f"temp-{self.ghosts}"
+            name = f"临时工{self.ghosts}"
+            ok = sandbox(self.project, "sub", "create", account, member,
+                         f"{self.nick[account]}:{name}", "--name", name,
+                         "--department", "cs", "--phone", "13900029999")
+            change = HandChange(what, "sub_account", f"{account}/{member}", account, member)
+        assert ok, f"the seller centre refused the hand change {what}"
+        self.hand.append(change)
+        self.fresh = False
+        STATS.counts[f"hand changes: {what}"] += 1
+        self.note(f"hand change: {what} {change.name}")
+        return True
+
+    def drift(self) -> None:
+        proc = run(self.project, "drift", "--format", "json")
+        self.note(f"drift → exit {proc.returncode}")
+        self.check_drift(proc)
+
+    def advance(self, days: int) -> None:
+        before = {(p.id, a): self.enabled(p, e) for p in self.people.values()
+                  for a, e in p.subs.items()}
+        self.now += datetime.timedelta(days=days)
+        self.project.pulumi.env["SHOPORG_NOW"] = self.now.isoformat()
+        after = {(p.id, a): self.enabled(p, e) for p in self.people.values()
+                 for a, e in p.subs.items()}
+        if before != after:  # an expiry date passed: the declared state moved
+            self.synced = self.fresh = False
+        self.note(f"clock +{days}d → {self.today}")
+
+    def attest(self) -> None:
+        proc = run(self.project, "review-access", "--attest", "--by", "审计 小陈",
+                   "--note", "quarterly review")
+        self.note(f"review-access --attest → exit {proc.returncode}")
+        if "runs" in CHECKS:
+            assert proc.returncode == 0, f"review-access --attest failed:\n{tail(proc)}"
+        self.attested_at = self.now
+
+    def note(self, text: str) -> None:
+        self.log.append(f"{self.today} {time.strftime('%H:%M:%S')} {text}")
+        STATS.counts["rules"] += 1
+
+
+def agrees(step: dict[str, Any] | None, want: dict[str, Any]) -> bool:
+    if step is None:
+        return False
+    for key, value in want.items():
+        if key == "role_ids":
+            if sorted(step.get(key) or []) != value:
+                return False
+        elif key in step and step[key] != value:
+            return False
+    return True
+
+
+def brief(steps: list[dict[str, Any]]) -> str:
+    return "; ".join(f"#{s['id']} {s['operation']} {s['kind']} {s['name']} "
+                     f"{json.dumps(s['desired'], ensure_ascii=False)}" for s in steps)
+
+
+def tail(proc: subprocess.CompletedProcess[str]) -> str:
+    text = (proc.stdout or "") + (proc.stderr or "")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-25:])
+
+
+# --- the bounded run: a Hypothesis state machine ----------------------------------------------
+
+SEEDS = st.integers(0, 2**16)
+CHANGES = ("joiner", "leaver", "mover", "role_change", "expiry", "rename")
+
+
+class CompanyWeeks(RuleBasedStateMachine):
+    """One small company's weeks; each example starts from a copy of the applied start."""
+
+    start: StackProject
+    workdir: Path
+    counter = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        CompanyWeeks.counter += 1
+        root = self.workdir / f"example-{CompanyWeeks.counter}"
+        shutil.rmtree(root, ignore_errors=True)
+        project = self.start.copy_to(root)
+        same_env(project, self.start)
+        self._server = top_endpoint(project)
+        self._server.__enter__()
+        base, people = company(4, 0)
+        now = datetime.datetime.fromisoformat(self.start.pulumi.env["SHOPORG_NOW"])
+        self.life = Lifecycle(project, base, people, now)
+
+    def teardown(self) -> None:
+        print("\n".join(["example:", *self.life.log]))  # shown with a failure (or -s)
+        self._server.__exit__(None, None, None)
+        shutil.rmtree(self.life.project.root, ignore_errors=True)
+
+    @initialize()
+    def started(self) -> None:
+        self.life.check_always()
+
+    @precondition(lambda self: len(self.life.active()) > 1)
+    @rule(change=st.sampled_from(CHANGES), seed=SEEDS)
+    def org_change(self, change: str, seed: int) -> None:
+        """An edit of org.yaml: a joiner (1-3 platforms), a leaver (status: left), a mover
+        (department), a role change, an expiry date, a login rename (Shopee, Ozon, Douyin)."""
+        getattr(self.life, change)(random.Random(seed))
+
+    @rule()
+    def up(self) -> None:
+        self.life.up()
+
+    @rule()
+    def preview(self) -> None:
+        self.life.preview()
+
+    @rule(seed=SEEDS)
+    def operator(self, seed: int) -> None:
+        self.life.operator(random.Random(seed))
+
+    @rule(seed=SEEDS)
+    def hand_change(self, seed: int) -> None:
+        self.life.hand_change(random.Random(seed))
+
+    @precondition(lambda self: self.life.synced)
+    @rule()
+    def nightly_drift(self) -> None:
+        self.life.drift()
+
+    @rule(days=st.sampled_from([1, 3, 7, 30, 91]))
+    def clock(self, days: int) -> None:
+        self.life.advance(days)
+
+    @rule()
+    def attest(self) -> None:
+        self.life.attest()
+
+    @rule(changes=st.lists(st.tuples(st.sampled_from(CHANGES), SEEDS), max_size=2),
+          seed=SEEDS, hand=st.booleans())
+    def working_day(self, changes: list[tuple[str, int]], seed: int, hand: bool) -> None:
+        """The rules above in a day's order (Hypothesis tries a subset of rules per example,
+        so a few examples would seldom line them up): edits, up, the operator's work, maybe a
+        hand change, up, the nightly drift, the next morning."""
+        for change, change_seed in changes:
+            if len(self.life.active()) > 1:
+                getattr(self.life, change)(random.Random(change_seed))
+                self.life.check_always()
+        rnd = random.Random(seed)
+        self.life.up()
+        self.life.operator(rnd)
+        self.life.check_always()
+        if hand:
+            self.life.hand_change(rnd)
+        self.life.up()
+        self.life.drift()
+        self.life.advance(1)
+
+    @invariant()
+    def worklist_holds(self) -> None:
+        self.life.check_always()
+
+
+@pytest.fixture(scope="module")
+def start(engine: None, tmp_path_factory: pytest.TempPathFactory) -> StackProject:
+    now = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+    size = 40 if DAYS else 4
+    return prepare(tmp_path_factory.mktemp("lifecycle-start"), size, 0, now)
+
+
+@pytest.mark.skipif(bool(DAYS), reason="the long run (SHOPORG_LIFECYCLE_DAYS) runs instead")
+def test_a_small_company_s_weeks_keep_worklist_drift_and_up_truthful(
+    start: StackProject, tmp_path: Path,
+) -> None:
+    CompanyWeeks.start, CompanyWeeks.workdir = start, tmp_path
+    run_state_machine_as_test(CompanyWeeks, settings=settings(
+        max_examples=int(os.environ.get("SHOPORG_LIFECYCLE_EXAMPLES", "3")),
+        stateful_step_count=int(os.environ.get("SHOPORG_LIFECYCLE_STEPS", "8")),
+        deadline=None, database=None, print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    ))
+
+
+# --- the long run: a seeded day loop on a 40-person company -----------------------------------
+
+
+@pytest.mark.skipif(not DAYS, reason="set SHOPORG_LIFECYCLE_DAYS (`make lifecycle`)")
+def test_a_forty_person_company_s_days(start: StackProject, tmp_path: Path) -> None:
+    seed = int(os.environ.get("SHOPORG_LIFECYCLE_SEED", "28"))
+    rnd = random.Random(seed)
+    project = start.copy_to(tmp_path / "long")
+    same_env(project, start)
+    base, people = company(40, 0)
+    life = Lifecycle(project, base, people,
+                     datetime.datetime.fromisoformat(start.pulumi.env["SHOPORG_NOW"]))
+    started, finding, day = time.perf_counter(), "", 0
+    try:
+        with top_endpoint(project):
+            for day in range(1, DAYS + 1):
+                one_day(life, rnd, day)
+    except AssertionError as exc:
+        finding = f"day {day}: {exc}"
+        raise
+    except Exception:
+        finding = f"day {day}: error\n{traceback.format_exc()}"
+        raise
+    finally:
+        write_numbers(life, seed, day, time.perf_counter() - started, finding)
+
+
+def one_day(life: Lifecycle, rnd: random.Random, day: int) -> None:
+    """A working day: a few org.yaml changes, the guarded up, the operator's work, now and
+    then a hand change in the seller centre, an up, the nightly drift, the next day."""
+    for _ in range(rnd.choice((0, 1, 1, 2))):
+        change = rnd.choices(("joiner", "leaver", "mover", "role_change", "expiry", "rename"),
+                             weights=(3, 2, 2, 3, 1, 1))[0]
+        if change == "rename":
+            life.rename(rnd)
+        else:
+            getattr(life, change)(rnd)
+        life.check_always()
+    life.up()
+    life.check_always()
+    life.operator(rnd)
+    life.check_always()
+    if rnd.random() < 0.2:
+        life.hand_change(rnd)
+    if rnd.random() < 0.1:
+        life.preview()
+    life.up()
+    life.drift()
+    if day % 30 == 0:
+        life.attest()
+    life.advance(1)
+    life.check_always()
+
+
+def write_numbers(life: Lifecycle, seed: int, days: int, seconds: float, finding: str) -> None:
+    ledger = Ledger(life.ledger_path)
+    steps = [s for s in ledger.steps() if s.account in ACCOUNTS]
+    by_state = Counter(s.state for s in steps)
+    gone = sum(p.status == "left" for p in life.people.values())
+    lines = [
+        f"Run of {datetime.date.today().isoformat()}: `SHOPORG_LIFECYCLE_DAYS={DAYS}`, seed "
+        f"{seed}, {len(life.people)} people at the end ({gone} left), {days} simulated days "
+        f"in {seconds / 60:.1f} min.",
+        "",
+        f"Result: **{'FAILED — ' + finding.splitlines()[0] if finding else 'passed'}**",
+        "",
+        "| steps | count |", "| --- | ---: |",
+        f"| raised (this stack) | {len(steps)} |",
+        f"| closed done | {by_state['done']} |",
+        f"| closed skipped | {by_state['skipped']} |",
+        f"| open at the end | {by_state['open']} |",
+        *(f"| {k} | {v} |" for k, v in sorted(STATS.counts.items())),
+        "",
+        "| nightly drift exit | nights |", "| --- | ---: |",
+        *(f"| {k} | {v} |" for k, v in sorted(STATS.drift_codes.items())),
+        "",
+        "| command | runs | mean s | max s |", "| --- | ---: | ---: | ---: |",
+        *(f"| `{k}` | {len(v)} | {sum(v) / len(v):.2f} | {max(v):.2f} |"
+          for k, v in sorted(STATS.seconds.items())),
+    ]
+    if finding:
+        lines += ["", "Finding (replay: the same seed and days):", "", "```",
+                  *finding.splitlines()[:40], "```", "", "Last rules:", "", "```",
+                  *life.log[-30:], "```"]
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    begin, end = "<!-- lifecycle:numbers -->", "<!-- /lifecycle:numbers -->"
+    block = "\n".join([begin, *lines, end])
+    if begin in text and end in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text,
+                      flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")
