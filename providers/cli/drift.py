@@ -122,8 +122,13 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
     plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
-    unmanaged = unmanaged_objects(backend, declared, accounts, whole_tenant=only is None)
     ledger = ledger_of(settings.backend)  # the stack's steps, attestations and clock
+    # A live object org.yaml dropped whose removal is an open step is work still open (listed
+    # with the steps), not something made by hand.
+    removing = {(s.kind, s.name) for s in ledger.steps("open") if s.operation == "delete"}
+    unmanaged = [u for u in unmanaged_objects(backend, declared, accounts,
+                                              whole_tenant=only is None)
+                 if (u.kind, u.name) not in removing]
     day = as_of or local_date(ledger.now())
     served = connectors(settings, org, accounts)
     stale = unverified(ledger, served, org, day)

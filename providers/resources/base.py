@@ -545,7 +545,9 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         return ledger_of(self.settings).raise_step(
             kind=self.kind, name=self.object_name(args), account=self._account(args),
             platform=runbook.platform, operation=runbook.operation, desired=desired,
-            page=runbook.page, person=runbook.person, runbook=runbook.text,
+            page=runbook.page, runbook=runbook.text,
+            # The resource knows whose it is even once org.yaml has dropped the person.
+            person=self.step_person(args) or runbook.person,
         )
 
     def _settled(self, props: dict[str, Any], outs: dict[str, Any]) -> dict[str, Any]:

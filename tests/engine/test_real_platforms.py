@@ -192,3 +192,29 @@ def test_a_newcomer_who_leaves_before_anyone_acted_needs_no_step_at_all(
     preview = project.pulumi.run("preview", "--json")
     steps = json.loads(preview.stdout).get("steps", [])
     assert not [s for s in steps if "zhou-qi" in s.get("urn", "") and s.get("op") != "same"]
+
+
+def test_removing_a_person_is_steps_that_close_when_done_and_never_a_failed_up(
+    project: StackProject,
+) -> None:
+    # qian-lu left earlier: her logins exist everywhere (disabled on TOP, the ledger's
+    # disables still open). Dropping her from org.yaml removes them — by hand everywhere.
+    project.edit(lambda org: org["members"].remove(
+        next(m for m in org["members"] if m["id"] == "qian-lu")))
+    result = project.shoporg("up", "--allow-removals", "qian-lu left in March", check=False)
+    assert result.returncode == 0, result.stderr[-2000:]  # was: "delete failed: manual step"
+    steps = steps_for(project, "qian-lu")
+    assert {(s["platform"], s["operation"]) for s in steps if s["kind"] == "sub_account"} == {
+        (p, "delete") for p in (*TOP_PLATFORMS, *LEDGER_PLATFORMS)}
+    assert all(s["operation"] == "delete" for s in steps)  # the disables are superseded
+    # Drift names them as open work, not as logins made by hand.
+    report = json.loads(project.shoporg("drift", "--format", "json", check=False).stdout)
+    assert report["exit_code"] != 2, report
+    assert not [u for u in report["unmanaged"] if "qian-lu" in u["name"]], report["unmanaged"]
+
+    # Done in 千牛: the next up's read-back closes the Taobao/Tmall removals by itself.
+    for account in ("tb-youpin", "tm-youpin"):
+        hand(project, "sub", "delete", account, "qian-lu")
+    project.shoporg("up")
+    left = steps_for(project, "qian-lu")
+    assert {s["platform"] for s in left} == set(LEDGER_PLATFORMS), left

@@ -104,7 +104,9 @@ class LedgerBackend:
                            fields=labelled(fields), person=person)
 
     def _person(self, member_id: str) -> str:
-        return self._people.get(member_id, member_id)
+        # One who is no longer in org.yaml (a removal) is still named as a worklist groups
+        # people: "<name> (<id>)", here with the id for the name.
+        return self._people.get(member_id, f"{member_id} ({member_id})")
 
     def _role_labels(self, account_id: str, role_ids: tuple[str, ...]) -> list[str]:
         platform = self._platform(account_id)
