@@ -19,13 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import (
-    TOP_APP_KEY,
-    TOP_APP_SECRET,
-    TOP_SESSIONS,
-    StackProject,
-    top_endpoint,
-)
+from tests.engine.conftest import StackProject, top_endpoint
 
 FAULTS = (
     "seed=16", "transient_rate=0.05", "throttle_rate=0.02", "retry_after=0",
@@ -78,14 +72,11 @@ def clean(engine: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
 @pytest.fixture(scope="module")
 def faulty(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProject]:
     project = StackProject(tmp_path_factory.mktemp("top-faults"))
-    with top_endpoint(project) as url:
+    with top_endpoint(project):
         project.shoporg("sandbox", "faults", "set", *FAULTS)
-        # `shoporg drift` lists live objects through the backend itself, outside the engine:
-        # it reads the TOP credentials from the environment.
-        project.pulumi.env.update({
-            "SHOPORG_TAOBAO_APP_KEY": TOP_APP_KEY, "SHOPORG_TAOBAO_APP_SECRET": TOP_APP_SECRET,
-            "SHOPORG_TAOBAO_SESSION": TOP_SESSIONS, "SHOPORG_TAOBAO_ENDPOINT": url,
-        })
+        # `shoporg drift` lists live objects through the backend itself, outside the engine,
+        # with the credentials top_endpoint put in stack config (secrets decrypted as the
+        # engine does): no SHOPORG_TAOBAO_* here.
         yield project
 
 
