@@ -1,7 +1,8 @@
 """What ``shoporg up``, ``drift`` and ``tasks`` tell the team's chats: one call each.
 
 Each builds a short :class:`~providers.notify.channels.Message` (the company, the command and
-stack, a few counts) with a link to the full report — ``$SHOPORG_REPORT_URL``, else the CI
+stack, a few counts — ``up``'s own summary line, ``drift``'s verdict with its open and
+overdue manual steps) with a link to the full report — ``$SHOPORG_REPORT_URL``, else the CI
 run (GitHub Actions' ``GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID``) —
 and posts it to ``policies.notify``. Nothing here can fail the command.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from providers.notify.channels import Message
 from providers.notify.send import ConfigReader, Outcome, announce
 from providers.reports.drift import DriftReport
+from providers.reports.outcome import Progress, summary_line
 from providers.reports.worklist import Worklist
 from providers.schema import Org
 
@@ -61,36 +63,93 @@ def _org_of(root: Path, stack: str | None) -> Org | None:
         return None
 
 
-def after_up(root: Path, stack: str, org: Org, entry: Mapping[str, Any]) -> list[Outcome]:
-    """After an apply, from its journal entry."""
-    totals = entry.get("summary") or {}
-    changes = ", ".join(f"{n} {op}" for op, n in totals.items() if n) or "nothing to change"
-    steps = entry.get("manual_steps") or {}
-    lines = [f"{entry.get('result', 'applied')}: {changes}"]
-    if steps:
-        lines.append(f"manual steps: {len(steps.get('raised', []))} raised, "
-                     f"{steps.get('open', 0)} open")
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _progress(entry: Mapping[str, Any]) -> Progress:
+    """The ``progress`` an apply's journal entry holds (``Progress.to_json``)."""
+    raw = entry.get("progress") or {}
+    automated = raw.get("automated") or {}
+    return Progress(automated={str(op): int(n) for op, n in automated.items()},
+                    waiting=int(raw.get("waiting", 0)), new=int(raw.get("new", 0)),
+                    reopened=int(raw.get("reopened", 0)), closed=int(raw.get("closed", 0)),
+                    withdrawn=int(raw.get("withdrawn", 0)))
+
+
+def up_lines(entry: Mapping[str, Any]) -> list[str]:
+    """What an apply came to, from its journal entry: ``shoporg up``'s own summary line
+    (automated, waiting on manual steps, steps closed — not the plan's totals, which count a
+    step raised as done), then what failed, the risks and who ran it."""
+    lines = [summary_line(_progress(entry))]
+    failed, unreached = entry.get("failed") or [], entry.get("not_reached") or []
+    if failed:
+        lines.append(f"FAILED: {_count(len(failed), 'object')} failed"
+                     + (f", {len(unreached)} not reached" if unreached else ""))
+    elif entry.get("result") == "failed":
+        lines.append("FAILED: `pulumi up --plan` failed (see the run)")
     risks = entry.get("risk_counts") or {}
     if risks:
         lines.append("risks: " + ", ".join(f"{n} {code}" for code, n in risks.items()))
     if entry.get("who"):
         lines.append(f"by {entry['who']}")
-    return _send(org, "up", f"up ({stack})", lines, root, stack)
+    return lines
+
+
+def after_up(root: Path, stack: str, org: Org, entry: Mapping[str, Any]) -> list[Outcome]:
+    """After an apply, from its journal entry."""
+    return _send(org, "up", f"up ({stack})", up_lines(entry), root, stack)
+
+
+def _open(report: DriftReport) -> str:
+    """How many manual steps are open, and the oldest one's age."""
+    oldest = report.oldest
+    assert oldest is not None
+    return (f"{_count(len(report.open_steps), 'manual step')} open "
+            f"(oldest {_count(oldest.age_days, 'day')})")
+
+
+def drift_lines(report: DriftReport, shown: int = 5) -> list[str]:
+    """What ``shoporg drift`` found, as its report says it: drift (exit 2: the hand changes
+    in the review's words, most severe first), else what is due (exit 3: unverified
+    objects, overdue manual steps), else no hand changes — and the open steps, which are
+    work still to do: while any is open the account system does not match org.yaml yet."""
+    overdue = len(report.overdue)
+    if report.drifted or report.unmanaged:
+        lines = [f"drift (exit {report.exit_code}): {len(report.drifted)} changed by hand, "
+                 f"{len(report.unmanaged)} not in org.yaml, {len(report.unverified)} "
+                 f"unverified, {_count(overdue, 'manual step')} overdue"]
+        lines += [(d.text + (f" — ⚠️ {d.flags}" if d.risks else "")) if d.text else
+                  f"{d.kind.replace('_', ' ')} {d.name}: {d.what}"
+                  for d in report.drifted[:shown]]
+        if len(report.drifted) > shown:
+            lines.append(f"… and {len(report.drifted) - shown} more")
+    elif report.unverified or overdue:
+        due = []
+        if report.unverified:
+            due.append(f"{_count(len(report.unverified), 'object')} unverified (no one has "
+                       "looked for too long: `shoporg review-access --attest`)")
+        if overdue:
+            due.append(f"{_count(overdue, 'manual step')} overdue (open over "
+                       f"{report.step_age_days} days: `shoporg tasks`)")
+        lines = [f"nothing changed by hand, but due (exit {report.exit_code}): "
+                 + ", ".join(due)]
+    elif report.open_steps:
+        return [f"no hand changes; {_open(report)}"]
+    else:
+        return ["no drift: the account system matches org.yaml"]
+    if report.open_steps:
+        lines.append(_open(report))
+    return lines
 
 
 def after_drift(args: argparse.Namespace, report: DriftReport, root: Path) -> list[Outcome]:
     org = _org_of(root, args.stack)
     if org is None:
         return []
-    if report.clean:
-        lines = ["no drift: the account system matches org.yaml"]
-    else:
-        lines = [f"drift: {len(report.drifted)} changed by hand, {len(report.unmanaged)} not in "
-                 f"org.yaml, {len(report.unverified)} unverified (exit {report.exit_code})"]
-        lines += [f"{d.kind.replace('_', ' ')} {d.name}: {d.what}" for d in report.drifted[:5]]
     stack = report.stack or args.stack
-    return _send(org, "drift", f"drift ({stack})" if stack else "drift", lines, root,
-                 args.stack)
+    return _send(org, "drift", f"drift ({stack})" if stack else "drift", drift_lines(report),
+                 root, args.stack)
 
 
 def after_tasks(args: argparse.Namespace, work: Worklist, root: Path) -> list[Outcome]:

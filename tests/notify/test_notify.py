@@ -208,3 +208,166 @@ def test_the_report_link_is_the_given_url_else_the_ci_run() -> None:
         "GITHUB_SERVER_URL": "http://git.example", "GITHUB_REPOSITORY": "o/r",
         "GITHUB_RUN_ID": "7"}) == "http://git.example/o/r/actions/runs/7"
     assert notify_hooks.report_link({}) is None
+
+
+# --- issue 28, seams 4 and 5: the chat says what `shoporg up` and `shoporg drift` say ----
+
+def _posted(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
+    """Every message the hooks post (instead of posting them)."""
+    sent: list[Message] = []
+
+    def capture(hooks: Any, event: str, message: Message, **kw: Any) -> list[Any]:
+        sent.append(message)
+        return []
+
+    monkeypatch.setattr(notify_hooks, "announce", capture)
+    return sent
+
+
+def _org_with_a_chat() -> Any:
+    text = (REPO / "org.yaml").read_text(encoding="utf-8").replace(
+        "policies:\n", "policies:\n  notify:\n    - {name: ops, type: wecom, url_env: "
+        "T_WECOM_URL}\n", 1)
+    return validate_text(text, "org.yaml")
+
+
+def _entry(progress: dict[str, Any], **more: Any) -> dict[str, Any]:
+    # The plan's totals say what the engine was asked to do, not what happened on the
+    # platforms: the chat must not report them as applied.
+    return {"who": "ops@example.com", "stack": "prod", "summary": {"create": 106},
+            "result": "applied", "manual_steps": {"raised": list(range(94)), "open": 94},
+            "applied": {"create": 106}, "failed": [], "not_reached": [],
+            "progress": {"automated": {}, "waiting": 0, "new": 0, "reopened": 0,
+                         "closed": 0, "withdrawn": 0, **progress}, **more}
+
+
+UP_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "the first up on a real stack says 12 were automated and 94 wait on manual steps": (
+        _entry({"automated": {"create": 12}, "waiting": 94, "new": 94}),
+        ["applied: 12 automated (12 created) · 94 waiting on manual steps (94 new; "
+         "`shoporg tasks`)", "by ops@example.com"]),
+    "the next up says which steps closed, not that everything was updated": (
+        _entry({"waiting": 84, "closed": 10}, summary={"update": 94}),
+        ["applied: 0 automated · 84 waiting on manual steps (0 new; `shoporg tasks`) · "
+         "10 steps closed", "by ops@example.com"]),
+    "a confirmed step the read-back does not show is said to be reopened": (
+        _entry({"waiting": 1, "reopened": 1}),
+        ["applied: 0 automated · 1 waiting on manual steps (0 new, 1 reopened: not visible "
+         "yet; `shoporg tasks`)", "by ops@example.com"]),
+    "a removal while its step was open is said to be withdrawn": (
+        _entry({"automated": {"delete": 2}, "withdrawn": 1}),
+        ["applied: 2 automated (2 deleted) · 1 step withdrawn (no longer declared)",
+         "by ops@example.com"]),
+    "a failed up says what failed and how many were not reached after the progress": (
+        _entry({"automated": {"create": 3}}, result="failed",
+               failed=[{"kind": "role", "name": "tm-youpin/tm-ops", "operation": "create",
+                        "message": "boom"}],
+               not_reached=[{"kind": "role", "name": f"r{i}", "operation": "create"}
+                            for i in range(4)],
+               risk_counts={"high_risk_permission": 2}),
+        ["applied: 3 automated (3 created)", "FAILED: 1 object failed, 4 not reached",
+         "risks: 2 high_risk_permission", "by ops@example.com"]),
+}
+
+
+@pytest.mark.parametrize("case", UP_CASES)
+def test_the_chat_after_up_says_what_up_s_summary_line_says(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry, lines = UP_CASES[case]
+    sent = _posted(monkeypatch)
+    notify_hooks.after_up(REPO, "prod", _org_with_a_chat(), entry)
+    [message] = sent
+    assert message.title.endswith("shoporg up (prod)")
+    assert list(message.lines) == lines, case
+
+
+def test_the_chat_after_up_and_up_itself_render_the_same_progress_line(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from providers.reports.outcome import Progress, summary_line
+
+    progress = Progress({"create": 5, "update": 2}, waiting=7, new=3, reopened=1, closed=4,
+                        withdrawn=2)
+    sent = _posted(monkeypatch)
+    notify_hooks.after_up(REPO, "prod", _org_with_a_chat(),
+                          _entry({}) | {"progress": progress.to_json()})
+    assert sent[0].lines[0] == summary_line(progress)
+
+
+def _step(n: int, age: int, waiting: str = "") -> Any:
+    from providers.reports.drift import OpenStep
+
+    return OpenStep(n, "sub_account", f"sp-xh/p{n}", "sp-xh", "shopee", "create",
+                    "Sub-accounts", f"p{n}", "2025-11-01", age, waiting)
+
+
+def _drift(**fields: Any) -> Any:
+    from providers.reports.drift import DriftReport
+
+    return DriftReport(**{"stack": "prod", "drifted": (), "unmanaged": (), **fields})
+
+
+def _hand_change(name: str, text: str, risks: tuple[str, ...] = ()) -> Any:
+    from providers.reports.drift import Drifted
+
+    return Drifted("sub_account", name, "tb-youpin", "changed", (), text, risks)
+
+
+def _unverified() -> Any:
+    from providers.reports.drift import Unverified
+
+    return Unverified("sub_account", "sp-xh/wang", "sp-xh", "2025-08-01", 120)
+
+
+DRIFT_CASES: dict[str, tuple[Any, list[str]]] = {
+    "nothing found and nothing open: the account system matches org.yaml": (
+        _drift(), ["no drift: the account system matches org.yaml"]),
+    "open steps only: no hand changes, how many are open and the oldest's age": (
+        _drift(open_steps=(_step(1, 3), _step(2, 9, "郭鹏 is disabled on sp-xh"),
+                           _step(3, 1))),
+        ["no hand changes; 3 manual steps open (oldest 9 days)"]),
+    "one open step is counted in the singular": (
+        _drift(open_steps=(_step(1, 1),)),
+        ["no hand changes; 1 manual step open (oldest 1 day)"]),
+    "a step older than the policy age is overdue: exit 3 with the steps named": (
+        _drift(open_steps=(_step(1, 20), _step(2, 2)), step_age_days=14),
+        ["nothing changed by hand, but due (exit 3): 1 manual step overdue (open over 14 "
+         "days: `shoporg tasks`)", "2 manual steps open (oldest 20 days)"]),
+    "unverified and overdue together are both named under exit 3": (
+        _drift(unverified=(_unverified(),), open_steps=(_step(1, 30),)),
+        ["nothing changed by hand, but due (exit 3): 1 object unverified (no one has looked "
+         "for too long: `shoporg review-access --attest`), 1 manual step overdue (open over "
+         "14 days: `shoporg tasks`)", "1 manual step open (oldest 30 days)"]),
+    "unverified alone is exit 3 and says nothing of steps": (
+        _drift(unverified=(_unverified(),)),
+        ["nothing changed by hand, but due (exit 3): 1 object unverified (no one has looked "
+         "for too long: `shoporg review-access --attest`)"]),
+    "drift is exit 2, the high-risk hand change first, in the review's words, with the "
+    "open steps after": (
+        _drift(drifted=(_hand_change("tb-youpin/yang", "杨磊 gains 同意退款 on tb-youpin",
+                                     ("high_risk_permission",)),
+                        _hand_change("tb-youpin/li", "李娜 is re-enabled on tb-youpin")),
+               open_steps=(_step(1, 20),)),
+        ["drift (exit 2): 2 changed by hand, 0 not in org.yaml, 0 unverified, 1 manual step "
+         "overdue",
+         "杨磊 gains 同意退款 on tb-youpin — ⚠️ high-risk permission gained",
+         "李娜 is re-enabled on tb-youpin",
+         "1 manual step open (oldest 20 days)"]),
+}
+
+
+@pytest.mark.parametrize("case", DRIFT_CASES)
+def test_the_chat_after_drift_says_what_drift_says(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    report, lines = DRIFT_CASES[case]
+    sent = _posted(monkeypatch)
+    monkeypatch.setattr(notify_hooks, "_org_of", lambda root, stack: _org_with_a_chat())
+    notify_hooks.after_drift(argparse.Namespace(stack="prod"), report, REPO)
+    [message] = sent
+    assert list(message.lines) == lines, case
+    if report.open_steps:
+        assert "matches org.yaml" not in message.text(), case
