@@ -50,6 +50,9 @@ def test_the_drift_workflow_warns_on_exit_3_and_uploads_the_worklist() -> None:
     steps = next(iter(data["jobs"].values()))["steps"]
     due = next(s for s in steps if s.get("name") == "Access review due")
     assert due["if"] == "steps.drift.outputs.code == '3'" and "::warning::" in due["run"]
+    # exit 3 is unverified objects or overdue manual steps (issue 28.5): the warning names both
+    assert "review-access --attest" in due["run"] and "overdue" in due["run"]
+    assert "shoporg tasks" in due["run"]
     error = next(s for s in steps if s.get("name") == "Fail on error")
     assert "!= '3'" in error["if"]  # unverified is not an error
     upload = next(s for s in steps if "upload-artifact" in str(s.get("uses")))
