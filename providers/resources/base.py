@@ -402,12 +402,20 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         name = self.object_name(args)
         account = self._account(args)
         existing = self._existing(backend, args)
+        replacing = existing is not None and not self._same_identity(existing, args) \
+            and self._removal_open(args)
+        if replacing:
+            existing = None  # the replaced object awaits its removal step: create beside it
         extra: dict[str, Any] = {}
         created = False
         if existing is None:  # create; an object found meanwhile is adopted below
             try:
                 live, extra = call_with_retries(lambda: self.create_live(backend, args))
                 created = True
+                if replacing:
+                    # The account system answered with the object being replaced (roles it
+                    # keys by person, not by login): the new one is still a person's to make.
+                    return self._pending(args, olds, self._replacement_step(backend, args))
             except ManualStepRequired as step:
                 reason = self.not_needed(backend, args)
                 if reason is not None:
@@ -426,9 +434,6 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 if waiting is None:
                     raise
                 return self._pending(args, olds, waiting)
-        if existing is not None and not self._same_identity(existing, args) \
-                and self._removal_open(args):
-            existing = None  # the replaced object awaits its removal step: create beside it
         if existing is not None:
             existing = self.with_unknowns(existing, args)
             if self._same_identity(existing, args) and self._removal_open(args):
@@ -457,6 +462,13 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         kept = {k: olds[k] for k in self.kept_outputs if k in olds}
         outs = {**self._outs(live, olds), **kept, **extra}
         return {**outs, **self._settled(olds, outs)} if olds else outs
+
+    def _replacement_step(self, backend: Backend, args: ArgsT) -> ManualStepRequired:
+        account = self._account(args)
+        found = backend.get_account(account)
+        return manual_step(found.platform if found else "unknown", self.kind, "create",
+                           account_id=account, name=self.object_name(args),
+                           person=self.step_person(args), fields=self.step_fields(args))
 
     def _removal_open(self, args: ArgsT) -> bool:
         name = self.object_name(args)
@@ -629,6 +641,8 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             # forgets the object now, the ledger keeps the step open until a person does it
             # (the ledger's confirmation, or the read-back that sees it gone: readback.py), and
             # the rest of the run goes on. Never pretended done: drift names it as open work.
-            self._record(args, step, None)
+            # Recorded with the values of the object removed (its login): after a replacement
+            # the ledger tells the old object's removal from the new one's creation.
+            self._record(args, step, args.model_dump())
             return
         self.remember(self._account(args), self.key(args), None)

@@ -72,15 +72,10 @@ FIXTURES = REPO / "tests" / "fixtures" / "lifecycle"
 DOC = REPO / "docs" / "lifecycle.md"
 
 DAYS = int(os.environ.get("SHOPORG_LIFECYCLE_DAYS", "0") or 0)  # > 0: the long run
-GATED = os.environ.get("SHOPORG_LIFECYCLE", "") not in ("1", "true", "yes") and not DAYS
-#: Diagnostics while the seams are being fixed: check only these invariant families
-#: (comma-separated: worklist, drift, runs, leavers). Default: every one.
+#: Diagnostics: check only these invariant families (comma-separated: worklist, drift, runs,
+#: leavers). Default: every one.
 CHECKS = frozenset(filter(None, os.environ.get("SHOPORG_LIFECYCLE_CHECK", "").split(","))) or {
     "worklist", "drift", "runs", "leavers"}
-
-pytestmark = pytest.mark.skipif(
-    GATED, reason="issue 28's seams are being fixed: run with SHOPORG_LIFECYCLE=1 (bounded) or "
-    "`make lifecycle` (long run); un-gated once they are in")
 
 TOP = {"tb-qh": "taobao", "tm-qh": "tmall"}
 LEDGER = {"sp-qh": "shopee", "oz-qh": "ozon", "dy-qh": "douyin"}
@@ -498,6 +493,9 @@ class Lifecycle:
             return
         steps = [s for s in open_steps(self.project) if s["account"] in ACCOUNTS]
         needed = self.needed()
+        # A renamed login on a platform without an API is a removal of the old login beside
+        # the new one's create, under one name: the removal is open work until done.
+        steps = [s for s in steps if not self.replaced_login(s)]
         if "worklist" in CHECKS:
             left = {f"{a}/{p.id}" for p in self.people.values() if p.status == "left"
                     for a in p.subs}
@@ -514,12 +512,23 @@ class Lifecycle:
                 f"#{s['id']} {s['operation']} {s['name']} {s['desired']} (wanted "
                 f"{needed[(s['kind'], s['name'])]})" for s in stale)
             opened = {(s["kind"], s["name"]) for s in steps}
-            missing = sorted(set(needed) - opened - self.waived)
+            # A hand change on TOP is drift's to name (checked at every drift), not a step:
+            # `shoporg up` plans from the state, and `pulumi up --refresh` puts it back.
+            handled = {(h.kind, h.name) for h in self.live_hand_changes()}
+            missing = sorted(set(needed) - opened - self.waived - handled)
             assert not missing, ("declared and live differ with no open step: "
                                  + ", ".join(f"{k} {n} (wanted {needed[(k, n)]})"
                                              for k, n in missing))
         if "leavers" in CHECKS:
             self.check_leavers(steps)
+
+    def replaced_login(self, step: dict[str, Any]) -> bool:
+        if step["operation"] != "delete" or not step.get("desired"):
+            return False
+        account, member = step["name"].split("@")[0].split("/")
+        person = self.people.get(member)
+        entry = person.subs.get(account) if person else None
+        return bool(entry) and step["desired"].get("login") != self.desired_login(account, entry)
 
     def check_leavers(self, steps: list[dict[str, Any]]) -> None:
         """A leaver is disabled everywhere once their disable steps are done."""
@@ -903,6 +912,39 @@ def test_a_small_company_s_weeks_keep_worklist_drift_and_up_truthful(
         deadline=None, database=None, print_blob=True,
         suppress_health_check=list(HealthCheck),
     ))
+
+
+#: Failing examples the model found, replayed rule by rule on every run (each was a minimal
+#: example Hypothesis printed; docs/lifecycle.md says what each found and what fixed it).
+REGRESSIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # seed 1: the replacement's create met the old login still awaiting its removal step
+    # ("cannot access local variable 'live'") — fixed in providers/resources/base.py.
+    "a renamed ledger login, then up": [
+        ("org_change", {"change": "rename", "seed": 0}), ("attest", {}),
+        ("clock", {"days": 1}), ("up", {})],
+    # seed 3: a role added by hand in 千牛 on a mover's grant; the model expected a step,
+    # where the hand change is drift's to name (and `pulumi up --refresh` puts it back).
+    "a mover, then an extra role by hand on TOP": [
+        ("attest", {}),
+        ("working_day", {"changes": [("expiry", 577)], "hand": False, "seed": 686}),
+        ("working_day", {"changes": [("mover", 686)], "hand": True, "seed": 8648})],
+}
+
+
+@pytest.mark.skipif(bool(DAYS), reason="the long run (SHOPORG_LIFECYCLE_DAYS) runs instead")
+@pytest.mark.parametrize("rules", list(REGRESSIONS.values()), ids=list(REGRESSIONS))
+def test_what_the_model_once_found_stays_fixed(
+    start: StackProject, tmp_path: Path, rules: list[tuple[str, dict[str, Any]]],
+) -> None:
+    CompanyWeeks.start, CompanyWeeks.workdir = start, tmp_path
+    machine = CompanyWeeks()
+    try:
+        machine.started()
+        for name, kwargs in rules:
+            getattr(machine, name)(**kwargs)
+            machine.worklist_holds()
+    finally:
+        machine.teardown()
 
 
 # --- the long run: a seeded day loop on a 40-person company -----------------------------------

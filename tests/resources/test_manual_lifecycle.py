@@ -148,3 +148,27 @@ def test_a_removal_no_api_can_do_is_a_step_and_never_a_failure(
     # Declared again before anyone removed it: kept, and the removal withdrawn.
     assert sub.create(props(SUB)).outs["status"] == "active"
     assert open_steps(ledger) == []
+
+
+def test_a_login_renamed_on_a_platform_without_an_api_is_a_removal_and_a_create(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    # Found by the lifecycle model (seed 1): the replacement's create met the old login,
+    # still there until its removal is done, and failed ("local variable 'live'").
+    sub, _, ledger = world
+    made = sub.create(props(SUB)).outs
+    [create] = ledger.steps("open")
+    ledger.mark([create.id], "done", by="小王")
+    active = sub.update("sp/li-na", made, props(SUB)).outs
+    sub.delete("sp/li-na", active)  # the engine replaces: delete before create
+    renamed = SUB.model_copy(update={"login": "acme:lina2"})
+    assert sub.create(props(renamed)).outs["status"] == "pending"
+    assert open_steps(ledger) == [("sub_account", "sp/li-na", "create"),
+                                  ("sub_account", "sp/li-na", "delete")]
+    # The operator makes the new login first, then removes the old one: the new one stays.
+    new, old = sorted(ledger.steps("open"), key=lambda s: s.operation)
+    ledger.mark([new.id], "done", by="小王")
+    ledger.mark([old.id], "done", by="小王")
+    now = sub.read("sp/li-na", {**props(renamed), "status": "pending",
+                                "manual_step": {"step": new.id}})
+    assert now.outs is not None and now.outs["login"] == "acme:lina2"

@@ -353,7 +353,9 @@ class Ledger:
                                         (account,) if account else ())
             out: dict[tuple[str, str], Step] = {}
             for row in conn.execute(_CURRENT + where + " ORDER BY e.seq", params):
-                out[(row["kind"], row["name"])] = _step(row)
+                step, key = _step(row), (row["kind"], row["name"])
+                if not _replaced(step, out.get(key)):
+                    out[key] = step
             return out
 
     # --- attestation: drift where there is no API ------------------------------------------
@@ -403,6 +405,16 @@ class Ledger:
 
     def _get(self, conn: Conn, step_id: int) -> Step:
         return _step(conn.execute(_CURRENT + " WHERE s.id = ?", (step_id,)).fetchone())
+
+
+def _replaced(removal: Step, current: Step | None) -> bool:
+    """Whether a confirmed removal is of an object replaced since (an old login: a rename
+    on a platform without an API is a removal and a create under one name), so that the
+    object made since is not read as removed, whichever step was confirmed first."""
+    if removal.operation != "delete" or current is None or current.operation == "delete":
+        return False
+    gone, made = removal.desired or {}, current.desired or {}
+    return "login" in gone and gone.get("login") != made.get("login")
 
 
 def _step(row: Any) -> Step:
