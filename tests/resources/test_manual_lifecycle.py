@@ -61,6 +61,16 @@ def open_steps(ledger: Ledger) -> list[tuple[str, str, str]]:
     return sorted((s.kind, s.name, s.operation) for s in ledger.steps("open"))
 
 
+def made_by_a_person(sub: SubAccountProvider, ledger: Ledger) -> dict[str, Any]:
+    """李娜's sub-account created, made in the seller centre and confirmed: its outputs."""
+    made = sub.create(props(SUB)).outs
+    [create] = ledger.steps("open")
+    ledger.mark([create.id], "done", by="小王")
+    active: dict[str, Any] = sub.update("sp/li-na", made, props(SUB)).outs
+    assert active["status"] == "active"
+    return active
+
+
 def test_a_leaver_whose_login_nobody_made_needs_no_step_until_she_returns(
     world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
 ) -> None:
@@ -139,10 +149,7 @@ def test_a_removal_no_api_can_do_is_a_step_and_never_a_failure(
     world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
 ) -> None:
     sub, _, ledger = world
-    made = sub.create(props(SUB)).outs
-    [create] = ledger.steps("open")
-    ledger.mark([create.id], "done", by="小王")
-    active = sub.update("sp/li-na", made, props(SUB)).outs
+    active = made_by_a_person(sub, ledger)
     sub.delete("sp/li-na", active)  # no exception: the run goes on
     assert open_steps(ledger) == [("sub_account", "sp/li-na", "delete")]
     # Declared again before anyone removed it: kept, and the removal withdrawn.
@@ -156,10 +163,7 @@ def test_a_login_renamed_on_a_platform_without_an_api_is_a_removal_and_a_create(
     # Found by the lifecycle model (seed 1): the replacement's create met the old login,
     # still there until its removal is done, and failed ("local variable 'live'").
     sub, _, ledger = world
-    made = sub.create(props(SUB)).outs
-    [create] = ledger.steps("open")
-    ledger.mark([create.id], "done", by="小王")
-    active = sub.update("sp/li-na", made, props(SUB)).outs
+    active = made_by_a_person(sub, ledger)
     sub.delete("sp/li-na", active)  # the engine replaces: delete before create
     renamed = SUB.model_copy(update={"login": "acme:lina2"})
     assert sub.create(props(renamed)).outs["status"] == "pending"
