@@ -371,6 +371,15 @@ def test_a_write_is_a_manual_step_with_a_runbook_never_done(connector: LedgerBac
     assert connector.list_sub_accounts("sp-youpin") == []
 
 
+def test_a_role_grant_step_names_the_roles_as_the_seller_centre_shows_them(
+    connector: LedgerBackend,
+) -> None:
+    with pytest.raises(ManualStepRequired) as caught:
+        connector.set_grant("sp-youpin", GrantSpec("zhu-yan", "sp-sg", ("sp-ops",)))
+    names = {r.id: r.name for r in load_org(REPO / "org.yaml").roles}
+    assert caught.value.runbook.fields["roles"] == names["sp-ops"]  # was: "sp-ops", the id
+
+
 def test_a_confirmed_step_is_what_a_read_returns_and_a_confirmed_delete_removes_it(
     connector: LedgerBackend, ledger: Ledger,
 ) -> None:
