@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import SubAccountSpec
+from providers.backends.protocol import DepartmentSpec, SubAccountSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.backends.sandbox.top_server import TopServer, TopService
 from providers.backends.settings import BackendSettings, ledger_of
@@ -105,3 +105,21 @@ def test_deleting_what_was_never_created_succeeds(
 ) -> None:
     p, _ = provider
     p.delete("tb/li-na", props())  # TOP shows no such sub-account: already the end state
+
+
+def test_a_login_made_in_qianniu_with_other_values_is_adopted_and_the_rest_is_an_update_step(
+    provider: tuple[SubAccountProvider, SandboxBackend],
+) -> None:
+    # The operator made it in 千牛, but in another department than org.yaml says (or ticked
+    # a department change done that nobody did): the same login is ours — never "a different
+    # sub_account already exists" on every later up.
+    p, seller = provider
+    seller.create_department("tb", DepartmentSpec("cs", "客服部"))
+    created = p.create(props())
+    assert created.outs is not None and created.outs["status"] == "pending"
+    seller.create_sub_account("tb", SubAccountSpec("li-na", "优品:李娜", "李娜",
+                                                   department_id="cs"))
+    again = p.update(created.id, created.outs, props())
+    assert again.outs is not None and again.outs["status"] == "pending"
+    [step] = ledger_of(p.settings).steps("open")
+    assert (step.operation, (step.desired or {}).get("department_id")) == ("update", None)
