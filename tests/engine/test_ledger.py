@@ -180,9 +180,12 @@ def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
         del project.pulumi.env["SHOPORG_NOW"]
     assert by_clock["unverified"] == report["unverified"] and by_clock["exit_code"] == 3
     stale = {u["name"] for u in report["unverified"]}
-    # Active or disabled: not waiting, and not a leaver's login nobody was asked to make.
+    # Active or disabled — not waiting for its creation, and not a leaver's login nobody was
+    # asked to make. (One waiting for an update exists: the leaver's second ledger login,
+    # whose disable is still open, when the leaver has two.)
+    updating = {s["name"] for s in open_steps(project) if s["operation"] == "update"}
     confirmed = {name for (_, name), o in outputs(project).items()
-                 if o.get("status") not in ("pending", "absent")
+                 if (o.get("status") not in ("pending", "absent") or name in updating)
                  and name.split("/")[0] in ledger_names(project)}
     # Every object the ledger alone vouches for, nothing else.
     assert stale == confirmed, {n: o.get("status") for (_, n), o in outputs(project).items()
