@@ -471,9 +471,8 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                            person=self.step_person(args), fields=self.step_fields(args))
 
     def _removal_open(self, args: ArgsT) -> bool:
-        name = self.object_name(args)
-        return any(s.kind == self.kind and s.name == name and s.operation == "delete"
-                   for s in ledger_of(self.settings).steps("open"))
+        return any(s.operation == "delete" for s in
+                   ledger_of(self.settings).open_steps_of(self.kind, self.object_name(args)))
 
     def _same_identity(self, live: LiveT, args: ArgsT) -> bool:
         ours = args.model_dump()

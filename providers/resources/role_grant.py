@@ -96,8 +96,8 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
         if backend.get_sub_account(args.account_id, args.member_id) is not None:
             return None
         holder = SUB_ACCOUNT.ref(args.account_id, args.member_id).name
-        if any(s.kind == SUB_ACCOUNT.word and s.name == holder and s.operation == "create"
-               for s in ledger_of(self.settings).steps("open")):
+        if any(s.operation == "create"
+               for s in ledger_of(self.settings).open_steps_of(SUB_ACCOUNT.word, holder)):
             return None  # a joiner: the roles are granted once the login is made
         return f"its sub-account {holder} is neither there nor to be made"
 

@@ -321,9 +321,7 @@ class Ledger:
         object that now matches, or is gone). Returns the ids withdrawn."""
         now = self.now().isoformat()
         with self._conn(write=True) as conn:
-            where, params = self._where("s.kind = ? AND s.name = ? AND e.state = 'open'",
-                                        (kind, name))
-            ids = [int(r["id"]) for r in conn.execute(_CURRENT + where, params).fetchall()
+            ids = [int(r["id"]) for r in conn.execute(*self._open_of(kind, name)).fetchall()
                    if operations is None or r["operation"] in operations]
             for i in ids:
                 conn.execute(
@@ -332,7 +330,21 @@ class Ledger:
                                                           f"withdrawn: {reason}"))
             return ids
 
+    def _open_of(self, kind: str, name: str) -> tuple[str, tuple[Any, ...]]:
+        """The query of one object's open steps (by the ``steps_object`` index)."""
+        where, params = self._where("s.kind = ? AND s.name = ? AND e.state = 'open'",
+                                    (kind, name))
+        return _CURRENT + where + " ORDER BY s.id", params
+
     # --- reading -------------------------------------------------------------------------
+
+    def open_steps_of(self, kind: str, name: str) -> list[Step]:
+        """This stack's open steps of one object: one indexed query, however long the
+        worklist (the providers ask it per object)."""
+        if not self._dialect.exists():
+            return []
+        with self._conn() as conn:
+            return [_step(r) for r in conn.execute(*self._open_of(kind, name))]
 
     def steps(self, state: State | None = None) -> list[Step]:
         """Every step (or those in ``state``), oldest first."""
