@@ -20,7 +20,9 @@ ledger holds an open step for it asking for exactly what org.yaml declares, ever
 property is one a person sets on that platform (on TOP a sub-account's status and dispatch
 flag are set by API, so a difference there is a hand change), and the live value is what
 the object's last confirmed step left there (where the ledger knows it): a value that moved
-away from that is a hand change, drift as ever.
+away from that is a hand change, drift as ever. A replacement (a login renamed on a
+platform where a person makes the new login) waits the same way on its open create step:
+until it is done, live is the old login.
 
 A hand change is told as the review tells a change, from the same interpretation
 (:func:`providers.reports.interpret.build_review` on the refresh plan turned round: from
@@ -249,7 +251,7 @@ def _explained(step: Step, open_step: LedgerStep, baseline: Mapping[str, Any] | 
     """The properties of ``step``'s difference ``open_step`` explains (see the module
     docstring): the resource waits for it, it asks for what org.yaml declares, a person sets
     the property, and live still holds what the object's last confirmed step left there."""
-    if step.op != "update" or step.old is None or step.new is None:
+    if step.op not in ("update", "replace") or step.old is None or step.new is None:
         return frozenset()
     if step.old.outputs.get("status") != "pending" or open_step.desired is None:
         return frozenset()
@@ -258,6 +260,15 @@ def _explained(step: Step, open_step: LedgerStep, baseline: Mapping[str, Any] | 
     if step.new.account not in connectors:
         return frozenset()
     capability, platform = connectors[step.new.account]
+    if step.op == "replace":
+        # A replacement (a login renamed where no API renames): until a person makes the new
+        # object, live is still the old one. Its open create step sets every property.
+        if open_step.operation != "create" or capability.automates(step.kind, "create",
+                                                                   platform):
+            return frozenset()
+        return frozenset(
+            key for key in step.changed_keys()
+            if baseline is None or _same(step.old.get(key), baseline.get(key)))
     return frozenset(
         key for key in step.changed_keys()
         if needs_a_person(capability, step.kind, platform, key, step.new.get(key))
@@ -276,10 +287,13 @@ def waiting_steps(plan: Plan, open_steps: Sequence[LedgerStep],
     properties its open step explains. ``baselines``: each object's values as its last
     confirmed step left them (the ledger's ``confirmed()``), where there is one."""
     latest = {Ref(s.kind, s.name): s for s in open_steps}  # oldest first: the last wins
+    # A replacement's steps are a removal and a create, in either order: the create explains.
+    creates = {Ref(s.kind, s.name): s for s in open_steps if s.operation == "create"}
     out: dict[Ref, frozenset[str]] = {}
     for step in plan.steps:
-        if step.ref in latest:
-            keys = _explained(step, latest[step.ref], baselines.get(step.ref), connectors)
+        open_step = (creates if step.op == "replace" else latest).get(step.ref)
+        if open_step is not None:
+            keys = _explained(step, open_step, baselines.get(step.ref), connectors)
             if keys:
                 out[step.ref] = keys
     return out

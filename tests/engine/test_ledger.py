@@ -137,14 +137,27 @@ def test_open_steps_are_not_drift_and_fresh_confirmations_are_verified(
 
     # A leaver whose Shopee/Ozon/Douyin sub-account exists: their disable is a step, and
     # until it is done the ledger still reads "enabled". That is waiting, not a re-enable.
-    leaver, sub = confirmed_ledger_sub_account(project)
-    project.edit(lambda org: leave(org, leaver))
+    # Likewise a login renamed there (the lifecycle model's long run, seed 28, day 17): until
+    # the new login is made, live is the old one — waiting, not a replacement by hand.
+    (leaver, sub), (renamer, renamed_sub) = confirmed_ledger_sub_accounts(project)[:2]
+
+    def leave_and_rename(org: dict[str, Any]) -> None:
+        leave(org, leaver)
+        member = next(m for m in org["members"] if m["id"] == renamer)
+        account = renamed_sub.split("/")[0]
+        entry = next(s for s in member["sub_accounts"] if s["account"] == account)
+        entry["login_name"] += "2"
+
+    project.edit(leave_and_rename)
     project.shoporg("up")
     code, report = drift(project, datetime.date.today())
     assert code != 2, report
     assert report["drifted"] == [], report["drifted"]
     [step] = [s for s in report["open_steps"]["steps"] if s["name"] == sub]
     assert step["operation"] == "update" and "(left the company)" in step["waiting"], step
+    renamed = [s for s in report["open_steps"]["steps"] if s["name"] == renamed_sub]
+    assert {s["operation"] for s in renamed} == {"create", "delete"}, renamed
+    assert any("is replaced" in s["waiting"] for s in renamed), renamed
 
     # A real hand change beside it is drift, and the only one.
     project.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
@@ -156,10 +169,12 @@ def test_open_steps_are_not_drift_and_fresh_confirmations_are_verified(
     assert [d["name"] for d in report["drifted"]] == ["tb-youpin/zhang-wei"]
     assert sub in {s["name"] for s in report["open_steps"]["steps"] if s["waiting"]}
 
-    # Done by the operator: the next up reads it back and the leaver is disabled.
-    project.shoporg("tasks", "done", str(step["id"]), "--note", "disabled in the seller centre")
+    # Done by the operator: the next up reads it back and the leaver is disabled, the new
+    # login made and the old one removed.
+    project.shoporg("tasks", "done", str(step["id"]), *(str(s["id"]) for s in renamed),
+                    "--note", "done in the seller centre")
     project.shoporg("up")
-    assert sub not in pending(project)
+    assert not {sub, renamed_sub} & pending(project)
 
 
 def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
@@ -214,14 +229,17 @@ def test_after_91_days_ledger_objects_are_unverified_until_an_access_review(
     assert report["open_steps"]["overdue"] == still_open and code == 3, report
 
 
-def confirmed_ledger_sub_account(project: StackProject) -> tuple[str, str]:
-    """A member still working, and one of their ledger sub-accounts the ledger confirmed."""
+def confirmed_ledger_sub_accounts(project: StackProject) -> list[tuple[str, str]]:
+    """Members still working, each with one of their ledger sub-accounts the ledger
+    confirmed (one per member)."""
     accounts, gone = ledger_accounts(project), {
         m["id"] for m in project.org()["members"] if m.get("status") == "left"}
-    return next(
-        (name.split("/")[1], name) for (_, name), o in sorted(outputs(project).items())
-        if "enabled" in o and name.split("/")[0] in accounts  # a sub-account's outputs
-        and o.get("status") != "pending" and name.split("/")[1] not in gone)
+    found: dict[str, str] = {}
+    for (_, name), o in sorted(outputs(project).items()):
+        if ("enabled" in o and name.split("/")[0] in accounts  # a sub-account's outputs
+                and o.get("status") != "pending" and name.split("/")[1] not in gone):
+            found.setdefault(name.split("/")[1], name)
+    return sorted(found.items())
 
 
 def leave(org: dict[str, Any], member: str) -> None:

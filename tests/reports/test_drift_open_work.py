@@ -82,15 +82,15 @@ def ledger_step(ref: Ref, desired: Mapping[str, Any] | None, step_id: int = 7,
     )
 
 
-def refreshed(org: Org, ref: Ref, live: Mapping[str, Any], *, pending: bool = True
-              ) -> tuple[Plan, dict[str, Any]]:
+def refreshed(org: Org, ref: Ref, live: Mapping[str, Any], *, pending: bool = True,
+              op: str = "update") -> tuple[Plan, dict[str, Any]]:
     """A refresh plan in which ``ref`` reads back ``live`` (old = live, new = declared), and
     the values org.yaml declares for it (what its open step asks for)."""
     world = declared(org)
     want = world[ref]
     now = Obj(want.kind, want.name, {**want.inputs, **live}, PENDING if pending else {})
     return Plan(old={**world, ref: now}, new=world,
-                steps=(Step("update", want.kind, want.name, now, want),)), dict(want.inputs)
+                steps=(Step(op, want.kind, want.name, now, want),)), dict(want.inputs)
 
 
 def report(org: Org, plan: Plan, steps: list[LedgerStep],
@@ -159,6 +159,39 @@ def test_a_difference_the_open_step_does_not_explain_is_still_drift(
     assert drifted.text == text, (case, drifted.text)
     assert result.exit_code == 2 and result.open_steps[0].waiting.startswith(waiting), (
         case, result.open_steps[0].waiting)
+
+
+ZHAO_MIN = SUB_ACCOUNT.ref("sp-youpin", "zhao-min")
+
+
+@pytest.mark.parametrize(
+    ("case", "order", "baseline_login", "drift"),
+    [
+        # Found by the lifecycle model's long run (seed 28, day 17): a renamed Ozon login, up,
+        # drift: "staff-005's sub-account is replaced" named as a hand change nobody made.
+        ("a renamed login waits on its new login's create step, removal raised first",
+         ("delete", "create"), "zhaomin-old", False),
+        ("a renamed login waits on its new login's create step, create raised first",
+         ("create", "delete"), "zhaomin-old", False),
+        ("a login that moved away from what the ledger confirmed is a hand change",
+         ("delete", "create"), "zhaomin-older", True),
+    ],
+)
+def test_a_renamed_login_on_a_platform_without_an_api_waits_for_its_steps(
+    org: Org, case: str, order: tuple[str, str], baseline_login: str, drift: bool,
+) -> None:
+    plan, desired = refreshed(org, ZHAO_MIN, {"login": "zhaomin-old"}, op="replace")
+    steps = [ledger_step(ZHAO_MIN, None if op == "delete" else desired, n, operation=op)
+             for n, op in enumerate(order, 7)]
+    result = report(org, plan, steps, {ZHAO_MIN: {**desired, "login": baseline_login}})
+    if drift:
+        assert [d.name for d in result.drifted] == [ZHAO_MIN.name] and result.exit_code == 2
+        return
+    assert result.drifted == () and result.exit_code == 0, (case, result.drifted)
+    [create] = [s for s in result.open_steps if s.operation == "create"]
+    assert create.waiting.startswith(
+        f"赵敏's sub-account on sp-youpin is replaced: `zhaomin-old` → "
+        f"`{desired['login']}`"), (case, create.waiting)
 
 
 def test_a_difference_on_an_object_with_no_open_step_is_drift(org: Org) -> None:
