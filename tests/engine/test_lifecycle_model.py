@@ -923,9 +923,12 @@ def test_a_small_company_s_weeks_keep_worklist_drift_and_up_truthful(
 REGRESSIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     # seed 1: the replacement's create met the old login still awaiting its removal step
     # ("cannot access local variable 'live'") — fixed in providers/resources/base.py.
+    # The long run (seed 28, day 17) then found the night after: drift named the old login,
+    # still live until the new one is made, a replacement by hand — fixed in
+    # providers/reports/drift.py (a replacement waits on its open create step).
     "a renamed ledger login, then up": [
         ("org_change", {"change": "rename", "seed": 0}), ("attest", {}),
-        ("clock", {"days": 1}), ("up", {})],
+        ("clock", {"days": 1}), ("up", {}), ("nightly_drift", {})],
     # seed 3: a role added by hand in 千牛 on a mover's grant; the model expected a step,
     # where the hand change is drift's to name (and `pulumi up --refresh` puts it back).
     "a mover, then an extra role by hand on TOP": [
