@@ -1,1 +1,45 @@
-"""The ``shoporg`` command line: one module per subcommand, registered in :mod:`main`."""
+"""The ``shoporg`` command line: one module per subcommand, listed in :data:`COMMANDS`.
+
+Only the command being run is imported (``shoporg --help`` imports none of them): a command
+that starts no engine answers at once, instead of paying every other command's imports (the
+Pulumi SDK, the schema, the HTTP client) on each call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: ``shoporg WORD``, implemented by ``providers.cli.MODULE``, whose
+    ``register(subparsers, command)`` adds its parser with this one-line ``help``."""
+
+    word: str
+    module: str
+    help: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("engine", "engine", "find or build the Pulumi engine"),
+    Command("validate", "validate", "check org.yaml and report every problem with file:line:col"),
+    Command("schema", "schema", "print the org.yaml JSON Schema"),
+    Command("sandbox", "sandbox", "the sandbox account system's seller centre (hand changes, "
+            "clock, faults, audit)"),
+    Command("review", "review", "a grouped, risk-flagged report of what a change to org.yaml "
+            "does"),
+    Command("drift", "drift", "refresh-preview, undeclared and unverified objects; exit 0 "
+            "none, 2 drift, 3 only unverified"),
+    Command("up", "up", "guarded apply: preview, removal limits, apply the reviewed plan, "
+            "journal"),
+    Command("recover", "recover", "after a killed `pulumi up`: remove its stale lock and "
+            "clear interrupted creates"),
+    Command("import", "import_", "write an org.yaml declaring what a live account system "
+            "holds (read-only)"),
+    Command("tasks", "tasks", "the open manual steps (worklist); `done`/`skip`/`reopen` "
+            "record them"),
+    Command("review-access", "review_access", "access review per department; --attest "
+            "records it"),
+    Command("report", "report", "the whole organization as one printable, self-contained "
+            "HTML page"),
+)

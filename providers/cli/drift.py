@@ -35,6 +35,7 @@ from providers import notify
 from providers.backends.capabilities import CAPABILITIES
 from providers.backends.clock import account_system_today, local_date
 from providers.backends.settings import ledger_of, open_backend, project_root
+from providers.cli import Command
 from providers.cli.report import write_drift_html
 from providers.kinds import Ref, desired_world
 from providers.reports.drift import (
@@ -60,10 +61,9 @@ from providers.schema import Org
 from providers.stackconfig import StackSettings, selected_stack, stack_settings
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "drift", help="refresh-preview, undeclared and unverified objects; exit 0 none, "
-        "2 drift, 3 only unverified",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--stack", help="stack to check (default: the selected stack)")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from providers.cli import Command
 from providers.engine import ENGINE_VERSION
 from providers.engine.cli import engine_available, launcher_dir
 from providers.engine.install import ENGINE_BINARY, ensure_engine, write_launchers
@@ -31,8 +32,8 @@ def _path(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
-    parser = sub.add_parser("engine", help="find or build the Pulumi engine")
+def register(sub: Any, command: Command) -> None:
+    parser = sub.add_parser(command.word, help=command.help)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     install = actions.add_parser("install", help="find or build pulumi, write the launchers")

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from providers.backends.protocol import Backend, Shop
+from providers.cli import Command
 from providers.errors import ConfigError
 from providers.importer import import_org
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "import",
-        help="write an org.yaml declaring what a live account system holds (read-only)",
+        command.word, help=command.help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

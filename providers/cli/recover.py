@@ -49,6 +49,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from providers.backends.settings import project_root
+from providers.cli import Command
 from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import EngineError
@@ -79,10 +80,10 @@ class Lock:
         return state != "Z"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             command: Command) -> None:
     parser = subparsers.add_parser(
-        "recover",
-        help="after a killed `pulumi up`: remove its stale lock and clear interrupted creates",
+        command.word, help=command.help,
         description=(__doc__ or "").split("\n\n")[0],
     )
     parser.add_argument("--stack", help="the stack (default: the selected one)")

@@ -23,15 +23,16 @@ from typing import Any
 from providers.backends.clock import account_system_today
 from providers.backends.ledger import Ledger
 from providers.backends.settings import project_root
+from providers.cli import Command
 from providers.reports.drift import DriftReport
 from providers.reports.html_report import drift_page, org_page, review_page, write_html
 from providers.reports.model import Review
 from providers.reports.sources import org_from_file
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "report", help="the whole organization as one printable, self-contained HTML page",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--html", type=Path, required=True, help="write the HTML page here")

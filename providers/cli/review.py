@@ -29,6 +29,7 @@ from typing import Any
 
 from providers.backends.clock import account_system_today
 from providers.backends.settings import BackendSettings, project_root
+from providers.cli import Command
 from providers.cli.report import write_review_html
 from providers.errors import ShoporgError
 from providers.reports.build import review_from_orgs, review_from_preview
@@ -43,9 +44,9 @@ from providers.reports.sources import (
 )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "review", help="a grouped, risk-flagged report of what a change to org.yaml does",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--org", type=Path,

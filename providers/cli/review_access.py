@@ -30,6 +30,7 @@ from typing import Any
 
 from providers.backends.ledger import Ledger
 from providers.backends.settings import project_root
+from providers.cli import Command
 from providers.cli.tasks import identity
 from providers.errors import ShoporgError
 from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, World, desired_world
@@ -69,9 +70,9 @@ class ObjectLine:
     age_days: int | None
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "review-access", help="access review per department; --attest records it",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--department", action="append", metavar="ID",

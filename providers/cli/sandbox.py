@@ -42,6 +42,7 @@ from providers.backends.protocol import (
 )
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.clock import parse_duration
+from providers.cli import Command
 from providers.kinds import ROLE_GRANT
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
@@ -52,10 +53,9 @@ KINDS = (
 )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sandbox",
-        help="the sandbox account system's seller centre (hand changes, clock, faults, audit)",
+        command.word, help=command.help,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

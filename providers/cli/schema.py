@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from providers.cli import Command
 from providers.schema import render_json_schema
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             command: Command) -> None:
     parser = subparsers.add_parser(
-        "schema",
-        help="print the org.yaml JSON Schema",
+        command.word, help=command.help,
         description="Print the JSON Schema of org.yaml; redirect it to "
         "schema/org.schema.json after changing providers/schema/models.py.",
     )

@@ -27,6 +27,7 @@ from providers import notify
 from providers.backends.ledger import Ledger, LedgerError
 from providers.backends.ledger.store import os_user
 from providers.backends.settings import project_root
+from providers.cli import Command
 from providers.errors import ShoporgError
 from providers.reports.worklist import (
     render_worklist_html,
@@ -37,9 +38,9 @@ from providers.reports.worklist import (
 from providers.stackconfig import settings_of
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "tasks", help="the open manual steps (worklist); `done`/`skip`/`reopen` record them",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--stack", help="whose ledger (default: the selected stack)")

@@ -48,6 +48,7 @@ from typing import Any, Final
 from providers import notify
 from providers.backends.ledger import Step
 from providers.backends.settings import ledger_of, project_root
+from providers.cli import Command
 from providers.cli.recover import unsaved_journal
 from providers.engine import step_journal
 from providers.engine.cli import Pulumi
@@ -65,9 +66,9 @@ from providers.stackconfig import selected_stack, stack_settings
 EXIT_REFUSED: Final = 3
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, command: Command) -> None:
     p = subparsers.add_parser(
-        "up", help="guarded apply: preview, removal limits, apply the reviewed plan, journal",
+        command.word, help=command.help,
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--stack", help="stack to update (default: the selected stack)")

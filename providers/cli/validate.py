@@ -17,14 +17,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from providers.cli import Command
 from providers.errors import ConfigError
 from providers.schema import Org, load_org
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             command: Command) -> None:
     parser = subparsers.add_parser(
-        "validate",
-        help="check org.yaml and report every problem with file:line:col",
+        command.word, help=command.help,
         description="Validate org.yaml (schema and cross-object rules). Exit 0 when valid, "
         "1 with one line per problem otherwise.",
     )

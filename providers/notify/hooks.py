@@ -14,14 +14,16 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.notify.channels import Message
 from providers.notify.send import ConfigReader, Outcome, announce
-from providers.reports.drift import DriftReport
 from providers.reports.outcome import Progress, summary_line
-from providers.reports.worklist import Worklist
-from providers.schema import Org
+
+if TYPE_CHECKING:  # the command that calls a hook has them loaded; `tasks` need not
+    from providers.reports.drift import DriftReport
+    from providers.reports.worklist import Worklist
+    from providers.schema import Org
 
 
 def report_link(env: Mapping[str, str] | None = None) -> str | None:

@@ -14,12 +14,14 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, TextIO
-
-import httpx
+from typing import TYPE_CHECKING, Final, TextIO
 
 from providers.notify.channels import Message, accepted, request
-from providers.schema import Webhook
+
+if TYPE_CHECKING:  # imported when a message is posted: most runs post none
+    import httpx
+
+    from providers.schema import Webhook
 
 TRIES: Final = 4
 BACKOFF: Final = 0.5  # seconds before the 2nd try; doubled each time
@@ -62,6 +64,8 @@ def post(hook: Webhook, message: Message, *, env: Mapping[str, str] | None = Non
     if (hook.secret_env or hook.secret_config) and not secret:
         return Outcome(hook.name, False, 0, "no signing secret in "
                        f"{_where(hook.secret_env, hook.secret_config)}")
+    import httpx  # here, not at the top: most runs post nothing
+
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
     error = ""

@@ -1,0 +1,79 @@
+"""``shoporg`` imports only the command it runs: ``--help`` none of them, a command that
+starts no engine neither the Pulumi SDK nor the HTTP client, and every command still parses.
+
+Each case runs the parser in a fresh interpreter (this process has imported everything) and
+reads ``sys.modules`` there: what is imported is the behaviour, the seconds it costs are
+``benchmarks/``' to measure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from providers.cli import COMMANDS, Command
+from providers.cli.main import build_parser
+
+PROBE = """
+import json, sys
+from providers.cli.main import build_parser
+try:
+    build_parser(sys.argv[1:]).parse_args(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def modules_after(*argv: str) -> set[str]:
+    """The modules a fresh interpreter holds once ``shoporg ARGV`` is parsed."""
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True,
+                         text=True, check=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def command_modules(loaded: set[str]) -> set[str]:
+    return {c.module for c in COMMANDS if f"providers.cli.{c.module}" in loaded}
+
+
+@pytest.mark.parametrize(
+    ("case", "argv", "imported", "absent"),
+    [
+        ("the top-level help imports no command, nor the schema", ("--help",), set(),
+         {"pydantic", "pulumi", "httpx", "jinja2"}),
+        ("the worklist imports neither the Pulumi SDK nor the HTTP client", ("tasks",),
+         {"tasks"}, {"pulumi", "httpx"}),
+        ("the seller centre imports only its own command", ("sandbox", "ls"), {"sandbox"},
+         {"pulumi", "httpx"}),
+        ("the guarded apply leaves the Pulumi SDK to the engine's processes", ("up", "--help"),
+         {"up", "recover"}, {"pulumi", "httpx"}),
+        ("drift imports its own command and the HTML report it can write",
+         ("drift", "--help"), {"drift", "report"}, {"pulumi", "httpx"}),
+        ("an unknown command imports none", ("bogus",), set(), {"pydantic", "pulumi"}),
+    ],
+)
+def test_a_command_imports_only_what_it_needs(
+    case: str, argv: tuple[str, ...], imported: set[str], absent: set[str],
+) -> None:
+    loaded = modules_after(*argv)
+    assert command_modules(loaded) == imported, case
+    assert not absent & loaded, (case, absent & loaded)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.word for c in COMMANDS])
+def test_every_command_is_listed_and_parses_its_own_help(
+    command: Command, capsys: pytest.CaptureFixture[str],
+) -> None:
+    word = command.word
+    with pytest.raises(SystemExit) as exc:
+        build_parser([word, "--help"]).parse_args([word, "--help"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: shoporg {word} ")
+    with pytest.raises(SystemExit):
+        build_parser(["--help"]).parse_args(["--help"])
+    listing = capsys.readouterr().out
+    assert all(c.word in listing and c.help[:30] in " ".join(listing.split())
+               for c in COMMANDS)
