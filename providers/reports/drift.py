@@ -266,8 +266,13 @@ def _explained(step: Step, open_step: LedgerStep, baseline: Mapping[str, Any] | 
         if open_step.operation != "create" or capability.automates(step.kind, "create",
                                                                    platform):
             return frozenset()
+        changed = step.changed_keys()
+        if not changed:
+            # Replaced with no difference of its own: a grant whose sub-account is replaced
+            # (the renamed login). The whole object waits on its create.
+            return frozenset(step.new.inputs)
         return frozenset(
-            key for key in step.changed_keys()
+            key for key in changed
             if baseline is None or _same(step.old.get(key), baseline.get(key)))
     return frozenset(
         key for key in step.changed_keys()
