@@ -388,7 +388,10 @@ class Lifecycle:
         self.synced = True  # org.yaml (and its effective dates) applied by the last up
         self.fresh = True  # ... and nothing changed on TOP since: the worklist must match live
         self.hand: list[HandChange] = []
-        self.waived: set[tuple[str, str]] = set()  # skipped by the operator, until edited
+        # Skipped by the operator: a removal until the person is edited again; any other
+        # step until the next up, which asks for it again while org.yaml declares it.
+        self.waived: set[tuple[str, str]] = set()
+        self.skipped_until_up: set[tuple[str, str]] = set()
         self.false_ticks: list[str] = []
         self.attested_at: datetime.datetime | None = None
         self.joined = 0
@@ -515,7 +518,8 @@ class Lifecycle:
             # A hand change on TOP is drift's to name (checked at every drift), not a step:
             # `shoporg up` plans from the state, and `pulumi up --refresh` puts it back.
             handled = {(h.kind, h.name) for h in self.live_hand_changes()}
-            missing = sorted(set(needed) - opened - self.waived - handled)
+            missing = sorted(set(needed) - opened - self.waived - self.skipped_until_up
+                             - handled)
             assert not missing, ("declared and live differ with no open step: "
                                  + ", ".join(f"{k} {n} (wanted {needed[(k, n)]})"
                                              for k, n in missing))
@@ -540,7 +544,8 @@ class Lifecycle:
             for account in p.subs:
                 name = f"{account}/{p.id}"
                 have = live.get(("sub_account", name))
-                if have is None or name in waiting or ("sub_account", name) in self.waived:
+                if have is None or name in waiting or ("sub_account", name) in (
+                        self.waived | self.skipped_until_up):
                     continue
                 assert have["enabled"] is False, (
                     f"{p.name} ({p.id}) left, no step is open for {name}, and it is enabled")
@@ -665,6 +670,7 @@ class Lifecycle:
         STATS.counts["steps raised by up"] += len(after - before)
         STATS.counts["steps closed by up"] += len(before - after)
         self.synced = self.fresh = True
+        self.skipped_until_up.clear()
         self.check_after_up()
 
     def preview(self) -> None:
@@ -687,7 +693,8 @@ class Lifecycle:
             on_top = step["account"] in TOP
             if action == "skip":
                 if tick(self.project, "skip", step["id"]):
-                    self.waived.add((step["kind"], step["name"]))
+                    (self.waived if step["operation"] == "delete" else
+                     self.skipped_until_up).add((step["kind"], step["name"]))
                     STATS.counts["steps skipped"] += 1
             elif action == "false tick":
                 if tick(self.project, "done", step["id"]):

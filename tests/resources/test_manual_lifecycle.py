@@ -182,3 +182,22 @@ def test_a_login_renamed_on_a_platform_without_an_api_is_a_removal_and_a_create(
     now = sub.read("sp/li-na", {**props(renamed), "status": "pending",
                                 "manual_step": {"step": new.id}})
     assert now.outs is not None and now.outs["login"] == "acme:lina2"
+
+
+def test_a_skipped_step_org_yaml_still_asks_for_is_raised_again_by_the_next_up(
+    world: tuple[SubAccountProvider, RoleGrantProvider, Ledger],
+) -> None:
+    # `tasks skip` closes a step nobody will do as it stands; org.yaml decides what is
+    # needed, so while it still declares the login the next up asks for it again.
+    sub, _, ledger = world
+    made = outs(sub.create(props(SUB)))
+    [create] = ledger.steps("open")
+    ledger.mark([create.id], "skipped", by="小王", note="not needed")
+    assert open_steps(ledger) == []
+    again = outs(sub.update("sp/li-na", made, props(SUB)))  # the next up: still pending
+    assert again["status"] == "pending"
+    [raised] = ledger.steps("open")
+    assert (raised.operation, raised.id) == ("create", create.id + 1)
+    # Dropped from org.yaml instead, it needs nothing: the new step is withdrawn.
+    sub.delete("sp/li-na", again)
+    assert open_steps(ledger) == []
