@@ -22,7 +22,9 @@ help:
 # The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
 # requirements.lock, so a fresh clone installs exactly what CI passed with. uv is itself in
 # the lock: pip installs uv's pinned wheel, then uv installs the rest (see DECISIONS.md for
-# the measured difference).
+# the measured difference). Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE
+# set (as on our machines) every Python process would otherwise compile pulumi, grpc and
+# pydantic from source again — each engine run starts three (docs/testing.md).
 LOCK       := requirements.lock
 LOCK_FLAGS := --extra test --universal --python-version 3.11 --generate-hashes \
               --no-emit-index-url --no-emit-find-links --custom-compile-command 'make lock'
@@ -33,8 +35,9 @@ $(INSTALLED): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@sed -n '/^uv==/,/[^\\]$$/p' $(LOCK) > $(VENV)/uv.req
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(VENV)/uv.req
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 providers stacks >/dev/null
 	@touch $@
 
 # Refresh the lock after editing pyproject.toml (keeps every other pin as it is);

@@ -49,10 +49,6 @@ class StepGroup:
             return self.person
         return f"{kind_label(self.kind or '')}s"
 
-    @property
-    def key(self) -> tuple[str | None, str | None]:
-        return (self.person, self.kind)
-
 
 @dataclass
 class PageGroup:
@@ -109,23 +105,32 @@ def worklist(steps: Iterable[Step]) -> Worklist:
     step for no one joins its page's group of that kind (see the module docstring)."""
     ordered = sorted(steps, key=lambda s: (s.raised_at, s.id))
     platforms: dict[str, PlatformGroup] = {}
+    # Each group by its path, so a thousand steps are a thousand look-ups, not a scan each.
+    accounts: dict[tuple[str, str], AccountGroup] = {}
+    pages: dict[tuple[str, str, str], PageGroup] = {}
+    groups: dict[tuple[str, str, str, str | None, str | None], StepGroup] = {}
     for s in ordered:
-        platform = platforms.setdefault(
-            s.platform, PlatformGroup(s.platform, PLATFORM_NAMES.get(s.platform, s.platform)))
-        account = _find(platform.accounts, "account", s.account, AccountGroup)
-        page = _find(account.pages, "page", s.page or "(seller centre)", PageGroup)
-        key = (s.person, None) if s.person else (None, s.kind)
-        _find(page.groups, "key", key, lambda k: StepGroup(*k)).steps.append(s)
+        platform = platforms.get(s.platform)
+        if platform is None:
+            platform = platforms[s.platform] = PlatformGroup(
+                s.platform, PLATFORM_NAMES.get(s.platform, s.platform))
+        account = accounts.get((s.platform, s.account))
+        if account is None:
+            account = accounts[(s.platform, s.account)] = AccountGroup(s.account)
+            platform.accounts.append(account)
+        page_name = s.page or "(seller centre)"
+        page = pages.get((s.platform, s.account, page_name))
+        if page is None:
+            page = pages[(s.platform, s.account, page_name)] = PageGroup(page_name)
+            account.pages.append(page)
+        person, kind = (s.person, None) if s.person else (None, s.kind)
+        group = groups.get((s.platform, s.account, page_name, person, kind))
+        if group is None:
+            group = groups[(s.platform, s.account, page_name, person, kind)] = StepGroup(
+                person, kind)
+            page.groups.append(group)
+        group.steps.append(s)
     return Worklist(list(platforms.values()), len(ordered))
-
-
-def _find(groups: list[Any], key: str, value: object, make: Any) -> Any:
-    for group in groups:
-        if getattr(group, key) == value:
-            return group
-    group = make(value)
-    groups.append(group)
-    return group
 
 
 def render_worklist_markdown(work: Worklist) -> str:

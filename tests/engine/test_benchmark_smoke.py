@@ -206,3 +206,14 @@ def test_the_runner_measures_the_journaled_up_against_the_floors_and_caps_one(
 
     with Image.open(png) as image:
         assert image.format == "PNG" and image.width > 1000
+
+
+def test_the_cli_start_up_benchmark_runs_every_command_and_reports_ratios(
+        tmp_path: Path) -> None:
+    from benchmarks import cli_start
+
+    samples = cli_start.run(rounds=1, steps=3, work=tmp_path)
+    assert set(samples) == set(cli_start.commands(tmp_path)) and all(
+        len(v) == 1 and v[0] > 0 for v in samples.values())
+    table = cli_start.report({**samples, cli_start.BASELINE: [0.5], "x": [1.0]})
+    assert "| `x` | 1.000 | 2.0 | 1.000 |" in table
