@@ -414,7 +414,11 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 created = True
                 if replacing:
                     # The account system answered with the object being replaced (roles it
-                    # keys by person, not by login): the new one is still a person's to make.
+                    # keys by person, not by login): the new one is still a person's to make
+                    # — unless nobody needs it (the grant of a leaver's renamed login).
+                    reason = self.not_needed(backend, args)
+                    if reason is not None:
+                        return self._not_made(args, olds, reason)
                     return self._pending(args, olds, self._replacement_step(backend, args))
             except ManualStepRequired as step:
                 reason = self.not_needed(backend, args)
@@ -540,9 +544,11 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         return outs
 
     def _not_made(self, args: ArgsT, olds: dict[str, Any], reason: str) -> dict[str, Any]:
-        """Outputs of an object nobody needs to make: its open steps are withdrawn with the
-        reason, and it stays ``absent`` (no runbook) until org.yaml needs it made again."""
-        ledger_of(self.settings).withdraw(self.kind, self.object_name(args), reason)
+        """Outputs of an object nobody needs to make: its open steps to make or change it are
+        withdrawn with the reason, and it stays ``absent`` (no runbook) until org.yaml needs
+        it made again. An open removal stays: under a renamed login, the old one is live."""
+        ledger_of(self.settings).withdraw(self.kind, self.object_name(args), reason,
+                                          operations=("create", "update"))
         outs: dict[str, Any] = {name: None for name in self.output_names()}
         outs.update({k: olds[k] for k in self.kept_outputs if k in olds})
         outs.update(args.model_dump())

@@ -93,12 +93,15 @@ class RoleGrantProvider(ObjectProvider[RoleGrantArgs, GrantOfLogin]):
         return live if live.login else GrantOfLogin(live.grant, args.login)
 
     def not_needed(self, backend: GrantsOfLogins, args: RoleGrantArgs) -> str | None:
-        if backend.get_sub_account(args.account_id, args.member_id) is not None:
+        live = backend.get_sub_account(args.account_id, args.member_id)
+        if live is not None and (live.login == args.login or not args.login):
             return None
         holder = SUB_ACCOUNT.ref(args.account_id, args.member_id).name
         if any(s.operation == "create"
                for s in ledger_of(self.settings).open_steps_of(SUB_ACCOUNT.word, holder)):
-            return None  # a joiner: the roles are granted once the login is made
+            return None  # a joiner, or a renamed login: granted once the login is made
+        if live is not None:  # renamed the day they left: only the old login's removal
+            return f"its login {args.login} is not to be made ({holder} is {live.login})"
         return f"its sub-account {holder} is neither there nor to be made"
 
     def adoptable(self, live: GrantOfLogin, args: RoleGrantArgs) -> bool:
