@@ -260,25 +260,25 @@ def _explained(step: Step, open_step: LedgerStep, baseline: Mapping[str, Any] | 
     if step.new.account not in connectors:
         return frozenset()
     capability, platform = connectors[step.new.account]
+    old = step.old
+
+    def unmoved(key: str) -> bool:  # live still holds what the last confirmed step left
+        return baseline is None or _same(old.get(key), baseline.get(key))
+
+    changed = step.changed_keys()
     if step.op == "replace":
         # A replacement (a login renamed where no API renames): until a person makes the new
         # object, live is still the old one. Its open create step sets every property.
         if open_step.operation != "create" or capability.automates(step.kind, "create",
                                                                    platform):
             return frozenset()
-        changed = step.changed_keys()
-        if not changed:
-            # Replaced with no difference of its own: a grant whose sub-account is replaced
-            # (the renamed login). The whole object waits on its create.
-            return frozenset(step.new.inputs)
-        return frozenset(
-            key for key in changed
-            if baseline is None or _same(step.old.get(key), baseline.get(key)))
+        # Replaced with no difference of its own (a grant whose sub-account is replaced):
+        # the whole object waits on its create.
+        return frozenset(filter(unmoved, changed)) if changed else frozenset(step.new.inputs)
     return frozenset(
-        key for key in step.changed_keys()
+        key for key in changed
         if needs_a_person(capability, step.kind, platform, key, step.new.get(key))
-        and (baseline is None or _same(step.old.get(key), baseline.get(key)))
-    )
+        and unmoved(key))
 
 
 #: object -> the properties of its difference that are open work (an open step's).

@@ -12,9 +12,9 @@ Markdown (CI, PR comments), JSON (machines) or a self-contained printable HTML c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import jinja2
 
@@ -22,6 +22,9 @@ from providers.backends.ledger import Step
 from providers.kinds import BY_WORD
 from providers.reports.render import TEMPLATES, environment
 from providers.runbooks import PLATFORM_NAMES
+
+K = TypeVar("K")
+G = TypeVar("G")
 
 SCHEMA: Final = "shoporg.tasks/v1.1"
 
@@ -104,33 +107,35 @@ def worklist(steps: Iterable[Step]) -> Worklist:
     """Group open steps; groups are ordered by their oldest step, steps oldest first. A
     step for no one joins its page's group of that kind (see the module docstring)."""
     ordered = sorted(steps, key=lambda s: (s.raised_at, s.id))
-    platforms: dict[str, PlatformGroup] = {}
+    platforms: list[PlatformGroup] = []
     # Each group by its path, so a thousand steps are a thousand look-ups, not a scan each.
-    accounts: dict[tuple[str, str], AccountGroup] = {}
-    pages: dict[tuple[str, str, str], PageGroup] = {}
-    groups: dict[tuple[str, str, str, str | None, str | None], StepGroup] = {}
+    by_platform: dict[str, PlatformGroup] = {}
+    by_account: dict[tuple[str, str], AccountGroup] = {}
+    by_page: dict[tuple[str, str, str], PageGroup] = {}
+    by_group: dict[tuple[str, str, str, str | None, str | None], StepGroup] = {}
     for s in ordered:
-        platform = platforms.get(s.platform)
-        if platform is None:
-            platform = platforms[s.platform] = PlatformGroup(
-                s.platform, PLATFORM_NAMES.get(s.platform, s.platform))
-        account = accounts.get((s.platform, s.account))
-        if account is None:
-            account = accounts[(s.platform, s.account)] = AccountGroup(s.account)
-            platform.accounts.append(account)
         page_name = s.page or "(seller centre)"
-        page = pages.get((s.platform, s.account, page_name))
-        if page is None:
-            page = pages[(s.platform, s.account, page_name)] = PageGroup(page_name)
-            account.pages.append(page)
         person, kind = (s.person, None) if s.person else (None, s.kind)
-        group = groups.get((s.platform, s.account, page_name, person, kind))
-        if group is None:
-            group = groups[(s.platform, s.account, page_name, person, kind)] = StepGroup(
-                person, kind)
-            page.groups.append(group)
-        group.steps.append(s)
-    return Worklist(list(platforms.values()), len(ordered))
+        platform = _child(by_platform, s.platform, platforms, PlatformGroup,
+                          s.platform, PLATFORM_NAMES.get(s.platform, s.platform))
+        account = _child(by_account, (s.platform, s.account), platform.accounts, AccountGroup,
+                         s.account)
+        page = _child(by_page, (s.platform, s.account, page_name), account.pages, PageGroup,
+                      page_name)
+        _child(by_group, (s.platform, s.account, page_name, person, kind), page.groups,
+               StepGroup, person, kind).steps.append(s)
+    return Worklist(platforms, len(ordered))
+
+
+def _child(index: dict[K, G], key: K, siblings: list[G], make: Callable[..., G],
+           *fields: Any) -> G:
+    """The group at ``key``, made from ``fields`` and appended to ``siblings`` the first
+    time."""
+    found = index.get(key)
+    if found is None:
+        found = index[key] = make(*fields)
+        siblings.append(found)
+    return found
 
 
 def render_worklist_markdown(work: Worklist) -> str:

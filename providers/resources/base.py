@@ -415,16 +415,11 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
                 if replacing:
                     # The account system answered with the object being replaced (roles it
                     # keys by person, not by login): the new one is still a person's to make
-                    # — unless nobody needs it (the grant of a leaver's renamed login).
-                    reason = self.not_needed(backend, args)
-                    if reason is not None:
-                        return self._not_made(args, olds, reason)
-                    return self._pending(args, olds, self._replacement_step(backend, args))
+                    # (or nobody's: the grant of a leaver's renamed login).
+                    return self._to_make(backend, args, olds,
+                                         self._replacement_step(backend, args))
             except ManualStepRequired as step:
-                reason = self.not_needed(backend, args)
-                if reason is not None:
-                    return self._not_made(args, olds, reason)
-                return self._pending(args, olds, step)
+                return self._to_make(backend, args, olds, step)
             except ConflictError:
                 # The listing predates the object (made since, by hand or by another run):
                 # read it, and adopt or refuse it below as if the listing had shown it.
@@ -542,6 +537,15 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
             "manual_step": {**step.runbook.as_output(), "step": recorded.id},
         })
         return outs
+
+    def _to_make(self, backend: Backend, args: ArgsT, olds: dict[str, Any],
+                 step: ManualStepRequired) -> dict[str, Any]:
+        """A create no API can do: ``step`` raised (pending), or the object ``absent`` where
+        :meth:`not_needed` says nobody needs it made."""
+        reason = self.not_needed(backend, args)
+        if reason is not None:
+            return self._not_made(args, olds, reason)
+        return self._pending(args, olds, step)
 
     def _not_made(self, args: ArgsT, olds: dict[str, Any], reason: str) -> dict[str, Any]:
         """Outputs of an object nobody needs to make: its open steps to make or change it are
