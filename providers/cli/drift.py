@@ -5,9 +5,12 @@
     shoporg drift                       # Markdown report on stdout
     shoporg drift --markdown drift.md --json drift.json --stack prod
 
-Runs ``pulumi preview --refresh --json`` (read-only: the refresh is not saved) and lists,
-through the stack's backend, live objects org.yaml does not declare (the engine cannot see
-those); on ledger-served accounts (no read API), objects whose last confirmation or
+Compares what org.yaml declares with the live account system: every object in the stack's
+state is read back through its own provider (one bulk listing per kind and account, no
+engine run; ``--engine`` runs ``pulumi preview --refresh --json`` instead, which plans the
+same), and live objects org.yaml does not declare are listed through the stack's backend
+(the engine cannot see those). Neither saves anything to the stack's state. On
+ledger-served accounts (no read API), objects whose last confirmation or
 attestation is older than ``policies.attestation_days`` are *unverified*. A hand change is
 told in the review's words, with its risk flags (a hand-granted high-risk permission or
 toxic pair first).
@@ -37,7 +40,8 @@ from providers.backends.clock import account_system_today, local_date
 from providers.backends.settings import ledger_of, open_backend, project_root
 from providers.cli import Command
 from providers.cli.report import write_drift_html
-from providers.kinds import Ref, desired_world
+from providers.errors import ConfigError
+from providers.kinds import Ref, World, desired_world
 from providers.reports.drift import (
     Connectors,
     DriftReport,
@@ -55,7 +59,7 @@ from providers.reports.drift import (
     waiting_words,
     without_waiting,
 )
-from providers.reports.sources import engine_preview, org_from_file
+from providers.reports.sources import engine_preview, org_from_file, stack_resources
 from providers.reports.world import Plan, objects, plan_from_preview
 from providers.schema import Org
 from providers.stackconfig import StackSettings, selected_stack, stack_settings
@@ -75,6 +79,9 @@ def register(subparsers: Any, command: Command) -> None:
                    help="judge attestation and open steps' age on this day (default the "
                    "ledger's today): what will be unverified or overdue by then")
     p.add_argument("--html", type=Path, help="write the self-contained HTML page here")
+    p.add_argument("--engine", action="store_true",
+                   help="refresh through the engine (pulumi preview --refresh) instead of "
+                   "reading the stack's state back in this process: slower, same findings")
     p.set_defaults(func=run)
 
 
@@ -111,15 +118,39 @@ def open_work(ledger: Any, plan: Plan, org: Org, served: Connectors, today: date
                                                       waiting_words(part, org, today))
 
 
-def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> DriftReport:
+def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
+              only: frozenset[str] | None, world: World, engine: bool) -> Plan:
+    """The stack's refresh plan: the engine's refresh preview, or the same plan computed in
+    this process (:mod:`providers.reports.refresh`) after the checks the program makes
+    before it registers anything (a live-state rule broken fails both the same way)."""
+    declared = objects(world)
+    if engine:
+        return plan_from_preview(engine_preview(root, stack=name, refresh=True), declared)
+    # Imported here: the providers derive from the Pulumi SDK's dynamic-provider classes,
+    # which `shoporg drift --help` need not load.
+    from providers.live_rules import live_issues
+    from providers.reports.refresh import refresh_plan
+
+    backend = open_backend(settings.backend)
+    path = settings.org_file
+    issues = live_issues(org, backend, path.read_text(encoding="utf-8-sig"), str(path),
+                         only=only)
+    if issues:
+        raise ConfigError(issues)
+    return refresh_plan(stack_resources(root, name), world, settings.backend, declared)
+
+
+def check(root: Path, stack: str | None, as_of: datetime.date | None = None,
+          engine: bool = False) -> DriftReport:
     name = stack or selected_stack(root)
     settings = stack_settings(root, name)
     org = org_from_file(settings.org_file)
     # The program disables expired grants by the account system's day; judge drift by it.
     only = settings.shard(org)
     today = account_system_today(settings.backend)
-    declared = objects(desired_world(org, today, only))
-    plan = plan_from_preview(engine_preview(root, stack=stack, refresh=True), declared)
+    world = desired_world(org, today, only)
+    declared = objects(world)
+    plan = refreshed(root, name, settings, org, only, world, engine)
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
     ledger = ledger_of(settings.backend)  # the stack's steps, attestations and clock
@@ -140,7 +171,7 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    report = check(project_root(), args.stack, args.as_of)
+    report = check(project_root(), args.stack, args.as_of, engine=args.engine)
     write_drift_html(args, report)  # --html: the org page with what differs highlighted
     notify.after_drift(args, report, project_root())  # the team's chats (never fails)
     if args.markdown is not None:

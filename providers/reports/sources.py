@@ -149,3 +149,17 @@ def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = F
             f"`pulumi {' '.join(args)}` exited {result.returncode}:\n{result.output[-4000:]}"
         )
     return parse_preview_output(result.stdout)
+
+
+def stack_resources(project: Path, stack: str) -> list[dict[str, Any]]:
+    """The resources in ``stack``'s checkpoint (``pulumi stack export``: the Go CLI alone, no
+    program or plugin; secret values stay ciphertext)."""
+    from providers.engine.cli import Pulumi
+
+    result = Pulumi(project).run("stack", "export", "--stack", stack, check=False)
+    if result.returncode != 0:
+        raise ShoporgError(
+            f"`pulumi stack export --stack {stack}` exited {result.returncode}:\n"
+            f"{result.stderr[-2000:]}".rstrip())
+    deployment = json.loads(result.stdout).get("deployment") or {}
+    return list(deployment.get("resources") or [])

@@ -151,24 +151,39 @@ def _state(ref: Ref, state: Mapping[str, Any] | None) -> Obj | None:
                clean_outputs(state.get("outputs")))
 
 
-def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[Ref, Obj]) -> Plan:
-    """A plan from ``pulumi preview --json`` output and the desired world of org.yaml.
+#: One engine step as a plan reads it: its op, object, and the state before and after
+#: (``{"inputs": ..., "outputs": ...}``, None where there is no such side).
+RawStep = tuple[Op, Ref, Mapping[str, Any] | None, Mapping[str, Any] | None]
 
-    The preview lists only changed objects, so the rest of both worlds comes from
-    ``desired`` (what the program registers for the same org.yaml): unchanged objects are
-    identical on both sides, and an unknown input (an output of an object created in the
-    same update) is filled in from ``desired``.
+
+def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[Ref, Obj]) -> Plan:
+    """A plan from ``pulumi preview --json`` output and the desired world of org.yaml
+    (see :func:`plan_from_steps`)."""
+    raw: list[RawStep] = []
+    for step in preview.get("steps") or []:
+        op = step.get("op")
+        ref = ref_of_urn(str(step.get("urn", "")))
+        if ref is None or op not in OPS:
+            continue  # the stack itself, providers, same/read/refresh steps
+        raw.append((op, ref, step.get("oldState"), step.get("newState")))
+    return plan_from_steps(raw, desired)
+
+
+def plan_from_steps(raw: Iterable[RawStep], desired: Mapping[Ref, Obj]) -> Plan:
+    """A plan from the engine's changed objects (a preview's steps, or
+    :mod:`providers.reports.refresh`'s engine-free refresh) and the desired world.
+
+    Only changed objects have steps, so the rest of both worlds comes from ``desired``
+    (what the program registers for the same org.yaml): unchanged objects are identical on
+    both sides, and an unknown input (an output of an object created in the same update) is
+    filled in from ``desired``.
     """
     new: dict[Ref, Obj] = dict(desired)
     old: dict[Ref, Obj] = dict(desired)
     steps: list[Step] = []
-    for raw in preview.get("steps") or []:
-        op = raw.get("op")
-        ref = ref_of_urn(str(raw.get("urn", "")))
-        if ref is None or op not in OPS:
-            continue  # the stack itself, providers, same/read/refresh steps
-        before = _state(ref, raw.get("oldState"))
-        after = _state(ref, raw.get("newState")) if op != "delete" else None
+    for op, ref, old_state, new_state in raw:
+        before = _state(ref, old_state)
+        after = _state(ref, new_state) if op != "delete" else None
         if after is not None:
             known = desired.get(ref)
             after = Obj(ref.kind, ref.name, {

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -188,6 +188,14 @@ class KindProvider(ResourceProvider):
         # Credentials in the same config (the TOP secret and session) are kept by
         # configure_from in a per-process registry, never on this (pickled) object.
         self._settings = configure_from(lambda key: req.config.get(f"shoporg:{key}"))
+
+    @classmethod
+    def serving(cls, settings: BackendSettings) -> Self:
+        """A provider with ``settings``, as the engine's ``configure()`` leaves it: for
+        code that runs a provider outside the engine (engine-free drift)."""
+        provider = cls()
+        provider._settings = settings
+        return provider
 
     @property
     def settings(self) -> BackendSettings:

@@ -77,6 +77,11 @@ DAYS = int(os.environ.get("SHOPORG_LIFECYCLE_DAYS", "0") or 0)  # > 0: the long 
 CHECKS = frozenset(filter(None, os.environ.get("SHOPORG_LIFECYCLE_CHECK", "").split(","))) or {
     "worklist", "drift", "runs", "leavers"}
 
+#: Every how many nightly drifts the engine's refresh preview is run beside the engine-free
+#: check and must agree with it (the long run: every 5th night).
+ENGINE_DRIFT_EVERY = int(os.environ.get("SHOPORG_LIFECYCLE_ENGINE_DRIFT", "0") or 0) or (
+    5 if DAYS else 1)
+
 TOP = {"tb-qh": "taobao", "tm-qh": "tmall"}
 LEDGER = {"sp-qh": "shopee", "oz-qh": "ozon", "dy-qh": "douyin"}
 ACCOUNTS = (*TOP, *LEDGER)
@@ -388,6 +393,7 @@ class Lifecycle:
         self.synced = True  # org.yaml (and its effective dates) applied by the last up
         self.fresh = True  # ... and nothing changed on TOP since: the worklist must match live
         self.hand: list[HandChange] = []
+        self.drifts = 0  # nightly drifts run so far
         # Skipped by the operator: a removal until the person is edited again; any other
         # step until the next up, which asks for it again while org.yaml declares it.
         self.waived: set[tuple[str, str]] = set()
@@ -762,6 +768,17 @@ class Lifecycle:
         proc = run(self.project, "drift", "--format", "json")
         self.note(f"drift → exit {proc.returncode}")
         self.check_drift(proc)
+        self.drifts += 1
+        if self.drifts % ENGINE_DRIFT_EVERY == 0:
+            # The engine's refresh preview must find exactly what the engine-free read did
+            # (issue 31). Nothing moved in between: both closing the same read-back steps
+            # first, the second finds them closed, as the first reported them.
+            engine = run(self.project, "drift", "--format", "json", "--engine")
+            assert (engine.returncode, json.loads(engine.stdout)) == (
+                proc.returncode, json.loads(proc.stdout)), (
+                f"engine-free drift (exit {proc.returncode}) and the engine's (exit "
+                f"{engine.returncode}) disagree:\n{proc.stdout}\n---\n{engine.stdout}")
+            STATS.counts["drifts compared with the engine's"] += 1
 
     def advance(self, days: int) -> None:
         before = {(p.id, a): self.enabled(p, e) for p in self.people.values()
