@@ -260,6 +260,11 @@ def settings_of(root: Path, stack: str | None) -> StackSettings:
 
 
 def selected_stack(root: Path) -> str:
+    from providers.engine.on_disk import selected_stack as on_disk
+
+    chosen = on_disk(root)  # a file read, where the workspace is one we know
+    if chosen is not None:
+        return chosen
     from providers.engine.cli import Pulumi
 
     result = Pulumi(root).run("stack", "--show-name", check=False)

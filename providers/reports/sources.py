@@ -152,8 +152,14 @@ def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = F
 
 
 def stack_resources(project: Path, stack: str) -> list[dict[str, Any]]:
-    """The resources in ``stack``'s checkpoint (``pulumi stack export``: the Go CLI alone, no
-    program or plugin; secret values stay ciphertext)."""
+    """The resources in ``stack``'s checkpoint, as ``pulumi stack export`` lists them (read
+    from the file backend where it is one, else the CLI alone: no program or plugin). Secret
+    values stay ciphertext."""
+    from providers.engine.on_disk import checkpoint_resources
+
+    found = checkpoint_resources(project, stack)
+    if found is not None:
+        return found
     from providers.engine.cli import Pulumi
 
     result = Pulumi(project).run("stack", "export", "--stack", stack, check=False)

@@ -1,0 +1,50 @@
+"""The engine's files read without starting it agree with what the CLI says about them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from providers.engine import on_disk
+from tests.engine.conftest import StackProject
+
+
+def cli_selected(project: StackProject) -> str:
+    return project.pulumi.run("stack", "--show-name").stdout.strip()
+
+
+def cli_resources(project: StackProject, stack: str) -> list[dict[str, object]]:
+    export = json.loads(project.pulumi.run("stack", "export", "--stack", stack).stdout)
+    resources: list[dict[str, object]] = export["deployment"].get("resources") or []
+    return resources
+
+
+def test_the_selected_stack_and_its_checkpoint_read_from_disk_are_the_cli_s(
+    applied_copy: StackProject, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = applied_copy.root
+    monkeypatch.setattr(os, "environ", applied_copy.pulumi.env)  # the project's backend
+    assert on_disk.selected_stack(root) == cli_selected(applied_copy) == "test"
+    assert on_disk.checkpoint_resources(root, "test") == cli_resources(applied_copy, "test")
+    # Another stack, selected and still empty; then the first again.
+    applied_copy.pulumi.run("stack", "init", "other")
+    assert on_disk.selected_stack(root) == cli_selected(applied_copy) == "other"
+    assert on_disk.checkpoint_resources(root, "other") == cli_resources(applied_copy, "other")
+    applied_copy.pulumi.run("stack", "select", "test")
+    assert on_disk.selected_stack(root) == "test"
+
+
+def test_what_is_not_a_plain_file_backend_is_left_to_the_cli(
+    applied_copy: StackProject, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    root = applied_copy.root
+    env = dict(applied_copy.pulumi.env)
+    monkeypatch.setattr(os, "environ", env)
+    assert on_disk.checkpoint_resources(root, "organization/shoporg/test") is None
+    assert on_disk.checkpoint_resources(root, "missing") is None
+    env["PULUMI_BACKEND_URL"] = "postgres://127.0.0.1:1/state"
+    assert on_disk.checkpoint_resources(root, "test") is None
+    assert on_disk.selected_stack(root) is None  # no stack selected on that backend
