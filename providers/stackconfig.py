@@ -36,10 +36,10 @@ import yaml
 
 from providers.backends.settings import BackendSettings
 from providers.errors import ConfigError, ConfigIssue, ShoporgError
-from providers.schema import Org
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads stack config, not org.yaml
     from providers.engine.cli import Result
+    from providers.schema import Org
 
 Getter = Callable[[str], str | None]
 
@@ -262,6 +262,8 @@ def settings_of(root: Path, stack: str | None) -> StackSettings:
 def selected_stack(root: Path) -> str:
     from providers.engine.on_disk import selected_stack as on_disk
 
+    if not (root / "Pulumi.yaml").is_file():  # no project, so no stack (and no CLI start)
+        raise ShoporgError(f"no stack selected: pass --stack (no Pulumi.yaml in {root})")
     chosen = on_disk(root)  # a file read, where the workspace is one we know
     if chosen is not None:
         return chosen

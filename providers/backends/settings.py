@@ -214,7 +214,7 @@ def _connector(settings: BackendSettings, kind: BackendKind,
 
         return SandboxBackend(settings.sandbox_path, company=settings.company)
     if kind == "ledger":
-        from providers.backends.ledger import LedgerBackend
+        from providers.backends.ledger.backend import LedgerBackend
         from providers.schema import load_org
 
         assert settings.org_file is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from providers.kinds.base import TYPE_PREFIX, Desired, Kind, LiveObject, Ref, Scope, Wire
 from providers.kinds.chat_group import CHAT_GROUP
@@ -23,7 +23,9 @@ from providers.kinds.role import ROLE
 from providers.kinds.role_grant import ROLE_GRANT
 from providers.kinds.shop_binding import SHOP_BINDING
 from providers.kinds.sub_account import SUB_ACCOUNT, sub_account_enabled
-from providers.schema import Org
+
+if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads the kinds, not the schema
+    from providers.schema import Org
 
 #: Every kind, parents before children: the order of registration and of reports.
 KINDS: Final[tuple[Kind, ...]] = (

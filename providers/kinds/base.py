@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from providers.backends.protocol import Backend
-from providers.schema import Account, Org
 
 if TYPE_CHECKING:
     from collections.abc import Collection
+
+    from providers.schema import Account, Org
 
 #: Pulumi type of every kind: ``pulumi-python:dynamic/shoporg:<Kind.type_name>``.
 TYPE_PREFIX: Final = "pulumi-python:dynamic/shoporg:"

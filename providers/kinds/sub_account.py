@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from providers.backends.protocol import SubAccountBackend
 from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from providers.kinds.department import DEPARTMENT, has_tree
-from providers.schema import Member
-from providers.schema import SubAccount as SubAccountDecl
+
+if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models
+    from providers.schema import Member
+    from providers.schema import SubAccount as SubAccountDecl
 
 
 def sub_account_enabled(member: Member, entry: SubAccountDecl, today: datetime.date) -> bool:

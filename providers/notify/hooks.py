@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from providers.notify.channels import Message
 from providers.notify.send import ConfigReader, Outcome, announce
-from providers.reports.outcome import Progress, summary_line
 
 if TYPE_CHECKING:  # the command that calls a hook has them loaded; `tasks` need not
     from providers.reports.drift import DriftReport
+    from providers.reports.outcome import Progress
     from providers.reports.worklist import Worklist
     from providers.schema import Org
 
@@ -55,11 +55,18 @@ def _send(org: Org, event: str, title: str, lines: list[str], root: Path,
 
 
 def _org_of(root: Path, stack: str | None) -> Org | None:
+    """org.yaml where it can name a chat to tell (None: no file, no stack, or no
+    ``notify:`` in it at all, told by its text before the validator loads: our loader
+    refuses aliases and merge keys, so a ``policies.notify`` is always spelled out)."""
     try:
-        from providers.reports.sources import org_from_file
         from providers.stackconfig import settings_of
 
-        return org_from_file(settings_of(root, stack).org_file)
+        path = settings_of(root, stack).org_file
+        if "notify" not in path.read_text(encoding="utf-8-sig"):
+            return None
+        from providers.reports.sources import org_from_file
+
+        return org_from_file(path)
     except Exception as exc:  # no org file, no stack: nobody to tell
         print(f"shoporg: notify skipped: {type(exc).__name__}", file=sys.stderr)
         return None
@@ -71,6 +78,8 @@ def _count(n: int, word: str) -> str:
 
 def _progress(entry: Mapping[str, Any]) -> Progress:
     """The ``progress`` an apply's journal entry holds (``Progress.to_json``)."""
+    from providers.reports.outcome import Progress
+
     raw = entry.get("progress") or {}
     automated = raw.get("automated") or {}
     return Progress(automated={str(op): int(n) for op, n in automated.items()},
@@ -83,6 +92,8 @@ def up_lines(entry: Mapping[str, Any]) -> list[str]:
     """What an apply came to, from its journal entry: ``shoporg up``'s own summary line
     (automated, waiting on manual steps, steps closed — not the plan's totals, which count a
     step raised as done), then what failed, the risks and who ran it."""
+    from providers.reports.outcome import summary_line
+
     lines = [summary_line(_progress(entry))]
     failed, unreached = entry.get("failed") or [], entry.get("not_reached") or []
     if failed:

@@ -24,7 +24,8 @@ from providers.backends.capabilities import (
     Operation,
     every_pair,
 )
-from providers.backends.ledger import Ledger, LedgerBackend
+from providers.backends.ledger import Ledger
+from providers.backends.ledger.backend import LedgerBackend
 from providers.backends.protocol import (
     BindingSpec,
     ChatGroupSpec,

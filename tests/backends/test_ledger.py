@@ -22,7 +22,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from providers.backends.ledger import Ledger, LedgerBackend, LedgerError
+from providers.backends.ledger import Ledger, LedgerError
+from providers.backends.ledger.backend import LedgerBackend
 from providers.backends.ledger.dialect import SCHEMA, is_url, masked
 from providers.backends.protocol import GrantSpec, SubAccountSpec
 from providers.errors import ManualStepRequired, NotFoundError

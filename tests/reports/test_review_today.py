@@ -13,7 +13,8 @@ from typing import cast
 import pytest
 
 from providers.backends.clock import account_system_now, account_system_today
-from providers.backends.ledger import Ledger, LedgerBackend
+from providers.backends.ledger import Ledger
+from providers.backends.ledger.backend import LedgerBackend
 from providers.backends.routing import RoutedBackend
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.backends.settings import BackendKind, BackendSettings
