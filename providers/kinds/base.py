@@ -23,6 +23,7 @@ part of the state format, see DECISIONS.md); ``Kind.resource_class()`` loads the
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -155,8 +156,15 @@ class Kind:
     def resource_class(self) -> Any:
         """The Pulumi resource class (imports ``pulumi``: only the stack program calls it)."""
         module, _, name = self.resource.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _attribute(module, name)
 
     def provider_class(self) -> Any:
         module, _, name = self.resource.partition(":")
-        return getattr(importlib.import_module(module), f"{name}Provider")
+        return _attribute(module, f"{name}Provider")
+
+
+@functools.cache
+def _attribute(module: str, name: str) -> Any:
+    """``module.name``, imported once (asked for once per object by the program, drift and
+    the review)."""
+    return getattr(importlib.import_module(module), name)

@@ -67,8 +67,19 @@ def stored(resources: Iterable[Mapping[str, Any]]) -> dict[Ref, Stored]:
 
 
 def _as_engine_keeps(props: Mapping[str, Any]) -> dict[str, Any]:
-    """What the engine would store of ``props``: JSON values, no top-level nulls."""
-    return {k: v for k, v in json.loads(json.dumps(dict(props))).items() if v is not None}
+    """What the engine would store of ``props``: JSON values (a tuple is a list), no
+    top-level nulls."""
+    return {k: _plain(v) for k, v in props.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, str | bool | int | float) or value is None:
+        return value
+    return json.loads(json.dumps(value, default=str))  # dates and the like, as the SDK
 
 
 class Refresher:
