@@ -46,9 +46,9 @@ from providers.backends.protocol import (
     Role,
     SubAccount,
 )
+from providers.backends.retry import call_with_retries
 from providers.kinds import SUB_ACCOUNT
 from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
-from providers.resources.base import call_with_retries
 from providers.schema import validate_text
 
 T = TypeVar("T")

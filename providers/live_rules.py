@@ -23,9 +23,9 @@ from typing import Protocol
 
 from providers.backends.clock import account_system_now
 from providers.backends.protocol import Account, AccountReader, Binding, BindingBackend
+from providers.backends.retry import call_with_retries
 from providers.errors import ConfigIssue
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
-from providers.resources.base import call_with_retries
 from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text

@@ -34,7 +34,7 @@ def close_removals_seen(ledger: Ledger, backend: Backend,
     for step in steps:
         key = (step.kind, step.account)
         if key not in listed:
-            listed[key] = {o.ref.name for o in BY_WORD[step.kind].live(backend, step.account)}
+            listed[key] = {o.ref.name for o in BY_WORD[step.kind].listing(backend, step.account)}
         if step.name not in listed[key]:
             gone.append(step.id)
     if gone:

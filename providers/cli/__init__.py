@@ -30,6 +30,8 @@ COMMANDS: tuple[Command, ...] = (
             "does"),
     Command("drift", "drift", "refresh-preview, undeclared and unverified objects; exit 0 "
             "none, 2 drift, 3 only unverified"),
+    Command("watch", "watch", "drift every few seconds; each new finding printed and posted "
+            "once"),
     Command("up", "up", "guarded apply: preview, removal limits, apply the reviewed plan, "
             "journal"),
     Command("recover", "recover", "after a killed `pulumi up`: remove its stale lock and "

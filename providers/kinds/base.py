@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from providers.backends.protocol import Backend
+from providers.backends.retry import call_with_retries
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -152,6 +153,11 @@ class Kind:
             parts[fld] = head
         parts[self.fields[-1]] = rest
         return parts
+
+    def listing(self, backend: Backend, account: str) -> list[LiveObject]:
+        """What ``live`` lists, retried as every backend call is (a transient fault or a
+        throttled call is no finding)."""
+        return call_with_retries(lambda: list(self.live(backend, account)))
 
     def resource_class(self) -> Any:
         """The Pulumi resource class (imports ``pulumi``: only the stack program calls it)."""

@@ -3,7 +3,8 @@ up``, ``drift`` and ``tasks`` found: ``channels`` (message formats, signatures),
 (secrets, retries, reports), ``hooks`` (the one call each command makes)."""
 
 from providers.notify.channels import Message
-from providers.notify.hooks import after_drift, after_tasks, after_up
+from providers.notify.hooks import after_drift, after_tasks, after_up, after_watch
 from providers.notify.send import Outcome, announce, post
 
-__all__ = ["Message", "Outcome", "after_drift", "after_tasks", "after_up", "announce", "post"]
+__all__ = ["Message", "Outcome", "after_drift", "after_tasks", "after_up", "after_watch",
+           "announce", "post"]

@@ -165,6 +165,16 @@ def after_drift(args: argparse.Namespace, report: DriftReport, root: Path) -> li
                  root, args.stack)
 
 
+def after_watch(root: Path, stack: str | None, lines: list[str]) -> list[Outcome]:
+    """What a ``shoporg watch`` cycle found that the one before did not (its ``drift``
+    event: the chats that hear of drift hear of it as it happens)."""
+    org = _org_of(root, stack)
+    if org is None:
+        return []
+    return _send(org, "drift", f"watch ({stack})" if stack else "watch",
+                 [f"new since the last check: {len(lines)}", *lines], root, stack)
+
+
 def after_tasks(args: argparse.Namespace, work: Worklist, root: Path) -> list[Outcome]:
     org = _org_of(root, getattr(args, "stack", None))
     if org is None:

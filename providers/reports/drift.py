@@ -52,6 +52,7 @@ from providers.backends.capabilities import STATUS_INPUT, Capability
 from providers.backends.clock import local_date
 from providers.backends.ledger.store import Step as LedgerStep
 from providers.backends.protocol import Backend
+from providers.backends.retry import call_with_retries
 from providers.kinds import BY_WORD, KINDS, Ref
 from providers.reports.interpret import build_review
 from providers.reports.model import RISK_CODES, Change, Risk
@@ -457,16 +458,15 @@ def unmanaged_objects(backend: Backend, declared: Mapping[Ref, Obj], accounts: l
     (not a shard stack) also main accounts org.yaml does not name."""
     out: list[Unmanaged] = []
     known_accounts = set(accounts)
-    for live in backend.list_accounts() if whole_tenant else []:
+    # Each listing retried as the providers retry theirs: a transient fault is no finding.
+    for live in call_with_retries(backend.list_accounts) if whole_tenant else []:
         if live.id not in known_accounts:
             out.append(Unmanaged("account", live.id, live.id,
                                  f"{live.platform} account {live.nick} is not in org.yaml"))
     for account in accounts:
         for kind in KINDS:
-            out.extend(
-                Unmanaged(o.ref.kind, o.ref.name, account, o.detail)
-                for o in kind.live(backend, account) if o.ref not in declared
-            )
+            out.extend(Unmanaged(o.ref.kind, o.ref.name, account, o.detail)
+                       for o in kind.listing(backend, account) if o.ref not in declared)
     return out
 
 

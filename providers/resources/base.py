@@ -18,9 +18,7 @@ config, and clients are opened per process (:func:`open_backend`).
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -39,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from providers.backends.ledger.store import LedgerError
 from providers.backends.protocol import Backend
+from providers.backends.retry import call_with_retries
 from providers.backends.settings import (
     BackendSettings,
     configure_from,
@@ -51,8 +50,6 @@ from providers.errors import (
     ManualStepRequired,
     NotFoundError,
     RuleViolation,
-    ThrottledError,
-    TransientError,
 )
 from providers.platforms import RULE_SHOPEE_NOT_ACTIVATED
 from providers.runbooks import manual_step
@@ -62,8 +59,7 @@ ArgsT = TypeVar("ArgsT", bound="KindArgs")
 LiveT = TypeVar("LiveT")
 PROVIDER_KEY = "__provider"
 
-MAX_ATTEMPTS = int(os.environ.get("SHOPORG_MAX_ATTEMPTS", "8"))
-MAX_THROTTLE_WAIT_S = 60.0
+
 
 
 def _is_unknown(value: Any) -> bool:
@@ -80,27 +76,6 @@ class KindArgs(BaseModel):
     ...), so ``check()`` holds props to exactly the rules ``shoporg validate`` applies."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def call_with_retries(fn: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run one backend call, absorbing throttling and transient faults with bounded retries.
-
-    Throttling waits what the platform asked for (capped); other transient failures back
-    off exponentially with jitter. After ``MAX_ATTEMPTS`` the last error propagates, still
-    naming the object and the operation.
-    """
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return fn()
-        except ThrottledError as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            sleep(min(exc.retry_after, MAX_THROTTLE_WAIT_S))
-        except TransientError:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            sleep(min(0.05 * 2**attempt, 2.0) * (0.5 + random.random()))
-    raise AssertionError("unreachable")
 
 
 class BulkReadCache:
@@ -120,6 +95,12 @@ class BulkReadCache:
     @staticmethod
     def enabled() -> bool:
         return os.environ.get("SHOPORG_BULK_READS", "1") != "0"
+
+    def clear(self) -> None:
+        """Forget every listing: a process that reads again later (``shoporg watch``'s next
+        cycle) must see the account system as it is then."""
+        with self._guard:
+            self._data.clear()
 
     def get(self, key: Hashable, load: Callable[[], dict[Any, Any]]) -> dict[Any, Any]:
         if not self.enabled():

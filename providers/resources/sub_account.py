@@ -28,9 +28,10 @@ import pulumi
 
 from providers.backends.protocol import SubAccount as LiveSubAccount
 from providers.backends.protocol import SubAccountBackend, SubAccountSpec
+from providers.backends.retry import call_with_retries
 from providers.engine import step_journal
 from providers.kinds.sub_account import SUB_ACCOUNT
-from providers.resources.base import KindArgs, ObjectProvider, call_with_retries
+from providers.resources.base import KindArgs, ObjectProvider
 from providers.schema.models import Email, Id, Text
 
 

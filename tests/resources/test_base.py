@@ -8,7 +8,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from providers.backends.protocol import Backend, DepartmentSpec, SubAccountSpec
-from providers.errors import ConflictError, ThrottledError, TransientError
+from providers.errors import ConflictError
 from providers.resources import base
 from providers.resources.department import DepartmentProvider
 from providers.resources.sub_account import SubAccountProvider
@@ -192,35 +192,6 @@ def test_a_member_renamed_with_previously_is_rekeyed_in_place(backend: Backend) 
     assert backend.get_sub_account("tb", "alice") is None
     renamed = backend.get_sub_account("tb", "alice2")
     assert renamed is not None and renamed.login == "acme旗舰店:alice"
-
-
-class Flaky:
-    def __init__(self, failures: list[Exception]) -> None:
-        self.failures = failures
-        self.calls = 0
-
-    def __call__(self) -> str:
-        self.calls += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        return "done"
-
-
-def test_throttling_waits_what_the_platform_asked_and_then_succeeds() -> None:
-    waits: list[float] = []
-    fn = Flaky([ThrottledError("sub_account", "tb/a", "create", "slow down", 3.0)] * 2)
-    assert base.call_with_retries(fn, sleep=waits.append) == "done"
-    assert waits == [3.0, 3.0]
-
-
-def test_transient_failures_back_off_and_give_up_after_the_bound() -> None:
-    waits: list[float] = []
-    error = TransientError("sub_account", "tb/a", "create", "blip")
-    fn = Flaky([error] * (base.MAX_ATTEMPTS + 1))
-    with pytest.raises(TransientError, match="tb/a"):
-        base.call_with_retries(fn, sleep=waits.append)
-    assert fn.calls == base.MAX_ATTEMPTS and len(waits) == base.MAX_ATTEMPTS - 1
-    assert all(0 < w <= 3.0 for w in waits)
 
 
 def test_a_sub_account_spec_round_trips_through_live_inputs(backend: Backend) -> None:
