@@ -6,6 +6,7 @@ the previewed plan, journal it.
     shoporg up                                   # refuses a plan that removes too much
     shoporg up --allow-removals "shop closed, staff moved to Tmall"
     shoporg up --max-removals 5 --review review.md
+    shoporg up --target role_grant:tb-youpin/li-na@tb-youpin-shop   # that object alone
 
 1. ``pulumi preview --json --save-plan PLAN`` (one engine run gives both the review and
    the update plan);
@@ -53,7 +54,7 @@ from providers.cli.recover import unsaved_journal
 from providers.engine import step_journal
 from providers.engine.cli import Pulumi
 from providers.errors import ShoporgError
-from providers.kinds import Ref, desired_world
+from providers.kinds import Ref, desired_world, parse_ref, urn_of
 from providers.reports import journal
 from providers.reports.build import review_from_preview
 from providers.reports.guard import check_removals
@@ -83,6 +84,10 @@ def register(subparsers: Any, command: Command) -> None:
                    help="the engine's default saves: the whole state twice per step, no step "
                    "journal (slower, quadratic in the stack's size; the default is one save at "
                    "the end plus shoporg's step journal, crash-safe through `shoporg recover`)")
+    p.add_argument("--target", action="append", default=[], metavar="KIND:NAME",
+                   help="only this object (repeatable; as drift and reviews name it, e.g. "
+                   "role_grant:tb-youpin/li-na@tb-youpin-shop): read back from the account "
+                   "system first, then previewed, guarded and applied like any up")
     # The journaled apply was opt-in before it became the default; old scripts keep working.
     p.add_argument("--journaled", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -104,9 +109,15 @@ def run(args: argparse.Namespace) -> int:
     org_path = settings.org_file
     org = org_from_file(org_path)
     today = datetime.date.today()
+    targets = target_urns(root, stack, args.target)
+    if targets:
+        # Only these objects, as they are now: a refresh of them alone (reads, and the
+        # read-backs it closes), so the plan puts back what changed by hand.
+        engine.run("refresh", "--yes", "--skip-preview", "--stack", stack,
+                   *(arg for urn in targets for arg in ("--target", urn)))
     with tempfile.TemporaryDirectory(prefix="shoporg-plan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
-        preview = engine_preview(root, stack=stack, save_plan=plan_file)
+        preview = engine_preview(root, stack=stack, save_plan=plan_file, targets=targets)
         only = settings.shard(org)
         plan = plan_from_preview(preview, objects(desired_world(org, today, only)))
         review = review_from_preview(preview, org, today=today, only=only,
@@ -125,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         if verdict.refused:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
-        args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack]
+        args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack,
+                   *(arg for urn in targets for arg in ("--target", urn))]
         ledger = ledger_of(settings.backend)  # this stack's steps only
         before = {s.id: s for s in ledger.steps()}
         save_mode(engine.env, steps_file if journaled else None)
@@ -177,6 +189,21 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"journalled in {path.relative_to(root)}", file=sys.stderr)
     return 0
+
+
+def target_urns(root: Path, stack: str, targets: list[str]) -> list[str]:
+    """``--target`` refs as the engine's URNs (a malformed one is an error naming the form)."""
+    if not targets:
+        return []
+    from providers.engine.on_disk import project_name
+
+    project = project_name(root)
+    if project is None:
+        raise ShoporgError(f"--target needs the project's name: no Pulumi.yaml in {root}")
+    try:
+        return [urn_of(parse_ref(t), stack, project) for t in targets]
+    except ValueError as exc:
+        raise ShoporgError(f"--target: {exc}") from None
 
 
 def save_mode(env: dict[str, str], journal_file: Path | None) -> None:

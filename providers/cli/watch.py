@@ -17,6 +17,12 @@ The default interval is the longest any of the stack's connectors asks for
 that fails — a connector's error after its retries, org.yaml broken mid-edit — is reported on
 its line, and the next cycle tries again: the watch keeps running. SIGTERM or SIGINT ends it
 after the current cycle (exit 0): run it as a service (``examples/watch/``).
+
+With ``--revert high-risk``, a hand change that gives someone a toxic pair or a high-risk
+permission on a declared object (an extra role on a grant, a role's permissions widened) is
+put back at once with ``shoporg up --target KIND:NAME`` — the guarded apply of that object
+alone, journalled — and the post says so (or why it could not). Only an update back to
+org.yaml's values: an object made or deleted by hand is told, never removed or re-made.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Hashable
@@ -47,6 +54,10 @@ def register(subparsers: Any, command: Command) -> None:
                    help="seconds between checks (default: what the stack's connectors allow)")
     p.add_argument("--cycles", type=int, metavar="N",
                    help="stop after N checks (default: run until SIGTERM or SIGINT)")
+    p.add_argument("--revert", choices=("high-risk",),
+                   help="high-risk: put a hand-granted toxic pair or high-risk permission "
+                   "back to org.yaml at once (`shoporg up --target`, guarded and journalled; "
+                   "an update, never a removal) and say so in the post")
     p.set_defaults(func=run)
 
 
@@ -67,8 +78,9 @@ class Watch:
     """The loop, with its clock and stop flag (tests drive :meth:`cycle` directly)."""
 
     def __init__(self, root: Path, stack: str | None,
-                 announce: Callable[[str | None, list[str]], None]) -> None:
-        self.root, self.stack, self.announce = root, stack, announce
+                 announce: Callable[[str | None, list[str]], None],
+                 revert: Callable[[str | None, str], str] | None = None) -> None:
+        self.root, self.stack, self.announce, self.revert = root, stack, announce, revert
         self.told: dict[Hashable, Any] = {}
         self.stop = threading.Event()
 
@@ -92,7 +104,11 @@ class Watch:
         new = new_findings(now, self.told)
         self.told = now
         if new:
-            self.announce(report.stack, [f.line for f in new])
+            lines = [f.line for f in new]
+            if self.revert is not None:
+                lines += [self.revert(report.stack, f.revertible) for f in new
+                          if f.revertible is not None]
+            self.announce(report.stack, lines)
         seconds = (datetime.datetime.now() - started).total_seconds()
         return (f"{started:%H:%M:%S} watch: {len(now)} finding(s), {len(new)} new, "
                 f"{len(report.open_steps)} manual step(s) open ({seconds:.1f} s)")
@@ -119,7 +135,18 @@ def run(args: argparse.Namespace) -> int:
 
         notify.after_watch(root, stack or args.stack, lines)
 
-    watch = Watch(root, args.stack, announce)
+    def revert(stack: str | None, ref: str) -> str:
+        """``shoporg up --target REF``: the guarded apply, journalled, of that object alone."""
+        argv = [sys.executable, "-m", "providers.cli.main", "up", "--target", ref]
+        if stack or args.stack:
+            argv += ["--stack", str(stack or args.stack)]
+        done = subprocess.run(argv, cwd=root, capture_output=True, text=True)
+        if done.returncode == 0:
+            return f"put back to org.yaml: {ref} (`shoporg up --target`, journalled)"
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return f"could NOT put back {ref}: {why}"
+
+    watch = Watch(root, args.stack, announce, revert if args.revert else None)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         print(f"shoporg watch: {signal.Signals(signum).name}, stopping", file=sys.stderr,

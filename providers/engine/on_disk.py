@@ -28,7 +28,8 @@ from providers.engine.environment import offline_env
 CHECKPOINT_VERSION = 3
 
 
-def _project_name(root: Path) -> str | None:
+def project_name(root: Path) -> str | None:
+    """The project's name, from its Pulumi.yaml (None: none there)."""
     import yaml
 
     try:
@@ -50,7 +51,7 @@ def selected_stack(root: Path) -> str | None:
     """The stack ``pulumi stack select`` chose for the project at ``root`` (None: unknown
     here; ask the CLI)."""
     env = offline_env(root)
-    project = _project_name(root)
+    project = project_name(root)
     if project is None:
         return None
     digest = hashlib.sha1(str((root / "Pulumi.yaml").resolve()).encode(),
@@ -68,7 +69,7 @@ def checkpoint_resources(root: Path, stack: str) -> list[dict[str, Any]] | None:
     lists them (None: not a layout read here; ask the CLI)."""
     env = offline_env(root)
     url = urlparse(env["PULUMI_BACKEND_URL"])
-    project = _project_name(root)
+    project = project_name(root)
     if url.scheme != "file" or project is None or "/" in stack:
         return None
     path = Path(unquote(url.path)) / ".pulumi" / "stacks" / project / f"{stack}.json"

@@ -50,6 +50,22 @@ def ref_of_urn(urn: str) -> Ref | None:
     return Ref(kind.word, parts[3]) if kind is not None else None
 
 
+def urn_of(ref: Ref, stack: str, project: str) -> str:
+    """The inverse of :func:`ref_of_urn`: the URN the engine gives ``ref`` in ``stack`` of
+    ``project`` (what ``pulumi up --target`` takes)."""
+    return f"urn:pulumi:{stack}::{project}::{kind_of(ref).type}::{ref.name}"
+
+
+def parse_ref(text: str) -> Ref:
+    """``kind:name`` (as reviews, drift and the journal print a ref) back to a ref."""
+    word, sep, name = text.partition(":")
+    if not sep or word not in BY_WORD or not name:
+        raise ValueError(f"{text!r} is not kind:name with a kind of "
+                         f"{', '.join(BY_WORD)} (e.g. role_grant:tb/li-na@tb-shop)")
+    BY_WORD[word].parse(name)  # a name of that kind, or ValueError naming the format
+    return Ref(word, name)
+
+
 def desired_world(org: Org, today: datetime.date,
                   only: Collection[str] | None = None) -> World:
     """What org.yaml declares, keyed by ref, in dependency order; ``only`` limits it to a
@@ -67,5 +83,6 @@ def desired_world(org: Org, today: datetime.date,
 __all__ = [
     "BY_TYPE", "BY_WORD", "CHAT_GROUP", "DEPARTMENT", "KINDS", "ROLE", "ROLE_GRANT",
     "SHOP_BINDING", "SUB_ACCOUNT", "TYPE_PREFIX", "Desired", "Kind", "LiveObject", "Ref",
-    "Scope", "Wire", "World", "desired_world", "kind_of", "ref_of_urn", "sub_account_enabled",
+    "Scope", "Wire", "World", "desired_world", "kind_of", "parse_ref", "ref_of_urn",
+    "sub_account_enabled", "urn_of",
 ]

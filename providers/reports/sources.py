@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,10 @@ def slim_preview(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = False,
-                   save_plan: Path | None = None) -> dict[str, Any]:
-    """Run ``pulumi preview --json`` (read-only) and return its parsed output."""
+                   save_plan: Path | None = None,
+                   targets: Sequence[str] = ()) -> dict[str, Any]:
+    """Run ``pulumi preview --json`` (read-only) and return its parsed output; ``targets``:
+    URNs the preview is limited to."""
     from providers.engine.cli import Pulumi  # the engine is optional for config reviews
 
     args = ["preview", "--json"]
@@ -137,6 +140,8 @@ def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = F
         args.append("--refresh")
     if stack:
         args += ["--stack", stack]
+    for urn in targets:
+        args += ["--target", urn]
     if save_plan is not None:
         args += ["--save-plan", str(save_plan)]
     result = Pulumi(project).run(*args, check=False)

@@ -20,6 +20,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from providers.kinds import Ref
 from providers.reports.drift import DriftReport
 
 #: Pulled ahead of every other line: the findings a team must hear of first.
@@ -31,6 +32,10 @@ class Finding:
     key: Hashable
     line: str
     urgent: bool = False
+    #: ``kind:name`` of a declared object a hand change made riskier (a toxic pair or a
+    #: high-risk permission gained): what ``shoporg watch --revert high-risk`` puts back
+    #: with an update to org.yaml's values, never a removal or a create.
+    revertible: str | None = None
 
 
 def findings(report: DriftReport) -> dict[Hashable, Finding]:
@@ -40,7 +45,9 @@ def findings(report: DriftReport) -> dict[Hashable, Finding]:
         flags = f" — ⚠️ {d.flags}" if d.risks else ""
         text = d.text or f"{d.kind.replace('_', ' ')} {d.name}: {d.what}"
         key = ("drifted", d.kind, d.name, d.what, tuple((k, repr(live)) for k, _, live in d.fields))
-        out.append(Finding(key, text + flags, bool(URGENT & set(d.risks))))
+        urgent = bool(URGENT & set(d.risks))
+        revertible = str(Ref(d.kind, d.name)) if urgent and d.what == "changed" else None
+        out.append(Finding(key, text + flags, urgent, revertible))
     for u in report.unmanaged:
         out.append(Finding(("unmanaged", u.kind, u.name), f"not in org.yaml: {u.detail}"))
     for v in report.unverified:

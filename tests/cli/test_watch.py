@@ -3,6 +3,7 @@ in the seller centre while it runs, a flaky connector, and SIGTERM at the end.""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -72,10 +73,14 @@ class Running:
 
 
 @pytest.fixture
-def watched(applied_copy: StackProject, robot: Robot) -> Iterator[Running]:
+def watched(applied_copy: StackProject, robot: Robot,
+            request: pytest.FixtureRequest) -> Iterator[Running]:
+    """``shoporg watch --interval 0.5`` (plus the test's ``watch_args`` marker's) with a chat."""
     text = applied_copy.org_file.read_text(encoding="utf-8")
     applied_copy.org_file.write_text(text.replace("policies:\n", CHAT, 1), encoding="utf-8")
-    running = Running(applied_copy, robot.url, "--interval", "0.5")
+    marker = request.node.get_closest_marker("watch_args")
+    extra = marker.args if marker is not None else ()
+    running = Running(applied_copy, robot.url, "--interval", "0.5", *extra)
     yield running
     running.close()
 
@@ -122,4 +127,30 @@ def test_the_watch_outlives_a_flaky_connector_and_a_broken_org_yaml(
     watched.wait_for(lambda: len(watched.checks()) >= seen + 2)
     assert "check failed" not in watched.checks()[-1]
     assert not robot.requests  # nothing changed by hand: nothing to tell
+    assert watched.stop() == 0
+
+
+@pytest.mark.watch_args("--revert", "high-risk")
+def test_with_revert_a_hand_granted_toxic_pair_is_put_back_and_the_post_says_so(
+    applied_copy: StackProject, robot: Robot, watched: Running,
+) -> None:
+    watched.wait_for(lambda: len(watched.checks()) >= 1)
+    applied_copy.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
+    applied_copy.shoporg("sandbox", "grant", "tb-youpin", "yang-lei", "tb-youpin-shop",
+                         "tb-ops", "tb-cs-aftersale")
+    watched.wait_for(lambda: "put back" in " ".join(r[1]["text"] for r in robot.requests))
+    told = " ".join(r[1]["text"] for r in robot.requests)
+    assert ("put back to org.yaml: role_grant:tb-youpin/yang-lei@tb-youpin-shop" in told
+            and "张伟 is disabled" in told), told
+    grants = {g.member_id: g.role_ids for g in applied_copy.backend().list_grants("tb-youpin")}
+    assert grants["yang-lei"] == ("tb-ops",)  # as org.yaml declares it
+    # The disabled login is not high-risk: told, left as it is (drift's to name).
+    subs = {s.member_id: s.status for s in applied_copy.backend().list_sub_accounts("tb-youpin")}
+    assert subs["zhang-wei"] == "disabled"
+    entries = [json.loads(line) for line in
+               (applied_copy.root / ".shoporg" / "journal.jsonl").read_text().splitlines()]
+    assert entries[-1]["summary"]["update"] == 1 and entries[-1]["result"] == "applied"
+    seen, posts = len(watched.checks()), len(robot.requests)
+    watched.wait_for(lambda: len(watched.checks()) >= seen + 3)
+    assert len(robot.requests) == posts  # put back: nothing new to tell
     assert watched.stop() == 0
