@@ -57,6 +57,7 @@ from providers.reports.drift import (
     waiting_part,
     waiting_steps,
     waiting_words,
+    with_roles_made_by_hand,
     without_waiting,
 )
 from providers.reports.sources import engine_preview, org_from_file, stack_resources
@@ -164,6 +165,7 @@ def check(root: Path, stack: str | None, as_of: datetime.date | None = None,
     served = connectors(settings, org, accounts)
     stale = unverified(ledger, served, org, day)
     hand, steps = open_work(ledger, plan, org, served, today, day)
+    hand = with_roles_made_by_hand(hand, backend, unmanaged)
     words = interpret(hand, org, today)  # the review's sentences and risk flags
     return DriftReport(name, tuple(drifted_objects(hand, words)), tuple(unmanaged),
                        tuple(stale), words.risks, words.effects, steps,

@@ -46,6 +46,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Final
 
 from providers.backends.capabilities import STATUS_INPUT, Capability
@@ -53,7 +54,7 @@ from providers.backends.clock import local_date
 from providers.backends.ledger.store import Step as LedgerStep
 from providers.backends.protocol import Backend
 from providers.backends.retry import call_with_retries
-from providers.kinds import BY_WORD, KINDS, Ref
+from providers.kinds import BY_WORD, KINDS, ROLE, Ref
 from providers.reports.interpret import build_review
 from providers.reports.model import RISK_CODES, Change, Risk
 from providers.reports.render import environment
@@ -468,6 +469,25 @@ def unmanaged_objects(backend: Backend, declared: Mapping[Ref, Obj], accounts: l
             out.extend(Unmanaged(o.ref.kind, o.ref.name, account, o.detail)
                        for o in kind.listing(backend, account) if o.ref not in declared)
     return out
+
+
+def with_roles_made_by_hand(plan: Plan, backend: Backend,
+                           unmanaged: Sequence[Unmanaged]) -> Plan:
+    """The refresh plan with the roles nobody declared in its live world, as the account
+    system has them: a grant of one (a role made by hand holding 同意退款, say) then reads
+    as what it gives — "gains 同意退款", flagged — instead of as the grant re-applied."""
+    extra: dict[Ref, Obj] = {}
+    for u in unmanaged:
+        if u.kind != ROLE.word:
+            continue
+        role_id = ROLE.parse(u.name)["role"]
+        role = call_with_retries(partial(backend.get_role, u.account, role_id))
+        if role is not None:
+            inputs = ROLE.provider_class()().live_inputs(role)
+            extra[Ref(u.kind, u.name)] = Obj(ROLE.word, u.name, inputs)
+    if not extra:
+        return plan
+    return Plan(old={**plan.old, **extra}, new=plan.new, steps=plan.steps)
 
 
 def unverified_objects(verified: Mapping[tuple[str, str], datetime.datetime],

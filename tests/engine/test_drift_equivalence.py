@@ -143,3 +143,22 @@ def test_on_the_ledger_open_steps_and_unverified_objects_are_reported_alike(
     as_of = (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
     assert drift(ledger_stack, "--as-of", as_of) == drift(ledger_stack, "--as-of", as_of,
                                                            "--engine")
+
+
+def test_a_role_made_by_hand_and_granted_reads_as_the_permission_it_gives(
+    applied_copy: StackProject,
+) -> None:
+    """The classic fraud path: a role holding 同意退款 made in the seller centre and granted
+    to oneself. Drift reads the grant with that role's live permissions: a gain, flagged,
+    first — and the role itself is listed as not in org.yaml."""
+    applied_copy.backend().create_role(
+        "tb-youpin", RoleSpec("refund-x", "退款专员", ("refund-approve",)))
+    hand(("grant", "tb-youpin", "zhang-wei", "tb-youpin-shop", "tb-cs-presale",
+          "refund-x"))(applied_copy)
+    code, report = drift(applied_copy)
+    assert (code, report) == drift(applied_copy, "--engine")
+    first = report["drifted"][0]
+    assert first["name"] == "tb-youpin/zhang-wei@tb-youpin-shop"
+    assert first["text"].startswith("张伟 gains 同意退款"), first["text"]
+    assert "high_risk_permission" in first["risks"]
+    assert [u["name"] for u in report["unmanaged"]] == ["tb-youpin/refund-x"]
