@@ -64,3 +64,16 @@ def test_a_preview_against_postgres_sees_no_changes(pg_project: StackProject) ->
 def test_stack_history_is_kept_in_postgres(pg_project: StackProject) -> None:
     history = pg_project.pulumi.run("stack", "history", "--json").stdout
     assert '"kind": "update"' in history
+
+
+def test_drift_reads_the_state_from_postgres_through_the_cli_and_names_a_hand_change(
+    pg_project: StackProject,
+) -> None:
+    """No file to read: the engine-free drift asks ``pulumi stack export`` (and the selected
+    stack, ``pulumi stack --show-name``) — and finds what the engine's refresh finds."""
+    pg_project.shoporg("sandbox", "sub", "disable", "tb-youpin", "zhang-wei")
+    engine_free = pg_project.shoporg("drift", "--format", "json", check=False)
+    engine = pg_project.shoporg("drift", "--format", "json", "--engine", check=False)
+    assert engine_free.returncode == 2, engine_free.stderr
+    assert (engine_free.returncode, engine_free.stdout) == (engine.returncode, engine.stdout)
+    assert '"tb-youpin/zhang-wei"' in engine_free.stdout
