@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +144,30 @@ def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
     return refresh_plan(stack_resources(root, name), world, settings.backend, declared)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while a check runs. It builds a few hundred thousand objects
+    that all live until it returns (the checkpoint, two worlds, the plan): the collector's
+    full passes over them found nothing to free and took a third of a 10,000-object drift
+    (measured in process: 2.55 s with, 1.63 s without). ``shoporg watch`` collects between
+    its checks."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def check(root: Path, stack: str | None, as_of: datetime.date | None = None,
           engine: bool = False) -> DriftReport:
+    with collector_paused():
+        return _check(root, stack, as_of, engine)
+
+
+def _check(root: Path, stack: str | None, as_of: datetime.date | None,
+           engine: bool) -> DriftReport:
     name = stack or selected_stack(root)
     settings = stack_settings(root, name)
     org = org_from_file(settings.org_file)

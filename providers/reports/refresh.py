@@ -60,16 +60,20 @@ def stored(resources: Iterable[Mapping[str, Any]]) -> dict[Ref, Stored]:
         ref = ref_of_urn(str(resource.get("urn", "")))
         if ref is None or not resource.get("custom") or resource.get("delete"):
             continue
-        out[ref] = Stored(ref, str(resource.get("id") or ""),
-                          dict(resource.get("inputs") or {}),
-                          dict(resource.get("outputs") or {}))
+        out[ref] = Stored(ref, str(resource.get("id") or ""), resource.get("inputs") or {},
+                          resource.get("outputs") or {})
     return out
+
+
+#: Values the engine stores as they are (the common case: no conversion needed).
+_SCALARS: frozenset[type] = frozenset({str, bool, int, float})
 
 
 def _as_engine_keeps(props: Mapping[str, Any]) -> dict[str, Any]:
     """What the engine would store of ``props``: JSON values (a tuple is a list), no
     top-level nulls."""
-    return {k: _plain(v) for k, v in props.items() if v is not None}
+    return {k: v if type(v) in _SCALARS else _plain(v) for k, v in props.items()
+            if v is not None}
 
 
 def _plain(value: Any) -> Any:
