@@ -87,9 +87,14 @@ typecheck: $(INSTALLED)
 # (tests/conftest.py), not pytest-xdist's by-count order.
 XDIST ?= -n 3 --dist loadfile --no-loadscope-reorder
 
-# The inner loop: everything that needs no engine (80 s set up, 100 s from a clean clone).
-check: $(INSTALLED) lint typecheck
-	SHOPORG_QUICK_FUZZ=1 $(BIN)/pytest -q -m "not engine" $(XDIST)
+# The inner loop: everything that needs no engine. mypy runs beside the unit tier (a cold
+# mypy is about 20 s of one core, which the pytest workers leave idle at times); its output
+# follows pytest's, and either failing fails the target.
+check: $(INSTALLED) lint
+	@$(BIN)/mypy > $(VENV)/mypy.out 2>&1 & mypy=$$!; \
+	SHOPORG_QUICK_FUZZ=1 $(BIN)/pytest -q -m "not engine" $(XDIST); tests=$$?; \
+	wait $$mypy; types=$$?; cat $(VENV)/mypy.out; \
+	test $$tests -eq 0 && test $$types -eq 0
 
 # Every tier, under branch coverage of providers/ (every process the tests start is measured:
 # [tool.coverage.run] in pyproject.toml); fails below the floor there (fail_under). The 30
