@@ -188,10 +188,26 @@ STATS = Stats()
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A free port *below* the kernel's ephemeral range. A port from ``bind(0)`` is free
+    only until someone else binds port 0: another xdist worker's loopback chat, TOP endpoint
+    or PostgreSQL (tests/pg.py) took this run's port between its choice and the endpoint's
+    start (a CI run failed three cases with "Address already in use"). Below the range,
+    nothing takes it by chance."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    first, span = 10000, max(1000, low - 10000)
+    start = (os.getpid() * 7919) % span  # each worker starts elsewhere
+    for offset in range(span):
+        port = first + (start + offset) % span
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 #: One TOP endpoint address for the run: every copy serves its sandbox there in turn. (The
