@@ -132,9 +132,7 @@ def drift_lines(report: DriftReport, shown: int = 5) -> list[str]:
         lines = [f"drift (exit {report.exit_code}): {len(report.drifted)} changed by hand, "
                  f"{len(report.unmanaged)} not in org.yaml, {len(report.unverified)} "
                  f"unverified, {_count(overdue, 'manual step')} overdue"]
-        lines += [(d.text + (f" — ⚠️ {d.flags}" if d.risks else "")) if d.text else
-                  f"{d.kind.replace('_', ' ')} {d.name}: {d.what}"
-                  for d in report.drifted[:shown]]
+        lines += [d.line for d in report.drifted[:shown]]
         if len(report.drifted) > shown:
             lines.append(f"… and {len(report.drifted) - shown} more")
     elif report.unverified or overdue:

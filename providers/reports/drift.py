@@ -88,6 +88,13 @@ class Drifted:
     def flags(self) -> str:
         return ", ".join(RISK_CODES[r].lower() for r in self.risks)
 
+    @property
+    def line(self) -> str:
+        """The hand change on one line, as a chat shows it: the sentence and its flags."""
+        if not self.text:
+            return f"{self.kind.replace('_', ' ')} {self.name}: {self.what}"
+        return self.text + (f" — ⚠️ {self.flags}" if self.risks else "")
+
 
 @dataclass(frozen=True)
 class Unmanaged:

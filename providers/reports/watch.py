@@ -42,12 +42,10 @@ def findings(report: DriftReport) -> dict[Hashable, Finding]:
     """Every finding of ``report`` by key, in the order a person should read them."""
     out: list[Finding] = []
     for d in report.drifted:
-        flags = f" — ⚠️ {d.flags}" if d.risks else ""
-        text = d.text or f"{d.kind.replace('_', ' ')} {d.name}: {d.what}"
         key = ("drifted", d.kind, d.name, d.what, tuple((k, repr(live)) for k, _, live in d.fields))
         urgent = bool(URGENT & set(d.risks))
         revertible = str(Ref(d.kind, d.name)) if urgent and d.what == "changed" else None
-        out.append(Finding(key, text + flags, urgent, revertible))
+        out.append(Finding(key, d.line, urgent, revertible))
     for u in report.unmanaged:
         out.append(Finding(("unmanaged", u.kind, u.name), f"not in org.yaml: {u.detail}"))
     for v in report.unverified:
