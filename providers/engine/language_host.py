@@ -20,15 +20,19 @@ import sys
 import threading
 from concurrent import futures
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
-from providers.engine import ENGINE_VERSION
+from providers.engine import ENGINE_VERSION, sdk_protos
 from providers.engine.program_runner import EXIT_BAIL
 from providers.engine.watchdog import exit_with_parent
+
+if TYPE_CHECKING:
+    from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+else:  # as the engine's plugin, without the rest of the SDK (sdk_protos says why)
+    language_pb2, language_pb2_grpc, plugin_pb2 = sdk_protos.load(__name__ == "__main__")
 
 EXEC_SCRIPT = "pulumi-language-python-exec"
 
