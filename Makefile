@@ -98,10 +98,11 @@ check: $(INSTALLED) lint
 
 # Every tier, under branch coverage of providers/ (every process the tests start is measured:
 # [tool.coverage.run] in pyproject.toml); fails below the floor there (fail_under). The 30
-# slowest phases close the log: the profile docs/testing.md keeps.
+# slowest phases and the 30 modules that used the most CPU close the log: the profile
+# docs/testing.md keeps.
 test: setup lock-check lint typecheck
 	@rm -f .coverage .coverage.*
-	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest $(XDIST) --durations=30
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest $(XDIST) --durations=30 --cpu-top=30
 	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage combine --quiet
 	@echo "branch coverage of providers/ (floor: fail_under in pyproject.toml):"
 	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage report --format=total

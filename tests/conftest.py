@@ -17,7 +17,9 @@ Two promises keep the split honest:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import resource
+from collections import Counter
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +53,60 @@ def engine() -> None:
 FIGURES: dict[str, str] = {}
 
 
+#: CPU seconds per test module: this process's and every process it started and waited for
+#: (the engine and its plugins, ``shoporg`` commands), each phase measured where it ran and
+#: carried on its report. On two cores the suite is CPU-bound, so this — not the wall time
+#: of ``--durations``, which includes waiting for the CPU the other workers use — is the
+#: profile to cut from (docs/testing.md).
+CPU: Counter[str] = Counter()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cpu-top", type=int, default=0, metavar="N",
+                     help="print the N test modules that used the most CPU (with children)")
+
+
+def _cpu_seconds() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    # The phase has ended when its report is made: from the previous report to this one.
+    now = _cpu_seconds()
+    report.user_properties.append(("cpu", round(now - item.stash.get(_CPU_MARK, now), 3)))
+    item.stash[_CPU_MARK] = now
+    return report
+
+
+_CPU_MARK = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_CPU_MARK] = _cpu_seconds()
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for key, value in report.user_properties:
         if isinstance(key, str) and key.startswith("figure:"):
             FIGURES[key.removeprefix("figure:")] = str(value)
+        elif key == "cpu" and isinstance(value, int | float):
+            CPU[report.nodeid.split("::", 1)[0]] += value
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    top = int(config.getoption("--cpu-top"))
+    if top and CPU:
+        terminalreporter.section(f"CPU seconds by module (with child processes), top {top}")
+        terminalreporter.write_line(f"{sum(CPU.values()):9.1f}  all {len(CPU)} modules")
+        for module, seconds in CPU.most_common(top):
+            terminalreporter.write_line(f"{seconds:9.1f}  {module}")
     if not FIGURES:
         return
     terminalreporter.section("reliability figures")
