@@ -22,7 +22,7 @@ from typing import Any
 
 from providers.backends.settings import BackendSettings
 from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.reports.context import Context, Holdings, holdings, names
+from providers.reports.context import Context, Holdings, holdings_that_may_differ, names
 from providers.reports.diagram import access_matrix, mermaid_tree
 from providers.reports.manual_steps import connectors_of, manual_steps
 from providers.reports.model import (
@@ -197,7 +197,7 @@ def _expiry_changes(ctx: Context) -> list[Change]:
 
 
 def _changes(ctx: Context) -> list[Change]:
-    old_h, new_h = holdings(ctx.plan.old, ctx), holdings(ctx.plan.new, ctx)
+    old_h, new_h = holdings_that_may_differ(ctx.plan.old, ctx.plan.new, ctx)
     out: list[Change] = []
     stepped_grants: set[tuple[str, str, str]] = set()
     toggled: set[tuple[str, str]] = set()
