@@ -23,15 +23,15 @@ manual_step                a step no API can do: Ozon invitation, QR-code bindin
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from providers.backends.capabilities import CAPABILITIES
-from providers.kinds import SUB_ACCOUNT, Ref
+from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
 from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
-from providers.reports.context import Context, holdings, names
+from providers.reports.context import Context, holdings, holdings_that_may_differ, names
 from providers.reports.manual_steps import ConnectorOf, connectors_of
 from providers.reports.model import RISK_CODES, Change, Risk
-from providers.reports.world import Step
+from providers.reports.world import Obj, Step
 
 EXPIRY_WINDOW = datetime.timedelta(days=14)
 SANDBOX_ONLY: ConnectorOf = connectors_of(None)
@@ -63,12 +63,21 @@ def _by_member_account(h: dict[tuple[str, str, str], frozenset[str]]
     return out
 
 
+def _grants_of(people: set[tuple[str, str]], world: Mapping[Ref, Obj]) -> list[Ref]:
+    """The grants of these (account, member) pairs."""
+    return [ref for ref, o in world.items() if o.kind == ROLE_GRANT.word
+            and (o.account, str(o.get("member_id"))) in people]
+
+
 def _toxic(ctx: Context) -> Iterable[Risk]:
     pairs = ctx.new_org.policies.toxic_pairs
     if not pairs:
         return
-    old = _by_member_account(holdings(ctx.plan.old, ctx))
-    new = _by_member_account(holdings(ctx.plan.new, ctx))
+    # A pair is new only to a person whose holdings moved; their holdings on every shop count.
+    moved = holdings_that_may_differ(ctx.plan.old, ctx.plan.new, ctx)
+    people = {(account, member) for part in moved for account, member, _shop in part}
+    old = _by_member_account(holdings(ctx.plan.old, ctx, _grants_of(people, ctx.plan.old)))
+    new = _by_member_account(holdings(ctx.plan.new, ctx, _grants_of(people, ctx.plan.new)))
     for (account, member), held in sorted(new.items()):
         platform = ctx.platform(account)
         before = old.get((account, member), frozenset())

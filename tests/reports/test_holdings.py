@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.kinds import desired_world
+from providers.kinds import ROLE_GRANT, desired_world
 from providers.reports.context import Context, holdings, holdings_that_may_differ
+from providers.reports.risks import _toxic
 from providers.reports.world import Obj, Plan, objects
 from providers.schema import load_org
 
@@ -22,6 +24,7 @@ WORLD = objects(desired_world(ORG, TODAY))
 BY_KIND = {kind: sorted((r for r in WORLD if r.kind == kind), key=str)
            for kind in ("sub_account", "role", "role_grant")}
 PERMISSIONS = sorted({p for r in BY_KIND["role"] for p in WORLD[r].get("permissions") or ()})
+TOXIC = [list(pair.permissions) for pair in ORG.policies.toxic_pairs]
 
 
 def changed(o: Obj, **inputs: Any) -> Obj:
@@ -37,7 +40,8 @@ def edits(draw: st.DrawFn) -> dict[Any, Obj | None]:
     for ref in draw(st.lists(st.sampled_from(BY_KIND["sub_account"]), max_size=3)):
         out[ref] = changed(WORLD[ref], enabled=not WORLD[ref].get("enabled", True))
     for ref in draw(st.lists(st.sampled_from(BY_KIND["role"]), max_size=3)):
-        perms = draw(st.lists(st.sampled_from(PERMISSIONS), max_size=4, unique=True))
+        perms = draw(st.lists(st.sampled_from(PERMISSIONS), max_size=4, unique=True)
+                     | st.sampled_from(TOXIC))  # a toxic pair in one role, now and then
         out[ref] = changed(WORLD[ref], permissions=perms)
     for ref in draw(st.lists(st.sampled_from(BY_KIND["role_grant"]), max_size=3)):
         if draw(st.booleans()):
@@ -47,6 +51,15 @@ def edits(draw: st.DrawFn) -> dict[Any, Obj | None]:
                      if r.name.startswith(WORLD[ref].account + "/")]
             out[ref] = changed(WORLD[ref], role_ids=draw(
                 st.lists(st.sampled_from(roles), min_size=1, max_size=2, unique=True)))
+    for ref in draw(st.lists(st.sampled_from(BY_KIND["role_grant"]), max_size=2)):
+        # The same person granted on a second shop of the account (other roles): a pair
+        # split across two shops is still theirs.
+        o = WORLD[ref]
+        roles = [r.name.split("/", 1)[1] for r in BY_KIND["role"]
+                 if r.name.startswith(o.account + "/")]
+        second = ROLE_GRANT.ref(o.account, str(o.get("member_id")), "second-shop")
+        out[second] = Obj(second.kind, second.name, {**o.inputs, "shop_id": "second-shop",
+                                                     "role_ids": [draw(st.sampled_from(roles))]})
     for ref in draw(st.lists(st.sampled_from(sorted(WORLD, key=str)), max_size=3)):
         out.setdefault(ref, dataclasses.replace(WORLD[ref]))  # equal, not identical
     return out
@@ -78,3 +91,35 @@ def test_every_holding_that_differs_is_there_and_as_the_whole_world_computes_it(
 def test_with_nothing_changed_no_holding_is_computed() -> None:
     ctx = Context(ORG, ORG, Plan(old=WORLD, new=dict(WORLD), steps=()), TODAY)
     assert holdings_that_may_differ(WORLD, dict(WORLD), ctx) == ({}, {})
+
+
+def toxic_from_the_whole_world(ctx: Context) -> list[tuple[str, str, str]]:
+    """The toxic pairs new to anyone, from everyone's holdings (the reference)."""
+    def by_person(h: dict[tuple[str, str, str], frozenset[str]]
+                  ) -> dict[tuple[str, str], frozenset[str]]:
+        out: dict[tuple[str, str], frozenset[str]] = {}
+        for (account, member, _shop), codes in h.items():
+            out[(account, member)] = out.get((account, member), frozenset()) | codes
+        return out
+    old, new = by_person(holdings(ctx.plan.old, ctx)), by_person(holdings(ctx.plan.new, ctx))
+    return sorted(
+        (account, member, "+".join(pair.permissions))
+        for (account, member), held in new.items()
+        for pair in ctx.new_org.policies.toxic_pairs
+        if ctx.platform(account) in pair.platforms and set(pair.permissions) <= held
+        and not set(pair.permissions) <= old.get((account, member), frozenset()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(edits(), st.booleans())
+def test_a_toxic_pair_is_flagged_exactly_where_everyone_s_holdings_say(
+    edit: dict[Any, Obj | None], edited_side_is_new: bool,
+) -> None:
+    edited = {**WORLD, **{r: o for r, o in edit.items() if o is not None}}
+    for ref in (r for r, o in edit.items() if o is None):
+        edited.pop(ref)
+    old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
+    ctx = Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
+    flagged = sorted((r.account, str(r.member), "+".join(re.findall(r"\(([a-z-]+)\)", r.text)))
+                     for r in _toxic(ctx))
+    assert flagged == toxic_from_the_whole_world(ctx)
