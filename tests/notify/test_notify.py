@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from providers.backends.sandbox.top_server import STOP_POLL_SECONDS
 from providers.cli.main import main
 from providers.notify import Message, announce, post
 from providers.notify import hooks as notify_hooks
@@ -63,7 +64,9 @@ def robot() -> Iterator[Robot]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook?access_token=tok"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A stop is seen within STOP_POLL_SECONDS (socketserver's default 0.5 s per test).
+    thread = threading.Thread(target=server.serve_forever, daemon=True,
+                              kwargs={"poll_interval": STOP_POLL_SECONDS})
     thread.start()
     yield state
     server.shutdown()

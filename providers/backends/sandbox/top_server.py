@@ -775,6 +775,12 @@ def _format(params: Mapping[str, str]) -> str:
     return "json" if params.get("format") == "json" else "xml"
 
 
+#: How often the serving loop looks for a stop (socketserver's default is 0.5 s, which made
+#: every stop wait up to half a second: 20 s of a unit run's idle time, across the tests that
+#: start an endpoint each). Twenty idle wake-ups a second cost nothing measurable.
+STOP_POLL_SECONDS = 0.05
+
+
 class TopServer:
     """The endpoint on 127.0.0.1, served from a daemon thread."""
 
@@ -782,7 +788,7 @@ class TopServer:
         handler = type("TopHandler", (_Handler,), {"service": service})
         self._http = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True,
                                         name="top-server")
 
     @property
@@ -795,7 +801,7 @@ class TopServer:
         return self
 
     def serve_forever(self) -> None:
-        self._http.serve_forever()
+        self._http.serve_forever(poll_interval=STOP_POLL_SECONDS)
 
     def stop(self) -> None:
         self._http.shutdown()
