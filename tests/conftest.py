@@ -119,16 +119,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.engine)
     # The longest modules first: those with slow engine cases (the reliability scenarios),
-    # then the other engine modules, then the unit tier (a stable sort: each module's cases
-    # keep their order). With pytest-xdist's loadfile in collection order
-    # (--no-loadscope-reorder, Makefile) the long modules start at once and the short ones
-    # fill the gaps, instead of a worker starting a long module when the others are done.
+    # then the other engine modules, then the unit tier's slow modules (a real browser, the
+    # independent SDKs), then the rest (a stable sort: each module's cases keep their order).
+    # With pytest-xdist's loadfile in collection order (--no-loadscope-reorder, Makefile) the
+    # long modules start at once and the short ones fill the gaps, instead of a worker
+    # starting a long module when the others are done.
     weight: dict[Path, int] = {}
     for item in items:
-        if item.get_closest_marker("engine"):
-            slow = item.get_closest_marker("slow") is not None
-            weight[item.path] = min(weight.get(item.path, 1), 0 if slow else 1)
-    items.sort(key=lambda item: weight.get(item.path, 2))
+        slow = item.get_closest_marker("slow") is not None
+        tier = 0 if item.get_closest_marker("engine") else 2
+        weight[item.path] = min(weight.get(item.path, tier + 1), tier + (0 if slow else 1))
+    items.sort(key=lambda item: weight[item.path])
 
 
 @pytest.fixture(autouse=True)

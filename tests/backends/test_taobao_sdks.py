@@ -39,7 +39,8 @@ from providers.backends.sandbox.top_server import top_id
 from tests.backends.conftest import top_world
 
 # topsdk never closes its HTTP connection: the SDK's leak, not the endpoint's.
-pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+pytestmark = [pytest.mark.slow,  # the SDKs' own processes: started first (tests/conftest.py)
+              pytest.mark.filterwarnings("ignore::ResourceWarning"),
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,6 +22,8 @@ from providers.schema import Org, validate_text
 from tests.reports.conftest import ORGS, TODAY
 from tests.reports.test_worklist import chromium, headless
 
+pytestmark = pytest.mark.slow  # a real Chromium: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 HTML = REPO / "tests" / "fixtures" / "reports" / "html"
 #: A 1,000-person org's page stays below this (measured: see test_a_thousand_person_org...).

@@ -18,6 +18,8 @@ from .mermaid_browser import contrast, render
 from .test_golden import config_review
 from .trees import many_departments
 
+pytestmark = pytest.mark.slow  # a real Chromium: started first (tests/conftest.py)
+
 CASES = {
     # case: (review, labels that must be shown as text)
     "an onboarding with a hire, a leaver and a move": (

@@ -14,6 +14,8 @@ from providers.reports.render import MARKDOWN_LIMIT, render_json, render_markdow
 from .test_golden import config_review, engine_review
 from .trees import many_departments
 
+pytestmark = pytest.mark.slow  # a real Chromium: started first (tests/conftest.py)
+
 CASES = {
     "a change touching 300 departments": lambda: many_departments(300),
     "a change touching 40 departments": lambda: many_departments(40),
