@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import resource
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ FIGURES: dict[str, str] = {}
 #: carried on its report. On two cores the suite is CPU-bound, so this — not the wall time
 #: of ``--durations``, which includes waiting for the CPU the other workers use — is the
 #: profile to cut from (docs/testing.md).
-CPU: Counter[str] = Counter()
+CPU: defaultdict[str, float] = defaultdict(float)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -105,7 +105,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if top and CPU:
         terminalreporter.section(f"CPU seconds by module (with child processes), top {top}")
         terminalreporter.write_line(f"{sum(CPU.values()):9.1f}  all {len(CPU)} modules")
-        for module, seconds in CPU.most_common(top):
+        for module, seconds in sorted(CPU.items(), key=lambda kv: -kv[1])[:top]:
             terminalreporter.write_line(f"{seconds:9.1f}  {module}")
     if not FIGURES:
         return
