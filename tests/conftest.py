@@ -66,6 +66,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="print the N test modules that used the most CPU (with children)")
 
 
+#: The CPU seconds at the end of the item's last phase (its start, before setup).
+_CPU_MARK = pytest.StashKey[float]()
+
+
 def _cpu_seconds() -> float:
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
                                                           resource.RUSAGE_CHILDREN))
@@ -82,9 +86,6 @@ def pytest_runtest_makereport(
     report.user_properties.append(("cpu", round(now - item.stash.get(_CPU_MARK, now), 3)))
     item.stash[_CPU_MARK] = now
     return report
-
-
-_CPU_MARK = pytest.StashKey[float]()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -170,7 +170,7 @@ def holdings(world: Mapping[Ref, Obj], ctx: Context,
     out: Holdings = {}
     grants = world.values() if only is None else (world[r] for r in only if r in world)
     for o in grants:
-        if o.kind != "role_grant":
+        if o.kind != ROLE_GRANT.word:
             continue
         account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
         sub = world.get(SUB_ACCOUNT.ref(account, member))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from providers.kinds import ROLE_GRANT, desired_world
 from providers.reports.context import Context, holdings, holdings_that_may_differ
-from providers.reports.risks import _toxic
+from providers.reports.risks import _by_member_account, _toxic
 from providers.reports.world import Obj, Plan, objects
 from providers.schema import load_org
 
@@ -65,17 +65,20 @@ def edits(draw: st.DrawFn) -> dict[Any, Obj | None]:
     return out
 
 
+def applied(edit: dict[Any, Obj | None]) -> dict[Any, Obj]:
+    """The repo org's world with ``edit`` made (None: the object removed)."""
+    edited = {**WORLD, **{r: o for r, o in edit.items() if o is not None}}
+    for ref in (r for r, o in edit.items() if o is None):
+        edited.pop(ref)
+    return edited
+
+
 @settings(max_examples=200, deadline=None)
 @given(edits(), st.booleans())
 def test_every_holding_that_differs_is_there_and_as_the_whole_world_computes_it(
     edit: dict[Any, Obj | None], edited_side_is_new: bool,
 ) -> None:
-    edited = dict(WORLD)
-    for ref, obj in edit.items():
-        if obj is None:
-            edited.pop(ref)
-        else:
-            edited[ref] = obj
+    edited = applied(edit)
     old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
     ctx = Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
     whole_old, whole_new = holdings(old, ctx), holdings(new, ctx)
@@ -95,13 +98,8 @@ def test_with_nothing_changed_no_holding_is_computed() -> None:
 
 def toxic_from_the_whole_world(ctx: Context) -> list[tuple[str, str, str]]:
     """The toxic pairs new to anyone, from everyone's holdings (the reference)."""
-    def by_person(h: dict[tuple[str, str, str], frozenset[str]]
-                  ) -> dict[tuple[str, str], frozenset[str]]:
-        out: dict[tuple[str, str], frozenset[str]] = {}
-        for (account, member, _shop), codes in h.items():
-            out[(account, member)] = out.get((account, member), frozenset()) | codes
-        return out
-    old, new = by_person(holdings(ctx.plan.old, ctx)), by_person(holdings(ctx.plan.new, ctx))
+    old = _by_member_account(holdings(ctx.plan.old, ctx))
+    new = _by_member_account(holdings(ctx.plan.new, ctx))
     return sorted(
         (account, member, "+".join(pair.permissions))
         for (account, member), held in new.items()
@@ -115,9 +113,7 @@ def toxic_from_the_whole_world(ctx: Context) -> list[tuple[str, str, str]]:
 def test_a_toxic_pair_is_flagged_exactly_where_everyone_s_holdings_say(
     edit: dict[Any, Obj | None], edited_side_is_new: bool,
 ) -> None:
-    edited = {**WORLD, **{r: o for r, o in edit.items() if o is not None}}
-    for ref in (r for r, o in edit.items() if o is None):
-        edited.pop(ref)
+    edited = applied(edit)
     old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
     ctx = Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
     flagged = sorted((r.account, str(r.member), "+".join(re.findall(r"\(([a-z-]+)\)", r.text)))
