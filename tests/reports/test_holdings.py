@@ -65,12 +65,14 @@ def edits(draw: st.DrawFn) -> dict[Any, Obj | None]:
     return out
 
 
-def applied(edit: dict[Any, Obj | None]) -> dict[Any, Obj]:
-    """The repo org's world with ``edit`` made (None: the object removed)."""
+def context(edit: dict[Any, Obj | None], edited_side_is_new: bool) -> Context:
+    """A plan between the repo org's world and that world with ``edit`` made (None: the
+    object removed), the edited world on the new side or the old."""
     edited = {**WORLD, **{r: o for r, o in edit.items() if o is not None}}
     for ref in (r for r, o in edit.items() if o is None):
         edited.pop(ref)
-    return edited
+    old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
+    return Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
 
 
 @settings(max_examples=200, deadline=None)
@@ -78,9 +80,8 @@ def applied(edit: dict[Any, Obj | None]) -> dict[Any, Obj]:
 def test_every_holding_that_differs_is_there_and_as_the_whole_world_computes_it(
     edit: dict[Any, Obj | None], edited_side_is_new: bool,
 ) -> None:
-    edited = applied(edit)
-    old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
-    ctx = Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
+    ctx = context(edit, edited_side_is_new)
+    old, new = ctx.plan.old, ctx.plan.new
     whole_old, whole_new = holdings(old, ctx), holdings(new, ctx)
     part_old, part_new = holdings_that_may_differ(old, new, ctx)
     differ = {k for k in whole_old.keys() | whole_new.keys()
@@ -113,9 +114,7 @@ def toxic_from_the_whole_world(ctx: Context) -> list[tuple[str, str, str]]:
 def test_a_toxic_pair_is_flagged_exactly_where_everyone_s_holdings_say(
     edit: dict[Any, Obj | None], edited_side_is_new: bool,
 ) -> None:
-    edited = applied(edit)
-    old, new = (WORLD, edited) if edited_side_is_new else (edited, WORLD)
-    ctx = Context(ORG, ORG, Plan(old=old, new=new, steps=()), TODAY)
+    ctx = context(edit, edited_side_is_new)
     flagged = sorted((r.account, str(r.member), "+".join(re.findall(r"\(([a-z-]+)\)", r.text)))
                      for r in _toxic(ctx))
     assert flagged == toxic_from_the_whole_world(ctx)
