@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .test_worklist import chromium, headless
+from .test_worklist import chromium, dom_and_screenshot
 
 MERMAID_VERSION = "12.3.0"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shoporg" / "mermaid"
@@ -101,18 +101,14 @@ def render(sources: list[str], tmp_path: Path, *, theme: str = "dark", extra_htm
         "sources": json.dumps(sources, ensure_ascii=False).replace("</", "<\\/"),
         "theme": json.dumps(theme), "extra": extra_html,
     }, encoding="utf-8")
-    flags = ("--virtual-time-budget=60000", "--window-size=1600,2400")
-    dom = headless(browser, tmp_path / "profile", *flags, "--dump-dom", page.as_uri())
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    start = dom.stdout.index('<pre id="result">') + len('<pre id="result">')
-    raw = dom.stdout[start:dom.stdout.index("</pre>", start)]
+    shot_file = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path) / shot
+    dom = dom_and_screenshot(browser, tmp_path / "profile", page.as_uri(), shot_file,
+                             "--virtual-time-budget=60000", "--window-size=1600,2400")
+    start = dom.index('<pre id="result">') + len('<pre id="result">')
+    raw = dom[start:dom.index("</pre>", start)]
     assert raw != "pending", "Mermaid did not finish rendering"
     results = json.loads(html.unescape(raw))
-    shots = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    headless(browser, tmp_path / "profile", *flags, f"--screenshot={shots / shot}",
-             page.as_uri())
-    return results, dom.stdout
+    return results, dom
 
 
 def contrast(a: list[float], b: list[float]) -> float:

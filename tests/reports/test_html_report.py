@@ -20,7 +20,7 @@ from providers.reports.html_report import drift_page, org_page, render_html, rev
 from providers.reports.sources import org_from_file
 from providers.schema import Org, validate_text
 from tests.reports.conftest import ORGS, TODAY
-from tests.reports.test_worklist import chromium, headless
+from tests.reports.test_worklist import chromium, dom_and_screenshot
 
 pytestmark = pytest.mark.slow  # a real Chromium: started first (tests/conftest.py)
 
@@ -48,13 +48,8 @@ def browse(tmp_path: Path, html: str, name: str, fragment: str = "") -> str:
     page = tmp_path / f"{name}.html"
     page.write_text(html, encoding="utf-8")
     url = page.as_uri() + fragment
-    dom = headless(browser, tmp_path / "profile", "--dump-dom", url)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    shot = artifacts(tmp_path) / f"{name}.png"
-    result = headless(browser, tmp_path / "profile", f"--screenshot={shot}",
-                      "--window-size=1400,1800", url)
-    assert result.returncode == 0 and shot.stat().st_size > 5_000, result.stderr[-2000:]
-    return dom.stdout
+    return dom_and_screenshot(browser, tmp_path / "profile", url,
+                              artifacts(tmp_path) / f"{name}.png", "--window-size=1400,1800")
 
 
 def tree_people(dom: str) -> set[str]:

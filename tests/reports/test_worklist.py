@@ -138,22 +138,28 @@ def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
+def dom_and_screenshot(browser: str, profile: Path, url: str, shot: Path,
+                       *flags: str) -> str:
+    """One Chromium run: the page's DOM after its scripts ran, and a screenshot of it kept
+    for people to look at (a second run would load and lay the page out again)."""
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    result = headless(browser, profile, *flags, "--dump-dom", f"--screenshot={shot}", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.stat().st_size > 5_000, result.stderr[-2000:]
+    return result.stdout
+
+
 def test_the_printable_worklist_shows_every_open_step_in_a_real_browser(
     ledger: Ledger, tmp_path: Path
 ) -> None:
     browser = chromium()
     page = tmp_path / "tasks.html"
     page.write_text(render_worklist_html(worklist(ledger.steps("open"))), encoding="utf-8")
-    dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    shown = set(re.findall(r'data-step="(\d+)"', dom.stdout))
-    assert shown == {str(s.id) for s in ledger.steps("open")}
-    assert "sp-youpin/liu-yang" not in dom.stdout  # the skipped step is not on the list
-    assert "刘洋 &lt;liu&gt;" in dom.stdout  # escaped text, rendered as text
     # The screenshot is kept for people to look at (ARTIFACTS, else the test's tmp dir).
-    shots = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    shot = shots / "worklist.png"
-    result = headless(browser, tmp_path / "profile", f"--screenshot={shot}",
-                      "--window-size=1000,1400", page.as_uri())
-    assert result.returncode == 0 and shot.stat().st_size > 5_000, result.stderr[-2000:]
+    shot = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path) / "worklist.png"
+    dom = dom_and_screenshot(browser, tmp_path / "profile", page.as_uri(), shot,
+                             "--window-size=1000,1400")
+    shown = set(re.findall(r'data-step="(\d+)"', dom))
+    assert shown == {str(s.id) for s in ledger.steps("open")}
+    assert "sp-youpin/liu-yang" not in dom  # the skipped step is not on the list
+    assert "刘洋 &lt;liu&gt;" in dom  # escaped text, rendered as text
