@@ -142,6 +142,33 @@ def _unit_tier_has_no_engine(request: pytest.FixtureRequest,
     yield
 
 
+# --- coverage in child processes -------------------------------------------------------------
+
+#: coverage.py's ``patch = ["subprocess"]`` hands its configuration to every child Python in
+#: this variable; a child without it is not traced.
+_COVERAGE_CHILDREN = "COVERAGE_PROCESS_CONFIG"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _children_untraced_in_scenarios(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module marked ``children_untraced`` (a scenario: the lifecycle model, the reliability
+    runs) starts its engines and CLIs without coverage's tracing, about a third of an engine
+    run's CPU. Its own process is still traced, and its child processes' lines are covered by
+    the modules that are their home: measured, dropping these modules' child data moved the
+    total by 0.18 points (docs/testing.md); the floor in pyproject.toml still guards it.
+    Module-scoped and autouse, so it is in place before the module's own fixtures build their
+    projects (a project copies the environment it is built in)."""
+    config = os.environ.get(_COVERAGE_CHILDREN)
+    if config is None or request.node.get_closest_marker("children_untraced") is None:
+        yield
+        return
+    del os.environ[_COVERAGE_CHILDREN]
+    try:
+        yield
+    finally:
+        os.environ[_COVERAGE_CHILDREN] = config
+
+
 # --- an applied stack, built once -------------------------------------------------------------
 
 

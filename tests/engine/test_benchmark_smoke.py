@@ -19,6 +19,8 @@ from benchmarks import curve, orggen, run
 from providers.schema import validate_text
 from tests.engine.conftest import REPO
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 
 @pytest.mark.parametrize(("per_resource", "spread"), [
     ([0.02, 0.02, 0.02], 0.0),

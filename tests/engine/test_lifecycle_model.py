@@ -67,6 +67,8 @@ from providers.backends.ledger import Ledger
 from providers.backends.sandbox import SandboxBackend
 from tests.engine.conftest import TOP_APP_KEY, TOP_APP_SECRET, TOP_SESSION, StackProject
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "lifecycle"
 DOC = REPO / "docs" / "lifecycle.md"

@@ -21,6 +21,8 @@ from providers.backends.ledger import Ledger
 from providers.backends.settings import DEFAULT_LEDGER_PATH
 from tests.engine.conftest import StackProject, top_endpoint, worklist_steps
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 TOP_PLATFORMS = ("taobao", "tmall")
 LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")
 ROLES = {"tb-youpin": "tb-ops", "tm-youpin": "tm-ops", "sp-youpin": "sp-ops",

@@ -28,6 +28,8 @@ from providers.schema import Org, validate_text
 from tests.engine.conftest import REPO, StackProject
 from tests.reliability.conftest import audit_rows, report, stack_export
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 BASES = {
     "small": (REPO / "tests/fixtures/org/valid/small-org-touching-every-kind.yaml").read_text(
         encoding="utf-8"

@@ -37,6 +37,8 @@ from tests.reliability.conftest import (
     wait_for_audit,
 )
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 # A little latency per backend call keeps ~8 calls in flight at any moment, so a kill
 # lands between a backend write and the engine's checkpoint often enough to matter.
 SLOW = {"SHOPORG_SANDBOX_FAULTS": json.dumps({"latency_ms": 20})}

@@ -34,6 +34,8 @@ from tests.reliability.conftest import (
     start_engine,
 )
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 FAULTS = ("seed=20261123", "throttle_rate=0.1", "retry_after=0.2", "transient_rate=0.1")
 
 

@@ -24,6 +24,8 @@ from tests.reliability.conftest import (
     wait_for,
 )
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 LEDGER_CONNECTORS = "{shopee: ledger, ozon: ledger, douyin: ledger}"
 # Kill once the killed run has raised this many new steps (early; then mid-way).
 KILL_AFTER_NEW_STEPS = (3, 60)

@@ -21,6 +21,8 @@ import pytest
 from tests.engine.conftest import StackProject
 from tests.reliability.conftest import audit_rows, report, stack_export
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 TOKEN = "probe-token-7Qx2vL9sKm3W"
 
 

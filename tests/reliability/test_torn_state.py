@@ -11,6 +11,8 @@ import pytest
 
 from tests.engine.conftest import StackProject
 
+pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
+
 
 def resources(project: StackProject) -> dict[str, object]:
     # Decrypted: a refresh re-encrypts secret outputs with fresh nonces.
