@@ -414,6 +414,7 @@ class Lifecycle:
         self.fresh = True  # ... and nothing changed on TOP since: the worklist must match live
         self.hand: list[HandChange] = []
         self.drifts = 0  # nightly drifts run so far
+        self.compare_engine_drift = True  # beside the engine-free drift (ENGINE_DRIFT_EVERY)
         # Skipped by the operator: a removal until the person is edited again; any other
         # step until the next up, which asks for it again while org.yaml declares it.
         self.waived: set[tuple[str, str]] = set()
@@ -561,7 +562,9 @@ class Lifecycle:
         account, member = step["name"].split("@")[0].split("/")
         person = self.people.get(member)
         entry = person.subs.get(account) if person else None
-        return bool(entry) and step["desired"].get("login") != self.desired_login(account, entry)
+        if entry is None:
+            return False
+        return bool(step["desired"].get("login") != self.desired_login(account, entry))
 
     def check_leavers(self, steps: list[dict[str, Any]]) -> None:
         """A leaver is disabled everywhere once their disable steps are done."""
@@ -789,7 +792,8 @@ class Lifecycle:
         self.note(f"drift → exit {proc.returncode}")
         self.check_drift(proc)
         self.drifts += 1
-        if self.drifts == 1 or (ENGINE_DRIFT_EVERY and self.drifts % ENGINE_DRIFT_EVERY == 0):
+        if self.compare_engine_drift and (
+                self.drifts == 1 or (ENGINE_DRIFT_EVERY and self.drifts % ENGINE_DRIFT_EVERY == 0)):
             # The engine's refresh preview must find exactly what the engine-free read did
             # (issue 31). Nothing moved in between: both closing the same read-back steps
             # first, the second finds them closed, as the first reported them.
@@ -1013,6 +1017,10 @@ def test_what_the_model_once_found_stays_fixed(
 ) -> None:
     CompanyWeeks.start, CompanyWeeks.workdir = start, tmp_path
     machine = CompanyWeeks()
+    # What each found is decided by the engine-free checks (worklist, drift, up); whether the
+    # engine's refresh preview agrees with that drift is the exploration's question above
+    # and tests/engine/test_drift_equivalence.py's, not worth an engine run per replay.
+    machine.life.compare_engine_drift = False
     try:
         machine.started()
         for name, kwargs in rules:
