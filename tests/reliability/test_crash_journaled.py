@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -79,6 +81,10 @@ def kill_during_the_final_save(project: StackProject, proc: subprocess.Popen[str
         if time.monotonic() > deadline:
             raise AssertionError(f"no state save after {timeout}s")
         time.sleep(0.001)
+    # The `shoporg up` process first, in one call: once the engine has saved and exited, it
+    # drops the spent journal, and finding the rest of the session (a walk of /proc) can
+    # take longer than that on a busy machine.
+    os.kill(proc.pid, signal.SIGKILL)
     kill_session(proc)
 
 
