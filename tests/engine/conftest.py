@@ -26,8 +26,19 @@ from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.cli.main import main
 from providers.engine.cli import Pulumi, Result
 from providers.engine.environment import HOME_DIR
+from providers.resources.base import READ_CACHE
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def in_process(args: tuple[str, ...]) -> bool:
+    """Whether ``shoporg ARGS`` never starts the engine or a server (see ``shoporg``)."""
+    command = args[:1]
+    if command == ("sandbox",):
+        return "serve" not in args
+    if command == ("drift",):
+        return "--engine" not in args
+    return command in (("tasks",), ("validate",))
 
 
 class StackProject:
@@ -93,12 +104,15 @@ class StackProject:
         return SellerCenter(self.backend())
 
     def shoporg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """``shoporg ARGS`` in the project, as an operator runs it: a process of its own.
+        """``shoporg ARGS`` in the project, as an operator runs it: a process of its own
+        when it runs the engine (or serves the TOP endpoint).
 
-        The seller centre's hand changes (``shoporg sandbox ...`` but ``serve``) run in this
-        process instead: a few database writes, where a process of their own would only add
-        an interpreter start and the package import (about a second each)."""
-        if args[:1] == ("sandbox",) and "serve" not in args:
+        The commands that never start the engine run in this process instead: the seller
+        centre's hand changes (``shoporg sandbox ...`` but ``serve``), the worklist
+        (``tasks``), ``validate`` and the engine-free ``drift``. Each is a few reads and
+        writes, where a process of its own would add an interpreter start and the package
+        import (about a second each, more under coverage)."""
+        if in_process(args):
             proc = self._in_process(args)
         else:
             proc = subprocess.run(
@@ -114,6 +128,10 @@ class StackProject:
 
     def _in_process(self, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         out, err = io.StringIO(), io.StringIO()
+        # A command's bulk listings are its own, as in a process of its own (`shoporg watch`
+        # clears them each cycle the same way): the last command's, of another project or
+        # before a hand change, would be read back as live.
+        READ_CACHE.clear()
         saved_env, saved_cwd = dict(os.environ), Path.cwd()
         os.environ.clear()
         os.environ.update(self.pulumi.env)
