@@ -263,11 +263,11 @@ def test_state_holds_no_plaintext_secret(project: Any) -> None:
     plain = project.pulumi.run("stack", "export").stdout
     revealed = json.loads(project.pulumi.run("stack", "export", "--show-secrets").stdout)
     # --show-secrets keeps the secret envelope and adds the JSON-encoded plaintext.
-    passwords = [
-        json.loads(r["outputs"]["initial_password"]["plaintext"])
-        for r in revealed["deployment"]["resources"]
-        if r.get("outputs", {}).get("initial_password")
-    ]
+    outputs = [r["outputs"]["initial_password"] for r in revealed["deployment"]["resources"]
+               if r.get("outputs", {}).get("initial_password")]
+    unsealed = sum(not isinstance(output, dict) for output in outputs)
+    assert unsealed == 0, f"{unsealed} of {len(outputs)} initial passwords are plain in state"
+    passwords = [json.loads(output["plaintext"]) for output in outputs]
     assert len(passwords) >= 20
     for password in passwords:
         assert password not in plain
