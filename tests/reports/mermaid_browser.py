@@ -101,8 +101,7 @@ def render(sources: list[str], tmp_path: Path, *, theme: str = "dark", extra_htm
         "sources": json.dumps(sources, ensure_ascii=False).replace("</", "<\\/"),
         "theme": json.dumps(theme), "extra": extra_html,
     }, encoding="utf-8")
-    shot_file = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path) / shot
-    dom = dom_and_screenshot(browser, tmp_path / "profile", page.as_uri(), shot_file,
+    dom = dom_and_screenshot(browser, tmp_path, page.as_uri(), shot,
                              "--virtual-time-budget=60000", "--window-size=1600,2400")
     start = dom.index('<pre id="result">') + len('<pre id="result">')
     raw = dom[start:dom.index("</pre>", start)]

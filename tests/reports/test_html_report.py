@@ -4,7 +4,6 @@ browser (headless Chromium) from the page itself, with the screenshots kept."""
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import time
 from pathlib import Path
@@ -35,21 +34,13 @@ def thousand_person_org_text() -> str:
     return orggen.generate(orggen.Size(members=1000, accounts=20))
 
 
-def artifacts(tmp_path: Path) -> Path:
-    """Where screenshots are kept for people to look at: SHOPORG_ARTIFACTS, else tmp."""
-    shots = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    return shots
-
-
 def browse(tmp_path: Path, html: str, name: str, fragment: str = "") -> str:
     """Open the page in headless Chromium: its DOM after the script ran; keep a screenshot."""
     browser = chromium()
     page = tmp_path / f"{name}.html"
     page.write_text(html, encoding="utf-8")
     url = page.as_uri() + fragment
-    return dom_and_screenshot(browser, tmp_path / "profile", url,
-                              artifacts(tmp_path) / f"{name}.png", "--window-size=1400,1800")
+    return dom_and_screenshot(browser, tmp_path, url, f"{name}.png", "--window-size=1400,1800")
 
 
 def tree_people(dom: str) -> set[str]:

@@ -138,12 +138,15 @@ def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def dom_and_screenshot(browser: str, profile: Path, url: str, shot: Path,
+def dom_and_screenshot(browser: str, tmp_path: Path, url: str, shot_name: str,
                        *flags: str) -> str:
     """One Chromium run: the page's DOM after its scripts ran, and a screenshot of it kept
-    for people to look at (a second run would load and lay the page out again)."""
+    for people to look at (a second run would load and lay the page out again) in
+    ``SHOPORG_ARTIFACTS``, else the test's tmp dir."""
+    shot = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path) / shot_name
     shot.parent.mkdir(parents=True, exist_ok=True)
-    result = headless(browser, profile, *flags, "--dump-dom", f"--screenshot={shot}", url)
+    result = headless(browser, tmp_path / "profile", *flags, "--dump-dom",
+                      f"--screenshot={shot}", url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 5_000, result.stderr[-2000:]
     return result.stdout
@@ -155,9 +158,7 @@ def test_the_printable_worklist_shows_every_open_step_in_a_real_browser(
     browser = chromium()
     page = tmp_path / "tasks.html"
     page.write_text(render_worklist_html(worklist(ledger.steps("open"))), encoding="utf-8")
-    # The screenshot is kept for people to look at (ARTIFACTS, else the test's tmp dir).
-    shot = Path(os.environ.get("SHOPORG_ARTIFACTS") or tmp_path) / "worklist.png"
-    dom = dom_and_screenshot(browser, tmp_path / "profile", page.as_uri(), shot,
+    dom = dom_and_screenshot(browser, tmp_path, page.as_uri(), "worklist.png",
                              "--window-size=1000,1400")
     shown = set(re.findall(r'data-step="(\d+)"', dom))
     assert shown == {str(s.id) for s in ledger.steps("open")}
