@@ -38,7 +38,7 @@ def in_process(args: tuple[str, ...]) -> bool:
         return "serve" not in args
     if command == ("drift",):
         return "--engine" not in args
-    return command in (("tasks",), ("validate",))
+    return command in (("tasks",), ("validate",), ("review-access",))
 
 
 class StackProject:
@@ -109,9 +109,9 @@ class StackProject:
 
         The commands that never start the engine run in this process instead: the seller
         centre's hand changes (``shoporg sandbox ...`` but ``serve``), the worklist
-        (``tasks``), ``validate`` and the engine-free ``drift``. Each is a few reads and
-        writes, where a process of its own would add an interpreter start and the package
-        import (about a second each, more under coverage)."""
+        (``tasks``), ``validate``, ``review-access`` and the engine-free ``drift``. Each is
+        a few reads and writes, where a process of its own would add an interpreter start
+        and the package import (about a second each, more under coverage)."""
         if in_process(args):
             proc = self._in_process(args)
         else:

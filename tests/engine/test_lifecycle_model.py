@@ -256,11 +256,10 @@ def write_org(project: StackProject, base: dict[str, Any], people: dict[str, Per
 
 
 def run(project: StackProject, *args: str) -> subprocess.CompletedProcess[str]:
-    """``shoporg ARGS``: in this process where no engine runs (the ledger, the seller centre,
-    the access review), else a process of its own, as the operator runs it. Timed."""
+    """``shoporg ARGS`` as ``StackProject.shoporg`` runs it (in this process where no engine
+    runs, else a process of its own), timed."""
     started = time.perf_counter()
-    engine = args[0] in ("up", "drift", "review", "report")
-    proc = project.shoporg(*args, check=False) if engine else project._in_process(args)
+    proc = project.shoporg(*args, check=False)
     name = " ".join(args[:2]) if args[0] in ("tasks", "sandbox") else args[0]
     STATS.timed(name, time.perf_counter() - started)
     return proc
