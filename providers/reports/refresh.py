@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.backends.settings import BackendSettings
+from providers.engine.on_disk import Resource
 from providers.errors import ShoporgError
 from providers.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
 from providers.reports.world import UNKNOWN, Obj, Op, Plan, RawStep, plan_from_steps
@@ -52,16 +53,15 @@ class Stored:
         return {"inputs": dict(self.inputs), "outputs": dict(self.outputs)}
 
 
-def stored(resources: Iterable[Mapping[str, Any]]) -> dict[Ref, Stored]:
+def stored(resources: Iterable[Resource]) -> dict[Ref, Stored]:
     """The checkpoint's shoporg resources by ref (``pulumi stack export``'s
     ``deployment.resources``); an old object waiting for its deletion is not one of them."""
     out: dict[Ref, Stored] = {}
     for resource in resources:
-        ref = ref_of_urn(str(resource.get("urn", "")))
-        if ref is None or not resource.get("custom") or resource.get("delete"):
+        ref = ref_of_urn(resource.urn)
+        if ref is None or not resource.custom or resource.delete:
             continue
-        out[ref] = Stored(ref, str(resource.get("id") or ""), resource.get("inputs") or {},
-                          resource.get("outputs") or {})
+        out[ref] = Stored(ref, resource.id, resource.inputs or {}, resource.outputs or {})
     return out
 
 
@@ -122,7 +122,7 @@ class Refresher:
         return "update" if diff.changes else None
 
 
-def refresh_plan(resources: Iterable[Mapping[str, Any]], world: World,
+def refresh_plan(resources: Iterable[Resource], world: World,
                  settings: BackendSettings, declared: Mapping[Ref, Obj]) -> Plan:
     """The plan of a refresh preview of the stack whose checkpoint holds ``resources``
     (``pulumi stack export``) against the desired ``world`` (``declared``: its objects)."""

@@ -13,11 +13,14 @@ import json
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.errors import ConfigError, ConfigIssue, ShoporgError
 from providers.schema import Org, validate_text
 from providers.schema.loader import load_text
+
+if TYPE_CHECKING:
+    from providers.engine.on_disk import Resource
 
 TOXIC_MARK = "would hold the toxic pair"
 # The key Pulumi marks a secret value with in state and preview JSON.
@@ -156,11 +159,11 @@ def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = F
     return parse_preview_output(result.stdout)
 
 
-def stack_resources(project: Path, stack: str) -> list[dict[str, Any]]:
+def stack_resources(project: Path, stack: str) -> list[Resource]:
     """The resources in ``stack``'s checkpoint, as ``pulumi stack export`` lists them (read
     from the file backend where it is one, else the CLI alone: no program or plugin). Secret
     values stay ciphertext."""
-    from providers.engine.on_disk import checkpoint_resources
+    from providers.engine.on_disk import checkpoint_resources, exported_resources
 
     found = checkpoint_resources(project, stack)
     if found is not None:
@@ -172,5 +175,7 @@ def stack_resources(project: Path, stack: str) -> list[dict[str, Any]]:
         raise ShoporgError(
             f"`pulumi stack export --stack {stack}` exited {result.returncode}:\n"
             f"{result.stderr[-2000:]}".rstrip())
-    deployment = json.loads(result.stdout).get("deployment") or {}
-    return list(deployment.get("resources") or [])
+    try:
+        return exported_resources(result.stdout)
+    except ValueError as exc:
+        raise ShoporgError(f"`pulumi stack export --stack {stack}`: {exc}") from None

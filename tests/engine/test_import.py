@@ -22,7 +22,6 @@ from providers.platforms import DEPARTMENT_PLATFORMS
 from providers.schema import Member, Org, load_org, validate_text
 from tests.engine.conftest import StackProject
 
-
 #: Every shape the generator draws (an account per platform, the department tree, three roles,
 #: Shopee's two-shop grants, leavers) with dozens of objects of each per account; 500 proved
 #: nothing more and cost the suite about 50 CPU-seconds more.

@@ -16,9 +16,16 @@ def cli_selected(project: StackProject) -> str:
     return project.pulumi.run("stack", "--show-name").stdout.strip()
 
 
-def cli_resources(project: StackProject, stack: str) -> list[dict[str, object]]:
-    export = json.loads(project.pulumi.run("stack", "export", "--stack", stack).stdout)
-    resources: list[dict[str, object]] = export["deployment"].get("resources") or []
+def cli_resources(project: StackProject, stack: str) -> list[on_disk.Resource]:
+    """What ``pulumi stack export`` lists, decoded as the on-disk reader decodes; checked
+    field by field against the export's plain JSON, so the two cannot agree by a shared
+    mistake."""
+    out = project.pulumi.run("stack", "export", "--stack", stack).stdout
+    resources = on_disk.exported_resources(out)
+    plain = json.loads(out)["deployment"].get("resources") or []
+    assert [(r["urn"], r["type"], r.get("custom", False), r.get("delete", False),
+             r.get("id", ""), r.get("inputs"), r.get("outputs")) for r in plain] == [
+        (r.urn, r.type, r.custom, r.delete, r.id, r.inputs, r.outputs) for r in resources]
     return resources
 
 
