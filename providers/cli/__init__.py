@@ -7,6 +7,9 @@ Pulumi SDK, the schema, the HTTP client) on each call.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -45,3 +48,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "report", "the whole organization as one printable, self-contained "
             "HTML page"),
 )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection inside: for work that builds many objects which all live until
+    it returns. A drift check builds a few hundred thousand (the checkpoint, two worlds, the
+    plan): the collector's full passes over them found nothing to free and took a third of a
+    10,000-object drift (measured in process: 2.55 s with, 1.63 s without); importing a
+    command's modules is the same (about 0.05 s of a drift's 0.4 s of imports). ``shoporg
+    watch`` collects between its checks."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

@@ -9,12 +9,16 @@ taking the parsed ``argparse.Namespace`` and returning an exit code. Add a
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from providers import __version__
-from providers.cli import COMMANDS
+from providers.cli import COMMANDS, collector_paused
 from providers.errors import ShoporgError
 
 
@@ -39,7 +43,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    with collector_paused():  # the command's imports: nothing they build is garbage
+        args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     try:
         code: int = args.func(args)
     except ShoporgError as exc:
@@ -49,5 +54,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def console() -> NoReturn:
+    """The ``shoporg`` command: :func:`main`, then an exit without the interpreter's teardown.
+
+    A 10,000-object ``shoporg drift`` leaves a heap of a few hundred thousand objects that a
+    normal exit frees one by one: 0.17-0.25 s, a tenth of the command (measured; issue 31).
+    Nothing in it needs freeing, so, once no other thread runs, the exit handlers run as
+    they would (coverage's data, logging), the standard streams are flushed, and the process
+    ends. An exception or ``SystemExit`` (``--help``, a usage error) exits the usual way."""
+    code = main()
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: what is unsaid stays unsaid
+                code = code or 1
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -135,10 +135,14 @@ class Kind:
         if len(parts) != len(self.fields):
             raise ValueError(f"{self.word} names have {len(self.fields)} parts "
                              f"({', '.join(self.fields)}), got {parts!r}")
-        name = parts[0]
-        for sep, part in zip(self.separators, parts[1:], strict=True):
-            name += sep + part
-        return Ref(self.word, name)
+        return Ref(self.word, self._template.format(*parts))
+
+    @functools.cached_property
+    def _template(self) -> str:
+        """``{}/{}@{}``: one ``str.format`` per name (a drift of 10,000 objects formats
+        about 60,000 names), the separators as they are."""
+        escaped = [sep.replace("{", "{{").replace("}", "}}") for sep in self.separators]
+        return "{}" + "".join(sep + "{}" for sep in escaped)
 
     def parse(self, name: str) -> dict[str, str]:
         """A resource name back to its parts; the last part takes the rest (it may be free

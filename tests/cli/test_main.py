@@ -9,6 +9,7 @@ reads ``sys.modules`` there: what is imported is the behaviour, the seconds it c
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -77,3 +78,30 @@ def test_every_command_is_listed_and_parses_its_own_help(
     listing = capsys.readouterr().out
     assert all(c.word in listing and c.help[:30] in " ".join(listing.split())
                for c in COMMANDS)
+
+
+
+#: ``shoporg ARGS`` as the console script runs it, with an exit handler of its own (coverage
+#: registers one the same way) whose words wait in stdout's buffer (a pipe: block-buffered).
+CONSOLE = """
+import atexit, sys
+atexit.register(lambda: sys.stdout.write("exit handler ran\\n"))
+from providers.cli.main import console
+sys.argv = ["shoporg", *sys.argv[1:]]
+console()
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [(("schema",), 0), (("validate", "missing.yaml"), 1)],
+                         ids=["a command whose output fills the pipe's buffer", "a failure"])
+def test_the_console_exit_runs_exit_handlers_flushes_output_and_keeps_the_exit_code(
+    args: tuple[str, ...], code: int,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run([sys.executable, "-c", CONSOLE, *args], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout.endswith("exit handler ran\n")  # it ran, and stdout was flushed after
+    if code == 0:
+        schema = proc.stdout.removesuffix("exit handler ran\n")
+        assert json.loads(schema)["title"]  # every byte of the command's own output too
