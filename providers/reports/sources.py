@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.errors import ConfigError, ConfigIssue, ShoporgError
-from providers.schema import Org, validate_text
+from providers.schema import Org
 from providers.schema.loader import load_text
+from providers.schema.validate import validated
 
 if TYPE_CHECKING:
     from providers.engine.on_disk import Resource
@@ -29,7 +30,7 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 def org_from_text(text: str, filename: str) -> Org:
     try:
-        return validate_text(text, filename)
+        return validated(text, filename)
     except ConfigError as exc:
         if not exc.issues or not all(TOXIC_MARK in i.message for i in exc.issues):
             raise

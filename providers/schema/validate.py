@@ -64,6 +64,25 @@ def validate_text(text: str, filename: str = "org.yaml") -> Org:
     return org
 
 
+#: The last org validated by :func:`validated`: (file name, text, org).
+_last: tuple[str, str, Org] | None = None
+
+
+def validated(text: str, filename: str) -> Org:
+    """:func:`validate_text`, remembering the last org it returned for the same file name and
+    text. One process reads its org.yaml several times — a drift of a stack on TOP and the
+    ledger: the check, the router, the ledger connector and TOP's directory, each 0.25 s at
+    10,000 objects — and an :class:`Org` is immutable (frozen models; nothing mutates its
+    lists), so they share one. A file that fails is validated again each time."""
+    global _last
+    last = _last
+    if last is not None and last[0] == filename and last[1] == text:
+        return last[2]
+    org = validate_text(text, filename)
+    _last = (filename, text, org)
+    return org
+
+
 def load_org(path: str | FsPath = "org.yaml") -> Org:
     """Read and validate an org.yaml file; raise ConfigError listing every issue."""
     name = str(path)
@@ -81,7 +100,7 @@ def load_org(path: str | FsPath = "org.yaml") -> Org:
         raise ConfigError(
             [ConfigIssue(name, line, column, "the file is not UTF-8 (save it as UTF-8)")]
         ) from None
-    return validate_text(text, name)
+    return validated(text, name)
 
 
 def _validate_data(loaded: Loaded) -> tuple[Org | None, list[ConfigIssue]]:
