@@ -15,10 +15,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any, cast
 
-from providers.backends.protocol import Account, Backend
+from providers.backends.protocol import (
+    Account,
+    Backend,
+    Binding,
+    BindingSpec,
+    ChatGroup,
+    ChatGroupSpec,
+    Department,
+    DepartmentSpec,
+    Grant,
+    GrantSpec,
+    Role,
+    RoleSpec,
+    Shop,
+    SubAccount,
+    SubAccountSpec,
+    SubAccountStatus,
+)
 from providers.backends.settings import BackendKind, BackendSettings
+from providers.platforms import PermissionCatalogue
 from providers.schema import load_org
 
 MakeConnector = Callable[[BackendKind, frozenset[str]], Backend]
@@ -39,14 +56,18 @@ def route(settings: BackendSettings, make: MakeConnector) -> Backend:
     if default not in backends:
         backends[default] = make(default, frozenset())
     routes = {a: backends[kind] for kind, ids in served.items() for a in ids}
-    return cast(Backend, RoutedBackend(routes, backends[default]))
+    return RoutedBackend(routes, backends[default])
 
 
 class RoutedBackend:
     """The backend protocol over several connectors, routed by the account each call names.
 
-    Every protocol method but the tenant-wide ones takes the account id first, so routing is
-    one rule, not a copy of every method."""
+    Every protocol method but the tenant-wide ones (``list_accounts``, ``calls``,
+    ``reset_calls``) takes the account id first, so routing is one rule: each of those
+    methods is one line handing the call to :meth:`backend_for` its account. They are
+    written out (no ``__getattr__``) so that mypy checks the router is a
+    :class:`~providers.backends.protocol.Backend` like every connector it routes to; a
+    method outside the protocol is not routed (an ``AttributeError``)."""
 
     def __init__(self, routes: Mapping[str, Backend], default: Backend) -> None:
         self._routes = dict(routes)
@@ -64,16 +85,7 @@ class RoutedBackend:
         """Each connector once (for what is not per account, such as a clock)."""
         return tuple(self._backends)
 
-    def __getattr__(self, method: str) -> Any:
-        if method.startswith("_"):
-            raise AttributeError(method)
-        getattr(self._default, method)  # an AttributeError for what no backend has
-
-        def call(account_id: str, *args: Any, **kwargs: Any) -> Any:
-            return getattr(self.backend_for(account_id), method)(account_id, *args, **kwargs)
-
-        call.__name__ = method
-        return call
+    # --- tenant-wide ------------------------------------------------------------------------
 
     def list_accounts(self) -> list[Account]:
         """Each account from its own connector; accounts no route names (unmanaged ones, for
@@ -102,3 +114,122 @@ class RoutedBackend:
             close = getattr(backend, "close", None)
             if close is not None:
                 close()
+
+    # --- per account: the one rule ----------------------------------------------------------
+
+    def get_account(self, account_id: str) -> Account | None:
+        return self.backend_for(account_id).get_account(account_id)
+
+    def list_shops(self, account_id: str) -> list[Shop]:
+        return self.backend_for(account_id).list_shops(account_id)
+
+    def set_wallet_password(self, account_id: str, password: str,
+                            acting_login: str | None = None) -> Account:
+        return self.backend_for(account_id).set_wallet_password(account_id, password,
+                                                                acting_login)
+
+    def list_departments(self, account_id: str) -> list[Department]:
+        return self.backend_for(account_id).list_departments(account_id)
+
+    def get_department(self, account_id: str, department_id: str) -> Department | None:
+        return self.backend_for(account_id).get_department(account_id, department_id)
+
+    def get_department_by_name(self, account_id: str, name: str, parent_id: str | None
+                               ) -> Department | None:
+        return self.backend_for(account_id).get_department_by_name(account_id, name, parent_id)
+
+    def create_department(self, account_id: str, spec: DepartmentSpec) -> Department:
+        return self.backend_for(account_id).create_department(account_id, spec)
+
+    def update_department(self, account_id: str, spec: DepartmentSpec) -> Department:
+        return self.backend_for(account_id).update_department(account_id, spec)
+
+    def delete_department(self, account_id: str, department_id: str) -> None:
+        self.backend_for(account_id).delete_department(account_id, department_id)
+
+    def permission_catalogue(self, account_id: str) -> PermissionCatalogue:
+        return self.backend_for(account_id).permission_catalogue(account_id)
+
+    def list_roles(self, account_id: str) -> list[Role]:
+        return self.backend_for(account_id).list_roles(account_id)
+
+    def get_role(self, account_id: str, role_id: str) -> Role | None:
+        return self.backend_for(account_id).get_role(account_id, role_id)
+
+    def get_role_by_name(self, account_id: str, name: str) -> Role | None:
+        return self.backend_for(account_id).get_role_by_name(account_id, name)
+
+    def create_role(self, account_id: str, spec: RoleSpec) -> Role:
+        return self.backend_for(account_id).create_role(account_id, spec)
+
+    def update_role(self, account_id: str, spec: RoleSpec) -> Role:
+        return self.backend_for(account_id).update_role(account_id, spec)
+
+    def delete_role(self, account_id: str, role_id: str) -> None:
+        self.backend_for(account_id).delete_role(account_id, role_id)
+
+    def list_sub_accounts(self, account_id: str) -> list[SubAccount]:
+        return self.backend_for(account_id).list_sub_accounts(account_id)
+
+    def get_sub_account(self, account_id: str, member_id: str) -> SubAccount | None:
+        return self.backend_for(account_id).get_sub_account(account_id, member_id)
+
+    def get_sub_account_by_login(self, account_id: str, login: str) -> SubAccount | None:
+        return self.backend_for(account_id).get_sub_account_by_login(account_id, login)
+
+    def create_sub_account(self, account_id: str, spec: SubAccountSpec,
+                           initial_password: str | None = None) -> SubAccount:
+        return self.backend_for(account_id).create_sub_account(account_id, spec,
+                                                               initial_password)
+
+    def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:
+        return self.backend_for(account_id).update_sub_account(account_id, spec)
+
+    def set_sub_account_status(self, account_id: str, member_id: str,
+                               status: SubAccountStatus) -> SubAccount:
+        return self.backend_for(account_id).set_sub_account_status(account_id, member_id,
+                                                                   status)
+
+    def delete_sub_account(self, account_id: str, member_id: str) -> None:
+        self.backend_for(account_id).delete_sub_account(account_id, member_id)
+
+    def rename_member(self, account_id: str, old_member_id: str, new_member_id: str
+                      ) -> SubAccount:
+        return self.backend_for(account_id).rename_member(account_id, old_member_id,
+                                                          new_member_id)
+
+    def list_grants(self, account_id: str) -> list[Grant]:
+        return self.backend_for(account_id).list_grants(account_id)
+
+    def get_grant(self, account_id: str, member_id: str, shop_id: str) -> Grant | None:
+        return self.backend_for(account_id).get_grant(account_id, member_id, shop_id)
+
+    def set_grant(self, account_id: str, spec: GrantSpec) -> Grant:
+        return self.backend_for(account_id).set_grant(account_id, spec)
+
+    def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:
+        self.backend_for(account_id).delete_grant(account_id, member_id, shop_id)
+
+    def list_bindings(self, account_id: str) -> list[Binding]:
+        return self.backend_for(account_id).list_bindings(account_id)
+
+    def get_binding(self, account_id: str, shop_id: str, external_id: str) -> Binding | None:
+        return self.backend_for(account_id).get_binding(account_id, shop_id, external_id)
+
+    def bind(self, account_id: str, spec: BindingSpec) -> Binding:
+        return self.backend_for(account_id).bind(account_id, spec)
+
+    def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
+        self.backend_for(account_id).unbind(account_id, shop_id, external_id)
+
+    def list_chat_groups(self, account_id: str) -> list[ChatGroup]:
+        return self.backend_for(account_id).list_chat_groups(account_id)
+
+    def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
+        return self.backend_for(account_id).get_chat_group(account_id, shop_id, name)
+
+    def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
+        return self.backend_for(account_id).set_chat_group(account_id, spec)
+
+    def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
+        self.backend_for(account_id).delete_chat_group(account_id, shop_id, name)

@@ -36,10 +36,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from providers.backends.protocol import Backend
 from providers.errors import BackendError
+
+if TYPE_CHECKING:  # the ledger is imported where it is used (settings are read everywhere)
+    from providers.backends.ledger import Ledger
 
 BackendKind = Literal["sandbox", "taobao", "ledger"]
 CONNECTORS: tuple[BackendKind, ...] = ("sandbox", "taobao", "ledger")
@@ -218,14 +221,13 @@ def _connector(settings: BackendSettings, kind: BackendKind,
         from providers.schema import load_org
 
         assert settings.org_file is not None
-        return cast(Backend, LedgerBackend(ledger_of(settings),
-                                           load_org(settings.org_file), accounts))
+        return LedgerBackend(ledger_of(settings), load_org(settings.org_file), accounts)
     from providers.backends.taobao import open_taobao
 
     return open_taobao(settings)
 
 
-def ledger_of(settings: BackendSettings) -> Any:
+def ledger_of(settings: BackendSettings) -> Ledger:
     """The manual-step ledger a stack records its steps in (one per path per process)."""
     from providers.backends.ledger import Ledger
 
@@ -237,5 +239,5 @@ def ledger_of(settings: BackendSettings) -> Any:
         return found
 
 
-_ledgers: dict[tuple[str, str | None], Any] = {}
+_ledgers: dict[tuple[str, str | None], Ledger] = {}
 _ledgers_lock = threading.Lock()

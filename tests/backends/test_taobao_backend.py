@@ -5,11 +5,14 @@ the endpoint's checks, and a provider's pending → active life cycle."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import providers.backends.taobao.backend as top_backend
+from providers.backends.capabilities import TOP
 from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.backends.sandbox.top_server import TopServer, TopService
@@ -165,10 +168,6 @@ MANUAL = [
      lambda tb: tb.create_department("tb", DepartmentSpec("ops", "运营部"))),
     ("granting roles", "taobao", "role_grant", "create",
      lambda tb: tb.set_grant("tb", GrantSpec("zhang-wei", "tb-shop", ("tb-cs",)))),
-    ("creating a Shopee role", "shopee", "role", "create",
-     lambda tb: tb.create_role("sp", RoleSpec("sp-cs", "CS", ("chat-reply",)))),
-    ("disabling a Shopee sub-account", "shopee", "sub_account", "update",
-     lambda tb: tb.set_sub_account_status("sp", "zhu-yan", "disabled")),
 ]
 
 
@@ -184,6 +183,42 @@ def test_what_no_api_can_do_is_a_manual_step_with_a_runbook(
     step = caught.value.runbook
     assert (step.platform, step.kind, step.operation) == (platform, kind, operation)
     assert step.page and step.text and step.fields
+
+
+def test_a_write_the_capability_table_does_not_automate_is_a_manual_step(
+    world: tuple[SandboxBackend, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The writes ask capabilities.TOP: a pair it stops listing is a step, never a TOP call.
+    seller, url = world
+    seller.create_sub_account("tb", SubAccountSpec("zhang-wei", "优品:张伟", "张伟"))
+    monkeypatch.setattr(top_backend, "TOP", replace(TOP, automated=frozenset()))
+    tb = taobao(url)
+    writes = [
+        ("role", "create", lambda: tb.create_role("tb", RoleSpec("tb-lead", "主管", ("ww",)))),
+        ("sub_account", "update",
+         lambda: tb.set_sub_account_status("tb", "zhang-wei", "disabled")),
+    ]
+    for kind, operation, call in writes:
+        with pytest.raises(ManualStepRequired) as caught:
+            call()
+        step = caught.value.runbook
+        assert (step.platform, step.kind, step.operation) == ("taobao", kind, operation)
+    assert not {"taobao.sellercenter.role.add", "taobao.subuser.info.update"} & set(tb.calls)
+
+
+def test_an_account_top_cannot_serve_is_listed_and_reads_empty_without_asking_top(
+    world: tuple[SandboxBackend, str],
+) -> None:
+    # Never routed to TOP, but `shoporg import --backend taobao --org` reads a whole org.yaml.
+    _, url = world
+    tb = taobao(url)
+    sp = next(a for a in tb.list_accounts() if a.id == "sp")
+    assert (sp.platform, sp.seats_used, [s.id for s in sp.shops]) == ("shopee", 0, ["sp-my"])
+    tb.reset_calls()
+    for read in (tb.list_departments, tb.list_roles, tb.list_sub_accounts, tb.list_grants,
+                 tb.list_bindings, tb.list_chat_groups):
+        assert read("sp") == []
+    assert tb.calls == {}
 
 
 def test_a_manual_sub_account_runbook_names_the_page_fields_and_person(

@@ -10,8 +10,13 @@ What goes through the API and what becomes a manual step (``providers/runbooks``
            catalogue      taobao.sellercenter.user.permissions.get
     write  role create    taobao.sellercenter.role.add
            disable/enable, dispatch flag   taobao.subuser.info.update
-    manual sub-account create/delete and profile edits, departments, grants, role update/delete;
-           on Shopee, Ozon and Douyin accounts: everything (and nothing can be read back).
+    manual sub-account create/delete and profile edits, departments, grants, role update/delete
+
+Only Taobao/Tmall accounts are served here: the router sends every other platform to the
+ledger (:data:`~providers.backends.settings.TOP_PLATFORMS`,
+:meth:`~providers.backends.settings.BackendSettings.connector_for`). The directory may still
+hold the other accounts of an org.yaml (``shoporg import --backend taobao --org``): they are
+listed with their shops, and every per-account list of theirs is empty (TOP is not asked).
 
 Which writes go through TOP is declared once, in :data:`providers.backends.capabilities.TOP`
 (the review lists a plan's manual steps from the same table); the writes below ask it.
@@ -57,6 +62,7 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
+from providers.backends.settings import TOP_PLATFORMS
 from providers.backends.taobao.client import (
     ATTEMPTS,
     SignMethod,
@@ -75,13 +81,14 @@ from providers.kinds import (
     SHOP_BINDING,
     SUB_ACCOUNT,
 )
-from providers.platforms import COLON_LOGIN_PLATFORMS, Permission, PermissionCatalogue
+from providers.platforms import Permission, PermissionCatalogue
 from providers.runbooks import Operation, manual_step
 
 T = TypeVar("T")
 
-#: Platforms TOP serves (one main account per session); the rest are manual only.
-OBSERVABLE_PLATFORMS = COLON_LOGIN_PLATFORMS
+#: Platforms TOP serves (one main account per session), the only ones routed here. Another
+#: platform's account in the directory reads as empty.
+OBSERVABLE_PLATFORMS = frozenset(TOP_PLATFORMS)
 
 StatusEncoding = Literal["SubUserInfo", "SubAccountInfo", "SubUserFullInfo"]
 _STATUS: dict[StatusEncoding, dict[int, SubAccountStatus | None]] = {
@@ -245,6 +252,7 @@ class TaobaoBackend:
         return facts
 
     def _observable(self, account_id: str) -> bool:
+        """Whether TOP can read the account (for the reads: see the module docstring)."""
         return self._facts(account_id).platform in OBSERVABLE_PLATFORMS
 
     def _call(self, method: str, params: Mapping[str, object], kind: str, name: str,
@@ -452,7 +460,7 @@ class TaobaoBackend:
 
     def update_department(self, account_id: str, spec: DepartmentSpec) -> Department:
         name = DEPARTMENT.ref(account_id, spec.id).name
-        if self._observable(account_id) and self.get_department(account_id, spec.id) is None:
+        if self.get_department(account_id, spec.id) is None:
             raise NotFoundError("department", name, "update", "not on TOP")
         raise self._manual(account_id, "department", "update", name, {
             "name (部门名称)": spec.name, "parent (上级部门)": self._dept_label(spec.parent_id),
@@ -460,24 +468,17 @@ class TaobaoBackend:
 
     def delete_department(self, account_id: str, department_id: str) -> None:
         name = DEPARTMENT.ref(account_id, department_id).name
-        found = None
-        if self._observable(account_id):
-            found = self.get_department(account_id, department_id)
-            if found is None:
-                raise NotFoundError("department", name, "delete", "not on TOP")
+        found = self.get_department(account_id, department_id)
+        if found is None:
+            raise NotFoundError("department", name, "delete", "not on TOP")
         raise self._manual(account_id, "department", "delete", name, {
-            "name (部门名称)": found.name if found else self._dept_label(department_id),
+            "name (部门名称)": found.name,
         })
 
     # --- roles -------------------------------------------------------------------------------
 
     def permission_catalogue(self, account_id: str) -> PermissionCatalogue:
-        facts = self._facts(account_id)
-        if facts.platform not in OBSERVABLE_PLATFORMS:
-            from providers.platforms import CATALOGUES
-
-            return CATALOGUES[facts.platform]
-        return self._catalogue(facts)
+        return self._catalogue(self._facts(account_id))
 
     def list_roles(self, account_id: str) -> list[Role]:
         if not self._observable(account_id):
@@ -552,10 +553,10 @@ class TaobaoBackend:
 
     def update_role(self, account_id: str, spec: RoleSpec) -> Role:
         name = ROLE.ref(account_id, spec.id).name
-        live = self.get_role(account_id, spec.id) if self._observable(account_id) else None
-        if self._observable(account_id) and live is None:
+        live = self.get_role(account_id, spec.id)
+        if live is None:
             raise NotFoundError("role", name, "update", "not on TOP")
-        if live is not None and live.name == spec.name and sorted(live.permissions) == sorted(
+        if live.name == spec.name and sorted(live.permissions) == sorted(
             spec.permissions
         ) and live.description == spec.description:
             return live
@@ -566,14 +567,11 @@ class TaobaoBackend:
 
     def delete_role(self, account_id: str, role_id: str) -> None:
         name = ROLE.ref(account_id, role_id).name
-        live = None
-        if self._observable(account_id):
-            live = self.get_role(account_id, role_id)
-            if live is None:
-                raise NotFoundError("role", name, "delete", "not on TOP")
-        raise self._manual(account_id, "role", "delete", name, {
-            "name": live.name if live else role_id,
-        }, note="TOP can create roles but never delete them.")
+        live = self.get_role(account_id, role_id)
+        if live is None:
+            raise NotFoundError("role", name, "delete", "not on TOP")
+        raise self._manual(account_id, "role", "delete", name, {"name": live.name},
+                           note="TOP can create roles but never delete them.")
 
     # --- sub-accounts ----------------------------------------------------------------------
 
@@ -648,9 +646,6 @@ class TaobaoBackend:
     def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:
         name = SUB_ACCOUNT.ref(account_id, spec.member_id).name
         person = f"{spec.display_name} ({spec.member_id})"
-        if not self._observable(account_id):
-            raise self._manual(account_id, "sub_account", "update", name,
-                               self._sub_fields(spec), person=person)
         live = self.get_sub_account(account_id, spec.member_id)
         if live is None:
             raise NotFoundError("sub_account", name, "update", "not on TOP")
@@ -707,14 +702,12 @@ class TaobaoBackend:
 
     def delete_sub_account(self, account_id: str, member_id: str) -> None:
         name = SUB_ACCOUNT.ref(account_id, member_id).name
-        live = None
-        if self._observable(account_id):
-            live = self.get_sub_account(account_id, member_id)
-            if live is None:
-                raise NotFoundError("sub_account", name, "delete", "not on TOP")
+        live = self.get_sub_account(account_id, member_id)
+        if live is None:
+            raise NotFoundError("sub_account", name, "delete", "not on TOP")
         raise self._manual(account_id, "sub_account", "delete", name, {
-            "login (子账号名)": live.login if live else None,
-        }, person=self.directory.person(member_id, live.display_name if live else member_id),
+            "login (子账号名)": live.login,
+        }, person=self.directory.person(member_id, live.display_name),
            note="Deleting frees the seat; disabling (status: left) keeps the login.")
 
     def rename_member(self, account_id: str, old_member_id: str, new_member_id: str
@@ -779,7 +772,7 @@ class TaobaoBackend:
 
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:
         name = ROLE_GRANT.ref(account_id, member_id, shop_id).name
-        if self._observable(account_id) and self.get_grant(account_id, member_id, shop_id) is None:
+        if self.get_grant(account_id, member_id, shop_id) is None:
             raise NotFoundError("role_grant", name, "delete", "not on TOP")
         raise self._manual(account_id, "role_grant", "delete", name,
                            {"shop": shop_id, "roles (岗位)": "(none)"},
