@@ -16,24 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from providers.backends.protocol import (
-    Account,
-    Backend,
-    Binding,
-    BindingSpec,
-    ChatGroup,
-    ChatGroupSpec,
-    Department,
-    DepartmentSpec,
-    Grant,
-    GrantSpec,
-    Role,
-    RoleSpec,
-    Shop,
-    SubAccount,
-    SubAccountSpec,
-    SubAccountStatus,
-)
+from providers.backends import protocol as p
+from providers.backends.protocol import Account, Backend
 from providers.backends.settings import BackendKind, BackendSettings
 from providers.platforms import PermissionCatalogue
 from providers.schema import load_org
@@ -120,7 +104,7 @@ class RoutedBackend:
     def get_account(self, account_id: str) -> Account | None:
         return self.backend_for(account_id).get_account(account_id)
 
-    def list_shops(self, account_id: str) -> list[Shop]:
+    def list_shops(self, account_id: str) -> list[p.Shop]:
         return self.backend_for(account_id).list_shops(account_id)
 
     def set_wallet_password(self, account_id: str, password: str,
@@ -128,20 +112,20 @@ class RoutedBackend:
         return self.backend_for(account_id).set_wallet_password(account_id, password,
                                                                 acting_login)
 
-    def list_departments(self, account_id: str) -> list[Department]:
+    def list_departments(self, account_id: str) -> list[p.Department]:
         return self.backend_for(account_id).list_departments(account_id)
 
-    def get_department(self, account_id: str, department_id: str) -> Department | None:
+    def get_department(self, account_id: str, department_id: str) -> p.Department | None:
         return self.backend_for(account_id).get_department(account_id, department_id)
 
     def get_department_by_name(self, account_id: str, name: str, parent_id: str | None
-                               ) -> Department | None:
+                               ) -> p.Department | None:
         return self.backend_for(account_id).get_department_by_name(account_id, name, parent_id)
 
-    def create_department(self, account_id: str, spec: DepartmentSpec) -> Department:
+    def create_department(self, account_id: str, spec: p.DepartmentSpec) -> p.Department:
         return self.backend_for(account_id).create_department(account_id, spec)
 
-    def update_department(self, account_id: str, spec: DepartmentSpec) -> Department:
+    def update_department(self, account_id: str, spec: p.DepartmentSpec) -> p.Department:
         return self.backend_for(account_id).update_department(account_id, spec)
 
     def delete_department(self, account_id: str, department_id: str) -> None:
@@ -150,43 +134,43 @@ class RoutedBackend:
     def permission_catalogue(self, account_id: str) -> PermissionCatalogue:
         return self.backend_for(account_id).permission_catalogue(account_id)
 
-    def list_roles(self, account_id: str) -> list[Role]:
+    def list_roles(self, account_id: str) -> list[p.Role]:
         return self.backend_for(account_id).list_roles(account_id)
 
-    def get_role(self, account_id: str, role_id: str) -> Role | None:
+    def get_role(self, account_id: str, role_id: str) -> p.Role | None:
         return self.backend_for(account_id).get_role(account_id, role_id)
 
-    def get_role_by_name(self, account_id: str, name: str) -> Role | None:
+    def get_role_by_name(self, account_id: str, name: str) -> p.Role | None:
         return self.backend_for(account_id).get_role_by_name(account_id, name)
 
-    def create_role(self, account_id: str, spec: RoleSpec) -> Role:
+    def create_role(self, account_id: str, spec: p.RoleSpec) -> p.Role:
         return self.backend_for(account_id).create_role(account_id, spec)
 
-    def update_role(self, account_id: str, spec: RoleSpec) -> Role:
+    def update_role(self, account_id: str, spec: p.RoleSpec) -> p.Role:
         return self.backend_for(account_id).update_role(account_id, spec)
 
     def delete_role(self, account_id: str, role_id: str) -> None:
         self.backend_for(account_id).delete_role(account_id, role_id)
 
-    def list_sub_accounts(self, account_id: str) -> list[SubAccount]:
+    def list_sub_accounts(self, account_id: str) -> list[p.SubAccount]:
         return self.backend_for(account_id).list_sub_accounts(account_id)
 
-    def get_sub_account(self, account_id: str, member_id: str) -> SubAccount | None:
+    def get_sub_account(self, account_id: str, member_id: str) -> p.SubAccount | None:
         return self.backend_for(account_id).get_sub_account(account_id, member_id)
 
-    def get_sub_account_by_login(self, account_id: str, login: str) -> SubAccount | None:
+    def get_sub_account_by_login(self, account_id: str, login: str) -> p.SubAccount | None:
         return self.backend_for(account_id).get_sub_account_by_login(account_id, login)
 
-    def create_sub_account(self, account_id: str, spec: SubAccountSpec,
-                           initial_password: str | None = None) -> SubAccount:
+    def create_sub_account(self, account_id: str, spec: p.SubAccountSpec,
+                           initial_password: str | None = None) -> p.SubAccount:
         return self.backend_for(account_id).create_sub_account(account_id, spec,
                                                                initial_password)
 
-    def update_sub_account(self, account_id: str, spec: SubAccountSpec) -> SubAccount:
+    def update_sub_account(self, account_id: str, spec: p.SubAccountSpec) -> p.SubAccount:
         return self.backend_for(account_id).update_sub_account(account_id, spec)
 
     def set_sub_account_status(self, account_id: str, member_id: str,
-                               status: SubAccountStatus) -> SubAccount:
+                               status: p.SubAccountStatus) -> p.SubAccount:
         return self.backend_for(account_id).set_sub_account_status(account_id, member_id,
                                                                    status)
 
@@ -194,41 +178,41 @@ class RoutedBackend:
         self.backend_for(account_id).delete_sub_account(account_id, member_id)
 
     def rename_member(self, account_id: str, old_member_id: str, new_member_id: str
-                      ) -> SubAccount:
+                      ) -> p.SubAccount:
         return self.backend_for(account_id).rename_member(account_id, old_member_id,
                                                           new_member_id)
 
-    def list_grants(self, account_id: str) -> list[Grant]:
+    def list_grants(self, account_id: str) -> list[p.Grant]:
         return self.backend_for(account_id).list_grants(account_id)
 
-    def get_grant(self, account_id: str, member_id: str, shop_id: str) -> Grant | None:
+    def get_grant(self, account_id: str, member_id: str, shop_id: str) -> p.Grant | None:
         return self.backend_for(account_id).get_grant(account_id, member_id, shop_id)
 
-    def set_grant(self, account_id: str, spec: GrantSpec) -> Grant:
+    def set_grant(self, account_id: str, spec: p.GrantSpec) -> p.Grant:
         return self.backend_for(account_id).set_grant(account_id, spec)
 
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None:
         self.backend_for(account_id).delete_grant(account_id, member_id, shop_id)
 
-    def list_bindings(self, account_id: str) -> list[Binding]:
+    def list_bindings(self, account_id: str) -> list[p.Binding]:
         return self.backend_for(account_id).list_bindings(account_id)
 
-    def get_binding(self, account_id: str, shop_id: str, external_id: str) -> Binding | None:
+    def get_binding(self, account_id: str, shop_id: str, external_id: str) -> p.Binding | None:
         return self.backend_for(account_id).get_binding(account_id, shop_id, external_id)
 
-    def bind(self, account_id: str, spec: BindingSpec) -> Binding:
+    def bind(self, account_id: str, spec: p.BindingSpec) -> p.Binding:
         return self.backend_for(account_id).bind(account_id, spec)
 
     def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
         self.backend_for(account_id).unbind(account_id, shop_id, external_id)
 
-    def list_chat_groups(self, account_id: str) -> list[ChatGroup]:
+    def list_chat_groups(self, account_id: str) -> list[p.ChatGroup]:
         return self.backend_for(account_id).list_chat_groups(account_id)
 
-    def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
+    def get_chat_group(self, account_id: str, shop_id: str, name: str) -> p.ChatGroup | None:
         return self.backend_for(account_id).get_chat_group(account_id, shop_id, name)
 
-    def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
+    def set_chat_group(self, account_id: str, spec: p.ChatGroupSpec) -> p.ChatGroup:
         return self.backend_for(account_id).set_chat_group(account_id, spec)
 
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
