@@ -6,7 +6,10 @@ changes. Read-only: two list calls per account at most.
 
     accounts:
       - id: dy-youpin          # must exist in the account system (a platform fact)
+        platform: douyin
+        nick: 优品数码抖店
         seat_quota: 8          # the platform's own quota must hold the declared sub-accounts
+        shops: [{id: dy-youpin-shop, name: 优品数码官方旗舰店}]
     bindings:                  # removing an official Douyin account here can never be applied
       - {shop: dy-youpin-shop, kind: official, external_account: youpin_digital}
       # nor removing a channel account within 180 days of its binding (by the account

@@ -3,13 +3,14 @@
 Each org.yaml kind has its own narrow protocol so a resource provider depends only on the
 calls it makes (STYLE habit 7). Every object is addressed by the ids org.yaml uses::
 
-    accounts:            # AccountReader        account id "tb-flagship", its shops
-    departments:         # DepartmentBackend    (account, department id), name, parent id
-    roles:               # RoleBackend          (account, role id), platform permission codes
-    members: [..grants]  # SubAccountBackend    (account, member id) -> login, status, ...
-                         # GrantBackend         (account, member, shop) -> role ids
-    bindings:            # BindingBackend       (account, shop, external account id)
-    chat_groups:         # ChatGroupBackend     (account, shop, group name) -> member ids
+    org.yaml                  protocol             an object is addressed by
+    accounts                  AccountReader        account id "tb-flagship", its shops
+    departments               DepartmentBackend    (account, department id), name, parent id
+    roles                     RoleBackend          (account, role id), platform permission codes
+    members[].sub_accounts    SubAccountBackend    (account, member id) -> login, status, ...
+      each one's shops/roles  GrantBackend         (account, member, shop) -> role ids
+    bindings                  BindingBackend       (account, shop, external account id)
+    chat_groups               ChatGroupBackend     (account, shop, group name) -> member ids
 
 Conventions every backend keeps:
 

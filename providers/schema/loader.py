@@ -5,6 +5,9 @@
     accounts:                 # ("accounts",)            -> line 1, col 1 (key), line 2 (value)
       - id: tb-flagship       # ("accounts", 0, "id")    -> line 2, col 9
         platform: taobao      # ("accounts", 0, "platform")
+        nick: 优品数码旗舰店
+        seat_quota: 10
+        shops: [{id: tb-flagship-shop, name: 优品数码旗舰店}]
 
 Every error shoporg reports about org.yaml points at ``file:LINE:COL``, so the loader
 keeps two maps from a path (the same tuple pydantic uses as an error ``loc``) to a

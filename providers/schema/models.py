@@ -9,6 +9,10 @@
         nick: 优品数码旗舰店
         seat_quota: 10
         shops: [{id: tb-flagship-shop, name: 优品数码旗舰店}]
+      - {id: sp-main, platform: shopee, nick: youpin.digital, seat_quota: 8,
+         shops: [{id: sp-my, name: Youpin Digital MY, site: MY}]}    # Shopee shops name a site
+      - {id: dy-main, platform: douyin, nick: 优品数码抖店, seat_quota: 8,
+         shops: [{id: dy-shop, name: 优品数码官方旗舰店}]}
     departments:                      # 部门: a tree
       - {id: cs, name: 客服部, children: [{id: cs-presale, name: 售前}]}
     roles:                            # a named permission set of one platform
@@ -19,6 +23,7 @@
         department: cs-presale
         sub_accounts:
           - {account: tb-flagship, login_name: 张伟, roles: [tb-cs], dispatch: true}
+          - {account: sp-main, login_name: zhangwei}   # a Shopee seat, for the chat group
     bindings:                         # Douyin: official / channel / self_operated
       - {shop: dy-shop, kind: channel, external_account: "7120001", source: toutiao}
     chat_groups:                      # Shopee: customer-service groups per shop

@@ -3,9 +3,11 @@
 ::
 
     accounts:
-      - {id: tb-flagship, platform: taobao, nick: 优品数码旗舰店, seat_quota: 2, shops: [...]}
+      - {id: tb-flagship, platform: taobao, nick: 优品数码旗舰店, seat_quota: 2,
+         shops: [{id: tb-flagship-shop, name: 优品数码旗舰店}]}
     members:
       - id: li-na
+        name: 李娜
         department: cs-aftersale        # must name a declared department
         sub_accounts:
           - account: tb-flagship        # must name a declared account (one seat each)

@@ -1,10 +1,9 @@
 """Douyin shop bindings (抖店): external Douyin-family accounts bound to a shop::
 
     bindings:
-      - shop: dy-shop
-        official: dy-official-123
-        channels: [{id: tt-555, source: toutiao}]
-        self_operated: [creator-9]
+      - {shop: dy-shop, kind: official, external_account: dy-official-123}
+      - {shop: dy-shop, kind: channel, external_account: tt-555, source: toutiao}
+      - {shop: dy-shop, kind: self_operated, external_account: creator-9}
 
 Rules (SPEC "Platform rules", Douyin): only Douyin shops have them
 (``bindings_unsupported``);

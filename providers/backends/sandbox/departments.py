@@ -3,9 +3,8 @@
     departments:
       - id: cs
         name: 客服部
-      - id: cs-presale
-        name: 售前
-        parent: cs
+        children:                     # a row each, with parent_id: cs-presale -> cs
+          - {id: cs-presale, name: 售前}
 
 Rules: only Taobao/Tmall seller centres have departments (``departments_unsupported``); a
 name is required (``required_field``) and unique among its siblings

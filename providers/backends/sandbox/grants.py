@@ -1,9 +1,14 @@
-"""Role grants: the roles one sub-account holds on one shop, from a member's ``grants:``::
+"""Role grants: the roles one sub-account holds on one shop, from a member's ``sub_accounts:``::
 
-    grants:
-      - account: shopee-cb
-        shops: [shopee-my, shopee-sg]
-        roles: [cs-agent]
+    members:
+      - id: alice
+        name: 王丽
+        department: cs-presale
+        sub_accounts:
+          - account: shopee-cb
+            login_name: alice
+            shops: [shopee-my, shopee-sg]   # one grant per shop (default: every shop)
+            roles: [cs-agent]
 
 Keyed by (account, member, shop). Rules: the sub-account must exist (``NotFoundError``), the
 shop must belong to the account (``NotFoundError``), every role must exist in the account

@@ -5,8 +5,9 @@
         name: 王丽
         department: cs-presale
         email: alice@example.com
-        grants:
+        sub_accounts:
           - account: tb-flagship     # -> sub-account (tb-flagship, alice), login "acme旗舰店:alice"
+            login_name: alice
 
 Statuses are normalised to ``pending`` (invited, Ozon until the email is confirmed),
 ``active`` and ``disabled``; transitions: pending -> active | disabled, active -> disabled,
