@@ -15,7 +15,7 @@ ENGINE    := $(BIN)/pulumi-engine
 help:
 	@echo "make up     set everything up and run 'pulumi up' on org.yaml against the sandbox"
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
-	@echo "make check  the inner loop: lint, types and the unit tier (no engine), 80-100 s"
+	@echo "make check  the inner loop: lint, types and the unit tier (no engine), about 65-80 s"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
 	@echo "make lifecycle  the lifecycle model's long run: 100 days of a 40-person company (docs/lifecycle.md)"
 

@@ -80,7 +80,6 @@ def test_every_command_is_listed_and_parses_its_own_help(
                for c in COMMANDS)
 
 
-
 #: ``shoporg ARGS`` as the console script runs it, with an exit handler of its own (coverage
 #: registers one the same way) whose words wait in stdout's buffer (a pipe: block-buffered).
 CONSOLE = """
