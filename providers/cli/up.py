@@ -136,7 +136,12 @@ def run(args: argparse.Namespace) -> int:
         if verdict.refused:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
-        args_up = ["up", "--yes", "--json", "--plan", str(plan_file), "--stack", stack,
+        # `--skip-preview`: the preview above made the plan, and the engine holds the apply
+        # to it (a change since is refused as "violates plan"). Without it `pulumi up`
+        # previews a second time, one more program run and diff of every object: about
+        # 2 of the 6.5 CPU-s of a one-object `shoporg up` on the repo org (measured).
+        args_up = ["up", "--yes", "--skip-preview", "--json", "--plan", str(plan_file),
+                   "--stack", stack,
                    *(arg for urn in targets for arg in ("--target", urn))]
         ledger = ledger_of(settings.backend)  # this stack's steps only
         before = {s.id: s for s in ledger.steps()}
