@@ -106,6 +106,13 @@ class BulkReadCache:
     def get(self, key: Hashable, load: Callable[[], dict[Any, Any]]) -> dict[Any, Any]:
         if not self.enabled():
             return load()
+        # A listing held is returned without the locks (a dict read is atomic): a refresh
+        # of 10,000 objects asks 10,000 times for about a hundred listings. A reader the
+        # locks would have queued behind an invalidation gets the listing from before it,
+        # as it would have had it asked a moment earlier.
+        cached = self._data.get(key)
+        if cached is not None:
+            return cached
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         # Per-key lock: N concurrent reads of one account trigger exactly one list call.

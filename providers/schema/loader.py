@@ -144,9 +144,16 @@ class _EventLoader(_Base):  # type: ignore[valid-type,misc]
 
 
 # Order matters only where two patterns match one text (``1`` is an int, not a float).
-for _tag, _pattern in (("null", _CORE_NULL), ("bool", _CORE_BOOL), ("int", _CORE_INT),
-                       ("float", _CORE_FLOAT)):
-    _EventLoader.add_implicit_resolver(f"{_TAG}{_tag}", _pattern, None)
+# Each is filed under the first characters its texts can start with ("" is the empty
+# plain scalar), so a plain text starting with any other character (most of org.yaml:
+# ids, names, logins) is text without trying a pattern.
+_DIGITS = list("0123456789")
+for _tag, _pattern, _first in (
+        ("null", _CORE_NULL, [*"~nN", ""]),
+        ("bool", _CORE_BOOL, list("tTfF")),
+        ("int", _CORE_INT, [*"-+", *_DIGITS]),
+        ("float", _CORE_FLOAT, [*"-+.", *_DIGITS])):
+    _EventLoader.add_implicit_resolver(f"{_TAG}{_tag}", _pattern, _first)
 
 
 @dataclass
@@ -316,8 +323,15 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
 
     while True:
         event = loader.get_event()
-        start = _pos(event.start_mark)
         parent = stack[-1] if stack else None
+        if isinstance(event, MappingEndEvent | SequenceEndEvent):
+            frame = stack.pop()
+            built = frame.items if frame.path is not None else None
+            if not stack:
+                return built
+            if not frame.is_key:  # a key subtree leaves the parent waiting for its value
+                _attach(stack[-1], built)
+            continue
 
         # Where would a new node go? ``None`` path means "discard".
         is_key = isinstance(parent, _Frame) and isinstance(parent.items, dict) and (
@@ -339,10 +353,11 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
         depth = parent.depth + 1 if parent else 0
 
         produced: Any
+        if isinstance(event, ScalarEvent) and is_key and parent is not None:
+            _take_key(parent, event, loaded)  # a key: its position is the key map's
+            continue
+        start = _pos(event.start_mark)
         if isinstance(event, ScalarEvent):
-            if is_key and parent is not None:
-                _take_key(parent, event, loaded)
-                continue
             produced = _scalar(loader, event, path, loaded)
             if path is not None:
                 loaded.values[path] = start
@@ -382,14 +397,6 @@ def _compose_document(loader: _EventLoader, loaded: Loaded) -> Any:
                 loaded.values[path] = start
             items: dict[str, Any] | list[Any] = {} if is_map else []
             stack.append(_Frame(path=path, items=items, depth=depth, is_key=is_key))
-            continue
-        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            frame = stack.pop()
-            produced = frame.items if frame.path is not None else None
-            if not stack:
-                return produced
-            if not frame.is_key:  # a key subtree leaves the parent waiting for its value
-                _attach(stack[-1], produced)
             continue
         else:  # pragma: no cover - the parser guarantees node events inside a document
             raise AssertionError(f"unexpected YAML event {event!r}")
