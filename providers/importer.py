@@ -20,6 +20,9 @@ How live objects become org.yaml::
     grants        a sub-account's roles and the shops they apply to (all shops → no ``shops:``)
     bindings, chat_groups   as listed
 
+Each kind's section is written by the function its ``Kind.imports`` names (below), called
+in registry order; the records it reads are its ``Kind.records``.
+
 What org.yaml cannot say is written as a ``# note:`` comment and returned as a warning
 (e.g. a member whose department no read can show: Shopee, Ozon and Douyin have no tree).
 """
@@ -27,10 +30,11 @@ What org.yaml cannot say is written as a ``# note:`` comment and returned as a w
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -47,7 +51,16 @@ from providers.backends.protocol import (
     SubAccount,
 )
 from providers.backends.retry import call_with_retries
-from providers.kinds import SUB_ACCOUNT
+from providers.kinds import (
+    CHAT_GROUP,
+    DEPARTMENT,
+    KINDS,
+    ROLE,
+    ROLE_GRANT,
+    SHOP_BINDING,
+    SUB_ACCOUNT,
+    Kind,
+)
 from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
 from providers.schema import validate_text
 
@@ -67,33 +80,30 @@ class Imported:
 @dataclass
 class _Live:
     accounts: list[Account]
-    departments: dict[str, list[Department]]
-    roles: dict[str, list[Role]]
-    subs: dict[str, list[SubAccount]]
-    grants: dict[str, list[Grant]]
-    bindings: dict[str, list[Binding]]
-    chat_groups: dict[str, list[ChatGroup]]
+    records: dict[str, dict[str, Sequence[object]]]  # kind word → account id → its records
+
+    def of(self, kind: Kind, record: type[T], account: str) -> list[T]:
+        """``kind``'s records in ``account``, as the protocol's ``record`` type."""
+        records = self.records[kind.word][account]
+        typed = [r for r in records if isinstance(r, record)]
+        if len(typed) != len(records):  # a connector's bug: never drop objects unsaid
+            raise TypeError(f"{kind.word} records of {account} are not all {record.__name__}")
+        return typed
 
 
 def read_live(backend: Backend, accounts: Iterable[str] | None = None) -> _Live:
-    """Every list the import needs, one ``list_*`` per account and kind (with retries)."""
+    """Every list the import needs, one ``list_*`` per account and kind (``Kind.records``,
+    with retries)."""
     wanted = set(accounts) if accounts is not None else None
     live = [a for a in call_with_retries(backend.list_accounts)
             if wanted is None or a.id in wanted]
     live.sort(key=lambda a: a.id)
 
-    def each(fn: Callable[[str], list[T]]) -> dict[str, list[T]]:
-        return {a.id: call_with_retries(lambda a=a: fn(a.id)) for a in live}  # type: ignore[misc]
+    def each(kind: Kind) -> dict[str, Sequence[object]]:
+        return {a.id: call_with_retries(functools.partial(kind.records, backend, a.id))
+                for a in live}
 
-    return _Live(
-        accounts=live,
-        departments=each(backend.list_departments),
-        roles=each(backend.list_roles),
-        subs=each(backend.list_sub_accounts),
-        grants=each(backend.list_grants),
-        bindings=each(backend.list_bindings),
-        chat_groups=each(backend.list_chat_groups),
-    )
+    return _Live(accounts=live, records={kind.word: each(kind) for kind in KINDS})
 
 
 def import_org(
@@ -151,6 +161,12 @@ class _Builder:
         self.today = today
         self.counts: dict[str, int] = {}
         self.platform = {a.id: a.platform for a in live.accounts}
+        # What each kind's section (``Kind.imports``, in registry order) writes: org.yaml's
+        # sections in file order, the ones left out when empty, and what later kinds read.
+        self.sections: dict[str, list[str]] = {}
+        self.optional: set[str] = set()
+        self.fallback_dept: str | None = None  # the departments' first root
+        self.declared_roles: set[tuple[str, str]] = set()  # (platform, role id)
 
     def note(self, text: str) -> str:
         self.warnings.append(text)
@@ -162,7 +178,7 @@ class _Builder:
         depts: dict[str, Department] = {}
         notes: list[str] = []
         for account in self.live.accounts:
-            for d in self.live.departments[account.id]:
+            for d in self.live.of(DEPARTMENT, Department, account.id):
                 seen = depts.setdefault(d.id, d)
                 if (seen.name, seen.parent_id) != (d.name, d.parent_id):
                     notes.append("  " + self.note(
@@ -196,7 +212,7 @@ class _Builder:
         where: dict[tuple[str, str], set[str]] = defaultdict(set)
         lines: list[str] = []
         for account in self.live.accounts:
-            for r in self.live.roles[account.id]:
+            for r in self.live.of(ROLE, Role, account.id):
                 if not r.permissions:
                     lines.append(self.note(
                         f"role {r.name!r} ({r.id}) in {account.id} is held by no one and TOP "
@@ -232,7 +248,7 @@ class _Builder:
         """member id → sub-accounts, with synthetic ids merged by e-mail, then phone."""
         groups: dict[str, list[SubAccount]] = defaultdict(list)
         for account in self.live.accounts:
-            for s in self.live.subs[account.id]:
+            for s in self.live.of(SUB_ACCOUNT, SubAccount, account.id):
                 groups[s.member_id].append(s)
         real = {m: subs for m, subs in groups.items() if not SYNTHETIC_MEMBER.match(m)}
         by_email = {s.email.lower(): m for m, subs in real.items() for s in subs if s.email}
@@ -261,7 +277,7 @@ class _Builder:
                 ) -> tuple[list[str], bool]:
         grants: dict[tuple[str, str], dict[str, tuple[str, ...]]] = defaultdict(dict)
         for account in self.live.accounts:
-            for g in self.live.grants[account.id]:
+            for g in self.live.of(ROLE_GRANT, Grant, account.id):
                 grants[(account.id, g.member_id)][g.shop_id] = tuple(sorted(g.role_ids))
         shops = {a.id: [s.id for s in a.shops] for a in self.live.accounts}
         nick = {a.id: a.nick for a in self.live.accounts}
@@ -372,27 +388,62 @@ class _Builder:
                     item["site"] = shop.site
                 out.append(f"      - {_flow(item)}")
         self.counts["accounts"] = len(self.live.accounts)
-        dept_lines, fallback = self.departments()
-        role_lines, declared = self.roles()
-        member_lines, unassigned = self.members(declared, fallback)
-        if unassigned:
-            dept_lines.append(f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
-        out += _section("departments", dept_lines)
-        out += _section("roles", role_lines)
-        out += _section("members", member_lines)
-        bindings = [b for a in self.live.accounts for b in self.live.bindings[a.id]]
-        if bindings:
-            out += ["", "bindings:"]
-            for b in sorted(bindings, key=lambda b: (b.shop_id, b.kind, b.external_id)):
-                item = {"shop": b.shop_id, "kind": b.kind, "external_account": b.external_id}
-                if b.source:
-                    item["source"] = b.source
-                out.append(f"  - {_flow(item)}")
-        groups = [g for a in self.live.accounts for g in self.live.chat_groups[a.id]]
-        if groups:
-            out += ["", "chat_groups:"]
-            for g in sorted(groups, key=lambda g: (g.shop_id, g.name)):
-                out.append(f"  - {_flow({'shop': g.shop_id, 'name': g.name, 'members': sorted(g.member_ids)})}")  # noqa: E501
-        self.counts["bindings"] = len(bindings)
-        self.counts["chat_groups"] = len(groups)
+        for kind in KINDS:
+            section: ImportSection = kind.hook("imports")
+            section(self)
+        for key, lines in self.sections.items():
+            if lines or key not in self.optional:
+                out += _section(key, lines)
         return "\n".join(out) + "\n"
+
+
+#: A kind's part of the imported org.yaml, named by ``Kind.imports``: called in registry
+#: order (parents first), it writes its section's lines and counts into the builder.
+ImportSection = Callable[[_Builder], None]
+
+
+def department_section(b: _Builder) -> None:
+    lines, b.fallback_dept = b.departments()
+    b.sections["departments"] = lines
+
+
+def role_section(b: _Builder) -> None:
+    lines, b.declared_roles = b.roles()
+    b.sections["roles"] = lines
+
+
+def sub_account_section(b: _Builder) -> None:
+    """The members, each with its sub-accounts and their roles (the grants)."""
+    lines, unassigned = b.members(b.declared_roles, b.fallback_dept)
+    if unassigned:
+        b.sections["departments"].append(
+            f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
+    b.sections["members"] = lines
+
+
+def role_grant_section(b: _Builder) -> None:
+    """Nothing of its own: a grant is a sub-account entry's ``roles:`` and ``shops:``,
+    written with its sub-account."""
+
+
+def shop_binding_section(b: _Builder) -> None:
+    bindings = [x for a in b.live.accounts for x in b.live.of(SHOP_BINDING, Binding, a.id)]
+    lines = []
+    for x in sorted(bindings, key=lambda x: (x.shop_id, x.kind, x.external_id)):
+        item = {"shop": x.shop_id, "kind": x.kind, "external_account": x.external_id}
+        if x.source:
+            item["source"] = x.source
+        lines.append(f"  - {_flow(item)}")
+    b.sections["bindings"] = lines
+    b.optional.add("bindings")
+    b.counts["bindings"] = len(bindings)
+
+
+def chat_group_section(b: _Builder) -> None:
+    groups = [g for a in b.live.accounts for g in b.live.of(CHAT_GROUP, ChatGroup, a.id)]
+    b.sections["chat_groups"] = [
+        f"  - {_flow({'shop': g.shop_id, 'name': g.name, 'members': sorted(g.member_ids)})}"
+        for g in sorted(groups, key=lambda g: (g.shop_id, g.name))
+    ]
+    b.optional.add("chat_groups")
+    b.counts["chat_groups"] = len(groups)

@@ -43,14 +43,18 @@ from providers.backends.protocol import (
 from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.clock import parse_duration
 from providers.cli import Command
-from providers.kinds import ROLE_GRANT
+from providers.kinds import BY_TABLE, ROLE_GRANT
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
-KINDS = (
-    "accounts", "shops", "departments", "roles", "sub-accounts", "grants", "bindings",
-    "chat-groups",
-)
+# The platform facts (not kinds: org.yaml declares them, shoporg never creates them) and
+# their columns; every kind's table comes from its ``Kind`` (table, records, table_columns).
+_FACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("id", "platform", "nick", "seat_quota", "seats_used", "sub_account_service",
+                 "activated", "activation_expires_at", "wallet_password_set"),
+    "shops": ("account_id", "id", "name", "site"),
+}
+TABLES = (*_FACT_COLUMNS, *BY_TABLE)
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -96,7 +100,7 @@ def register(subparsers: Any, command: Command) -> None:
 
     for name in ("ls", "show"):
         p = cmd(name, _ls, "list objects as tables (all kinds unless one is named)")
-        p.add_argument("kind", nargs="?", choices=KINDS)
+        p.add_argument("kind", nargs="?", choices=TABLES)
         p.add_argument("--account", help="only this account")
         p.add_argument("--json", action="store_true")
 
@@ -310,43 +314,26 @@ def _shop(sc: SellerCenter, args: argparse.Namespace) -> int:
     return 0
 
 
-def _collect(sc: SellerCenter, kind: str, account_ids: list[str]) -> list[dict[str, object]]:
+def _collect(sc: SellerCenter, table: str, account_ids: list[str]) -> list[dict[str, object]]:
     b = sc.backend
-    readers: dict[str, Callable[[str], Sequence[object]]] = {
-        "shops": b.list_shops,
-        "departments": b.list_departments,
-        "roles": b.list_roles,
-        "sub-accounts": b.list_sub_accounts,
-        "grants": b.list_grants,
-        "bindings": b.list_bindings,
-        "chat-groups": b.list_chat_groups,
-    }
-    if kind == "accounts":
+    if table == "accounts":
         return [
             {k: v for k, v in dataclasses.asdict(a).items() if k != "shops"}
             for a in b.list_accounts()
             if a.id in account_ids
         ]
+    kind = BY_TABLE.get(table)
     rows: list[dict[str, object]] = []
     for account_id in account_ids:
-        for item in readers[kind](account_id):
+        items = kind.records(b, account_id) if kind is not None else b.list_shops(account_id)
+        for item in items:
             assert dataclasses.is_dataclass(item) and not isinstance(item, type)
             rows.append(dataclasses.asdict(item))
     return rows
 
 
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ("id", "platform", "nick", "seat_quota", "seats_used", "sub_account_service",
-                 "activated", "activation_expires_at", "wallet_password_set"),
-    "shops": ("account_id", "id", "name", "site"),
-    "departments": ("account_id", "id", "name", "parent_id", "member_ids"),
-    "roles": ("account_id", "id", "name", "permissions"),
-    "sub-accounts": ("account_id", "member_id", "login", "display_name", "department_id",
-                     "status", "email", "email_confirmed", "dispatch", "two_factor"),
-    "grants": ("account_id", "member_id", "shop_id", "role_ids"),
-    "bindings": ("account_id", "shop_id", "kind", "external_id", "source", "bound_at"),
-    "chat-groups": ("account_id", "shop_id", "name", "member_ids"),
-}
+def _columns(table: str) -> tuple[str, ...]:
+    return BY_TABLE[table].table_columns if table in BY_TABLE else _FACT_COLUMNS[table]
 
 
 def _ls(sc: SellerCenter, args: argparse.Namespace) -> int:
@@ -357,7 +344,7 @@ def _ls(sc: SellerCenter, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         account_ids = [args.account]
-    kinds = [args.kind] if args.kind else list(KINDS)
+    kinds = [args.kind] if args.kind else list(TABLES)
     data = {kind: _collect(sc, kind, account_ids) for kind in kinds}
     if args.json:
         _print_json(data if len(kinds) > 1 else data[kinds[0]])
@@ -365,7 +352,7 @@ def _ls(sc: SellerCenter, args: argparse.Namespace) -> int:
     blocks = []
     for kind in kinds:
         rows = data[kind]
-        body = _table(rows, _COLUMNS[kind]) if rows else "(none)"
+        body = _table(rows, _columns(kind)) if rows else "(none)"
         blocks.append(f"{kind}\n{body}" if len(kinds) > 1 else body)
     print("\n\n".join(blocks))
     return 0

@@ -51,21 +51,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(org: Org) -> str:
-    """``5 accounts, 6 shops, ...``: one count per kind."""
-    c = org.counts()
-    return ", ".join(
-        [
-            _n(c["accounts"], "account"),
-            _n(c["shops"], "shop"),
-            _n(c["departments"], "department"),
-            _n(c["roles"], "role"),
-            f"{_n(c['members'], 'member')} ({c['left']} left)",
-            _n(c["sub_accounts"], "sub-account"),
-            _n(c["bindings"], "binding"),
-            _n(c["chat_groups"], "chat group"),
-        ]
-    )
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """``5 accounts, 6 shops, ...``: one count per kind (``Org.summary``)."""
+    return org.summary()

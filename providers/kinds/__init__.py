@@ -5,9 +5,12 @@
 
 Every layer reads this registry instead of keeping its own list of kinds: the stack
 registers :func:`desired_world`, reviews and the removal guard diff it, drift lists
-``kind.live`` for each kind, reports look kinds up by word or Pulumi type. Adding a kind
-is a new module here plus its resource in ``providers/resources/`` (ARCHITECTURE.md);
-``tests/kinds/test_registry.py`` fails when a layer lacks it.
+``kind.live`` for each kind, reports look kinds up by word or Pulumi type, and the review's
+sentences, the manual steps' objects, runbook labels, the validate summary, ``shoporg
+import`` and ``shoporg sandbox ls`` take their per-kind part from the ``Kind``. Adding a
+kind is a new module here plus its resource in ``providers/resources/`` (ARCHITECTURE.md);
+``tests/kinds/test_registry.py`` and ``tests/kinds/test_surface.py`` fail when a layer
+lacks it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ import datetime
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Final
 
-from providers.kinds.base import TYPE_PREFIX, Desired, Kind, LiveObject, Ref, Scope, Wire
+from providers.kinds.base import (
+    TYPE_PREFIX,
+    Desired,
+    Hook,
+    Kind,
+    LiveObject,
+    Ref,
+    Scope,
+    Tally,
+    Wire,
+)
 from providers.kinds.chat_group import CHAT_GROUP
 from providers.kinds.department import DEPARTMENT
 from providers.kinds.role import ROLE
@@ -33,6 +46,7 @@ KINDS: Final[tuple[Kind, ...]] = (
 )
 BY_WORD: Final[dict[str, Kind]] = {k.word: k for k in KINDS}
 BY_TYPE: Final[dict[str, Kind]] = {k.type: k for k in KINDS}
+BY_TABLE: Final[dict[str, Kind]] = {k.table: k for k in KINDS}  # `shoporg sandbox ls <table>`
 
 World = dict[Ref, Desired]
 
@@ -81,8 +95,30 @@ def desired_world(org: Org, today: datetime.date,
 
 
 __all__ = [
-    "BY_TYPE", "BY_WORD", "CHAT_GROUP", "DEPARTMENT", "KINDS", "ROLE", "ROLE_GRANT",
-    "SHOP_BINDING", "SUB_ACCOUNT", "TYPE_PREFIX", "Desired", "Kind", "LiveObject", "Ref",
-    "Scope", "Wire", "World", "desired_world", "kind_of", "parse_ref", "ref_of_urn",
-    "sub_account_enabled", "urn_of",
+    "BY_TABLE",
+    "BY_TYPE",
+    "BY_WORD",
+    "CHAT_GROUP",
+    "DEPARTMENT",
+    "KINDS",
+    "ROLE",
+    "ROLE_GRANT",
+    "SHOP_BINDING",
+    "SUB_ACCOUNT",
+    "TYPE_PREFIX",
+    "Desired",
+    "Hook",
+    "Kind",
+    "LiveObject",
+    "Ref",
+    "Scope",
+    "Tally",
+    "Wire",
+    "World",
+    "desired_world",
+    "kind_of",
+    "parse_ref",
+    "ref_of_urn",
+    "sub_account_enabled",
+    "urn_of",
 ]

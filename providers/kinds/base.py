@@ -11,7 +11,14 @@ comes from. Everything else asks it:
   inputs the stack registers, the old names a ``previously:`` rename keeps (aliases) and
   which inputs are fed by other objects' outputs (wires, so the engine orders them);
 * ``KIND.live(backend, account)`` lists what the account system holds, as refs with a
-  human description (drift's "unmanaged" half).
+  human description (drift's "unmanaged" half);
+* the rest of its surface is declared here too, so no layer keeps a list of kinds of its
+  own: what ``shoporg sandbox ls`` shows of it (``table``, ``records``,
+  ``table_columns``), what the validate summary counts (``counts``, ``Org.counts()``),
+  how a runbook names it (``runbook_label``), and where its review sentence, its manual
+  step's object and its import into org.yaml are written (``review``, ``manual_object``,
+  ``imports``: ``module:function``, loaded on demand like ``resource``, because those
+  layers import this one). ``tests/kinds/test_surface.py`` fails for a piece left out.
 
 This module and the kind modules beside it import nothing from ``pulumi``: the desired
 world is a pure function of org.yaml, computed the same way by the stack program, the
@@ -25,9 +32,9 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from providers.backends.protocol import Backend
 from providers.backends.retry import call_with_retries
@@ -36,6 +43,9 @@ if TYPE_CHECKING:
     from collections.abc import Collection
 
     from providers.schema import Account, Org
+
+#: The pieces that name a function of a layer importing this one (``Kind.hook``).
+Hook = Literal["review", "manual_object", "imports"]
 
 #: Pulumi type of every kind: ``pulumi-python:dynamic/shoporg:<Kind.type_name>``.
 TYPE_PREFIX: Final = "pulumi-python:dynamic/shoporg:"
@@ -107,6 +117,16 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """One number of the validate summary, ``Org.counts()[key]``: "7 departments"."""
+
+    key: str  # its key in ``Org.counts()``: "sub_accounts"
+    noun: str  # singular, for people; the summary adds the plural s: "sub-account"
+    of: Callable[[Org], int]
+    aside: Tally | None = None  # said in brackets after it, unpluralised: "(2 left)"
+
+
+@dataclass(frozen=True)
 class Kind:
     """Everything about one resource kind (see the module docstring)."""
 
@@ -120,6 +140,18 @@ class Kind:
     expand: Callable[[Scope], Iterable[Desired]]
     live: Callable[[Backend, str], Iterable[LiveObject]]
     resource: str  # "providers.resources.role_grant:RoleGrant" (loaded on demand)
+    # ``shoporg sandbox ls <table>``: the backend's records of one account, their columns
+    table: str  # "grants"
+    records: Callable[[Backend, str], Sequence[object]]  # dataclasses, one per object
+    table_columns: tuple[str, ...]
+    # What the validate summary counts of org.yaml for it, in order (none: it is declared
+    # inside another kind's entries and counted there, as a grant in its sub-account's)
+    counts: tuple[Tally, ...]
+    runbook_label: str  # what a runbook calls it: "sub-account (子账号)"
+    # ``module:function`` of the layers that import this one (see the module docstring)
+    review: str  # the review's Change for a plan step (providers/reports/interpret.py)
+    manual_object: str  # the object of a manual step (providers/reports/manual_steps.py)
+    imports: str  # its part of org.yaml in ``shoporg import`` (providers/importer.py)
 
     def __post_init__(self) -> None:
         if len(self.separators) != len(self.fields) - 1:
@@ -171,6 +203,12 @@ class Kind:
     def provider_class(self) -> Any:
         module, _, name = self.resource.partition(":")
         return _attribute(module, f"{name}Provider")
+
+    def hook(self, piece: Hook) -> Any:
+        """The function a ``module:function`` piece names, imported once (the caller
+        states its type)."""
+        module, _, name = getattr(self, piece).partition(":")
+        return _attribute(module, name)
 
 
 @functools.cache

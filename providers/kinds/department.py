@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from providers.backends.protocol import DepartmentBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
+from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from providers.platforms import DEPARTMENT_PLATFORMS
 
 
@@ -53,4 +53,12 @@ DEPARTMENT = Kind(
     identity=("account_id", "department_id"),
     columns=("account_id", "department_id"),
     expand=_expand, live=_live, resource="providers.resources.department:Department",
+    table="departments", records=lambda backend, account: backend.list_departments(account),
+    table_columns=("account_id", "id", "name", "parent_id", "member_ids"),
+    counts=(Tally("departments", "department",
+                  lambda org: sum(1 for _ in org.walk_departments())),),
+    runbook_label="department (部门)",
+    review="providers.reports.interpret:department_change",
+    manual_object="providers.reports.manual_steps:department_object",
+    imports="providers.importer:department_section",
 )

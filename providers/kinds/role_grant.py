@@ -58,4 +58,11 @@ ROLE_GRANT = Kind(
     identity=("account_id", "shop_id", "login"),
     columns=("account_id", "member_id", "shop_id", "role_ids"),
     expand=_expand, live=_live, resource="providers.resources.role_grant:RoleGrant",
+    table="grants", records=lambda backend, account: backend.list_grants(account),
+    table_columns=("account_id", "member_id", "shop_id", "role_ids"),
+    counts=(),  # a sub-account entry's roles:, counted as its sub-account
+    runbook_label="role grant",
+    review="providers.reports.interpret:role_grant_change",
+    manual_object="providers.reports.manual_steps:role_grant_object",
+    imports="providers.importer:role_grant_section",
 )

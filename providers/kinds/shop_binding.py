@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from providers.backends.protocol import BindingBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope
+from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -43,4 +43,11 @@ SHOP_BINDING = Kind(
     identity=("account_id", "shop_id", "kind", "external_id", "source"),
     columns=("account_id", "shop_id", "kind", "external_id"),
     expand=_expand, live=_live, resource="providers.resources.shop_binding:ShopBinding",
+    table="bindings", records=lambda backend, account: backend.list_bindings(account),
+    table_columns=("account_id", "shop_id", "kind", "external_id", "source", "bound_at"),
+    counts=(Tally("bindings", "binding", lambda org: len(org.bindings)),),
+    runbook_label="account binding",
+    review="providers.reports.interpret:shop_binding_change",
+    manual_object="providers.reports.manual_steps:shop_binding_object",
+    imports="providers.importer:shop_binding_section",
 )

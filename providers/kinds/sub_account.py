@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from providers.backends.protocol import SubAccountBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
+from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from providers.kinds.department import DEPARTMENT, has_tree
 
 if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models
@@ -72,4 +72,17 @@ SUB_ACCOUNT = Kind(
     identity=("account_id", "login"),
     columns=("account_id", "member_id", "login", "enabled"),
     expand=_expand, live=_live, resource="providers.resources.sub_account:SubAccount",
+    table="sub-accounts", records=lambda backend, account: backend.list_sub_accounts(account),
+    table_columns=("account_id", "member_id", "login", "display_name", "department_id",
+                   "status", "email", "email_confirmed", "dispatch", "two_factor"),
+    # Declared under members:, so the summary counts the members (and leavers) first.
+    counts=(Tally("members", "member", lambda org: len(org.members),
+                  aside=Tally("left", "left",
+                              lambda org: sum(1 for m in org.members if m.status == "left"))),
+            Tally("sub_accounts", "sub-account",
+                  lambda org: sum(len(m.sub_accounts) for m in org.members))),
+    runbook_label="sub-account (子账号)",
+    review="providers.reports.interpret:sub_account_change",
+    manual_object="providers.reports.manual_steps:sub_account_object",
+    imports="providers.importer:sub_account_section",
 )

@@ -9,19 +9,21 @@
 Permissions are compared as the platform applies them (``catalogue.expand``: a granted
 point brings its ancestors and descendants), per (account, member, shop), in the old and the
 new world; so a role edit shows up as gains and losses of every person holding the role.
-Risk rules live in :mod:`providers.reports.risks`; this module only says what happens.
+Each kind's sentence is the function its ``Kind.review`` names (``department_change`` ...
+below). Risk rules live in :mod:`providers.reports.risks`; this module only says what
+happens.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from providers.backends.settings import BackendSettings
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
+from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, Ref
 from providers.reports.context import Context, Holdings, holdings_that_may_differ, names
 from providers.reports.diagram import access_matrix, mermaid_tree
 from providers.reports.manual_steps import connectors_of, manual_steps
@@ -39,6 +41,11 @@ from providers.reports.world import Plan, Step
 from providers.schema import Org
 
 # --- sentences ----------------------------------------------------------------------------
+
+#: A kind's review sentence, named by ``Kind.review``: its plan step as a Change, given the
+#: holdings (account, member, shop → permissions) before and after, from which a grant's
+#: gains and losses are told.
+Sentence = Callable[[Step, Context, Holdings, Holdings], Change]
 
 
 def _sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange, ...]]:
@@ -85,7 +92,19 @@ def _sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange
     return f"{who} " + "; ".join(parts or [f"sub-account on {account} is updated"]), fields
 
 
-def _grant_line(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+def sub_account_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``SUB_ACCOUNT.review``: the person's sub-account gained, lost, replaced or changed."""
+    o = step.obj
+    text, fields = _sub_account_lines(step, ctx)
+    member = str(o.get("member_id"))
+    return Change(
+        op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
+        member=member, member_name=ctx.member_name(member), fields=fields,
+    )
+
+
+def role_grant_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``ROLE_GRANT.review``: the permissions a person gains and loses on a shop."""
     o = step.obj
     account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
     cat = ctx.catalogue(account)
@@ -115,43 +134,82 @@ def _grant_line(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> C
     )
 
 
-def _object_line(step: Step, ctx: Context) -> str:
+_VERBS: Final = {"create": "is created", "delete": "is removed", "update": "changes",
+                 "replace": "is re-created"}
+
+
+def _object_change(step: Step, text: str) -> Change:
+    """An object that is no one's (a department, a role, a binding, a chat group)."""
+    o = step.obj
+    fields = tuple(
+        FieldChange(k, step.old.get(k), step.new.get(k)) for k in step.changed_keys()
+    ) if step.old is not None and step.new is not None else ()
+    return Change(
+        op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
+        fields=fields, shop=str(o.get("shop_id")) if o.get("shop_id") else None,
+    )
+
+
+def department_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``DEPARTMENT.review``: the department by its path in the tree."""
+    o = step.obj
+    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
+    return _object_change(
+        step, f"department {o.get('name')} ({path or o.get('department_id')}) {_VERBS[step.op]}")
+
+
+def role_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``ROLE.review``: the role and the permissions it gains or loses."""
     o, op = step.obj, step.op
-    verb = {"create": "is created", "delete": "is removed", "update": "changes",
-            "replace": "is re-created"}[op]
-    if step.kind == "department":
-        path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
-        return f"department {o.get('name')} ({path or o.get('department_id')}) {verb}"
-    if step.kind == "role":
-        cat = ctx.catalogue(o.account)
-        if op == "update" and step.old is not None and step.new is not None:
-            old = set(step.old.get("permissions") or [])
-            new = set(step.new.get("permissions") or [])
-            bits = []
-            if new - old:
-                bits.append(f"gains {names(new - old, cat)}")
-            if old - new:
-                bits.append(f"loses {names(old - new, cat)}")
-            return f"role {o.get('name')} {' and '.join(bits) or 'changes'}"
-        return f"role {o.get('name')} {verb}: {names(o.get('permissions') or [], cat)}"
-    if step.kind == "shop_binding":
-        what = f"{str(o.get('kind')).replace('_', '-')} account {o.get('external_id')}"
-        if o.get("source"):
-            what += f" ({o.get('source')})"
-        shop = ctx.shop_name(str(o.get("shop_id")))
-        if op == "delete":
-            return f"{what} is unbound from {shop}"
-        return f"{what} is bound to {shop}"
-    if step.kind == "chat_group":
-        shop = str(o.get("shop_id"))
-        old_m = set(step.old.get("member_ids") or []) if step.old else set()
-        new_m = set(step.new.get("member_ids") or []) if step.new else set()
-        if op == "delete":
-            return f"chat group {o.get('name')} on {shop} is removed"
-        bits = [f"+ {ctx.member_name(m)}" for m in sorted(new_m - old_m)]
-        bits += [f"− {ctx.member_name(m)}" for m in sorted(old_m - new_m)]
-        return f"chat group {o.get('name')} on {shop} {verb}: {', '.join(bits)}"
-    return f"{step.kind} {step.name} {verb}"
+    cat = ctx.catalogue(o.account)
+    if op == "update" and step.old is not None and step.new is not None:
+        old = set(step.old.get("permissions") or [])
+        new = set(step.new.get("permissions") or [])
+        bits = []
+        if new - old:
+            bits.append(f"gains {names(new - old, cat)}")
+        if old - new:
+            bits.append(f"loses {names(old - new, cat)}")
+        return _object_change(step, f"role {o.get('name')} {' and '.join(bits) or 'changes'}")
+    return _object_change(
+        step, f"role {o.get('name')} {_VERBS[op]}: {names(o.get('permissions') or [], cat)}")
+
+
+def shop_binding_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``SHOP_BINDING.review``: which external account is bound to or unbound from a shop."""
+    o = step.obj
+    what = f"{str(o.get('kind')).replace('_', '-')} account {o.get('external_id')}"
+    if o.get("source"):
+        what += f" ({o.get('source')})"
+    shop = ctx.shop_name(str(o.get("shop_id")))
+    if step.op == "delete":
+        return _object_change(step, f"{what} is unbound from {shop}")
+    return _object_change(step, f"{what} is bound to {shop}")
+
+
+def chat_group_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``CHAT_GROUP.review``: the group and who joins or leaves it."""
+    o = step.obj
+    shop = str(o.get("shop_id"))
+    old_m = set(step.old.get("member_ids") or []) if step.old else set()
+    new_m = set(step.new.get("member_ids") or []) if step.new else set()
+    if step.op == "delete":
+        return _object_change(step, f"chat group {o.get('name')} on {shop} is removed")
+    bits = [f"+ {ctx.member_name(m)}" for m in sorted(new_m - old_m)]
+    bits += [f"− {ctx.member_name(m)}" for m in sorted(old_m - new_m)]
+    return _object_change(
+        step, f"chat group {o.get('name')} on {shop} {_VERBS[step.op]}: {', '.join(bits)}")
+
+
+def _sentence(word: str) -> Sentence:
+    """The kind's review sentence (``Kind.review``); a step of no registered kind is said
+    plainly."""
+    kind = BY_WORD.get(word)
+    if kind is None:
+        return lambda step, ctx, old_h, new_h: _object_change(
+            step, f"{step.kind} {step.name} {_VERBS[step.op]}")
+    sentence: Sentence = kind.hook("review")
+    return sentence
 
 
 def _expiry_changes(ctx: Context) -> list[Change]:
@@ -203,27 +261,14 @@ def _changes(ctx: Context) -> list[Change]:
     toggled: set[tuple[str, str]] = set()
     for step in ctx.plan.steps:
         o = step.obj
-        if step.kind == "sub_account":
-            text, fields = _sub_account_lines(step, ctx)
-            member = str(o.get("member_id"))
+        out.append(_sentence(step.kind)(step, ctx, old_h, new_h))
+        # What the effects below must not say twice: a person's access toggled, a grant
+        # stepped (its sentence already says the gains and losses).
+        if step.kind == SUB_ACCOUNT.word:
             if step.old is None or step.new is None or "enabled" in step.changed_keys():
-                toggled.add((o.account, member))
-            out.append(Change(
-                op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
-                member=member, member_name=ctx.member_name(member), fields=fields,
-            ))
-        elif step.kind == "role_grant":
+                toggled.add((o.account, str(o.get("member_id"))))
+        elif step.kind == ROLE_GRANT.word:
             stepped_grants.add((o.account, str(o.get("member_id")), str(o.get("shop_id"))))
-            out.append(_grant_line(step, ctx, old_h, new_h))
-        else:
-            fields = tuple(
-                FieldChange(k, step.old.get(k), step.new.get(k)) for k in step.changed_keys()
-            ) if step.old is not None and step.new is not None else ()
-            out.append(Change(
-                op=step.op, kind=step.kind, name=step.name, account=o.account,
-                text=_object_line(step, ctx), fields=fields,
-                shop=str(o.get("shop_id")) if o.get("shop_id") else None,
-            ))
     out.extend(_expiry_changes(ctx))
     # Effects: a person's permissions moved although their grant did not (a role edit).
     for key in sorted(set(old_h) | set(new_h)):
@@ -259,7 +304,7 @@ def _person_statuses(plan: Plan) -> dict[str, str]:
     after: Counter[str] = Counter()
     for world, counts in ((plan.old, before), (plan.new, after)):
         for o in world.values():
-            if o.kind == "sub_account":
+            if o.kind == SUB_ACCOUNT.word:
                 counts[str(o.get("member_id"))] += 1
     out: dict[str, str] = {}
     for member in set(before) | set(after):

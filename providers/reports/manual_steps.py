@@ -24,16 +24,7 @@ from typing import Any
 
 from providers.backends.capabilities import CAPABILITIES, STATUS_INPUT, Operation
 from providers.backends.settings import BackendKind, BackendSettings
-from providers.kinds import (
-    CHAT_GROUP,
-    DEPARTMENT,
-    KINDS,
-    ROLE,
-    ROLE_GRANT,
-    SHOP_BINDING,
-    SUB_ACCOUNT,
-    kind_of,
-)
+from providers.kinds import BY_WORD, KINDS, kind_of
 from providers.platforms import PLATFORMS
 from providers.reports.context import Context
 from providers.reports.model import ManualAccount, ManualPlatform, ManualStep
@@ -77,25 +68,46 @@ def _person(ctx: Context, o: Obj) -> str | None:
     return f"{ctx.member_name(str(member))} ({member})" if member else None
 
 
+#: The object of a manual step in the review's words (whose sub-account, which role, which
+#: shop), named by ``Kind.manual_object``.
+ObjectWords = Callable[[Context, Obj], str]
+
+
+def sub_account_object(ctx: Context, o: Obj) -> str:
+    return f"sub-account `{o.get('login')}` of {_person(ctx, o)}"
+
+
+def role_grant_object(ctx: Context, o: Obj) -> str:
+    return f"roles of {_person(ctx, o)} on shop {ctx.shop_name(str(o.get('shop_id')))}"
+
+
+def role_object(ctx: Context, o: Obj) -> str:
+    return f"role {o.get('name')} (`{o.get('role_id')}`)"
+
+
+def department_object(ctx: Context, o: Obj) -> str:
+    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
+    return f"department {path or o.get('department_id')}"
+
+
+def shop_binding_object(ctx: Context, o: Obj) -> str:
+    what = str(o.get("kind")).replace("_", "-")
+    return (f"{what} account {o.get('external_id')} on shop "
+            f"{ctx.shop_name(str(o.get('shop_id')))}")
+
+
+def chat_group_object(ctx: Context, o: Obj) -> str:
+    return f"chat group {o.get('name')} on shop {ctx.shop_name(str(o.get('shop_id')))}"
+
+
 def _object(ctx: Context, step: Step, o: Obj) -> str:
-    """The object in the review's words: whose sub-account, which role, which shop."""
-    who = _person(ctx, o)
-    if step.kind == SUB_ACCOUNT.word:
-        return f"sub-account `{o.get('login')}` of {who}"
-    if step.kind == ROLE_GRANT.word:
-        return f"roles of {who} on shop {ctx.shop_name(str(o.get('shop_id')))}"
-    if step.kind == ROLE.word:
-        return f"role {o.get('name')} (`{o.get('role_id')}`)"
-    if step.kind == DEPARTMENT.word:
-        path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
-        return f"department {path or o.get('department_id')}"
-    if step.kind == SHOP_BINDING.word:
-        what = str(o.get("kind")).replace("_", "-")
-        return (f"{what} account {o.get('external_id')} on shop "
-                f"{ctx.shop_name(str(o.get('shop_id')))}")
-    if step.kind == CHAT_GROUP.word:
-        return f"chat group {o.get('name')} on shop {ctx.shop_name(str(o.get('shop_id')))}"
-    return f"{step.kind.replace('_', ' ')} {step.name}"
+    """The object in the review's words (``Kind.manual_object``; a step of no registered
+    kind by its kind and name)."""
+    kind = BY_WORD.get(step.kind)
+    if kind is None:
+        return f"{step.kind.replace('_', ' ')} {step.name}"
+    words: ObjectWords = kind.hook("manual_object")
+    return words(ctx, o)
 
 
 def _fields(step: Step, o: Obj, operation: Operation, inputs: tuple[str, ...]

@@ -26,6 +26,7 @@ from typing import Literal
 import jinja2
 
 from providers.errors import ManualStepRequired, Runbook
+from providers.kinds import KINDS
 
 Operation = Literal["create", "update", "delete"]
 ThirdParty = Literal["consent", "activation"]
@@ -119,13 +120,10 @@ def labelled(fields: Mapping[str, object | None]) -> dict[str, object | None]:
     return {FIELD_LABELS.get(key, key): value for key, value in fields.items()}
 
 
+#: What a runbook calls each kind (``Kind.runbook_label``), and the wallet password (a
+#: main-account setting with runbooks of its own, not a kind).
 KIND_LABELS: dict[str, str] = {
-    "sub_account": "sub-account (子账号)",
-    "department": "department (部门)",
-    "role": "role (岗位/角色)",
-    "role_grant": "role grant",
-    "shop_binding": "account binding",
-    "chat_group": "chat group",
+    **{kind.word: kind.runbook_label for kind in KINDS},
     "wallet": "wallet password",
 }
 

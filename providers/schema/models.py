@@ -49,7 +49,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
-from typing import Annotated, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -68,6 +68,9 @@ from providers.platforms import (
     Platform,
     taobao_login,
 )
+
+if TYPE_CHECKING:  # the registry is loaded by Org.census, not by loading org.yaml
+    from providers.kinds import Tally
 
 # Ids become Pulumi resource names and URNs, so they are ASCII slugs; human (Chinese)
 # names go in ``name``. The message for a mismatch is keyed by this exact pattern in
@@ -357,16 +360,34 @@ class Org(_Model):
             yield dept, parent
             stack.extend((c, dept) for c in reversed(dept.children))
 
+    def census(self) -> tuple[Tally, ...]:
+        """What the validate summary counts, in its order: the platform facts, then what
+        each kind declares (``Kind.counts``, in registry order)."""
+        # Imported here: the kinds read this module's models (for annotations only), and
+        # loading org.yaml needs no registry.
+        from providers.kinds import KINDS, Tally
+
+        facts = (Tally("accounts", "account", lambda org: len(org.accounts)),
+                 Tally("shops", "shop", lambda org: sum(len(a.shops) for a in org.accounts)))
+        return (*facts, *(c for kind in KINDS for c in kind.counts))
+
     def counts(self) -> dict[str, int]:
         """How many objects of each kind are declared (the validate summary line)."""
-        return {
-            "accounts": len(self.accounts),
-            "shops": sum(len(a.shops) for a in self.accounts),
-            "departments": sum(1 for _ in self.walk_departments()),
-            "roles": len(self.roles),
-            "members": len(self.members),
-            "left": sum(1 for m in self.members if m.status == "left"),
-            "sub_accounts": sum(len(m.sub_accounts) for m in self.members),
-            "bindings": len(self.bindings),
-            "chat_groups": len(self.chat_groups),
-        }
+        out: dict[str, int] = {}
+        for count in self.census():
+            for c in (count, count.aside):
+                if c is not None:
+                    out[c.key] = c.of(self)
+        return out
+
+    def summary(self) -> str:
+        """``5 accounts, 6 shops, ..., 16 members (2 left), ...``: one count per kind."""
+        counts = self.counts()
+        said = []
+        for c in self.census():
+            n = counts[c.key]
+            phrase = f"{n} {c.noun}{'' if n == 1 else 's'}"
+            if c.aside is not None:
+                phrase += f" ({counts[c.aside.key]} {c.aside.noun})"
+            said.append(phrase)
+        return ", ".join(said)

@@ -11,6 +11,7 @@ import pytest
 from providers.backends.sandbox import SandboxBackend
 from providers.cli.main import main
 from providers.errors import ThrottledError
+from providers.kinds import KINDS
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sandbox" / "org.yaml"
 REPO_ORG = Path(__file__).parents[2] / "org.yaml"
@@ -218,7 +219,7 @@ def test_stats_persist_provider_calls_once_enabled(
 def test_ls_shows_every_kind_as_tables(sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "show", "--account", "sp")
     assert code == 0
-    for heading in ("accounts", "shops", "sub-accounts", "grants", "bindings", "chat-groups"):
+    for heading in ("accounts", "shops", *(kind.table for kind in KINDS)):
         assert f"\n{heading}\n" in f"\n{out}"
     assert run(capsys, "ls", "--account", "ghost")[0] == 1
 

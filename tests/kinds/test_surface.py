@@ -1,0 +1,261 @@
+"""A kind carries its whole surface: every layer it reaches is declared on its ``Kind``.
+
+A new kind is a ``Kind`` with every piece filled in; no layer keeps a list of kinds of its
+own. These tests build a throwaway kind (``shop_notice``) and leave each piece out in turn,
+or declare it without writing it, and check that the failure names the piece; then they
+hold the real kinds to the same check and show that each layer reads the registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from providers.backends.protocol import Backend
+from providers.kinds import KINDS, Hook, Kind, Tally
+from providers.schema import Org, load_org
+
+EVERY_KIND = (Path(__file__).resolve().parents[1] / "fixtures" / "org" / "valid"
+              / "small-org-touching-every-kind.yaml")
+TODAY = datetime.date(2026, 12, 1)
+FACT_TABLES = ("accounts", "shops")  # `shoporg sandbox ls` tables that are no kind's
+FACT_COUNTS = ("accounts", "shops")  # Org.counts() keys that are no kind's
+
+#: Every field of a Kind and, for people, the layer that reads it.
+PIECES: dict[str, str] = {
+    "word": "its word (refs, reports, backends)",
+    "type_name": "its Pulumi type",
+    "label": "its label in reports",
+    "fields": "the parts of its name",
+    "separators": "the separators of its name",
+    "identity": "the inputs that force a replacement",
+    "columns": "the inputs a table or the oracle shows",
+    "expand": "its org.yaml expansion",
+    "live": "its live listing for drift",
+    "resource": "its Pulumi resource",
+    "table": "its `shoporg sandbox ls` table",
+    "records": "the records its `shoporg sandbox ls` table and the import read",
+    "table_columns": "its `shoporg sandbox ls` columns",
+    "counts": "its counts in Org.counts() and the validate summary",
+    "runbook_label": "its name in runbooks",
+    "review": "its review sentence",
+    "manual_object": "its object in a manual step",
+    "imports": "its section in `shoporg import`",
+}
+
+#: Where each ``module:function`` piece must live: the layer that calls it.
+HOOK_MODULES: dict[Hook, str] = {
+    "review": "providers.reports.interpret",
+    "manual_object": "providers.reports.manual_steps",
+    "imports": "providers.importer",
+}
+
+
+def gaps(kind: Kind, registry: tuple[Kind, ...] = KINDS) -> list[str]:
+    """The pieces of ``kind`` that are declared but missing or unusable, by field name."""
+    others = [k for k in registry if k.word != kind.word]
+    missing: list[str] = []
+    if not kind.table or kind.table in FACT_TABLES or kind.table in {k.table for k in others}:
+        missing.append("table")
+    if not _lists_from_the_backend(kind.records):
+        missing.append("records")
+    if not kind.table_columns:
+        missing.append("table_columns")
+    taken = {*FACT_COUNTS} | {c.key for k in others for t in k.counts
+                                     for c in (t, t.aside) if c is not None}
+    if any(t.key in taken or not t.noun for t in kind.counts):
+        missing.append("counts")
+    if not kind.runbook_label:
+        missing.append("runbook_label")
+    for piece, module in HOOK_MODULES.items():
+        declared = getattr(kind, piece)
+        if not declared.startswith(module + ":"):
+            missing.append(piece)
+            continue
+        try:
+            kind.hook(piece)
+        except (AttributeError, ImportError):
+            missing.append(piece)
+    return missing
+
+
+def _lists_from_the_backend(records: Callable[[Backend, str], Any]) -> bool:
+    """``records`` calls one ``list_*`` method of the Backend protocol for the account."""
+    calls: list[str] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            calls.append(name)
+            return lambda *args: []
+
+    records(Recorder(), "acct")
+    return len(calls) == 1 and calls[0].startswith("list_") and hasattr(Backend, calls[0])
+
+
+def _nothing(*args: Any) -> Iterator[Any]:
+    return iter(())
+
+
+#: A complete throwaway kind: its hooks borrow the department's, its records the chat
+#: groups' listing (it has no backend calls of its own).
+NOTICE: dict[str, Any] = {
+    "word": "shop_notice", "type_name": "ShopNotice", "label": "shop notice",
+    "fields": ("shop", "notice"), "separators": ("/",),
+    "identity": ("account_id", "shop_id", "notice_id"),
+    "columns": ("account_id", "shop_id", "notice_id"),
+    "expand": _nothing, "live": _nothing,
+    "resource": "providers.resources.shop_notice:ShopNotice",
+    "table": "notices",
+    "records": lambda backend, account: backend.list_chat_groups(account),
+    "table_columns": ("account_id", "shop_id", "notice_id"),
+    "counts": (Tally("notices", "notice", lambda org: 0),),
+    "runbook_label": "shop notice (店铺公告)",
+    "review": "providers.reports.interpret:department_change",
+    "manual_object": "providers.reports.manual_steps:department_object",
+    "imports": "providers.importer:department_section",
+}
+
+#: Each piece declared but not written (what a forgotten layer looks like in a Kind), and
+#: the case's name.
+UNWRITTEN: dict[str, tuple[Any, str]] = {
+    "table": ("", "a kind with a blank sandbox ls table"),
+    "records": (lambda backend, account: [], "a kind whose records ask the backend nothing"),
+    "table_columns": ((), "a kind with no sandbox ls columns"),
+    "counts": ((Tally("sub_accounts", "notice", lambda org: 0),),
+               "a kind counted under another kind's key"),
+    "runbook_label": ("", "a kind with a blank runbook label"),
+    "review": ("providers.reports.interpret:shop_notice_change",
+               "a kind whose review sentence is declared but not written"),
+    "manual_object": ("providers.reports.manual_steps:shop_notice_object",
+                      "a kind whose manual-step object is declared but not written"),
+    "imports": ("providers.importer:shop_notice_section",
+                "a kind whose import section is declared but not written"),
+}
+
+
+def test_the_pieces_are_every_field_of_a_kind_and_none_has_a_default() -> None:
+    """A default would let a new kind forget a layer without a word."""
+    fields = dataclasses.fields(Kind)
+    assert [f.name for f in fields] == list(PIECES)
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for f in fields)
+
+
+def test_the_throwaway_kind_is_complete() -> None:
+    assert gaps(Kind(**NOTICE)) == []
+
+
+@pytest.mark.parametrize("piece", list(PIECES),
+                         ids=[f"a kind without {what} is refused, naming {piece}"
+                              for piece, what in PIECES.items()])
+def test_a_kind_left_without_a_piece_is_refused_naming_it(piece: str) -> None:
+    declared = {k: v for k, v in NOTICE.items() if k != piece}
+    with pytest.raises(TypeError, match=f"'{piece}'"):
+        Kind(**declared)
+
+
+@pytest.mark.parametrize("piece", list(UNWRITTEN),
+                         ids=[f"{case} fails naming {piece}"
+                              for piece, (_, case) in UNWRITTEN.items()])
+def test_a_kind_with_a_piece_declared_but_not_written_fails_naming_it(piece: str) -> None:
+    kind = Kind(**{**NOTICE, piece: UNWRITTEN[piece][0]})
+    assert gaps(kind) == [piece]
+
+
+def unlisted(modules: list[ModuleType]) -> list[str]:
+    """Kinds a kind module defines that the registry does not list (so no layer sees them)."""
+    return [value.word for module in modules for value in vars(module).values()
+            if isinstance(value, Kind) and value not in KINDS]
+
+
+def _kind_modules() -> list[ModuleType]:
+    import providers.kinds
+
+    return [importlib.import_module(f"providers.kinds.{m.name}")
+            for m in pkgutil.iter_modules(providers.kinds.__path__) if m.name != "base"]
+
+
+def test_a_kind_module_left_out_of_kinds_fails_naming_its_kind() -> None:
+    module = ModuleType("providers.kinds.shop_notice")
+    module.SHOP_NOTICE = Kind(**NOTICE)  # type: ignore[attr-defined]
+    assert unlisted([*_kind_modules(), module]) == ["shop_notice"]
+
+
+def test_every_kind_module_is_listed_in_kinds() -> None:
+    assert unlisted(_kind_modules()) == []
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.word for k in KINDS])
+def test_every_kind_carries_its_whole_surface(kind: Kind) -> None:
+    assert gaps(kind) == []
+
+
+# --- each layer reads the registry ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_kind() -> Org:
+    return load_org(EVERY_KIND)
+
+
+def test_sandbox_ls_offers_the_platform_facts_then_every_kinds_table() -> None:
+    from providers.cli.sandbox import TABLES
+
+    assert TABLES == (*FACT_TABLES, *(k.table for k in KINDS))
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.counts],
+                         ids=[k.word for k in KINDS if k.counts])
+def test_the_validate_summary_counts_what_each_kind_declares(kind: Kind, every_kind: Org) -> None:
+    counts, summary = every_kind.counts(), every_kind.summary()
+    for tally in kind.counts:
+        n = counts[tally.key]
+        assert n > 0, f"{tally.key}: the org touching every kind declares none"
+        assert f"{n} {tally.noun}{'' if n == 1 else 's'}" in summary
+
+
+def test_runbooks_call_every_kind_by_its_runbook_label() -> None:
+    from providers.runbooks import KIND_LABELS
+
+    assert {k.word: KIND_LABELS[k.word] for k in KINDS} == {k.word: k.runbook_label
+                                                             for k in KINDS}
+
+
+def _from_nothing(org: Org) -> Org:
+    return org.model_copy(update={"departments": [], "roles": [], "members": [],
+                                  "bindings": [], "chat_groups": []})
+
+
+def test_the_review_and_its_manual_steps_say_every_kind_in_its_own_words(
+    every_kind: Org,
+) -> None:
+    """Everything created from nothing, every account on the ledger: each kind's sentence
+    and manual-step object come from its hooks, never the plain "<kind> <name>" fallback."""
+    from providers.backends.settings import BackendSettings
+    from providers.reports.build import review_from_orgs
+
+    review = review_from_orgs(
+        _from_nothing(every_kind), every_kind, today=TODAY, source={},
+        connectors=BackendSettings(kind="ledger"),
+    )
+    manual = [s for p in review.manual_steps for a in p.accounts for s in a.steps]
+    for kind in KINDS:
+        said = [c for c in review.changes if c.kind == kind.word]
+        assert said, f"{kind.word}: no sentence in the review"
+        fallback = [c.text for c in said if c.text.startswith(f"{c.kind} {c.name} ")]
+        assert not fallback, f"{kind.word}: said plainly, without its sentence: {fallback}"
+        steps = [s for s in manual if s.kind == kind.word]
+        assert steps, f"{kind.word}: no manual step on the ledger"
+        plain = [s.object for s in steps
+                 if s.object == f"{s.kind.replace('_', ' ')} {s.name}"]
+        assert not plain, f"{kind.word}: a manual step without its object's words: {plain}"
+        pageless = [s.page for s in steps if "›" not in s.page]
+        assert not pageless, f"{kind.word}: a manual step on no seller-centre page: {pageless}"
