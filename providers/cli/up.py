@@ -93,6 +93,14 @@ def register(subparsers: Any, command: Command) -> None:
     p.set_defaults(func=run)
 
 
+#: How the previewed plan is applied. ``--skip-preview``: the preview made the plan, and the
+#: engine holds the apply to it (anything that changed since fails as "violates plan";
+#: ``tests/engine/test_review_drift.py`` pins it). Without it ``pulumi up`` previews a second
+#: time, one more program run and diff of every object: about 2 of the 6.5 CPU-s of a
+#: one-object ``shoporg up`` on the repo org (measured; DECISIONS.md 2026-12-07).
+APPLY_PLAN = ("up", "--yes", "--skip-preview", "--json", "--plan")
+
+
 def run(args: argparse.Namespace) -> int:
     root = project_root()
     stack = args.stack or selected_stack(root)
@@ -136,12 +144,7 @@ def run(args: argparse.Namespace) -> int:
         if verdict.refused:
             print(f"removal limits exceeded, allowed: {args.allow_removals}", file=sys.stderr)
         plan_hash = journal.sha256_file(plan_file)
-        # `--skip-preview`: the preview above made the plan, and the engine holds the apply
-        # to it (a change since is refused as "violates plan"). Without it `pulumi up`
-        # previews a second time, one more program run and diff of every object: about
-        # 2 of the 6.5 CPU-s of a one-object `shoporg up` on the repo org (measured).
-        args_up = ["up", "--yes", "--skip-preview", "--json", "--plan", str(plan_file),
-                   "--stack", stack,
+        args_up = [*APPLY_PLAN, str(plan_file), "--stack", stack,
                    *(arg for urn in targets for arg in ("--target", urn))]
         ledger = ledger_of(settings.backend)  # this stack's steps only
         before = {s.id: s for s in ledger.steps()}

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from providers.cli.up import APPLY_PLAN
 from providers.reports import journal
 from tests.engine.conftest import StackProject
 
@@ -129,3 +130,26 @@ def test_a_second_guarded_up_with_nothing_to_do_changes_and_journals_nothing(
     result = project.shoporg("up", check=False)
     assert result.returncode == 0 and "No changes." in result.stdout
     assert len(journal.read(project.root)) == 1
+
+
+def test_an_org_yaml_edited_between_the_preview_and_the_apply_is_refused_by_the_plan(
+    project: Any, tmp_path: Any,
+) -> None:
+    """`shoporg up` applies its saved plan without a second preview (APPLY_PLAN): what keeps
+    the apply to what was reviewed is the engine's plan check, so a change made after the
+    preview (org.yaml edited by a colleague, say) must fail the apply and change nothing."""
+    plan = tmp_path / "plan.json"
+    project.pulumi.run("preview", "--json", "--save-plan", str(plan))
+    audit_before = len(project.backend_audit())
+
+    def another_role(org: dict[str, Any]) -> None:
+        sub = next(s for m in reversed(org["members"]) for s in m["sub_accounts"]
+                   if s["account"] == "tb-youpin")
+        sub["roles"] = [next(r["id"] for r in org["roles"]
+                             if r["platform"] == "taobao" and r["id"] not in sub["roles"])]
+
+    project.edit(another_role)
+    result = project.pulumi.run(*APPLY_PLAN, str(plan), check=False)
+    assert result.returncode != 0
+    assert "violates plan" in result.stdout + result.stderr
+    assert len(project.backend_audit()) == audit_before
