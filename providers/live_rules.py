@@ -12,7 +12,7 @@ changes. Read-only: two list calls per account at most.
         shops: [{id: dy-youpin-shop, name: 优品数码官方旗舰店}]
     bindings:                  # removing an official Douyin account here can never be applied
       - {shop: dy-youpin-shop, kind: official, external_account: youpin_digital}
-      # nor removing a channel account within 180 days of its binding (by the account
+      # nor removing a channel account before its unbind lock ends (by the account
       # system's clock): the error names the first allowed date
       - {shop: dy-youpin-shop, kind: channel, external_account: youpin_xigua, source: xigua}
 """
@@ -28,7 +28,8 @@ from providers.backends.clock import account_system_now
 from providers.backends.protocol import Account, AccountReader, Binding, BindingBackend
 from providers.backends.retry import call_with_retries
 from providers.errors import ConfigIssue
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.platforms import ACTIVATION_PLATFORMS, DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.platforms.rules import CHANNEL_UNBIND_TOO_EARLY, OFFICIAL_UNBIND, SEAT_QUOTA
 from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text
@@ -84,19 +85,20 @@ def live_issues(
                 ("accounts", index, "seat_quota"),
                 f"account {account.id!r} has {live.seat_quota} sub-account seats on the "
                 f"platform but org.yaml declares {declared_subs[account.id]} sub-accounts "
-                "(buy seats in the seller centre or remove sub-accounts)",
+                f"({SEAT_QUOTA.message}: buy seats in the seller centre or remove "
+                "sub-accounts)",
             ))
-        if account.platform != "douyin":
-            continue
+        if not OFFICIAL_UNBIND.applies_to(account.platform):
+            continue  # no bindings to keep
         now: datetime | None = None
         for binding in call_with_retries(partial(backend.list_bindings, account.id)):
             kept = (binding.shop_id, binding.external_id) in official
             if binding.kind == "official" and not kept:
                 problems.append((
                     ("bindings",),
-                    f"the official Douyin account {binding.external_id!r} of shop "
-                    f"{binding.shop_id!r} is missing here, but an official account can never "
-                    "be unbound (Douyin rule): put its binding back",
+                    f"the official account {binding.external_id!r} of shop "
+                    f"{binding.shop_id!r} is missing here ({OFFICIAL_UNBIND.message}): put its "
+                    "binding back",
                 ))
             if binding.kind != "channel" or _kept(org, binding):
                 continue
@@ -111,7 +113,7 @@ def live_issues(
                     f"the channel account {binding.external_id!r} of shop {binding.shop_id!r} "
                     f"was bound on {binding.bound_at.date().isoformat()} and can be unbound "
                     f"only from {allowed_from.date().isoformat()} "
-                    f"({DOUYIN_CHANNEL_UNBIND_AFTER_DAYS} days after binding, Douyin rule); "
+                    f"({CHANNEL_UNBIND_TOO_EARLY.message}); "
                     + ("changing its kind or source unbinds it: keep it as it is bound"
                        if changed is not None else "unbinding it would fail: keep its binding")
                     + f" ({binding.kind}, source {binding.source}) in org.yaml until "
@@ -140,7 +142,7 @@ def live_notices(
     accounts: dict[str, Account | None] | None = None,
 ) -> list[ConfigIssue]:
     """What waits on a third party and is known before anything is applied: a Shopee main
-    account not activated yet — above all one whose 72-hour link has expired, which only
+    account not activated yet — above all one whose activation link has expired, which only
     "invite again" helps. Reported at preview with its runbook; not errors (the sub-accounts
     under it wait as pending steps; everything else goes ahead). ``accounts``:
     :func:`live_accounts`, read here when not given."""
@@ -149,7 +151,7 @@ def live_notices(
     if accounts is None:
         accounts = live_accounts(org, backend, only)
     for index, account in enumerate(org.accounts):
-        if account.platform != "shopee" or account.id not in accounts:
+        if account.platform not in ACTIVATION_PLATFORMS or account.id not in accounts:
             continue
         live = accounts[account.id]
         if live is None or live.activated:
@@ -161,7 +163,8 @@ def live_notices(
             assert live.activation_expires_at is not None
             state = ("it awaits activation; the link is valid until "
                      + live.activation_expires_at.isoformat())
-        step = runbook("shopee", "account", "update", account_id=account.id, name=account.id,
+        step = runbook(account.platform, "account", "update", account_id=account.id,
+                       name=account.id,
                        fields={}, note=state, waits_on="activation")
         notes.append((("accounts", index, "id"),
                       f"{step.text} ({waiting[account.id]} sub-account(s) declared here)"))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from providers.backends.settings import BackendSettings
+from providers.backends.settings import TOP_CONNECTOR, BackendSettings
 from providers.errors import ConfigError, ConfigIssue, ShoporgError
 
 if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads stack config, not org.yaml
@@ -234,7 +234,7 @@ def with_credentials(settings: StackSettings, get: Getter) -> StackSettings:
     (as the program's ``configure_from`` does), when any of its connectors is TOP; they are
     read, and decrypted, only when a command opens that connector."""
     backend = settings.backend
-    if "taobao" in {backend.kind, *(kind for _, kind in backend.connectors)}:
+    if TOP_CONNECTOR in {backend.kind, *(kind for _, kind in backend.connectors)}:
         from providers.backends.taobao.credentials import remember
 
         remember(backend, get)

@@ -11,6 +11,8 @@ import pytest
 from providers.backends.protocol import BindingSpec
 from providers.backends.sandbox import SandboxBackend, SellerCenter
 from providers.live_rules import live_accounts, live_issues, live_notices
+from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.platforms.rules import CHANNEL_UNBIND_TOO_EARLY, OFFICIAL_UNBIND, SEAT_QUOTA
 from providers.schema import validate_text
 
 ORG = Path(__file__).parents[1] / "org.yaml"
@@ -50,7 +52,7 @@ def test_removing_the_official_douyin_account_is_reported_at_the_bindings_key(
     ) + "\n"
     [issue] = issues(text, sandbox)
     assert issue.startswith(f"org.yaml:{line_of(text, 'bindings:')}:1: ")
-    assert "youpin_digital" in issue and "can never be unbound" in issue
+    assert "youpin_digital" in issue and OFFICIAL_UNBIND.message in issue
 
 
 def test_an_account_missing_from_the_account_system_is_reported_at_its_id(
@@ -72,6 +74,7 @@ def test_fewer_live_seats_than_declared_sub_accounts_is_reported_with_both_numbe
     )
     [issue] = issues(ORG.read_text(), sandbox)
     assert "oz-youpin" in issue and "2 sub-account seats" in issue and "declares 3" in issue
+    assert SEAT_QUOTA.message in issue
 
 
 def notices(text: str, backend: SandboxBackend) -> list[str]:
@@ -156,10 +159,12 @@ def test_a_time_locked_channel_binding_is_reported_at_preview(
         return
     assert says is not None
     [issue] = found
-    first = (datetime.now(UTC) - timedelta(days=days) + timedelta(days=180)).date()
+    lock = timedelta(days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS)
+    first = (datetime.now(UTC) - timedelta(days=days) + lock).date()
     assert issue.startswith(f"org.yaml:{line_of(text, where)}:"), issue
     assert "youpin_xigua" in issue and says in issue, issue
     assert f"can be unbound only from {first.isoformat()}" in issue, issue
+    assert CHANNEL_UNBIND_TOO_EARLY.message in issue, issue
     assert issue.endswith(f"until {first.isoformat()}"), issue
 
 

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from providers.backends.settings import TOP_PLATFORMS, BackendKind
+from providers.backends.settings import TOP_CONNECTOR, BackendKind
 from providers.kinds import KINDS, ROLE, SHOP_BINDING, SUB_ACCOUNT, Kind
-from providers.platforms import PLATFORMS
+from providers.platforms import PLATFORMS, TOP_PLATFORMS
 
 Operation = Literal["create", "update", "delete", "disable", "enable"]
 
@@ -92,7 +92,7 @@ SANDBOX: Final = Capability("sandbox", frozenset(PLATFORMS), frozenset(every_pai
 #: answers code 7 with the ban's length, which the connector waits out): every 30 s keeps a
 #: 10,000-object stack's 112 listings at about four calls a second.
 TOP: Final = Capability(
-    "taobao", frozenset(TOP_PLATFORMS),
+    TOP_CONNECTOR, frozenset(TOP_PLATFORMS),
     frozenset({(ROLE.word, "create"), (SUB_ACCOUNT.word, "disable"), (SUB_ACCOUNT.word, "enable")}),
     {SUB_ACCOUNT.word: frozenset({"dispatch"})},
     watch_seconds=30.0,

@@ -50,8 +50,10 @@ def account_system_today(settings: BackendSettings) -> datetime.date:
 
     Opens nothing that is not there: a config-only review on a machine without the stack's
     sandbox file (a fork's pull request) gets the machine's date."""
+    from providers.backends.settings import LEDGER_CONNECTOR, SANDBOX_CONNECTOR, TOP_CONNECTOR
+
     kinds = {settings.kind, *(kind for _, kind in settings.connectors)}
-    if "sandbox" in kinds and Path(settings.sandbox_path).is_file():
+    if SANDBOX_CONNECTOR in kinds and Path(settings.sandbox_path).is_file():
         from providers.backends.sandbox import SandboxBackend
 
         sandbox = SandboxBackend(settings.sandbox_path, company=settings.company,
@@ -60,7 +62,7 @@ def account_system_today(settings: BackendSettings) -> datetime.date:
             return local_date(sandbox.now())
         finally:
             sandbox.close()
-    if "ledger" in kinds or settings.kind == "taobao":
+    if LEDGER_CONNECTOR in kinds or settings.kind == TOP_CONNECTOR:
         from providers.backends.ledger.store import now as ledger_now
 
         return local_date(ledger_now())

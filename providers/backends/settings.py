@@ -36,16 +36,24 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from providers.backends.protocol import Backend
 from providers.errors import BackendError
+from providers.platforms import TOP_PLATFORMS as TOP_PLATFORMS
 
 if TYPE_CHECKING:  # the ledger is imported where it is used (settings are read everywhere)
     from providers.backends.ledger import Ledger
 
+# The connectors' names, as stack config writes them (``shoporg:backend``,
+# ``shoporg:connectors``). The TOP connector is named ``taobao`` after the open platform it
+# speaks to, not after the platform: it serves Tmall accounts too (TOP_PLATFORMS). This is
+# the one place the names are written; everything else uses the constants below.
 BackendKind = Literal["sandbox", "taobao", "ledger"]
-CONNECTORS: tuple[BackendKind, ...] = ("sandbox", "taobao", "ledger")
+CONNECTORS: tuple[BackendKind, ...] = get_args(BackendKind)
+SANDBOX_CONNECTOR: Final[BackendKind] = "sandbox"
+TOP_CONNECTOR: Final[BackendKind] = "taobao"
+LEDGER_CONNECTOR: Final[BackendKind] = "ledger"
 DEFAULT_SANDBOX_PATH = ".sandbox/sandbox.db"
 DEFAULT_LEDGER_PATH = ".shoporg/ledger.db"
 DEFAULT_COMPANY = "default"
@@ -110,7 +118,7 @@ class BackendSettings:
         chosen = dict(self.connectors)
         named = chosen.get(account_id) or chosen.get(platform)
         if named is not None:
-            if named == "taobao" and platform not in TOP_PLATFORMS:
+            if named == TOP_CONNECTOR and platform not in TOP_PLATFORMS:
                 raise BackendError(
                     "account", account_id, "configure",
                     f"the taobao connector (TOP) cannot serve {platform} account {account_id}",
@@ -118,7 +126,7 @@ class BackendSettings:
                     "`sandbox` for it in shoporg:connectors",
                 )
             return named
-        if self.kind == "taobao" and platform not in TOP_PLATFORMS:
+        if self.kind == TOP_CONNECTOR and platform not in TOP_PLATFORMS:
             return "ledger"
         return self.kind
 
@@ -131,10 +139,6 @@ def _ledger_target(value: str, root: Path | None) -> str:
         return value
     path = Path(value)
     return str(path if path.is_absolute() else project_root(root) / path)
-
-
-#: The platforms TOP serves (Taobao's open platform covers Tmall sellers too).
-TOP_PLATFORMS = ("taobao", "tmall")
 
 
 def _connectors(raw: str | None) -> tuple[tuple[str, BackendKind], ...]:

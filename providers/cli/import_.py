@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.backends.protocol import Backend, Shop
+from providers.backends.settings import SANDBOX_CONNECTOR, TOP_CONNECTOR
 from providers.cli import Command
 from providers.errors import ConfigError
 from providers.importer import import_org
@@ -35,7 +36,8 @@ def register(subparsers: Any, command: Command) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--backend", choices=("sandbox", "taobao"), default="sandbox")
+    parser.add_argument("--backend", choices=(SANDBOX_CONNECTOR, TOP_CONNECTOR),
+                        default=SANDBOX_CONNECTOR)
     parser.add_argument("--out", help="file to write (default: stdout)")
     parser.add_argument("--company", help="org.yaml `company:` (default: the tenant, or "
                                           "--org's company)")
@@ -89,7 +91,7 @@ def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.backend == "taobao":
+    if args.backend == TOP_CONNECTOR:
         backend, company = _taobao(args)
         source = "taobao (TOP)"
     else:

@@ -3,17 +3,29 @@
 Everything here is a fact about a seller platform (from SPEC.md "Platform rules"), not a
 choice of ours: which platforms exist, their limits, login formats and permission
 catalogues. Keeping them in one place means the validator (preview time) and the sandbox
-(apply time) can never disagree about a rule.
+(apply time) can never disagree about a rule. Each rule that reads these facts is stated once
+in :mod:`providers.platforms.rules`; where a manual step happens (each seller centre and its
+pages) is :mod:`providers.platforms.seller_centres`. Platform names are written as string
+literals only in this package.
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
 from providers.platforms.catalogue import CATALOGUES, Permission, PermissionCatalogue
 
 Platform = Literal["taobao", "tmall", "shopee", "ozon", "douyin"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+#: How the platforms write their own names in a sentence.
+PLATFORM_TITLES: dict[str, str] = {
+    "taobao": "Taobao", "tmall": "Tmall", "shopee": "Shopee", "ozon": "Ozon", "douyin": "Douyin",
+}
+
+# The platforms TOP serves (Taobao's open platform covers Tmall sellers too).
+TOP_PLATFORMS: tuple[Platform, ...] = ("taobao", "tmall")
+# Tmall shares Taobao's seller centre (TOP), so its steps read as Taobao's.
+SHARED_SELLER_CENTRE: dict[str, str] = {"tmall": "taobao"}
 
 # Taobao and Tmall share the TOP seller centre and its sub-account rules.
 COLON_LOGIN_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall"})
@@ -28,12 +40,31 @@ SHOPEE_SITES: frozenset[str] = frozenset(
     {"MY", "SG", "TH", "ID", "VN", "PH", "TW", "BR", "MX", "CO", "CL"}
 )
 
+# Platforms whose seller centre has a wallet (payment) password, set by the main account.
+WALLET_PLATFORMS: frozenset[str] = frozenset({"shopee"})
+# Platforms whose main account is activated through an emailed link (valid a few hours).
+ACTIVATION_PLATFORMS: frozenset[str] = frozenset({"shopee"})
+# Platforms whose shops keep customer-service chat groups (per shop).
+CHAT_GROUP_PLATFORMS: frozenset[str] = frozenset({"shopee"})
+# Platforms that invite a user by email; the user stays invited until they confirm it.
+INVITE_BY_EMAIL_PLATFORMS: frozenset[str] = frozenset({"ozon"})
+# Platforms whose users carry a two-factor-authentication flag of their own.
+TWO_FACTOR_PLATFORMS: frozenset[str] = frozenset({"ozon"})
+# Platforms whose shops bind external accounts (official, channel, self-operated).
+BINDING_PLATFORMS: frozenset[str] = frozenset({"douyin"})
+
+# What every seller centre accepts as an email address (org.yaml's check and the sandbox's).
+# Deliberately loose: "something@domain.tld". Ozon proves an address by sending mail.
+EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 # Douyin shop (抖店) binding rules.
 DOUYIN_MAX_CHANNEL_ACCOUNTS = 5
 DOUYIN_CHANNEL_UNBIND_AFTER_DAYS = 180
 DOUYIN_SELF_OPERATED_MIN_GMV_SHARE = 0.5
 DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS = 30
-DOUYIN_CHANNEL_SOURCES: frozenset[str] = frozenset({"douyin", "toutiao", "xigua", "huoshan"})
+# Where a channel account lives; a Literal gives editors an enum to complete from.
+ChannelSource = Literal["douyin", "toutiao", "xigua", "huoshan"]
+DOUYIN_CHANNEL_SOURCES: frozenset[str] = frozenset(get_args(ChannelSource))
 
 # Shopee main-account activation link lifetime.
 SHOPEE_ACTIVATION_LINK_HOURS = 72
@@ -43,6 +74,11 @@ SHOPEE_ACTIVATION_LINK_HOURS = 72
 # The platform says so by these rule names; shoporg turns them into pending steps.
 RULE_SELF_OPERATED_CONSENT = "self_operated_consent"
 RULE_SHOPEE_NOT_ACTIVATED = "shopee_not_activated"
+# The platform whose third party each of those refusals waits on (its runbook's platform).
+PLATFORM_OF_RULE: dict[str, str] = {
+    RULE_SELF_OPERATED_CONSENT: "douyin",
+    RULE_SHOPEE_NOT_ACTIVATED: "shopee",
+}
 
 
 def taobao_login(main_nick: str, name: str) -> str:
@@ -51,7 +87,10 @@ def taobao_login(main_nick: str, name: str) -> str:
 
 
 __all__ = [
+    "ACTIVATION_PLATFORMS",
+    "BINDING_PLATFORMS",
     "CATALOGUES",
+    "CHAT_GROUP_PLATFORMS",
     "COLON_LOGIN_PLATFORMS",
     "DEPARTMENT_PLATFORMS",
     "DOUYIN_CHANNEL_SOURCES",
@@ -59,11 +98,22 @@ __all__ = [
     "DOUYIN_MAX_CHANNEL_ACCOUNTS",
     "DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS",
     "DOUYIN_SELF_OPERATED_MIN_GMV_SHARE",
+    "EMAIL_PATTERN",
+    "INVITE_BY_EMAIL_PLATFORMS",
     "PLATFORMS",
+    "PLATFORM_OF_RULE",
+    "PLATFORM_TITLES",
+    "RULE_SELF_OPERATED_CONSENT",
+    "RULE_SHOPEE_NOT_ACTIVATED",
+    "SHARED_SELLER_CENTRE",
     "SHOPEE_ACTIVATION_LINK_HOURS",
     "SHOPEE_SITES",
     "SINGLE_SHOP_PLATFORMS",
     "SITE_PLATFORMS",
+    "TOP_PLATFORMS",
+    "TWO_FACTOR_PLATFORMS",
+    "WALLET_PLATFORMS",
+    "ChannelSource",
     "Permission",
     "PermissionCatalogue",
     "Platform",

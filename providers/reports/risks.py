@@ -7,7 +7,7 @@ toxic_pair                 after the change someone holds both codes of a
                            ``policies.toxic_pairs`` entry on one account (newly)
 irreversible_binding       a Douyin official account is bound (never unbindable) or its
                            removal is attempted
-time_locked_binding        a channel account is bound (180-day lock) or unbound before
+time_locked_binding        a channel account is bound (the unbind lock) or unbound before
                            its ``unbind_allowed_from`` date
 immutable_login_replaced   a sub-account's login changes: a new account, the old is deleted
 high_risk_permission       someone gains a catalogue ``high_risk`` permission
@@ -27,7 +27,13 @@ from collections.abc import Iterable, Mapping
 
 from providers.backends.capabilities import CAPABILITIES
 from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from providers.platforms import (
+    DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
+    DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS,
+    DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
+    PLATFORM_TITLES,
+)
+from providers.platforms.rules import EMAIL_UNCONFIRMED
 from providers.reports.context import Context, holdings, holdings_that_may_differ, names
 from providers.reports.manual_steps import ConnectorOf, connectors_of
 from providers.reports.model import RISK_CODES, Change, Risk
@@ -117,8 +123,9 @@ def _binding(step: Step, ctx: Context, connector_of: ConnectorOf) -> Iterable[Ri
             yield Risk("manual_step", f"creator {ext} must consent to be self-operated for "
                        f"{shop}", o.account, step.kind, step.name, runbook=(
                            f"the creator {ext} confirms in the Douyin app (抖音 → 创作者服务 → "
-                           "自营账号授权); their GMV for this shop must be ≥ 50% of the last "
-                           "30 days"))
+                           "自营账号授权); their GMV for this shop must be ≥ "
+                           f"{DOUYIN_SELF_OPERATED_MIN_GMV_SHARE:.0%} of the last "
+                           f"{DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS} days"))
     if step.op in ("delete", "replace") and step.old is not None:
         if kind == "official":
             yield Risk("irreversible_binding",
@@ -146,11 +153,14 @@ def _sub_account(step: Step, ctx: Context, connector_of: ConnectorOf) -> Iterabl
                        "history and chat records stay with the old login)",
                        o.account, step.kind, step.name, member)
     if step.op in ("create", "replace") and step.new is not None:
-        if ctx.platform(o.account) == "ozon" and step.new.get("enabled", True):
+        platform = ctx.platform(o.account)
+        # The platform invites by email and the user stays invited until they confirm it.
+        if EMAIL_UNCONFIRMED.applies_to(platform) and step.new.get("enabled", True):
             email = step.new.get("email") or "(no email)"
-            yield Risk("manual_step", f"{who} must confirm the Ozon invitation", o.account,
+            title = PLATFORM_TITLES[platform]
+            yield Risk("manual_step", f"{who} must confirm the {title} invitation", o.account,
                        step.kind, step.name, member, runbook=(
-                           f"Ozon sends an invitation to {email}; the sub-account stays "
+                           f"{title} sends an invitation to {email}; the sub-account stays "
                            "pending until it is confirmed" + _closing(
                                ctx, connector_of, o.account,
                                ", then `pulumi refresh` shows it active", "it is")))

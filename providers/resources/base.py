@@ -52,7 +52,7 @@ from providers.errors import (
     NotFoundError,
     RuleViolation,
 )
-from providers.platforms import RULE_SHOPEE_NOT_ACTIVATED
+from providers.platforms import PLATFORM_OF_RULE, RULE_SHOPEE_NOT_ACTIVATED
 from providers.runbooks import manual_step
 
 T = TypeVar("T")
@@ -363,7 +363,7 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
         if refused.rule != RULE_SHOPEE_NOT_ACTIVATED:
             return None
         return manual_step(
-            "shopee", self.kind, "create", account_id=self._account(args),
+            PLATFORM_OF_RULE[refused.rule], self.kind, "create", account_id=self._account(args),
             name=self.object_name(args), person=self.step_person(args),
             waits_on="activation", note=refused.message, fields=self.step_fields(args),
         )

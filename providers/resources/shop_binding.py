@@ -25,7 +25,11 @@ from providers.backends.protocol import Binding as LiveBinding
 from providers.backends.protocol import BindingBackend, BindingSpec
 from providers.errors import ManualStepRequired, RuleViolation
 from providers.kinds.shop_binding import SHOP_BINDING
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS, RULE_SELF_OPERATED_CONSENT
+from providers.platforms import (
+    DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
+    PLATFORM_OF_RULE,
+    RULE_SELF_OPERATED_CONSENT,
+)
 from providers.resources.base import KindArgs, ObjectProvider
 from providers.runbooks import manual_step
 from providers.schema.models import BindingKind, ChannelSource, Id, Text
@@ -101,7 +105,7 @@ class ShopBindingProvider(ObjectProvider[ShopBindingArgs, LiveBinding]):
         if refused.rule != RULE_SELF_OPERATED_CONSENT:
             return super().waiting_step(args, refused)
         return manual_step(
-            "douyin", self.kind, "create", account_id=args.account_id,
+            PLATFORM_OF_RULE[refused.rule], self.kind, "create", account_id=args.account_id,
             name=self.object_name(args), person=args.external_id, waits_on="consent",
             fields={"shop": args.shop_id, "kind": "self-operated (自营账号)",
                     "external account": args.external_id},

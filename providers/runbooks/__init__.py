@@ -4,7 +4,7 @@ Every operation TOP lacks (creating or deleting a sub-account, department change
 roles, role update/delete) and every operation on Shopee, Ozon and Douyin becomes a
 :class:`~providers.errors.ManualStepRequired` carrying a :class:`~providers.errors.Runbook`::
 
-    raise manual_step("taobao", "sub_account", "create", account_id="tb-youpin",
+    raise manual_step(account.platform, "sub_account", "create", account_id="tb-youpin",
                       name="tb-youpin/zhang-wei", person="张伟 (zhang-wei)",
                       fields={"login": "优品数码专营:张伟", "department": "售前"})
 
@@ -12,7 +12,10 @@ The text comes from ``templates/<platform>/<kind>_<operation>.j2`` if present, e
 ``templates/<platform>/<operation>.j2`` (Tmall uses Taobao's); a step that waits on a third
 party uses ``templates/<platform>/<kind>_<waits_on>.j2`` or ``<waits_on>.j2``
 (``shop_binding_consent``, ``activation``). Rendered with
-``StrictUndefined`` so a template can never print a blank where a value was meant.
+``StrictUndefined`` so a template can never print a blank where a value was meant. A
+template states a platform rule, or reads its facts, through ``rules``
+(:data:`providers.platforms.rules.RULES_BY_CODE`, e.g.
+``{{ rules.channel_unbind_too_early.message }}``), never in its own words.
 Runbooks never carry secrets: a password is set by the person, never written here.
 """
 
@@ -27,6 +30,9 @@ import jinja2
 
 from providers.errors import ManualStepRequired, Runbook
 from providers.kinds import KINDS
+from providers.platforms import SHARED_SELLER_CENTRE
+from providers.platforms.rules import RULES_BY_CODE
+from providers.platforms.seller_centres import SELLER_CENTRE_NAMES, SELLER_CENTRE_PAGES
 
 Operation = Literal["create", "update", "delete"]
 ThirdParty = Literal["consent", "activation"]
@@ -38,50 +44,9 @@ THIRD_PARTIES: dict[ThirdParty, str] = {
 }
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: Which seller centre each platform's steps happen in (its own name for it).
-PLATFORM_NAMES: dict[str, str] = {
-    "taobao": "淘宝 千牛卖家中心",
-    "tmall": "天猫 千牛商家中心",
-    "shopee": "Shopee Seller Centre",
-    "ozon": "Ozon Seller cabinet",
-    "douyin": "抖店后台",
-}
-
-_TOP_PAGES = {
-    "sub_account": "子账号管理 › 员工管理",
-    "department": "子账号管理 › 组织架构 (部门)",
-    "role": "子账号管理 › 岗位/角色管理",
-    "role_grant": "子账号管理 › 员工管理 › 修改权限",
-}
-
-#: The seller-centre page per (platform, kind), as the page's menus name it.
-PAGES: dict[str, dict[str, str]] = {
-    "taobao": _TOP_PAGES,
-    "tmall": _TOP_PAGES,
-    "shopee": {
-        "sub_account": "Sub Account Platform › Members",
-        "role": "Sub Account Platform › Roles",
-        "role_grant": "Sub Account Platform › Members › Edit › Shop permissions",
-        "chat_group": "Customer Service › Chat Assignment (per shop)",
-        "department": "Sub Account Platform (no departments)",
-        # Shopee's seller-education pages: the main account sets it under 商店设定 ›
-        # 更新密码 › 付款密码 (sub-accounts cannot).
-        "wallet": "Shop Settings › Update Password › Payment Password (wallet password)",
-    },
-    "ozon": {
-        "sub_account": "Settings › Employees (Сотрудники)",
-        "role": "Settings › Employees › Roles",
-        "role_grant": "Settings › Employees › Edit › Roles",
-        "department": "Settings (no departments)",
-    },
-    "douyin": {
-        "sub_account": "子账号管理 › 员工列表",
-        "role": "子账号管理 › 岗位管理",
-        "role_grant": "子账号管理 › 员工列表 › 编辑 › 岗位",
-        "shop_binding": "店铺 › 账号绑定 (官方账号 / 渠道号 / 自营账号)",
-        "department": "子账号管理 (no departments)",
-    },
-}
+#: Which seller centre each platform's steps happen in, and its pages (platform facts).
+PLATFORM_NAMES = SELLER_CENTRE_NAMES
+PAGES = SELLER_CENTRE_PAGES
 
 #: Who a step is for when the caller names no one (``runbook(person=None)``): the fields
 #: that follow identify them. A template that must name someone prints ``{{ for_whom }}``
@@ -142,7 +107,7 @@ def _environment() -> jinja2.Environment:
 
 def template_platform(platform: str) -> str:
     """Tmall shares Taobao's seller centre (TOP), so it shares its templates."""
-    return "taobao" if platform == "tmall" else platform
+    return SHARED_SELLER_CENTRE.get(platform, platform)
 
 
 def runbook(
@@ -184,6 +149,7 @@ def runbook(
         for_whom=person or UNNAMED_PERSON,
         fields=shown,
         note=note,
+        rules=RULES_BY_CODE,
     )
     return Runbook(
         platform=platform,

@@ -68,6 +68,8 @@ from providers.platforms import (
     Platform,
     taobao_login,
 )
+from providers.platforms import EMAIL_PATTERN as EMAIL_PATTERN
+from providers.platforms import ChannelSource as ChannelSource
 
 if TYPE_CHECKING:  # the registry is loaded by Org.census, not by loading org.yaml
     from providers.kinds import Tally
@@ -76,8 +78,6 @@ if TYPE_CHECKING:  # the registry is loaded by Org.census, not by loading org.ya
 # names go in ``name``. The message for a mismatch is keyed by this exact pattern in
 # providers.schema.validate.PATTERN_HINTS.
 ID_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,63}$"
-# Deliberately loose: "something@domain.tld". Ozon proves an address by sending mail.
-EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -126,9 +126,6 @@ Count = Annotated[NonNegativeInt, BeforeValidator(_whole)]
 
 MemberStatus = Literal["active", "left"]
 BindingKind = Literal["official", "channel", "self_operated"]
-# Must equal providers.platforms.DOUYIN_CHANNEL_SOURCES (a test checks it); a Literal
-# gives editors an enum to complete from.
-ChannelSource = Literal["douyin", "toutiao", "xigua", "huoshan"]
 
 
 class _Model(BaseModel):

@@ -20,8 +20,10 @@ are the same tuples the loader recorded positions for, so every message lands on
 failed it are left out, but their ids still count as declared so one broken member does
 not turn every reference to it into a second, misleading "unknown member" error.
 
-Platform facts (quota semantics, the 5-channel limit, catalogues) come from
-:mod:`providers.platforms` so the validator and the sandbox cannot disagree.
+Platform facts (catalogues, sites) come from :mod:`providers.platforms`, and each platform
+rule's statement from its table (:mod:`providers.platforms.rules`), so the validator and the
+sandbox cannot disagree; a message here adds only what org.yaml knows (the object, "first at
+line N", a suggestion, what to change).
 """
 
 from __future__ import annotations
@@ -34,11 +36,23 @@ from dataclasses import dataclass, field
 from providers.errors import ConfigIssue
 from providers.platforms import (
     CATALOGUES,
-    COLON_LOGIN_PLATFORMS,
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     SHOPEE_SITES,
-    SINGLE_SHOP_PLATFORMS,
     SITE_PLATFORMS,
+)
+from providers.platforms.rules import (
+    BINDINGS_UNSUPPORTED,
+    CHANNEL_LIMIT,
+    CHANNEL_SOURCE,
+    CHANNEL_UNBIND_TOO_EARLY,
+    CHAT_GROUPS_UNSUPPORTED,
+    EMAIL_REQUIRED,
+    LOGIN_FORMAT,
+    OFFICIAL_EXISTS,
+    SEAT_QUOTA,
+    SELF_OPERATED_TAKEN,
+    SHOPEE_SITE,
+    SINGLE_SHOP,
 )
 from providers.schema.loader import Loaded, Path
 from providers.schema.models import Account, Department, Member, Org, Shop, SubAccount
@@ -217,38 +231,38 @@ def unique_ids(ctx: Context) -> None:
 
 def account_shape(ctx: Context) -> None:
     for i, a in enumerate(ctx.org.accounts):
-        if a.platform in SINGLE_SHOP_PLATFORMS and len(a.shops) != 1:
+        if SINGLE_SHOP.applies_to(a.platform) and len(a.shops) != 1:
             ctx.report(
                 ctx.at("accounts", i, "shops"),
-                f"a {a.platform} account has exactly one shop, {len(a.shops)} are declared "
-                f"under account {a.id!r} (declare one account per shop)",
+                f"{len(a.shops)} shops are declared under account {a.id!r} "
+                f"({SINGLE_SHOP.message}: declare one account per shop)",
             )
         colons = ":" + _LOOKALIKE_COLONS
-        if a.platform in COLON_LOGIN_PLATFORMS and any(c in a.nick for c in colons):
+        if LOGIN_FORMAT.applies_to(a.platform) and any(c in a.nick for c in colons):
             ctx.report(
                 ctx.at("accounts", i, "nick"),
-                f"nick {a.nick!r} contains a colon (write only the main account name; "
-                "sub-account logins are built as nick:login_name)",
+                f"nick {a.nick!r} contains a colon ({LOGIN_FORMAT.message}: write only the "
+                "main account name; sub-account logins are built as nick:login_name)",
             )
         for j, s in enumerate(a.shops):
-            if a.platform in SITE_PLATFORMS:
+            if SHOPEE_SITE.applies_to(a.platform):
                 if s.site is None:
                     ctx.report(
                         ctx.at("accounts", i, "shops", j),
-                        f"shopee shop {s.id!r} has no site (add site: one of "
-                        f"{', '.join(sorted(SHOPEE_SITES))})",
+                        f"{a.platform} shop {s.id!r} has no site ({SHOPEE_SITE.message}: add "
+                        "site:)",
                     )
                 elif s.site not in SHOPEE_SITES:
                     ctx.report(
                         ctx.at("accounts", i, "shops", j, "site"),
-                        f"unknown shopee site {s.site!r} ({_suggest(s.site.upper(), SHOPEE_SITES)}"
-                        f"known sites: {', '.join(sorted(SHOPEE_SITES))})",
+                        f"unknown {a.platform} site {s.site!r} "
+                        f"({_suggest(s.site.upper(), SHOPEE_SITES)}{SHOPEE_SITE.message})",
                     )
             elif s.site is not None:
                 ctx.report(
                     ctx.at("accounts", i, "shops", j, "site"),
-                    f"site is only for shopee shops, shop {s.id!r} is on {a.platform} "
-                    "(remove it)",
+                    f"site is only for {' and '.join(sorted(SITE_PLATFORMS))} shops, shop "
+                    f"{s.id!r} is on {a.platform} (remove it)",
                 )
 
 
@@ -332,23 +346,24 @@ def logins(ctx: Context) -> None:
             if account is None:
                 continue
             name = sub.login_name
-            if account.platform in COLON_LOGIN_PLATFORMS:
+            if LOGIN_FORMAT.applies_to(account.platform):
                 lookalike = next((c for c in _LOOKALIKE_COLONS if c in name), None)
                 if lookalike is not None:
                     tail = name.split(lookalike, 1)[1] if name.startswith(account.nick) else name
                     ctx.report(
                         path,
                         f"login_name {name!r} contains the full-width colon {lookalike!r} "
-                        f"(Taobao logins use the ASCII colon ':' and login_name is only the "
-                        f"part after it: write {tail.replace(lookalike, '')!r})",
+                        f"({LOGIN_FORMAT.message}, and login_name is only the part after it: "
+                        f"write {tail.replace(lookalike, '')!r})",
                     )
                     continue
                 if ":" in name:
                     tail = name.removeprefix(f"{account.nick}:")
                     ctx.report(
                         path,
-                        f"login_name {name!r} contains ':' (login_name is only the part after "
-                        f"the colon: write {tail.replace(':', '')!r}; the login "
+                        f"login_name {name!r} contains ':' ({LOGIN_FORMAT.message}, and "
+                        f"login_name is only the part after the colon: write "
+                        f"{tail.replace(':', '')!r}; the login "
                         f"{account.login(tail.replace(':', ''))!r} is computed)",
                     )
                     continue
@@ -391,8 +406,9 @@ def seat_quota(ctx: Context) -> None:
             ctx.report(
                 ctx.at("accounts", i, "seat_quota"),
                 f"account {a.id!r} has seat_quota {a.seat_quota} but {len(holders)} "
-                f"sub-accounts are declared (buy seats and raise seat_quota, or remove "
-                f"{len(holders) - a.seat_quota} sub-account(s); members: {', '.join(holders)})",
+                f"sub-accounts are declared ({SEAT_QUOTA.message}: buy seats and raise "
+                f"seat_quota, or remove {len(holders) - a.seat_quota} sub-account(s); "
+                f"members: {', '.join(holders)})",
             )
 
 
@@ -409,17 +425,19 @@ def bindings(ctx: Context) -> None:
                 f"binding on unknown shop {b.shop!r} ({_suggest(b.shop, ctx.shops)}"
                 "declare it under its account's shops:)",
             )
-        elif b.shop in ctx.shops and ctx.shops[b.shop][0].platform != "douyin":
+        elif b.shop in ctx.shops and not BINDINGS_UNSUPPORTED.applies_to(
+            ctx.shops[b.shop][0].platform
+        ):
             ctx.report(
                 (*here, "shop"),
-                f"shop {b.shop!r} is on {ctx.shops[b.shop][0].platform}; bindings exist only "
-                "for douyin shops (remove it)",
+                f"shop {b.shop!r} is on {ctx.shops[b.shop][0].platform} "
+                f"({BINDINGS_UNSUPPORTED.message}: remove the binding)",
             )
         if b.kind == "channel" and b.source is None:
             ctx.report(
                 here,
-                "a channel binding needs source: one of douyin, toutiao, xigua, huoshan "
-                "(where the channel account lives)",
+                f"a channel binding needs a source ({CHANNEL_SOURCE.message}: add source: "
+                "where the channel account lives)",
             )
         if b.kind != "channel" and b.source is not None:
             ctx.report(
@@ -441,16 +459,15 @@ def bindings(ctx: Context) -> None:
                 ctx.report(
                     here,
                     f"shop {b.shop!r} has more than {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel "
-                    f"accounts (Douyin allows at most {DOUYIN_MAX_CHANNEL_ACCOUNTS}; remove "
-                    "one, and note an unbind is only possible 180 days after binding)",
+                    f"accounts ({CHANNEL_LIMIT.message}: remove one, and note "
+                    f"{CHANNEL_UNBIND_TOO_EARLY.message})",
                 )
         elif b.kind == "official":
             if b.shop in official:
                 ctx.report(
                     here,
                     f"shop {b.shop!r} already has an official account (line "
-                    f"{ctx.line_of(official[b.shop])}; a shop has exactly one official "
-                    "Douyin account and it can never be unbound)",
+                    f"{ctx.line_of(official[b.shop])}; {OFFICIAL_EXISTS.message}: keep one)",
                 )
             else:
                 official[b.shop] = here
@@ -460,9 +477,8 @@ def bindings(ctx: Context) -> None:
                 ctx.report(
                     (*here, "external_account"),
                     f"creator {b.external_account!r} is already self-operated for shop "
-                    f"{first[0]!r} (line {ctx.line_of(first[1])}; an account can be "
-                    "self-operated for one merchant only: bind it here as a channel account "
-                    "or unmark it there)",
+                    f"{first[0]!r} (line {ctx.line_of(first[1])}; {SELF_OPERATED_TAKEN.message}: "
+                    "bind it here as a channel account or unmark it there)",
                 )
             else:
                 self_operated.setdefault(b.external_account, (b.shop, here))
@@ -478,11 +494,11 @@ def chat_groups(ctx: Context) -> None:
                 f"chat group {g.name!r} is on unknown shop {g.shop!r} "
                 f"({_suggest(g.shop, ctx.shops)}declare it under its account's shops:)",
             )
-        elif owner is not None and owner[0].platform != "shopee":
+        elif owner is not None and not CHAT_GROUPS_UNSUPPORTED.applies_to(owner[0].platform):
             ctx.report(
                 (*here, "shop"),
-                f"shop {g.shop!r} is on {owner[0].platform}; chat groups are a shopee "
-                "feature (remove the group)",
+                f"shop {g.shop!r} is on {owner[0].platform} "
+                f"({CHAT_GROUPS_UNSUPPORTED.message}: remove the group)",
             )
             owner = None
         for k, member_id in enumerate(g.members):
@@ -509,18 +525,19 @@ def _serves(member: Member, account: Account, shop_id: str) -> bool:
     )
 
 
-def ozon_email(ctx: Context) -> None:
-    # Ozon invites a user by email and keeps them "invited" until the address confirms.
+def invite_email(ctx: Context) -> None:
+    # Some platforms invite a user by email and keep them "invited" until it is confirmed.
     for i, m in enumerate(ctx.org.members):
         if m.email is not None:
             continue
         for j, sub in enumerate(m.sub_accounts):
             account = ctx.accounts.get(sub.account)
-            if account is not None and account.platform == "ozon":
+            if account is not None and EMAIL_REQUIRED.applies_to(account.platform):
                 ctx.report(
                     ctx.at("members", i, "sub_accounts", j, "account"),
-                    f"{_member_label(m)} has an Ozon sub-account but no email (Ozon invites "
-                    "users by email: add email: to the member)",
+                    f"{_member_label(m)} has a sub-account on {account.platform} account "
+                    f"{account.id!r} but no email ({EMAIL_REQUIRED.message}: add email: to "
+                    "the member)",
                 )
 
 
@@ -579,7 +596,7 @@ RULES: tuple[Rule, ...] = (
     seat_quota,
     bindings,
     chat_groups,
-    ozon_email,
+    invite_email,
     toxic_pairs,
 )
 

@@ -2,7 +2,9 @@
 
 Runs against every factory in ``conftest.FACTORIES`` through the protocol only (plus the
 world's seller-centre hands for platform facts). Each rule case breaks exactly one rule and
-expects its stable ``rule`` name, so removing a rule makes its case fail.
+expects its stable ``rule`` name, so removing a rule makes its case fail; a platform rule's
+refusal also states the rule in its table's words (``providers.platforms.rules``), and
+``tests/platforms/test_rule_table.py`` holds every rule enforced at apply to a case here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from providers.backends.protocol import (
     SubAccountSpec,
 )
 from providers.errors import ConflictError, NotFoundError, RuleViolation
+from providers.platforms.rules import RULES_BY_CODE
 
 W = Any  # conftest.World; tests are not part of the typed package
 
@@ -169,6 +172,10 @@ def _wallet_same_as_shop_password(w: W) -> None:
 
 def _wallet_set_by_sub_account(w: W) -> None:
     w.backend.set_wallet_password("sp", "Wallet-9", acting_login="acme.main:bob")
+
+
+def _activation_on_taobao(w: W) -> None:
+    w.facts.invite_main_account("tb")
 
 
 def _wallet_on_taobao(w: W) -> None:
@@ -359,6 +366,11 @@ RULE_CASES: list[Any] = [
         id="and a grant says so before it says the sub-account is missing",
     ),
     pytest.param(
+        _activation_on_taobao,
+        "activation_unsupported",
+        id="a taobao main account is not activated through a link",
+    ),
+    pytest.param(
         _wallet_same_as_shop_password,
         "wallet_password_same_as_shop",
         id="the wallet password must differ from the shop password",
@@ -437,6 +449,8 @@ def test_rule(world: W, action: Callable[[W], None], rule: str) -> None:
     with pytest.raises(RuleViolation) as caught:
         action(world)
     assert caught.value.rule == rule, str(caught.value)
+    if rule in RULES_BY_CODE:
+        assert RULES_BY_CODE[rule].message in str(caught.value)
 
 
 # --- the other side of the time-bound and state rules -------------------------------------------

@@ -10,6 +10,7 @@ import jinja2.meta
 import pytest
 
 from providers.errors import ManualStepRequired
+from providers.platforms.rules import RULES_BY_CODE
 from providers.runbooks import (
     KIND_LABELS,
     PAGES,
@@ -270,7 +271,7 @@ CONTEXT: dict[str, object] = {
     "platform": "taobao", "platform_name": "淘宝 千牛卖家中心", "page": "子账号管理",
     "kind": "sub_account", "kind_label": "sub-account", "operation": "create", "account": "tb",
     "object": "tb/a", "person": PERSON, "for_whom": PERSON, "fields": {"login": "x"},
-    "note": "n",
+    "note": "n", "rules": RULES_BY_CODE,
 }
 
 

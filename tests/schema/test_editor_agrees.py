@@ -86,7 +86,7 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("site is only for shopee shops",)),
     "a channel binding without a source is an error in both": (
         "external_account: test_toutiao, source: toutiao", "external_account: test_toutiao",
-        ("a channel binding needs source",)),
+        ("a channel binding needs a source",)),
     "an official binding with a source is an error in both": (
         "external_account: test_official", "external_account: test_official, source: douyin",
         ("source is only for channel bindings",)),

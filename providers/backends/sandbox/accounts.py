@@ -3,12 +3,11 @@
 Accounts and shops are registered in the seller centre (``shoporg sandbox init`` from an
 org.yaml, or ``shoporg sandbox account add``); the provider only reads them. Rules here:
 
-* one shop per Taobao / Tmall / Douyin account (``single_shop``); Shopee shops carry a known
-  site (``shopee_site``);
-* Shopee main-account activation through a link valid 72 hours (``shopee_activation_expired``;
-  "invite again" sends a new one);
-* the Shopee wallet password: set by the main account only (``wallet_password_main_only``),
-  different from the shop password (``wallet_password_same_as_shop``), stored as a salted hash.
+``single_shop``, ``shopee_site``; main-account activation (``activation_unsupported``,
+``shopee_activation_expired``: "invite again" sends a new link, ``shopee_not_activated``); the
+wallet password (``wallet_password_unsupported``, ``wallet_password_main_only``,
+``wallet_password_same_as_shop``), stored as a salted hash. Each is stated once, with its
+facts, in :mod:`providers.platforms.rules`.
 """
 
 from __future__ import annotations
@@ -22,12 +21,22 @@ from providers.backends.sandbox.passwords import hash_password, verify_password
 from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
 from providers.platforms import (
+    ACTIVATION_PLATFORMS,
+    PLATFORM_TITLES,
     PLATFORMS,
-    RULE_SHOPEE_NOT_ACTIVATED,
     SHOPEE_ACTIVATION_LINK_HOURS,
     SHOPEE_SITES,
-    SINGLE_SHOP_PLATFORMS,
     Platform,
+)
+from providers.platforms.rules import (
+    ACTIVATION_EXPIRED,
+    ACTIVATION_UNSUPPORTED,
+    NOT_ACTIVATED,
+    SHOPEE_SITE,
+    SINGLE_SHOP,
+    WALLET_MAIN_ONLY,
+    WALLET_SAME_AS_SHOP,
+    WALLET_UNSUPPORTED,
 )
 
 ACTIVATION_LINK = timedelta(hours=SHOPEE_ACTIVATION_LINK_HOURS)
@@ -147,8 +156,8 @@ def register_account(
             (nick, seat_quota, tx.company, account_id),
         )
     else:
-        # Only Shopee main accounts need activation; everyone else is live at registration.
-        is_activated = activated or platform != "shopee"
+        # Only some main accounts need activation; everyone else is live at registration.
+        is_activated = activated or platform not in ACTIVATION_PLATFORMS
         tx.conn.execute(
             "INSERT INTO accounts (company, id, platform, nick, seat_quota, activated,"
             " activation_sent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -177,17 +186,13 @@ def add_shop(
             raise ConflictError(
                 "shop", shop_id, tx.operation, f"belongs to account {existing['account_id']!r}"
             )
-    elif platform in SINGLE_SHOP_PLATFORMS and list_shops(tx, account_id):
-        raise tx.violation(
-            "shop", shop_id, "single_shop",
-            f"a {platform} account has exactly one shop", "register another account",
+    elif SINGLE_SHOP.applies_to(platform) and list_shops(tx, account_id):
+        raise tx.refuse(
+            "shop", shop_id, SINGLE_SHOP, f"account {account_id!r} already has a shop",
+            "register another account",
         )
-    if platform == "shopee":
-        if site not in SHOPEE_SITES:
-            raise tx.violation(
-                "shop", shop_id, "shopee_site", f"unknown Shopee site {site!r}",
-                f"one of {', '.join(sorted(SHOPEE_SITES))}",
-            )
+    if SHOPEE_SITE.applies_to(platform) and site not in SHOPEE_SITES:
+        raise tx.refuse("shop", shop_id, SHOPEE_SITE, f"unknown site {site!r}")
     before = None if existing is None else dict(existing)
     tx.conn.execute(
         "INSERT INTO shops (company, account_id, id, name, site) VALUES (?, ?, ?, ?, ?)"
@@ -223,9 +228,9 @@ def set_seat_quota(tx: Tx, account_id: str, seat_quota: int) -> Account:
 
 
 def invite_main_account(tx: Tx, account_id: str) -> Account:
-    """Send a fresh 72-hour activation link ("invite again")."""
+    """Send a fresh activation link ("invite again")."""
     account = tx.account(account_id)
-    tx.require_platform(account, {"shopee"}, "activation")
+    tx.require_platform(account, ACTIVATION_UNSUPPORTED)
     if account["activated"]:
         raise tx.violation(
             "account", account_id, "shopee_already_activated", "the main account is already active"
@@ -234,28 +239,28 @@ def invite_main_account(tx: Tx, account_id: str) -> Account:
 
 
 def activate_main_account(tx: Tx, account_id: str) -> Account:
-    """Open the activation link; refused once it is older than 72 hours."""
+    """Open the activation link; refused once it has expired (``shopee_activation_expired``)."""
     account = tx.account(account_id)
-    tx.require_platform(account, {"shopee"}, "activation")
+    tx.require_platform(account, ACTIVATION_UNSUPPORTED)
     if not account["activated"]:
         sent = account["activation_sent_at"]
         expires = None if sent is None else from_text(sent) + ACTIVATION_LINK
         if expires is None or tx.now > expires:
-            raise tx.violation(
-                "account", account_id, "shopee_activation_expired",
+            raise tx.refuse(
+                "account", account_id, ACTIVATION_EXPIRED,
                 "the activation link "
                 + (f"expired at {expires.isoformat()}" if expires else "was never sent"),
-                "invite again to send a new 72-hour link",
             )
     return update_account(tx, account_id, "activated = 1, activation_sent_at = NULL", ())
 
 
 def require_activated(tx: Tx, account: sqlite3.Row, kind: str, name: str) -> None:
-    if account["platform"] == "shopee" and not account["activated"]:
-        raise tx.violation(
-            kind, name, RULE_SHOPEE_NOT_ACTIVATED,
-            f"the Shopee main account {account['id']!r} is not activated yet",
-            "activate it through the link (or invite again)",
+    if NOT_ACTIVATED.applies_to(account["platform"]) and not account["activated"]:
+        raise tx.refuse(
+            kind, name, NOT_ACTIVATED,
+            f"the {PLATFORM_TITLES[account['platform']]} main account {account['id']!r} is not "
+            "activated yet",
+            "invite again if the link has expired",
         )
 
 
@@ -270,20 +275,19 @@ def set_wallet_password(
     tx: Tx, account_id: str, password: str, acting_login: str | None
 ) -> Account:
     account = tx.account(account_id)
-    tx.require_platform(account, {"shopee"}, "wallet_password")
+    tx.require_platform(account, WALLET_UNSUPPORTED)
     if acting_login is not None and acting_login != account["nick"]:
-        raise tx.violation(
-            "account", account_id, "wallet_password_main_only",
-            f"{acting_login!r} is a sub-account; only the main account sets the wallet password",
+        raise tx.refuse(
+            "account", account_id, WALLET_MAIN_ONLY, f"{acting_login!r} is a sub-account"
         )
     require_activated(tx, account, "account", account_id)
     if not password:
         raise tx.violation("account", account_id, "required_field", "password cannot be empty")
     shop_hash = account["shop_password_hash"]
     if shop_hash is not None and verify_password(password, shop_hash):
-        raise tx.violation(
-            "account", account_id, "wallet_password_same_as_shop",
-            "the wallet password must differ from the shop password",
+        raise tx.refuse(
+            "account", account_id, WALLET_SAME_AS_SHOP, "it equals the shop password",
+            "choose another",
         )
     # One hash on the merchant account: the wallet password is synced to all its shops.
     return update_account(tx, account_id, "wallet_password_hash = ?", (hash_password(password),))

@@ -5,17 +5,15 @@
       - {shop: dy-shop, kind: channel, external_account: tt-555, source: toutiao}
       - {shop: dy-shop, kind: self_operated, external_account: creator-9}
 
-Rules (SPEC "Platform rules", Douyin): only Douyin shops have them
-(``bindings_unsupported``);
+Rules (stated once, with their facts, in :mod:`providers.platforms.rules`):
+``bindings_unsupported``;
 
-* official: exactly one per shop (``official_exists``), never unbound (``official_unbind``);
-* channel: source douyin/toutiao/xigua/huoshan (``channel_source``), at most 5 per shop
-  (``channel_limit``), unbound only 180 days after binding (``channel_unbind_too_early``,
-  whose message names the first allowed date);
-* self-operated: not already self-operated for another shop of any company in the file
-  (``self_operated_taken``), the creator consented (``self_operated_consent``), and at least
-  50% of the creator's GMV in the last 30 days came from this shop (``self_operated_gmv``);
-  unbinding returns it to a plain promoter account, allowed at any time.
+* official: ``official_exists``, ``official_unbind``;
+* channel: ``channel_source``, ``channel_limit``, ``channel_unbind_too_early`` (the refusal
+  names the first allowed date);
+* self-operated: ``self_operated_taken`` (by any company in the file),
+  ``self_operated_consent``, ``self_operated_gmv``; unbinding returns it to a plain promoter
+  account, allowed at any time.
 """
 
 from __future__ import annotations
@@ -33,9 +31,18 @@ from providers.platforms import (
     DOUYIN_CHANNEL_SOURCES,
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
-    DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
-    RULE_SELF_OPERATED_CONSENT,
+)
+from providers.platforms.rules import (
+    BINDINGS_UNSUPPORTED,
+    CHANNEL_LIMIT,
+    CHANNEL_SOURCE,
+    CHANNEL_UNBIND_TOO_EARLY,
+    OFFICIAL_EXISTS,
+    OFFICIAL_UNBIND,
+    SELF_OPERATED_CONSENT,
+    SELF_OPERATED_GMV,
+    SELF_OPERATED_TAKEN,
 )
 
 KIND = SHOP_BINDING.word
@@ -98,7 +105,7 @@ def _count(tx: Tx, account_id: str, shop_id: str, kind: str) -> int:
 
 def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
     account = tx.account(account_id)
-    tx.require_platform(account, {"douyin"}, "bindings")
+    tx.require_platform(account, BINDINGS_UNSUPPORTED)
     tx.shop(account_id, spec.shop_id)
     name = _name(spec.shop_id, spec.kind, spec.external_id)
     if spec.kind not in BINDING_KINDS:
@@ -112,21 +119,18 @@ def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
     source = spec.source
     if spec.kind == "official":
         if _count(tx, account_id, spec.shop_id, "official"):
-            raise tx.violation(
-                KIND, name, "official_exists",
+            raise tx.refuse(
+                KIND, name, OFFICIAL_EXISTS,
                 f"shop {spec.shop_id!r} already has its official account",
-                "an official account can never be unbound or replaced",
             )
     elif spec.kind == "channel":
         if source not in DOUYIN_CHANNEL_SOURCES:
-            raise tx.violation(
-                KIND, name, "channel_source", f"unknown channel source {source!r}",
-                f"one of {', '.join(sorted(DOUYIN_CHANNEL_SOURCES))}",
-            )
+            raise tx.refuse(KIND, name, CHANNEL_SOURCE, f"unknown channel source {source!r}")
         if _count(tx, account_id, spec.shop_id, "channel") >= DOUYIN_MAX_CHANNEL_ACCOUNTS:
-            raise tx.violation(
-                KIND, name, "channel_limit",
+            raise tx.refuse(
+                KIND, name, CHANNEL_LIMIT,
                 f"shop {spec.shop_id!r} already has {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel accounts",
+                "unbind one first",
             )
     else:
         _check_self_operated(tx, account_id, spec, name)
@@ -151,24 +155,23 @@ def _check_self_operated(tx: Tx, account_id: str, spec: BindingSpec, name: str) 
         where = (
             f"shop {holder['shop_id']!r}" if holder["company"] == tx.company else "another merchant"
         )
-        raise tx.violation(
-            KIND, name, "self_operated_taken",
+        raise tx.refuse(
+            KIND, name, SELF_OPERATED_TAKEN,
             f"creator {spec.external_id!r} is already self-operated for {where}",
+            "bind it as a channel account instead",
         )
     if not has_consent(tx, spec.external_id, spec.shop_id):
-        raise tx.violation(
-            KIND, name, RULE_SELF_OPERATED_CONSENT,
+        raise tx.refuse(
+            KIND, name, SELF_OPERATED_CONSENT,
             f"creator {spec.external_id!r} has not consented to shop {spec.shop_id!r}",
-            "the creator must accept the invitation first",
+            "invite them; they accept in the app",
         )
     mine, total = gmv_share(tx, spec.external_id, shop_key(tx.company, spec.shop_id))
     share = mine / total if total else 0.0
     if share < DOUYIN_SELF_OPERATED_MIN_GMV_SHARE:
-        raise tx.violation(
-            KIND, name, "self_operated_gmv",
-            f"this shop has {share:.0%} of the creator's GMV over the last "
-            f"{DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS} days ({mine:g} of {total:g}); "
-            f"at least {DOUYIN_SELF_OPERATED_MIN_GMV_SHARE:.0%} is required",
+        raise tx.refuse(
+            KIND, name, SELF_OPERATED_GMV,
+            f"this shop has {share:.0%} of the creator's GMV ({mine:g} of {total:g})",
         )
 
 
@@ -179,9 +182,8 @@ def unbind(tx: Tx, account_id: str, shop_id: str, external_id: str) -> None:
     if before is None:
         raise tx.not_found(KIND, name)
     if before["kind"] == "official":
-        raise tx.violation(
-            KIND, name, "official_unbind",
-            "a shop's official Douyin account can never be unbound",
+        raise tx.refuse(
+            KIND, name, OFFICIAL_UNBIND, f"{external_id!r} is the shop's official account",
             "keep it in org.yaml; it is protected",
         )
     if before["kind"] == "channel":
@@ -189,11 +191,9 @@ def unbind(tx: Tx, account_id: str, shop_id: str, external_id: str) -> None:
             days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
         )
         if tx.now < allowed_from:
-            raise tx.violation(
-                KIND, name, "channel_unbind_too_early",
-                f"bound on {before['bound_at'][:10]}; a channel account can be unbound only "
-                f"{DOUYIN_CHANNEL_UNBIND_AFTER_DAYS} days after binding, from "
-                f"{allowed_from.date().isoformat()}",
+            raise tx.refuse(
+                KIND, name, CHANNEL_UNBIND_TOO_EARLY, f"bound on {before['bound_at'][:10]}",
+                f"unbind it from {allowed_from.date().isoformat()}",
             )
     tx.conn.execute(
         "DELETE FROM bindings WHERE company = ? AND account_id = ? AND shop_id = ?"

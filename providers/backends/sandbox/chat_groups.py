@@ -20,6 +20,7 @@ from providers.backends.protocol import ChatGroup, ChatGroupSpec
 from providers.backends.sandbox.accounts import require_activated
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.kinds import CHAT_GROUP
+from providers.platforms.rules import CHAT_GROUPS_UNSUPPORTED
 
 KIND = CHAT_GROUP.word
 
@@ -67,7 +68,7 @@ def get_chat_group(tx: Tx, account_id: str, shop_id: str, name: str) -> ChatGrou
 
 def set_chat_group(tx: Tx, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
     account = tx.account(account_id)
-    tx.require_platform(account, {"shopee"}, "chat_groups")
+    tx.require_platform(account, CHAT_GROUPS_UNSUPPORTED)
     tx.shop(account_id, spec.shop_id)
     name = _name(account_id, spec.shop_id, spec.name)
     require_activated(tx, account, KIND, name)  # before "no such member": the cause

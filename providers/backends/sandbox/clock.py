@@ -1,4 +1,4 @@
-"""Time for the sandbox's time-bound rules (Shopee's 72-hour link, Douyin's 180-day unbind).
+"""Time for the sandbox's time-bound rules (Shopee's activation link, Douyin's channel unbind).
 
 The backend asks a :class:`Clock` for "now" and then adds the offset stored in the sandbox
 file (``settings.clock_offset_seconds``). The clock is injectable so unit tests can pin time

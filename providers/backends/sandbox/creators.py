@@ -74,7 +74,7 @@ def record_gmv(tx: Tx, creator_id: str, key: str, day: date, amount: float) -> N
 
 
 def gmv_share(tx: Tx, creator_id: str, key: str) -> tuple[float, float]:
-    """(this shop's GMV, the creator's total GMV) over the last 30 days ending today."""
+    """(this shop's GMV, the creator's total GMV) over the GMV window ending today."""
     today = tx.now.date()
     first = today - timedelta(days=DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS - 1)
     row = tx.conn.execute(

@@ -6,7 +6,7 @@
         children:                     # a row each, with parent_id: cs-presale -> cs
           - {id: cs-presale, name: 售前}
 
-Rules: only Taobao/Tmall seller centres have departments (``departments_unsupported``); a
+Rules: ``departments_unsupported`` (:mod:`providers.platforms.rules`); a
 name is required (``required_field``) and unique among its siblings
 (``department_name_taken``); the parent must exist (``unknown_department``) and a move may not
 create a cycle (``department_cycle``); a department with sub-departments or sub-accounts
@@ -21,7 +21,7 @@ from providers.backends.protocol import Department, DepartmentSpec
 from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
 from providers.kinds import DEPARTMENT
-from providers.platforms import DEPARTMENT_PLATFORMS
+from providers.platforms.rules import DEPARTMENTS_UNSUPPORTED
 
 KIND = DEPARTMENT.word
 
@@ -123,7 +123,7 @@ def _check(tx: Tx, account_id: str, spec: DepartmentSpec) -> None:
 
 def create_department(tx: Tx, account_id: str, spec: DepartmentSpec) -> Department:
     account = tx.account(account_id)
-    tx.require_platform(account, DEPARTMENT_PLATFORMS, "departments")
+    tx.require_platform(account, DEPARTMENTS_UNSUPPORTED)
     if _row(tx, account_id, spec.id) is not None:
         raise ConflictError(KIND, _name(account_id, spec.id), tx.operation, "already exists")
     _check(tx, account_id, spec)
@@ -136,7 +136,7 @@ def create_department(tx: Tx, account_id: str, spec: DepartmentSpec) -> Departme
 
 def update_department(tx: Tx, account_id: str, spec: DepartmentSpec) -> Department:
     account = tx.account(account_id)
-    tx.require_platform(account, DEPARTMENT_PLATFORMS, "departments")
+    tx.require_platform(account, DEPARTMENTS_UNSUPPORTED)
     before = _row(tx, account_id, spec.id)
     if before is None:
         raise tx.not_found(KIND, _name(account_id, spec.id))

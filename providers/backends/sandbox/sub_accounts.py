@@ -9,18 +9,16 @@
           - account: tb-flagship     # -> sub-account (tb-flagship, alice), login "acme旗舰店:alice"
             login_name: alice
 
-Statuses are normalised to ``pending`` (invited, Ozon until the email is confirmed),
-``active`` and ``disabled``; transitions: pending -> active | disabled, active -> disabled,
-disabled -> active (re-enable). Rules:
+Statuses are normalised to ``pending`` (invited by email, until it is confirmed), ``active``
+and ``disabled``; transitions: pending -> active | disabled, active -> disabled, disabled ->
+active (re-enable). Rules (the platform rules stated once in :mod:`providers.platforms.rules`):
 
-* ``seat_quota``: no more sub-accounts than the account's seats (disabled ones still hold one);
-* ``login_format`` / ``immutable_login``: Taobao/Tmall logins are ``<main nick>:<name>`` with an
-  ASCII colon and can never change;
+* ``seat_quota``, ``login_format``, ``immutable_login``, ``email_required``,
+  ``ozon_email_unconfirmed``, ``two_factor_unsupported``, ``shopee_not_activated``,
+  ``departments_unsupported``;
 * ``service_disabled``: nothing can be created or enabled while the account's sub-account
   service is off (switching it off disables every sub-account);
-* ``status_transition``, ``ozon_email_unconfirmed`` (an Ozon user stays pending until the
-  email is confirmed), ``email_required`` / ``email_format``, ``two_factor_unsupported``
-  (2FA is an Ozon flag), ``shopee_not_activated``, ``unknown_department``.
+* ``status_transition``, ``email_format``, ``unknown_department``.
 
 An initial password is stored only as a salted hash, computed by the caller before the
 write transaction (passwords.py says why); reads return ``password_set``.
@@ -30,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import Final
 
 from providers.backends.protocol import Account, SubAccount, SubAccountSpec, SubAccountStatus
 from providers.backends.sandbox.accounts import require_activated, update_account
@@ -37,11 +36,20 @@ from providers.backends.sandbox.departments import require_department
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
 from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
-from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
+from providers.platforms import EMAIL_PATTERN, INVITE_BY_EMAIL_PLATFORMS
+from providers.platforms.rules import (
+    DEPARTMENTS_UNSUPPORTED,
+    EMAIL_REQUIRED,
+    EMAIL_UNCONFIRMED,
+    IMMUTABLE_LOGIN,
+    LOGIN_FORMAT,
+    SEAT_QUOTA,
+    TWO_FACTOR_UNSUPPORTED,
+)
 
 KIND = SUB_ACCOUNT.word
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL: Final = re.compile(EMAIL_PATTERN)
 TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
     {("pending", "active"), ("pending", "disabled"), ("active", "disabled"), ("disabled", "active")}
 )
@@ -141,30 +149,26 @@ def _check(tx: Tx, account: sqlite3.Row, spec: SubAccountSpec) -> None:
         raise tx.violation(KIND, name, "required_field", "a sub-account needs a display name")
     if not spec.login.strip():
         raise tx.violation(KIND, name, "required_field", "a sub-account needs a login")
-    if platform in COLON_LOGIN_PLATFORMS:
+    if LOGIN_FORMAT.applies_to(platform):
         nick = account["nick"]
         prefix = f"{nick}:"
         if not spec.login.startswith(prefix) or not spec.login[len(prefix):].strip() or (
             "：" in spec.login
         ):
-            raise tx.violation(
-                KIND, name, "login_format",
-                f"login {spec.login!r} is not '<main nick>:<name>'",
-                f"use {prefix}<name> with an ASCII colon",
+            raise tx.refuse(
+                KIND, name, LOGIN_FORMAT, f"login {spec.login!r} does not follow the format",
+                f"use {prefix}<name>",
             )
     if spec.email is not None and not _EMAIL.match(spec.email):
         raise tx.violation(KIND, name, "email_format", f"{spec.email!r} is not an email address")
-    if platform == "ozon" and not spec.email:
-        raise tx.violation(
-            KIND, name, "email_required", "Ozon invites users by email; an email is required"
-        )
-    if spec.two_factor and platform != "ozon":
-        raise tx.violation(
-            KIND, name, "two_factor_unsupported",
-            f"{platform} has no two-factor flag per sub-account", "only ozon",
+    if EMAIL_REQUIRED.applies_to(platform) and not spec.email:
+        raise tx.refuse(KIND, name, EMAIL_REQUIRED, "the user has no email", "give them one")
+    if spec.two_factor and not TWO_FACTOR_UNSUPPORTED.applies_to(platform):
+        raise tx.refuse(
+            KIND, name, TWO_FACTOR_UNSUPPORTED, f"account {account_id!r} is a {platform} account"
         )
     if spec.department_id is not None:
-        tx.require_platform(account, DEPARTMENT_PLATFORMS, "departments")
+        tx.require_platform(account, DEPARTMENTS_UNSUPPORTED)
         require_department(tx, account_id, spec.department_id, f"sub-account {spec.member_id!r}")
     clash = tx.conn.execute(
         "SELECT member_id FROM sub_accounts WHERE company = ? AND account_id = ? AND login = ?"
@@ -204,13 +208,13 @@ def create_sub_account(
         (tx.company, account_id),
     ).fetchone()[0]
     if used >= account["seat_quota"]:
-        raise tx.violation(
-            KIND, name, "seat_quota",
+        raise tx.refuse(
+            KIND, name, SEAT_QUOTA,
             f"account {account_id!r} has {account['seat_quota']} seat(s), all in use",
             "buy more seats or delete a sub-account",
         )
-    # Ozon users stay invited until they confirm their email; elsewhere a new login is live.
-    status = "pending" if account["platform"] == "ozon" else "active"
+    # A user invited by email stays invited until they confirm it; elsewhere a login is live.
+    status = "pending" if account["platform"] in INVITE_BY_EMAIL_PLATFORMS else "active"
     tx.conn.execute(
         "INSERT INTO sub_accounts (company, account_id, member_id, login, display_name,"
         " department_id, email, phone, dispatch, two_factor, status, email_confirmed,"
@@ -230,12 +234,11 @@ def update_sub_account(tx: Tx, account_id: str, spec: SubAccountSpec) -> SubAcco
     account = tx.account(account_id)
     before = require_row(tx, account_id, spec.member_id)
     name = _name(account_id, spec.member_id)
-    if spec.login != before["login"] and account["platform"] in COLON_LOGIN_PLATFORMS:
-        raise tx.violation(
-            KIND, name, "immutable_login",
-            f"{account['platform']} logins cannot be renamed ({before['login']!r} -> "
-            f"{spec.login!r})",
-            "a new name means a new sub-account: replace it",
+    if spec.login != before["login"] and IMMUTABLE_LOGIN.applies_to(account["platform"]):
+        raise tx.refuse(
+            KIND, name, IMMUTABLE_LOGIN,
+            f"login {before['login']!r} cannot become {spec.login!r}",
+            "replace the sub-account",
         )
     _check(tx, account, spec)
     # A new address must be confirmed again; the status stays what it was.
@@ -267,11 +270,9 @@ def set_status(tx: Tx, account_id: str, member_id: str, status: SubAccountStatus
         )
     if status == "active":
         _require_service(tx, account, name)
-        if account["platform"] == "ozon" and not before["email_confirmed"]:
-            raise tx.violation(
-                KIND, name, "ozon_email_unconfirmed",
-                f"the user is invited until {before['email']!r} is confirmed",
-                "the user must confirm the email first",
+        if EMAIL_UNCONFIRMED.applies_to(account["platform"]) and not before["email_confirmed"]:
+            raise tx.refuse(
+                KIND, name, EMAIL_UNCONFIRMED, f"{before['email']!r} is not confirmed yet",
             )
     tx.conn.execute(
         "UPDATE sub_accounts SET status = ? WHERE company = ? AND account_id = ? AND member_id = ?",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from providers.backends.sandbox import audit
 from providers.backends.sandbox.clock import to_text
 from providers.errors import NotFoundError, RuleViolation
+from providers.platforms.rules import PlatformRule
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,22 @@ class Tx:
             )
         return row
 
-    def require_platform(
-        self, account: sqlite3.Row, platforms: Collection[str], feature: str
-    ) -> None:
-        """Refuse a feature the account's seller centre does not have."""
-        if account["platform"] not in platforms:
-            raise self.violation(
-                "account",
-                account["id"],
-                f"{feature}_unsupported",
-                f"{account['platform']} accounts have no {feature.replace('_', ' ')}",
-                f"only {', '.join(sorted(platforms))}",
+    def refuse(
+        self, kind: str, name: str, rule: PlatformRule, message: str, hint: str = ""
+    ) -> RuleViolation:
+        """``rule`` refuses the change: ``message`` says what of this object breaks it, the
+        hint states the rule (then ``hint``, what to do)."""
+        return self.violation(
+            kind, name, rule.code, message, f"{rule.message}; {hint}" if hint else rule.message
+        )
+
+    def require_platform(self, account: sqlite3.Row, rule: PlatformRule) -> None:
+        """Refuse a feature the account's seller centre does not have (``rule``: the
+        platforms that have it)."""
+        if not rule.applies_to(account["platform"]):
+            raise self.refuse(
+                "account", account["id"], rule,
+                f"account {account['id']!r} is a {account['platform']} account",
             )
 
     def shop(self, account_id: str, shop_id: str) -> sqlite3.Row:
