@@ -44,6 +44,7 @@ from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from providers.backends.sandbox.clock import parse_duration
 from providers.cli import Command
 from providers.kinds import BY_TABLE, ROLE_GRANT
+from providers.platforms import SHOPEE, SHOPEE_ACTIVATION_LINK_HOURS
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
@@ -80,7 +81,8 @@ def register(subparsers: Any, command: Command) -> None:
     p = cmd("init", _init, "create or migrate the file; register org.yaml's accounts and shops")
     p.add_argument("--org", help="org.yaml whose accounts and shops to register")
     p.add_argument("--pending-activation", action="store_true",
-                   help="leave Shopee main accounts waiting for activation (72-hour link)")
+                   help="leave Shopee main accounts waiting for activation "
+                        f"(a {SHOPEE_ACTIVATION_LINK_HOURS}-hour link)")
     p.add_argument("--demo-creators", action="store_true",
                    help="the demo world: org.yaml's self-operated creators consent and sell "
                         "mostly through the bound shop")
@@ -154,7 +156,7 @@ def register(subparsers: Any, command: Command) -> None:
     p.add_argument("account_id")
     p.add_argument("member_id")
 
-    p = cmd("shopee", _shopee, "Shopee main account: invite again, activate, passwords")
+    p = cmd(SHOPEE, _shopee, "Shopee main account: invite again, activate, passwords")
     p.add_argument("action", choices=("invite", "activate", "shop-password", "wallet-password"))
     p.add_argument("account_id")
     p.add_argument("--as", dest="acting_login", help="wallet-password: who sets it")
@@ -283,7 +285,7 @@ def _init(sc: SellerCenter, args: argparse.Namespace) -> int:
     creators = 0
     if org is not None and args.demo_creators:
         # The demo world: each declared self-operated creator has consented and sold 80% of
-        # its last-30-day GMV through the shop (the Douyin rule needs >= 50%).
+        # its last-30-day GMV through the shop (over DOUYIN_SELF_OPERATED_MIN_GMV_SHARE).
         for binding in org.bindings:
             if binding.kind == "self_operated":
                 sc.set_consent(binding.external_account, binding.shop)

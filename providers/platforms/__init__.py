@@ -17,6 +17,8 @@ from providers.platforms.catalogue import CATALOGUES, Permission, PermissionCata
 
 Platform = Literal["taobao", "tmall", "shopee", "ozon", "douyin"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+#: Each platform's id by name, for code that must name one (a CLI verb, a demo world).
+TAOBAO, TMALL, SHOPEE, OZON, DOUYIN = PLATFORMS
 #: How the platforms write their own names in a sentence.
 PLATFORM_TITLES: dict[str, str] = {
     "taobao": "Taobao", "tmall": "Tmall", "shopee": "Shopee", "ozon": "Ozon", "douyin": "Douyin",
@@ -93,6 +95,7 @@ __all__ = [
     "CHAT_GROUP_PLATFORMS",
     "COLON_LOGIN_PLATFORMS",
     "DEPARTMENT_PLATFORMS",
+    "DOUYIN",
     "DOUYIN_CHANNEL_SOURCES",
     "DOUYIN_CHANNEL_UNBIND_AFTER_DAYS",
     "DOUYIN_MAX_CHANNEL_ACCOUNTS",
@@ -100,16 +103,20 @@ __all__ = [
     "DOUYIN_SELF_OPERATED_MIN_GMV_SHARE",
     "EMAIL_PATTERN",
     "INVITE_BY_EMAIL_PLATFORMS",
+    "OZON",
     "PLATFORMS",
     "PLATFORM_OF_RULE",
     "PLATFORM_TITLES",
     "RULE_SELF_OPERATED_CONSENT",
     "RULE_SHOPEE_NOT_ACTIVATED",
     "SHARED_SELLER_CENTRE",
+    "SHOPEE",
     "SHOPEE_ACTIVATION_LINK_HOURS",
     "SHOPEE_SITES",
     "SINGLE_SHOP_PLATFORMS",
     "SITE_PLATFORMS",
+    "TAOBAO",
+    "TMALL",
     "TOP_PLATFORMS",
     "TWO_FACTOR_PLATFORMS",
     "WALLET_PLATFORMS",
