@@ -29,7 +29,13 @@ from providers.backends.protocol import Account, AccountReader, Binding, Binding
 from providers.backends.retry import call_with_retries
 from providers.errors import ConfigIssue
 from providers.platforms import ACTIVATION_PLATFORMS, DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
-from providers.platforms.rules import CHANNEL_UNBIND_TOO_EARLY, OFFICIAL_UNBIND, SEAT_QUOTA
+from providers.platforms.facts import SeatFacts
+from providers.platforms.rules import (
+    CHANNEL_UNBIND_TOO_EARLY,
+    OFFICIAL_UNBIND,
+    SEAT_QUOTA,
+    broken,
+)
 from providers.runbooks import runbook
 from providers.schema import Org
 from providers.schema.loader import Path, load_text
@@ -80,13 +86,16 @@ def live_issues(
                 f"account {account.id!r} is a {live.platform} account in the account system, "
                 f"not {account.platform}",
             ))
-        if declared_subs[account.id] > live.seat_quota:
+        # The table's rules over the account's seats: org.yaml's sub-accounts on the live quota.
+        seats = SeatFacts(live.platform, account.id, declared_subs[account.id], live.seat_quota)
+        for rule in broken(seats, "preview"):
             problems.append((
                 ("accounts", index, "seat_quota"),
                 f"account {account.id!r} has {live.seat_quota} sub-account seats on the "
                 f"platform but org.yaml declares {declared_subs[account.id]} sub-accounts "
-                f"({SEAT_QUOTA.message}: buy seats in the seller centre or remove "
-                "sub-accounts)",
+                f"({rule.message}: buy seats in the seller centre or remove sub-accounts)"
+                if rule is SEAT_QUOTA else
+                f"{seats.describe()} ({rule.message}: change org.yaml or the seller centre)",
             ))
         if not OFFICIAL_UNBIND.applies_to(account.platform):
             continue  # no bindings to keep

@@ -4,7 +4,8 @@ Everything here is a fact about a seller platform (from SPEC.md "Platform rules"
 choice of ours: which platforms exist, their limits, login formats and permission
 catalogues. Keeping them in one place means the validator (preview time) and the sandbox
 (apply time) can never disagree about a rule. Each rule that reads these facts is stated once
-in :mod:`providers.platforms.rules`; where a manual step happens (each seller centre and its
+in :mod:`providers.platforms.rules`, many as a predicate over a subject's facts
+(:mod:`providers.platforms.facts`); where a manual step happens (each seller centre and its
 pages) is :mod:`providers.platforms.seller_centres`. Platform names are written as string
 literals only in this package.
 """

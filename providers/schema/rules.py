@@ -22,8 +22,10 @@ not turn every reference to it into a second, misleading "unknown member" error.
 
 Platform facts (catalogues, sites) come from :mod:`providers.platforms`, and each platform
 rule's statement from its table (:mod:`providers.platforms.rules`), so the validator and the
-sandbox cannot disagree; a message here adds only what org.yaml knows (the object, "first at
-line N", a suggestion, what to change).
+sandbox cannot disagree. A rule of the table that is a predicate is evaluated from there: the
+validator builds its subject's facts from org.yaml and reports every rule :func:`broken`
+returns; it decides only where and in which words (the object, "first at line N", a
+suggestion, what to change), and a rule it has no words for is stated with the facts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from providers.errors import ConfigIssue
 from providers.platforms import (
@@ -40,12 +43,20 @@ from providers.platforms import (
     SHOPEE_SITES,
     SITE_PLATFORMS,
 )
+from providers.platforms.facts import (
+    ChatGroupFacts,
+    CreatorFacts,
+    Facts,
+    SeatFacts,
+    ShopBindingFacts,
+    ShopFacts,
+    ShopsFacts,
+    UserFacts,
+)
 from providers.platforms.rules import (
-    BINDINGS_UNSUPPORTED,
     CHANNEL_LIMIT,
     CHANNEL_SOURCE,
     CHANNEL_UNBIND_TOO_EARLY,
-    CHAT_GROUPS_UNSUPPORTED,
     EMAIL_REQUIRED,
     LOGIN_FORMAT,
     OFFICIAL_EXISTS,
@@ -53,6 +64,8 @@ from providers.platforms.rules import (
     SELF_OPERATED_TAKEN,
     SHOPEE_SITE,
     SINGLE_SHOP,
+    PlatformRule,
+    broken,
 )
 from providers.schema.loader import Loaded, Path
 from providers.schema.models import Account, Department, Member, Org, Shop, SubAccount
@@ -112,6 +125,12 @@ class Context:
 
 
 Rule = Callable[[Context], None]
+
+
+def _plainly(ctx: Context, at: Path, facts: Facts, rule: PlatformRule[Any]) -> None:
+    """Report a broken platform rule the validator has no words of its own for: the facts and
+    the rule, at the subject's node. The words above each such loop add what org.yaml knows."""
+    ctx.report(at, f"{facts.describe()} ({rule.message}: change or remove this entry)")
 
 
 def _member_label(m: Member) -> str:
@@ -231,12 +250,14 @@ def unique_ids(ctx: Context) -> None:
 
 def account_shape(ctx: Context) -> None:
     for i, a in enumerate(ctx.org.accounts):
-        if SINGLE_SHOP.applies_to(a.platform) and len(a.shops) != 1:
-            ctx.report(
-                ctx.at("accounts", i, "shops"),
-                f"{len(a.shops)} shops are declared under account {a.id!r} "
-                f"({SINGLE_SHOP.message}: declare one account per shop)",
-            )
+        shops = ShopsFacts(a.platform, a.id, len(a.shops))
+        for rule in broken(shops, "validate"):
+            here = ctx.at("accounts", i, "shops")
+            if rule is SINGLE_SHOP:
+                ctx.report(here, f"{len(a.shops)} shops are declared under account {a.id!r} "
+                                 f"({rule.message}: declare one account per shop)")
+            else:
+                _plainly(ctx, here, shops, rule)
         colons = ":" + _LOOKALIKE_COLONS
         if LOGIN_FORMAT.applies_to(a.platform) and any(c in a.nick for c in colons):
             ctx.report(
@@ -245,20 +266,19 @@ def account_shape(ctx: Context) -> None:
                 "main account name; sub-account logins are built as nick:login_name)",
             )
         for j, s in enumerate(a.shops):
-            if SHOPEE_SITE.applies_to(a.platform):
-                if s.site is None:
-                    ctx.report(
-                        ctx.at("accounts", i, "shops", j),
-                        f"{a.platform} shop {s.id!r} has no site ({SHOPEE_SITE.message}: add "
-                        "site:)",
-                    )
-                elif s.site not in SHOPEE_SITES:
-                    ctx.report(
-                        ctx.at("accounts", i, "shops", j, "site"),
-                        f"unknown {a.platform} site {s.site!r} "
-                        f"({_suggest(s.site.upper(), SHOPEE_SITES)}{SHOPEE_SITE.message})",
-                    )
-            elif s.site is not None:
+            shop = ShopFacts(a.platform, s.id, s.site)
+            for shop_rule in broken(shop, "validate"):
+                here = ctx.at("accounts", i, "shops", j)
+                if shop_rule is not SHOPEE_SITE:
+                    _plainly(ctx, here, shop, shop_rule)
+                elif s.site is None:
+                    ctx.report(here, f"{a.platform} shop {s.id!r} has no site "
+                                     f"({shop_rule.message}: add site:)")
+                else:
+                    ctx.report((*here, "site"),
+                               f"unknown {a.platform} site {s.site!r} "
+                               f"({_suggest(s.site.upper(), SHOPEE_SITES)}{shop_rule.message})")
+            if not SHOPEE_SITE.applies_to(a.platform) and s.site is not None:
                 ctx.report(
                     ctx.at("accounts", i, "shops", j, "site"),
                     f"site is only for {' and '.join(sorted(SITE_PLATFORMS))} shops, shop "
@@ -402,21 +422,30 @@ def seat_quota(ctx: Context) -> None:
             used[sub.account].append(m.id)
     for i, a in enumerate(ctx.org.accounts):
         holders = used.get(a.id, [])
-        if len(holders) > a.seat_quota:
-            ctx.report(
-                ctx.at("accounts", i, "seat_quota"),
-                f"account {a.id!r} has seat_quota {a.seat_quota} but {len(holders)} "
-                f"sub-accounts are declared ({SEAT_QUOTA.message}: buy seats and raise "
-                f"seat_quota, or remove {len(holders) - a.seat_quota} sub-account(s); "
-                f"members: {', '.join(holders)})",
-            )
+        seats = SeatFacts(a.platform, a.id, len(holders), a.seat_quota)
+        for rule in broken(seats, "validate"):
+            here = ctx.at("accounts", i, "seat_quota")
+            if rule is SEAT_QUOTA:
+                ctx.report(
+                    here,
+                    f"account {a.id!r} has seat_quota {a.seat_quota} but {len(holders)} "
+                    f"sub-accounts are declared ({rule.message}: buy seats and raise "
+                    f"seat_quota, or remove {len(holders) - a.seat_quota} sub-account(s); "
+                    f"members: {', '.join(holders)})",
+                )
+            else:
+                _plainly(ctx, here, seats, rule)
 
 
 def bindings(ctx: Context) -> None:
-    channels: dict[str, int] = defaultdict(int)
-    official: dict[str, Path] = {}
-    self_operated: dict[str, tuple[str, Path]] = {}
+    """Each binding is held to the table's rules over the facts it would leave, as the account
+    system applies org.yaml in file order: a binding it would refuse is reported and left out
+    of the facts the next one is judged by."""
+    held: dict[str, ShopBindingFacts] = {}  # shop -> the bindings it would keep
+    official: dict[str, Path] = {}  # shop -> its official binding
+    self_operated: dict[str, tuple[str, Path]] = {}  # creator -> the first shop holding it
     seen: dict[tuple[str, str], Path] = {}
+    over_limit: set[str] = set()  # shops told they have too many channel accounts (once each)
     for i, b in enumerate(ctx.org.bindings):
         here = ctx.at("bindings", i)
         if not ctx.declared("shop", b.shop):
@@ -424,20 +453,6 @@ def bindings(ctx: Context) -> None:
                 (*here, "shop"),
                 f"binding on unknown shop {b.shop!r} ({_suggest(b.shop, ctx.shops)}"
                 "declare it under its account's shops:)",
-            )
-        elif b.shop in ctx.shops and not BINDINGS_UNSUPPORTED.applies_to(
-            ctx.shops[b.shop][0].platform
-        ):
-            ctx.report(
-                (*here, "shop"),
-                f"shop {b.shop!r} is on {ctx.shops[b.shop][0].platform} "
-                f"({BINDINGS_UNSUPPORTED.message}: remove the binding)",
-            )
-        if b.kind == "channel" and b.source is None:
-            ctx.report(
-                here,
-                f"a channel binding needs a source ({CHANNEL_SOURCE.message}: add source: "
-                "where the channel account lives)",
             )
         if b.kind != "channel" and b.source is not None:
             ctx.report(
@@ -453,38 +468,61 @@ def bindings(ctx: Context) -> None:
             )
             continue
         seen[key] = (*here, "external_account")
-        if b.kind == "channel":
-            channels[b.shop] += 1
-            if channels[b.shop] == DOUYIN_MAX_CHANNEL_ACCOUNTS + 1:
-                ctx.report(
-                    here,
-                    f"shop {b.shop!r} has more than {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel "
-                    f"accounts ({CHANNEL_LIMIT.message}: remove one, and note "
-                    f"{CHANNEL_UNBIND_TOO_EARLY.message})",
-                )
-        elif b.kind == "official":
-            if b.shop in official:
-                ctx.report(
-                    here,
-                    f"shop {b.shop!r} already has an official account (line "
-                    f"{ctx.line_of(official[b.shop])}; {OFFICIAL_EXISTS.message}: keep one)",
-                )
+        owner = ctx.shops.get(b.shop)
+        if owner is None:
+            continue  # an undeclared shop (reported) or a broken account: no platform to judge
+        platform = owner[0].platform
+        shop = held.get(b.shop, ShopBindingFacts(platform, b.shop)).plus(b.kind, b.source)
+        refused = broken(shop, "validate")
+        for rule in refused:
+            if rule.feature:
+                ctx.report((*here, "shop"), f"shop {b.shop!r} is on {platform} "
+                                            f"({rule.message}: remove the binding)")
+            elif rule is CHANNEL_SOURCE:
+                ctx.report(here, f"a channel binding needs a source ({rule.message}: add "
+                                 "source: where the channel account lives)")
+            elif rule is CHANNEL_LIMIT:
+                if b.shop not in over_limit:  # said once: the words speak of the shop
+                    over_limit.add(b.shop)
+                    ctx.report(
+                        here,
+                        f"shop {b.shop!r} has more than {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel "
+                        f"accounts ({rule.message}: remove one, and note "
+                        f"{CHANNEL_UNBIND_TOO_EARLY.message})",
+                    )
+            elif rule is OFFICIAL_EXISTS:
+                ctx.report(here, f"shop {b.shop!r} already has an official account (line "
+                                 f"{ctx.line_of(official[b.shop])}; {rule.message}: keep one)")
             else:
-                official[b.shop] = here
-        else:
+                _plainly(ctx, here, shop, rule)
+        if b.kind == "self_operated":
             first = self_operated.get(b.external_account)
-            if first is not None and first[0] != b.shop:
-                ctx.report(
-                    (*here, "external_account"),
-                    f"creator {b.external_account!r} is already self-operated for shop "
-                    f"{first[0]!r} (line {ctx.line_of(first[1])}; {SELF_OPERATED_TAKEN.message}: "
-                    "bind it here as a channel account or unmark it there)",
-                )
-            else:
-                self_operated.setdefault(b.external_account, (b.shop, here))
+            creator = CreatorFacts(platform, b.external_account,
+                                   frozenset({b.shop} if first is None else {first[0], b.shop}))
+            taken = broken(creator, "validate")
+            for creator_rule in taken:
+                if creator_rule is SELF_OPERATED_TAKEN and first is not None:
+                    ctx.report(
+                        (*here, "external_account"),
+                        f"creator {b.external_account!r} is already self-operated for shop "
+                        f"{first[0]!r} (line {ctx.line_of(first[1])}; {creator_rule.message}: "
+                        "bind it here as a channel account or unmark it there)",
+                    )
+                else:
+                    _plainly(ctx, here, creator, creator_rule)
+            if taken:
+                continue
+        if refused:
+            continue
+        held[b.shop] = shop
+        if b.kind == "official":
+            official.setdefault(b.shop, here)
+        elif b.kind == "self_operated":
+            self_operated.setdefault(b.external_account, (b.shop, here))
 
 
 def chat_groups(ctx: Context) -> None:
+    groups: dict[str, int] = defaultdict(int)  # shop -> its groups so far
     for i, g in enumerate(ctx.org.chat_groups):
         here = ctx.at("chat_groups", i)
         owner = ctx.shops.get(g.shop)
@@ -494,13 +532,16 @@ def chat_groups(ctx: Context) -> None:
                 f"chat group {g.name!r} is on unknown shop {g.shop!r} "
                 f"({_suggest(g.shop, ctx.shops)}declare it under its account's shops:)",
             )
-        elif owner is not None and not CHAT_GROUPS_UNSUPPORTED.applies_to(owner[0].platform):
-            ctx.report(
-                (*here, "shop"),
-                f"shop {g.shop!r} is on {owner[0].platform} "
-                f"({CHAT_GROUPS_UNSUPPORTED.message}: remove the group)",
-            )
-            owner = None
+        elif owner is not None:
+            groups[g.shop] += 1
+            facts = ChatGroupFacts(owner[0].platform, g.shop, groups[g.shop])
+            for rule in broken(facts, "validate"):
+                if rule.feature:
+                    ctx.report((*here, "shop"), f"shop {g.shop!r} is on {facts.platform} "
+                                                f"({rule.message}: remove the group)")
+                    owner = None  # no platform to hold its members to
+                else:
+                    _plainly(ctx, here, facts, rule)
         for k, member_id in enumerate(g.members):
             member = ctx.members.get(member_id)
             if not ctx.declared("member", member_id):
@@ -528,17 +569,22 @@ def _serves(member: Member, account: Account, shop_id: str) -> bool:
 def invite_email(ctx: Context) -> None:
     # Some platforms invite a user by email and keep them "invited" until it is confirmed.
     for i, m in enumerate(ctx.org.members):
-        if m.email is not None:
-            continue
         for j, sub in enumerate(m.sub_accounts):
             account = ctx.accounts.get(sub.account)
-            if account is not None and EMAIL_REQUIRED.applies_to(account.platform):
-                ctx.report(
-                    ctx.at("members", i, "sub_accounts", j, "account"),
-                    f"{_member_label(m)} has a sub-account on {account.platform} account "
-                    f"{account.id!r} but no email ({EMAIL_REQUIRED.message}: add email: to "
-                    "the member)",
-                )
+            if account is None:
+                continue
+            user = UserFacts(account.platform, m.id, m.email)
+            for rule in broken(user, "validate"):
+                here = ctx.at("members", i, "sub_accounts", j, "account")
+                if rule is EMAIL_REQUIRED:
+                    ctx.report(
+                        here,
+                        f"{_member_label(m)} has a sub-account on {account.platform} account "
+                        f"{account.id!r} but no email ({rule.message}: add email: to the "
+                        "member)",
+                    )
+                else:
+                    _plainly(ctx, here, user, rule)
 
 
 def toxic_pairs(ctx: Context) -> None:

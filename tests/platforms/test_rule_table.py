@@ -6,18 +6,30 @@ be added and forgotten:
 * a rule enforced at ``apply`` has a connector contract case (``tests/backends/
   test_contract.py``'s ``RULE_CASES``) that triggers it; that suite checks the refusal
   states the rule;
-* each rule has one code and one message, written nowhere else in ``providers/``.
+* each rule has one code and one message, written nowhere else in ``providers/``;
+* each rule either carries its check (a predicate over one subject's facts, which every
+  consumer evaluates from the table) or says why it is checked by hand.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from providers.platforms import PLATFORMS
-from providers.platforms.rules import RULES, RULES_BY_CODE, PlatformRule
+from providers.platforms.facts import (
+    ChatGroupFacts,
+    CreatorFacts,
+    SeatFacts,
+    ShopBindingFacts,
+    ShopFacts,
+    ShopsFacts,
+    UserFacts,
+)
+from providers.platforms.rules import RULES, RULES_BY_CODE, PlatformRule, broken
 from tests.backends.test_contract import RULE_CASES
 
 ROOT = Path(__file__).parents[2]
@@ -42,17 +54,17 @@ for case in RULE_CASES:
     CASES.setdefault(case.values[1], []).append(str(case.id))
 
 
-def _by(stage: str) -> list[PlatformRule]:
+def _by(stage: str) -> list[PlatformRule[Any]]:
     return [r for r in RULES if stage in r.checked]
 
 
-def _ids(rules: list[PlatformRule]) -> list[str]:
+def _ids(rules: list[PlatformRule[Any]]) -> list[str]:
     return [r.code for r in rules]
 
 
 @pytest.mark.parametrize("rule", _by("validate"), ids=_ids(_by("validate")))
 def test_a_rule_checked_in_org_yaml_has_a_fixture_the_validator_rejects_in_its_words(
-    rule: PlatformRule,
+    rule: PlatformRule[Any],
 ) -> None:
     fixtures = TAGGED.get(rule.code)
     assert fixtures, f"no tests/fixtures/org/invalid/*.yaml is tagged [rule: {rule.code}]"
@@ -62,7 +74,7 @@ def test_a_rule_checked_in_org_yaml_has_a_fixture_the_validator_rejects_in_its_w
 
 
 @pytest.mark.parametrize("rule", _by("apply"), ids=_ids(_by("apply")))
-def test_a_rule_enforced_at_apply_has_a_contract_case(rule: PlatformRule) -> None:
+def test_a_rule_enforced_at_apply_has_a_contract_case(rule: PlatformRule[Any]) -> None:
     assert CASES.get(rule.code), f"tests/backends/test_contract.py has no case for {rule.code}"
 
 
@@ -84,7 +96,7 @@ def test_each_rule_has_one_code_and_one_message() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=_ids(list(RULES)))
-def test_no_rule_is_written_out_again_outside_the_table(rule: PlatformRule) -> None:
+def test_no_rule_is_written_out_again_outside_the_table(rule: PlatformRule[Any]) -> None:
     # The message with its facts filled in, or its template, in another module or template
     # would be a second copy that drifts when the fact or the wording changes.
     table = ROOT / "providers" / "platforms" / "rules.py"
@@ -95,3 +107,55 @@ def test_no_rule_is_written_out_again_outside_the_table(rule: PlatformRule) -> N
         and (rule.message in (text := path.read_text(encoding="utf-8")) or rule.template in text)
     ]
     assert copies == []
+
+
+@pytest.mark.parametrize("rule", RULES, ids=_ids(list(RULES)))
+def test_each_rule_carries_its_predicate_or_says_why_it_is_checked_by_hand(
+    rule: PlatformRule[Any],
+) -> None:
+    carries = rule.subject is not None and rule.predicate is not None
+    assert carries != bool(rule.by_hand), rule.code
+    assert (rule.subject is None) == (rule.predicate is None), rule.code
+
+
+DOUYIN_SHOP = ShopBindingFacts("douyin", "dy-shop")
+TAOBAO_SHOP = ShopBindingFacts("taobao", "tb-shop")
+
+
+@pytest.mark.parametrize(
+    ("facts", "codes"),
+    [
+        pytest.param(DOUYIN_SHOP.plus("official").plus("channel", "toutiao"), [],
+                     id="a douyin shop with an official and a channel account keeps every rule"),
+        pytest.param(DOUYIN_SHOP.plus("official").plus("official"), ["official_exists"],
+                     id="a second official account breaks official_exists"),
+        pytest.param(ShopBindingFacts("douyin", "dy-shop", channels=6,
+                                      channel_sources=("xigua",) * 6),
+                     ["channel_limit"], id="a sixth channel account breaks channel_limit"),
+        pytest.param(DOUYIN_SHOP.plus("channel", None), ["channel_source"],
+                     id="a channel account without a source breaks channel_source"),
+        pytest.param(TAOBAO_SHOP.plus("channel", None), ["bindings_unsupported"],
+                     id="any binding on a taobao shop breaks bindings_unsupported only"),
+        pytest.param(TAOBAO_SHOP, [], id="a taobao shop without bindings keeps every rule"),
+        pytest.param(CreatorFacts("douyin", "c", frozenset({"a/s1", "b/s2"})),
+                     ["self_operated_taken"],
+                     id="a creator self-operated for two shops breaks self_operated_taken"),
+        pytest.param(ShopsFacts("tmall", "tm", 2), ["single_shop"],
+                     id="a tmall account with two shops breaks single_shop"),
+        pytest.param(ShopsFacts("shopee", "sp", 2), [], id="a shopee account has many shops"),
+        pytest.param(ShopFacts("shopee", "sp-xx", "XX"), ["shopee_site"],
+                     id="a shopee shop on an unknown site breaks shopee_site"),
+        pytest.param(ShopFacts("ozon", "oz", None), [], id="an ozon shop names no site"),
+        pytest.param(SeatFacts("taobao", "tb", 4, 3), ["seat_quota"],
+                     id="four sub-accounts on three seats break seat_quota"),
+        pytest.param(UserFacts("ozon", "ivan", None), ["email_required"],
+                     id="an ozon user without an email breaks email_required"),
+        pytest.param(UserFacts("taobao", "li", None, two_factor=True),
+                     ["two_factor_unsupported"],
+                     id="a two-factor flag on a taobao user breaks two_factor_unsupported"),
+        pytest.param(ChatGroupFacts("taobao", "tb-shop", 1), ["chat_groups_unsupported"],
+                     id="a chat group on a taobao shop breaks chat_groups_unsupported"),
+    ],
+)
+def test_the_table_decides_which_rules_a_subject_breaks(facts: Any, codes: list[str]) -> None:
+    assert [r.code for r in broken(facts, "apply")] == codes

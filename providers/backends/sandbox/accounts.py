@@ -3,7 +3,8 @@
 Accounts and shops are registered in the seller centre (``shoporg sandbox init`` from an
 org.yaml, or ``shoporg sandbox account add``); the provider only reads them. Rules here:
 
-``single_shop``, ``shopee_site``; main-account activation (``activation_unsupported``,
+``single_shop``, ``shopee_site`` (predicates of the table over the account's shops and the
+shop, evaluated by ``Tx.enforce``); main-account activation (``activation_unsupported``,
 ``shopee_activation_expired``: "invite again" sends a new link, ``shopee_not_activated``); the
 wallet password (``wallet_password_unsupported``, ``wallet_password_main_only``,
 ``wallet_password_same_as_shop``), stored as a salted hash. Each is stated once, with its
@@ -25,9 +26,9 @@ from providers.platforms import (
     PLATFORM_TITLES,
     PLATFORMS,
     SHOPEE_ACTIVATION_LINK_HOURS,
-    SHOPEE_SITES,
     Platform,
 )
+from providers.platforms.facts import ShopFacts, ShopsFacts
 from providers.platforms.rules import (
     ACTIVATION_EXPIRED,
     ACTIVATION_UNSUPPORTED,
@@ -186,13 +187,15 @@ def add_shop(
             raise ConflictError(
                 "shop", shop_id, tx.operation, f"belongs to account {existing['account_id']!r}"
             )
-    elif SINGLE_SHOP.applies_to(platform) and list_shops(tx, account_id):
-        raise tx.refuse(
-            "shop", shop_id, SINGLE_SHOP, f"account {account_id!r} already has a shop",
-            "register another account",
-        )
-    if SHOPEE_SITE.applies_to(platform) and site not in SHOPEE_SITES:
-        raise tx.refuse("shop", shop_id, SHOPEE_SITE, f"unknown site {site!r}")
+    # The table's rules over the account's shops and over this shop, as the write leaves them.
+    shops = len(list_shops(tx, account_id)) + (1 if existing is None else 0)
+    tx.enforce(account, "shop", shop_id, ShopsFacts(platform, account_id, shops), {
+        SINGLE_SHOP.code: (f"account {account_id!r} already has a shop",
+                           "register another account"),
+    })
+    tx.enforce(account, "shop", shop_id, ShopFacts(platform, shop_id, site), {
+        SHOPEE_SITE.code: (f"unknown site {site!r}", ""),
+    })
     before = None if existing is None else dict(existing)
     tx.conn.execute(
         "INSERT INTO shops (company, account_id, id, name, site) VALUES (?, ?, ?, ?, ?)"

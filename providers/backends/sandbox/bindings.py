@@ -5,7 +5,9 @@
       - {shop: dy-shop, kind: channel, external_account: tt-555, source: toutiao}
       - {shop: dy-shop, kind: self_operated, external_account: creator-9}
 
-Rules (stated once, with their facts, in :mod:`providers.platforms.rules`):
+Rules (stated once, with their facts, in :mod:`providers.platforms.rules`; those that are
+predicates over the shop's bindings or the creator's shops are evaluated from there by
+``Tx.enforce``, on the facts this write would leave):
 ``bindings_unsupported``;
 
 * official: ``official_exists``, ``official_unbind``;
@@ -28,11 +30,11 @@ from providers.backends.sandbox.tx import Tx
 from providers.errors import ConflictError
 from providers.kinds import SHOP_BINDING
 from providers.platforms import (
-    DOUYIN_CHANNEL_SOURCES,
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
 )
+from providers.platforms.facts import CreatorFacts, ShopBindingFacts
 from providers.platforms.rules import (
     BINDINGS_UNSUPPORTED,
     CHANNEL_LIMIT,
@@ -94,13 +96,16 @@ def get_binding(tx: Tx, account_id: str, shop_id: str, external_id: str) -> Bind
     return None if row is None else _binding(row)
 
 
-def _count(tx: Tx, account_id: str, shop_id: str, kind: str) -> int:
-    n: int = tx.conn.execute(
-        "SELECT count(*) FROM bindings WHERE company = ? AND account_id = ? AND shop_id = ?"
-        " AND kind = ?",
-        (tx.company, account_id, shop_id, kind),
-    ).fetchone()[0]
-    return n
+def _shop_facts(tx: Tx, account: sqlite3.Row, shop_id: str) -> ShopBindingFacts:
+    """The shop's bindings as they stand (the rules' facts)."""
+    facts = ShopBindingFacts(account["platform"], shop_id)
+    for row in tx.conn.execute(
+        "SELECT kind, source FROM bindings WHERE company = ? AND account_id = ? AND shop_id = ?"
+        " ORDER BY external_id",
+        (tx.company, account["id"], shop_id),
+    ):
+        facts = facts.plus(row["kind"], row["source"])
+    return facts
 
 
 def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
@@ -117,23 +122,17 @@ def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
     if existing is not None:
         raise ConflictError(KIND, name, tx.operation, f"already bound as {existing['kind']}")
     source = spec.source
-    if spec.kind == "official":
-        if _count(tx, account_id, spec.shop_id, "official"):
-            raise tx.refuse(
-                KIND, name, OFFICIAL_EXISTS,
-                f"shop {spec.shop_id!r} already has its official account",
-            )
-    elif spec.kind == "channel":
-        if source not in DOUYIN_CHANNEL_SOURCES:
-            raise tx.refuse(KIND, name, CHANNEL_SOURCE, f"unknown channel source {source!r}")
-        if _count(tx, account_id, spec.shop_id, "channel") >= DOUYIN_MAX_CHANNEL_ACCOUNTS:
-            raise tx.refuse(
-                KIND, name, CHANNEL_LIMIT,
-                f"shop {spec.shop_id!r} already has {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel accounts",
-                "unbind one first",
-            )
-    else:
-        _check_self_operated(tx, account_id, spec, name)
+    # The table's rules over the shop's bindings as this one would leave them.
+    leaves = _shop_facts(tx, account, spec.shop_id).plus(spec.kind, source)
+    tx.enforce(account, KIND, name, leaves, {
+        OFFICIAL_EXISTS.code: (f"shop {spec.shop_id!r} already has its official account", ""),
+        CHANNEL_SOURCE.code: (f"unknown channel source {source!r}", ""),
+        CHANNEL_LIMIT.code: (
+            f"shop {spec.shop_id!r} already has {DOUYIN_MAX_CHANNEL_ACCOUNTS} channel accounts",
+            "unbind one first"),
+    })
+    if spec.kind == "self_operated":
+        _check_self_operated(tx, account, spec, name)
     tx.conn.execute(
         "INSERT INTO bindings (company, account_id, shop_id, external_id, kind, source, bound_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -145,21 +144,29 @@ def bind(tx: Tx, account_id: str, spec: BindingSpec) -> Binding:
     return _binding(after)
 
 
-def _check_self_operated(tx: Tx, account_id: str, spec: BindingSpec, name: str) -> None:
-    holder = tx.conn.execute(
-        "SELECT company, shop_id FROM bindings WHERE external_id = ? AND kind = 'self_operated'",
+def _check_self_operated(tx: Tx, account: sqlite3.Row, spec: BindingSpec, name: str) -> None:
+    # Held by any company in the file: the creator's self-operated shops, this one added.
+    holders = tx.conn.execute(
+        "SELECT company, shop_id FROM bindings WHERE external_id = ? AND kind = 'self_operated'"
+        " ORDER BY company, shop_id",
         (spec.external_id,),
-    ).fetchone()
-    if holder is not None:
-        # Another company's shop is named only as "another merchant": tenants stay private.
-        where = (
-            f"shop {holder['shop_id']!r}" if holder["company"] == tx.company else "another merchant"
-        )
-        raise tx.refuse(
-            KIND, name, SELF_OPERATED_TAKEN,
+    ).fetchall()
+    holder = holders[0] if holders else None
+    # Another company's shop is named only as "another merchant": tenants stay private.
+    where = (
+        "" if holder is None  # then the rule holds and nothing is said
+        else f"shop {holder['shop_id']!r}" if holder["company"] == tx.company
+        else "another merchant"
+    )
+    tx.enforce(
+        account, KIND, name,
+        CreatorFacts(account["platform"], spec.external_id, frozenset(
+            {shop_key(h["company"], h["shop_id"]) for h in holders}
+            | {shop_key(tx.company, spec.shop_id)})),
+        {SELF_OPERATED_TAKEN.code: (
             f"creator {spec.external_id!r} is already self-operated for {where}",
-            "bind it as a channel account instead",
-        )
+            "bind it as a channel account instead")},
+    )
     if not has_consent(tx, spec.external_id, spec.shop_id):
         raise tx.refuse(
             KIND, name, SELF_OPERATED_CONSENT,

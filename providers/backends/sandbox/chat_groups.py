@@ -20,6 +20,7 @@ from providers.backends.protocol import ChatGroup, ChatGroupSpec
 from providers.backends.sandbox.accounts import require_activated
 from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.kinds import CHAT_GROUP
+from providers.platforms.facts import ChatGroupFacts
 from providers.platforms.rules import CHAT_GROUPS_UNSUPPORTED
 
 KIND = CHAT_GROUP.word
@@ -68,9 +69,17 @@ def get_chat_group(tx: Tx, account_id: str, shop_id: str, name: str) -> ChatGrou
 
 def set_chat_group(tx: Tx, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
     account = tx.account(account_id)
+    # Before the shop is looked up, as every feature of another seller centre is refused.
     tx.require_platform(account, CHAT_GROUPS_UNSUPPORTED)
     tx.shop(account_id, spec.shop_id)
     name = _name(account_id, spec.shop_id, spec.name)
+    others: int = tx.conn.execute(
+        "SELECT count(*) FROM chat_groups WHERE company = ? AND account_id = ? AND shop_id = ?"
+        " AND name != ?",
+        (tx.company, account_id, spec.shop_id, spec.name),
+    ).fetchone()[0]
+    # The table's rules over the shop's chat groups as this write leaves them.
+    tx.enforce(account, KIND, name, ChatGroupFacts(account["platform"], spec.shop_id, others + 1))
     require_activated(tx, account, KIND, name)  # before "no such member": the cause
     if not spec.name.strip():
         raise tx.violation(KIND, name, "required_field", "a chat group needs a name")

@@ -13,8 +13,9 @@ Statuses are normalised to ``pending`` (invited by email, until it is confirmed)
 and ``disabled``; transitions: pending -> active | disabled, active -> disabled, disabled ->
 active (re-enable). Rules (the platform rules stated once in :mod:`providers.platforms.rules`):
 
-* ``seat_quota``, ``login_format``, ``immutable_login``, ``email_required``,
-  ``ozon_email_unconfirmed``, ``two_factor_unsupported``, ``shopee_not_activated``,
+* ``seat_quota``, ``email_required`` and ``two_factor_unsupported`` are predicates of the table
+  over the account's seats and the user, evaluated by ``Tx.enforce``;
+* ``login_format``, ``immutable_login``, ``ozon_email_unconfirmed``, ``shopee_not_activated``,
   ``departments_unsupported``;
 * ``service_disabled``: nothing can be created or enabled while the account's sub-account
   service is off (switching it off disables every sub-account);
@@ -37,6 +38,7 @@ from providers.backends.sandbox.tx import Tx, dumps, loads_list
 from providers.errors import ConflictError
 from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
 from providers.platforms import EMAIL_PATTERN, INVITE_BY_EMAIL_PLATFORMS
+from providers.platforms.facts import SeatFacts, UserFacts
 from providers.platforms.rules import (
     DEPARTMENTS_UNSUPPORTED,
     EMAIL_REQUIRED,
@@ -44,7 +46,6 @@ from providers.platforms.rules import (
     IMMUTABLE_LOGIN,
     LOGIN_FORMAT,
     SEAT_QUOTA,
-    TWO_FACTOR_UNSUPPORTED,
 )
 
 KIND = SUB_ACCOUNT.word
@@ -161,12 +162,10 @@ def _check(tx: Tx, account: sqlite3.Row, spec: SubAccountSpec) -> None:
             )
     if spec.email is not None and not _EMAIL.match(spec.email):
         raise tx.violation(KIND, name, "email_format", f"{spec.email!r} is not an email address")
-    if EMAIL_REQUIRED.applies_to(platform) and not spec.email:
-        raise tx.refuse(KIND, name, EMAIL_REQUIRED, "the user has no email", "give them one")
-    if spec.two_factor and not TWO_FACTOR_UNSUPPORTED.applies_to(platform):
-        raise tx.refuse(
-            KIND, name, TWO_FACTOR_UNSUPPORTED, f"account {account_id!r} is a {platform} account"
-        )
+    tx.enforce(account, KIND, name, UserFacts(platform, spec.member_id, spec.email,
+                                              spec.two_factor), {
+        EMAIL_REQUIRED.code: ("the user has no email", "give them one"),
+    })
     if spec.department_id is not None:
         tx.require_platform(account, DEPARTMENTS_UNSUPPORTED)
         require_department(tx, account_id, spec.department_id, f"sub-account {spec.member_id!r}")
@@ -203,16 +202,15 @@ def create_sub_account(
     require_activated(tx, account, KIND, name)
     _require_service(tx, account, name)
     _check(tx, account, spec)
-    used = tx.conn.execute(
+    used: int = tx.conn.execute(
         "SELECT count(*) FROM sub_accounts WHERE company = ? AND account_id = ?",
         (tx.company, account_id),
     ).fetchone()[0]
-    if used >= account["seat_quota"]:
-        raise tx.refuse(
-            KIND, name, SEAT_QUOTA,
-            f"account {account_id!r} has {account['seat_quota']} seat(s), all in use",
-            "buy more seats or delete a sub-account",
-        )
+    seats = SeatFacts(account["platform"], account_id, used + 1, account["seat_quota"])
+    tx.enforce(account, KIND, name, seats, {
+        SEAT_QUOTA.code: (f"account {account_id!r} has {account['seat_quota']} seat(s), all in use",
+                          "buy more seats or delete a sub-account"),
+    })
     # A user invited by email stays invited until they confirm it; elsewhere a login is live.
     status = "pending" if account["platform"] in INVITE_BY_EMAIL_PLATFORMS else "active"
     tx.conn.execute(

@@ -13,11 +13,13 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from providers.backends.sandbox import audit
 from providers.backends.sandbox.clock import to_text
 from providers.errors import NotFoundError, RuleViolation
-from providers.platforms.rules import PlatformRule
+from providers.platforms.facts import Facts
+from providers.platforms.rules import PlatformRule, broken
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Tx:
         return row
 
     def refuse(
-        self, kind: str, name: str, rule: PlatformRule, message: str, hint: str = ""
+        self, kind: str, name: str, rule: PlatformRule[Any], message: str, hint: str = ""
     ) -> RuleViolation:
         """``rule`` refuses the change: ``message`` says what of this object breaks it, the
         hint states the rule (then ``hint``, what to do)."""
@@ -80,7 +82,7 @@ class Tx:
             kind, name, rule.code, message, f"{rule.message}; {hint}" if hint else rule.message
         )
 
-    def require_platform(self, account: sqlite3.Row, rule: PlatformRule) -> None:
+    def require_platform(self, account: sqlite3.Row, rule: PlatformRule[Any]) -> None:
         """Refuse a feature the account's seller centre does not have (``rule``: the
         platforms that have it)."""
         if not rule.applies_to(account["platform"]):
@@ -88,6 +90,28 @@ class Tx:
                 "account", account["id"], rule,
                 f"account {account['id']!r} is a {account['platform']} account",
             )
+
+    def enforce(
+        self,
+        account: sqlite3.Row,
+        kind: str,
+        name: str,
+        facts: Facts,
+        words: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """Refuse the write unless ``facts`` -- its subject as the write would leave it --
+        keep every rule of the table enforced at apply (the table's predicates decide; the
+        first broken rule, in the table's order, refuses). ``words``: this object's message and
+        hint for a rule, by code; a rule without words is refused with the facts described (a
+        feature rule with the account's platform, as :meth:`require_platform` says it)."""
+        for rule in broken(facts, "apply"):
+            if words is not None and rule.code in words:
+                message, hint = words[rule.code]
+            elif rule.feature:
+                message, hint = f"account {account['id']!r} is a {account['platform']} account", ""
+            else:
+                message, hint = f"it would leave {facts.describe()}", ""
+            raise self.refuse(kind, name, rule, message, hint)
 
     def shop(self, account_id: str, shop_id: str) -> sqlite3.Row:
         row: sqlite3.Row | None = self.conn.execute(
