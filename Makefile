@@ -38,6 +38,9 @@ $(INSTALLED): pyproject.toml $(LOCK)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m compileall -q -j 0 providers stacks >/dev/null
+	@# mypy does not run the editable install's import hook: it reads providers/ as the
+	@# shoporg package through this link (pyproject: [tool.mypy] mypy_path).
+	@mkdir -p build/typecheck && ln -sfn ../../providers build/typecheck/shoporg
 	@touch $@
 
 # Refresh the lock after editing pyproject.toml (keeps every other pin as it is);

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from providers.backends.ledger import Ledger
+from shoporg.backends.ledger import Ledger
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -37,12 +37,12 @@ BASELINE = "python -c pass"
 
 def commands(work: Path) -> dict[str, list[str]]:
     """name -> argv, the baseline first."""
-    cli = [PY, "-m", "providers.cli.main"]
+    cli = [PY, "-m", "shoporg.cli.main"]
     return {
         BASELINE: [PY, "-c", "pass"],
         "import pulumi (reference)": [PY, "-c", "import pulumi"],
         "every command imported (before)": [
-            PY, "-c", "from providers.cli.main import build_parser; build_parser()"],
+            PY, "-c", "from shoporg.cli.main import build_parser; build_parser()"],
         "shoporg --help": [*cli, "--help"],
         "shoporg validate org.yaml": [*cli, "validate", str(work / "org.yaml")],
         "shoporg tasks": [*cli, "tasks", "--ledger", str(work / "ledger.db")],

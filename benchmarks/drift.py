@@ -36,8 +36,8 @@ from pathlib import Path
 
 from benchmarks.orggen import add_size_flags, size_from_args
 from benchmarks.run import STACK, Project, make_projects
-from providers.engine.cli import launcher_dir
-from providers.engine.install import ENGINE_BINARY
+from shoporg.engine.cli import launcher_dir
+from shoporg.engine.install import ENGINE_BINARY
 
 ENGINE_FREE = "shoporg drift"
 ENGINE = "shoporg drift --engine"
@@ -65,7 +65,7 @@ def run(size_args: argparse.Namespace, rounds: int, work: Path) -> dict[str, obj
     sub = shoporg.seller_center().backend.list_sub_accounts(
         shoporg.seller_center().backend.list_accounts()[0].id)[0]
     shoporg.shoporg("sandbox", "sub", "disable", sub.account_id, sub.member_id)
-    drift = [sys.executable, "-m", "providers.cli.main", "drift", "--format", "json",
+    drift = [sys.executable, "-m", "shoporg.cli.main", "drift", "--format", "json",
              "--stack", STACK]
     commands = {
         ENGINE_FREE: (drift, shoporg, (2,)),

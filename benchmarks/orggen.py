@@ -16,7 +16,7 @@ at scale is present:
 
 So ``large`` (2,000 members over 20 accounts) is ≈ 4,500 sub-accounts + 5,400 grants +
 roles and departments ≈ 10,000 resources. The generated text is validated by
-:func:`providers.schema.validate_text` in the runner, so a bad generator fails loudly.
+:func:`shoporg.schema.validate_text` in the runner, so a bad generator fails loudly.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from providers.platforms import DEPARTMENT_PLATFORMS
+from shoporg.platforms import DEPARTMENT_PLATFORMS
 
 PLATFORMS = ("taobao", "tmall", "shopee", "ozon", "douyin")
 #: Low-risk permission codes per platform (no toxic pair can arise from them).

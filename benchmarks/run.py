@@ -11,7 +11,7 @@ Three configurations get a project each (temp dir, own state and sandbox) and ar
 a noisy machine (2 cores, other people's tests) slows them alike and the *ratios* stay
 meaningful even when the seconds do not:
 
-``floor``      the engine floor: as many :class:`providers.engine.floor.Floor` resources
+``floor``      the engine floor: as many :class:`shoporg.engine.floor.Floor` resources
                (a dynamic resource that touches nothing) as shoporg builds;
 ``shoporg``    the stack program on a generated org.yaml against the sandbox;
 ``nobulk``     the same with ``SHOPORG_BULK_READS=0`` (one backend read per resource, the
@@ -29,7 +29,7 @@ More, on request (issue 17: ``--configs floor-checkpoints,floor,journaled``):
                step journal (``PULUMI_SKIP_CHECKPOINTS=true``, ``SHOPORG_JOURNAL``).
 ``shaped``     the floor with shoporg's shape: one ``Floor`` per object of the same org.yaml's
                desired world, with its inputs, wired outputs and order
-               (``providers.engine.floor.shaped``), one save, no sandbox: (b)→shaped is
+               (``shoporg.engine.floor.shaped``), one save, no sandbox: (b)→shaped is
                the engine's work on shoporg's resources, shaped→(c) shoporg's providers
                and the simulated platform;
 ``floor-wide`` the floor as wide as shoporg's resources: each ``Floor`` gets as many extra
@@ -80,14 +80,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.orggen import Size, add_size_flags, expected_resources, generate, size_from_args
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.engine.cli import Pulumi, launcher_dir
-from providers.engine.floor import shaped_props
-from providers.engine.install import ENGINE_BINARY
-from providers.errors import EngineError
-from providers.kinds import desired_world
-from providers.schema import Org, validate_text
-from providers.stack import args_of
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.engine.cli import Pulumi, launcher_dir
+from shoporg.engine.floor import shaped_props
+from shoporg.engine.install import ENGINE_BINARY
+from shoporg.errors import EngineError
+from shoporg.kinds import desired_world
+from shoporg.schema import Org, validate_text
+from shoporg.stack import args_of
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = "bench"
@@ -119,7 +119,7 @@ FLOOR_PROGRAM = '''\
 string properties on average (written by benchmarks/run.py)."""
 import os
 
-from providers.engine.floor import Floor
+from shoporg.engine.floor import Floor
 
 width = float(os.environ.get("BENCH_FLOOR_WIDTH", "0"))
 for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
@@ -129,9 +129,9 @@ for i in range(int(os.environ["BENCH_FLOOR_COUNT"])):
 
 SHAPED_PROGRAM = '''\
 """Benchmark shaped floor: org.yaml's desired world as Floor resources (benchmarks/run.py)."""
-from providers.engine.floor import shaped
-from providers.schema.validate import load_org
-from providers.stack import build
+from shoporg.engine.floor import shaped
+from shoporg.schema.validate import load_org
+from shoporg.stack import build
 
 build(load_org("org.yaml"), make=shaped)
 '''
@@ -170,8 +170,8 @@ def role_of(argv: Sequence[str]) -> str:
     name = os.path.basename(argv[0])
     if not name.startswith("python"):
         return name
-    # Our Python processes: ``-m providers.engine.dynamic_provider`` serves the resources,
-    # ``-m providers.engine.language_host`` starts the program, which runs as
+    # Our Python processes: ``-m shoporg.engine.dynamic_provider`` serves the resources,
+    # ``-m shoporg.engine.language_host`` starts the program, which runs as
     # ``pulumi-language-python-exec`` (providers/engine/install.py names them).
     for arg in argv[1:]:
         if arg.endswith("dynamic_provider"):
@@ -304,7 +304,7 @@ class Project:
 
     def shoporg(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "providers.cli.main", *args], cwd=self.root,
+            [sys.executable, "-m", "shoporg.cli.main", *args], cwd=self.root,
             env=self.pulumi.env, check=True, capture_output=True,
         )
 
@@ -396,7 +396,7 @@ def floor_width(name: str, wide: float) -> float:
 def shaped_width(org: Org) -> float:
     """Properties per resource, on average, that the shaped floor of ``org`` (and so
     shoporg's resources) gives the engine beyond the floor's own ``value``: those of
-    :func:`providers.engine.floor.shaped_props` that are not None (the SDK drops None-valued
+    :func:`shoporg.engine.floor.shaped_props` that are not None (the SDK drops None-valued
     inputs), a wired input counting whatever its output will be."""
     world = desired_world(org, datetime.date.today())
     widths = [

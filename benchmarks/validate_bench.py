@@ -41,7 +41,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import orggen
-from providers.schema import validate_text
+from shoporg.schema import validate_text
 
 
 def generate(members: int) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks.drift import run as drift_run
 from benchmarks.orggen import add_size_flags
 from benchmarks.run import STACK, Project
-from providers.backends.protocol import RoleSpec
+from shoporg.backends.protocol import RoleSpec
 
 CHAT = "policies:\n  notify:\n    - {name: bench, type: generic, url_env: BENCH_CHAT_URL}\n"
 
@@ -73,7 +73,7 @@ def measure(project: Project, samples: int, timeout: float) -> dict[str, Any]:
     roles = [(a.id, r) for a in backend.list_accounts() if a.platform in ("taobao", "tmall")
              for r in backend.list_roles(a.id) if "refund-approve" not in r.permissions]
     watch = subprocess.Popen(
-        [sys.executable, "-m", "providers.cli.main", "watch", "--stack", STACK],
+        [sys.executable, "-m", "shoporg.cli.main", "watch", "--stack", STACK],
         cwd=project.root, env={**project.pulumi.env, "BENCH_CHAT_URL": chat.url},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     Account,
     Backend,
     Binding,
@@ -50,8 +50,8 @@ from providers.backends.protocol import (
     Role,
     SubAccount,
 )
-from providers.backends.retry import call_with_retries
-from providers.kinds import (
+from shoporg.backends.retry import call_with_retries
+from shoporg.kinds import (
     CHAT_GROUP,
     DEPARTMENT,
     KINDS,
@@ -61,8 +61,8 @@ from providers.kinds import (
     SUB_ACCOUNT,
     Kind,
 )
-from providers.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
-from providers.schema import validate_text
+from shoporg.platforms import COLON_LOGIN_PLATFORMS, DEPARTMENT_PLATFORMS
+from shoporg.schema import validate_text
 
 T = TypeVar("T")
 SYNTHETIC_MEMBER = re.compile(r"^sub-\d+$")

@@ -24,21 +24,21 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
-from providers.backends.clock import account_system_now
-from providers.backends.protocol import Account, AccountReader, Binding, BindingBackend
-from providers.backends.retry import call_with_retries
-from providers.errors import ConfigIssue
-from providers.platforms import ACTIVATION_PLATFORMS, DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
-from providers.platforms.facts import SeatFacts
-from providers.platforms.rules import (
+from shoporg.backends.clock import account_system_now
+from shoporg.backends.protocol import Account, AccountReader, Binding, BindingBackend
+from shoporg.backends.retry import call_with_retries
+from shoporg.errors import ConfigIssue
+from shoporg.platforms import ACTIVATION_PLATFORMS, DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from shoporg.platforms.facts import SeatFacts
+from shoporg.platforms.rules import (
     CHANNEL_UNBIND_TOO_EARLY,
     OFFICIAL_UNBIND,
     SEAT_QUOTA,
     broken,
 )
-from providers.runbooks import runbook
-from providers.schema import Org
-from providers.schema.loader import Path, load_text
+from shoporg.runbooks import runbook
+from shoporg.schema import Org
+from shoporg.schema.loader import Path, load_text
 
 
 class LiveBackend(AccountReader, BindingBackend, Protocol):

@@ -17,20 +17,20 @@ from typing import NoReturn
 
 import pulumi
 
-from providers.backends.clock import account_system_today
-from providers.backends.settings import (
+from shoporg.backends.clock import account_system_today
+from shoporg.backends.settings import (
     configure_from,
     ledger_of,
     open_backend,
     project_root,
     serve_stack,
 )
-from providers.errors import ConfigError, ConfigIssue
-from providers.live_rules import live_accounts, live_issues, live_notices
-from providers.readback import close_removals_seen
-from providers.schema import load_org
-from providers.stack import build
-from providers.stackconfig import StackSettings
+from shoporg.errors import ConfigError, ConfigIssue
+from shoporg.live_rules import live_accounts, live_issues, live_notices
+from shoporg.readback import close_removals_seen
+from shoporg.schema import load_org
+from shoporg.stack import build
+from shoporg.stackconfig import StackSettings
 
 
 def fail(path: Path, issues: list[ConfigIssue]) -> NoReturn:

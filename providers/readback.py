@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from providers.backends.ledger.store import Ledger, LedgerError
-from providers.backends.protocol import Backend
-from providers.kinds import BY_WORD
+from shoporg.backends.ledger.store import Ledger, LedgerError
+from shoporg.backends.protocol import Backend
+from shoporg.kinds import BY_WORD
 
 
 def close_removals_seen(ledger: Ledger, backend: Backend,

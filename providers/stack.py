@@ -1,13 +1,13 @@
 """org.yaml → Pulumi resources: register the desired world, in dependency order.
 
-:func:`providers.kinds.desired_world` says what exists (names, inputs, aliases, which inputs
-come from which outputs); this module only turns each :class:`~providers.kinds.Desired`
+:func:`shoporg.kinds.desired_world` says what exists (names, inputs, aliases, which inputs
+come from which outputs); this module only turns each :class:`~shoporg.kinds.Desired`
 into its kind's Pulumi resource. Names are derived from ids only, never from list
 positions, so reordering org.yaml changes nothing; ordering comes from data flow (wires)
 and ``after``, so the engine creates parents first and deletes them last.
 
 Sharding: a stack may own only some of the accounts (stack config ``shoporg:accounts`` —
-ids or globs — and/or ``shoporg:platforms``, see :mod:`providers.stackconfig`); the desired world
+ids or globs — and/or ``shoporg:platforms``, see :mod:`shoporg.stackconfig`); the desired world
 then holds only those accounts' objects, so several stacks over one org.yaml can run as
 parallel jobs. Every object belongs to exactly one account, so disjoint shards never touch
 the same object.
@@ -24,8 +24,8 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel
 
-from providers.kinds import Desired, Ref, World, desired_world, kind_of
-from providers.schema import Org
+from shoporg.kinds import Desired, Ref, World, desired_world, kind_of
+from shoporg.schema import Org
 
 
 @dataclass

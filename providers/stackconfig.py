@@ -4,7 +4,7 @@ Stack config (project defaults in ``Pulumi.yaml``, the stack's values in
 ``stacks/Pulumi.<stack>.yaml``)::
 
     config:
-      shoporg:backend: sandbox              # which account system (providers.backends.settings)
+      shoporg:backend: sandbox              # which account system (shoporg.backends.settings)
       shoporg:orgFile: org.yaml             # relative to the project root
       shoporg:accounts: [tb-*, tm-youpin]   # a shard: ids or globs (README "Sharding")
       shoporg:platforms: [shopee]           # optional; with both, both must match
@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from providers.backends.settings import TOP_CONNECTOR, BackendSettings
-from providers.errors import ConfigError, ConfigIssue, ShoporgError
+from shoporg.backends.settings import TOP_CONNECTOR, BackendSettings
+from shoporg.errors import ConfigError, ConfigIssue, ShoporgError
 
 if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads stack config, not org.yaml
-    from providers.engine.cli import Result
-    from providers.schema import Org
+    from shoporg.engine.cli import Result
+    from shoporg.schema import Org
 
 Getter = Callable[[str], str | None]
 
@@ -191,7 +191,7 @@ def _secret(value: object) -> bool:
 
 def _engine(root: Path) -> Runner:
     """``pulumi`` for the project with the passphrase and backend the CLI commands use."""
-    from providers.engine.cli import Pulumi
+    from shoporg.engine.cli import Pulumi
 
     engine = Pulumi(root)
     return lambda *args: engine.run(*args, check=False)
@@ -235,7 +235,7 @@ def with_credentials(settings: StackSettings, get: Getter) -> StackSettings:
     read, and decrypted, only when a command opens that connector."""
     backend = settings.backend
     if TOP_CONNECTOR in {backend.kind, *(kind for _, kind in backend.connectors)}:
-        from providers.backends.taobao.credentials import remember
+        from shoporg.backends.taobao.credentials import remember
 
         remember(backend, get)
     return settings
@@ -260,14 +260,14 @@ def settings_of(root: Path, stack: str | None) -> StackSettings:
 
 
 def selected_stack(root: Path) -> str:
-    from providers.engine.on_disk import selected_stack as on_disk
+    from shoporg.engine.on_disk import selected_stack as on_disk
 
     if not (root / "Pulumi.yaml").is_file():  # no project, so no stack (and no CLI start)
         raise ShoporgError(f"no stack selected: pass --stack (no Pulumi.yaml in {root})")
     chosen = on_disk(root)  # a file read, where the workspace is one we know
     if chosen is not None:
         return chosen
-    from providers.engine.cli import Pulumi
+    from shoporg.engine.cli import Pulumi
 
     result = Pulumi(root).run("stack", "--show-name", check=False)
     name = result.stdout.strip()

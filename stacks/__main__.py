@@ -1,5 +1,5 @@
 """The shoporg stack: org.yaml (path from stack config ``shoporg:orgFile``) → resources."""
 
-from providers.program import main
+from shoporg.program import main
 
 main()

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-import providers.cli.engine
-import providers.engine.cli
-from providers.engine.cli import engine_available
+import shoporg.cli.engine
+import shoporg.engine.cli
+from shoporg.engine.cli import engine_available
 from tests.engine.conftest import StackProject
 
 
@@ -137,8 +137,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _unit_tier_has_no_engine(request: pytest.FixtureRequest,
                              monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if request.node.get_closest_marker("engine") is None:
-        monkeypatch.setattr(providers.engine.cli, "engine_available", lambda: False)
-        monkeypatch.setattr(providers.cli.engine, "engine_available", lambda: False)
+        monkeypatch.setattr(shoporg.engine.cli, "engine_available", lambda: False)
+        monkeypatch.setattr(shoporg.cli.engine, "engine_available", lambda: False)
     yield
 
 

@@ -26,14 +26,14 @@ line ending in ``::``, a ``.. code-block:: yaml`` block, or a fenced block (````
 duplicate keys, no aliases). It starts at org.yaml's top: its top-level keys are Org's fields.
 
 * A **document** -- it has every field Org requires (company, accounts, departments,
-  members) -- must pass :func:`providers.schema.validate_text` as it is: the shapes and the
+  members) -- must pass :func:`shoporg.schema.validate_text` as it is: the shapes and the
   cross-object rules (references, quotas, platform rules).
 * **Sections** -- any other snippet, deliberately partial -- are validated with the Org model,
   which validates each item with its section's model (Department, Role, Member, ...); the only
   error allowed is a section the snippet leaves out. The items themselves are complete: a
   snippet shows what org.yaml must say, and gets copied.
 * An **error example** quotes shoporg's messages in its comments (``# org.yaml:4:5: unknown
-  key 'departmnet' ...``): :func:`~providers.schema.validate_text` must report each quoted
+  key 'departmnet' ...``): :func:`~shoporg.schema.validate_text` must report each quoted
   message at that line and column, ``...`` standing for any text.
 """
 
@@ -52,13 +52,13 @@ from typing import Any, Final
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import providers
-from providers.errors import ConfigError
-from providers.kinds import KINDS
-from providers.schema import Org, validate_text
-from providers.schema.loader import load_text
+import shoporg
+from shoporg.errors import ConfigError
+from shoporg.kinds import KINDS
+from shoporg.schema import Org, validate_text
+from shoporg.schema.loader import load_text
 
-PROVIDERS: Final = Path(providers.__file__).resolve().parent
+PROVIDERS: Final = Path(shoporg.__file__).resolve().parent
 ROOT: Final = PROVIDERS.parent
 
 SECTIONS: Final = frozenset(Org.model_fields)
@@ -200,7 +200,8 @@ def find_snippets() -> list[Snippet]:
     found: list[Snippet] = []
     for path in sorted(PROVIDERS.rglob("*.py")):
         rel = path.relative_to(ROOT)
-        parts = rel.with_suffix("").parts
+        # providers/ is installed as the shoporg package: its modules' names start with it.
+        parts = ("shoporg", *path.relative_to(PROVIDERS).with_suffix("").parts)
         module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         tree = ast.parse(path.read_text(encoding="utf-8"), str(rel))
         for name, node in _docstrings(tree, module):
@@ -288,7 +289,7 @@ def test_the_snippets_ids_are_unique_and_the_kinds_snippets_are_among_them() -> 
     ids = [s.id for s in SNIPPETS]
     assert len(ids) == len(set(ids))
     for kind in KINDS:  # the walk finds at least what tests/kinds/test_docstrings.py checks
-        assert f"providers.kinds.{kind.word}" in ids
+        assert f"shoporg.kinds.{kind.word}" in ids
         assert kind.resource.partition(":")[0] in ids
 
 
@@ -316,7 +317,7 @@ RULE_CASES: Final = [
                  id="table-of-sections"),
     pytest.param("config:\n  shoporg:accounts: [tb-*, tm-youpin]", False, id="stack-config"),
     pytest.param("shoporg:backend: sandbox\nshoporg:company: acme", False, id="stack-settings"),
-    pytest.param("from providers.schema import load_org\norg = load_org('org.yaml')", False,
+    pytest.param("from shoporg.schema import load_org\norg = load_org('org.yaml')", False,
                  id="python"),
 ]
 

@@ -1,5 +1,5 @@
 """``shoporg import`` without the engine: a sandbox set up through the backend API, read back
-into org.yaml by :func:`providers.importer.import_org`.
+into org.yaml by :func:`shoporg.importer.import_org`.
 
 The engine tier (tests/engine/test_import.py) proves the imported file plans no change;
 this tier checks what the file says, object by object, and the notes it writes for what
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     BindingSpec,
     ChatGroupSpec,
     DepartmentSpec,
@@ -22,11 +22,11 @@ from providers.backends.protocol import (
     RoleSpec,
     SubAccountSpec,
 )
-from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
-from providers.importer import Imported, import_org
-from providers.kinds import sub_account_enabled
-from providers.platforms import DEPARTMENT_PLATFORMS
-from providers.schema import Org, load_org, validate_text
+from shoporg.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+from shoporg.importer import Imported, import_org
+from shoporg.kinds import sub_account_enabled
+from shoporg.platforms import DEPARTMENT_PLATFORMS
+from shoporg.schema import Org, load_org, validate_text
 
 SMALL_ORG = Path(__file__).parent / "fixtures/org/valid/small-org-touching-every-kind.yaml"
 START = datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.UTC)

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import BindingSpec
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.live_rules import live_accounts, live_issues, live_notices
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
-from providers.platforms.rules import CHANNEL_UNBIND_TOO_EARLY, OFFICIAL_UNBIND, SEAT_QUOTA
-from providers.schema import validate_text
+from shoporg.backends.protocol import BindingSpec
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.live_rules import live_accounts, live_issues, live_notices
+from shoporg.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS
+from shoporg.platforms.rules import CHANNEL_UNBIND_TOO_EARLY, OFFICIAL_UNBIND, SEAT_QUOTA
+from shoporg.schema import validate_text
 
 ORG = Path(__file__).parents[1] / "org.yaml"
 

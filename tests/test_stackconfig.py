@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.taobao.client import ENV_KEYS
-from providers.backends.taobao.credentials import credentials_for, forget_all
-from providers.engine.cli import Result
-from providers.errors import AuthError, ConfigError, ShoporgError
-from providers.schema import load_org
-from providers.stackconfig import (
+from shoporg.backends.taobao.client import ENV_KEYS
+from shoporg.backends.taobao.credentials import credentials_for, forget_all
+from shoporg.engine.cli import Result
+from shoporg.errors import AuthError, ConfigError, ShoporgError
+from shoporg.schema import load_org
+from shoporg.stackconfig import (
     StackSettings,
     names,
     project_config,
@@ -266,7 +266,7 @@ def test_the_project_defaults_register_their_credentials_too(
     (tmp_path / "Pulumi.yaml").write_text(
         "name: p\nruntime: python\nconfig:\n  backend: taobao\n  taobaoAppKey: app-d\n",
         encoding="utf-8")
-    monkeypatch.setattr("providers.stackconfig.selected_stack", _no_stack)
+    monkeypatch.setattr("shoporg.stackconfig.selected_stack", _no_stack)
     monkeypatch.setenv(ENV_KEYS["app_secret"], "env-secret")
     monkeypatch.setenv(ENV_KEYS["session"], "env-sess")
     found = credentials_for(settings_of(tmp_path, None).backend)

@@ -10,7 +10,7 @@
     ledger     no platform       nothing: every write is a manual step
 
 Everything else a connector is asked to write raises
-:class:`~providers.errors.ManualStepRequired` with a runbook. The TOP connector decides
+:class:`~shoporg.errors.ManualStepRequired` with a runbook. The TOP connector decides
 through this table (:data:`TOP`), ``shoporg review`` lists a plan's manual steps from it
 before the apply, and ``tests/backends/test_capabilities.py`` drives every write of the TOP
 and ledger connectors and checks that a manual step is raised exactly where it says so.
@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from providers.backends.settings import TOP_CONNECTOR, BackendKind
-from providers.kinds import KINDS, ROLE, SHOP_BINDING, SUB_ACCOUNT, Kind
-from providers.platforms import PLATFORMS, TOP_PLATFORMS
+from shoporg.backends.settings import TOP_CONNECTOR, BackendKind
+from shoporg.kinds import KINDS, ROLE, SHOP_BINDING, SUB_ACCOUNT, Kind
+from shoporg.platforms import PLATFORMS, TOP_PLATFORMS
 
 Operation = Literal["create", "update", "delete", "disable", "enable"]
 

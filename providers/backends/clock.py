@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from providers.backends.settings import BackendSettings
+    from shoporg.backends.settings import BackendSettings
 
 
 def account_system_now(backend: object, account_id: str | None = None) -> datetime.datetime:
@@ -50,11 +50,11 @@ def account_system_today(settings: BackendSettings) -> datetime.date:
 
     Opens nothing that is not there: a config-only review on a machine without the stack's
     sandbox file (a fork's pull request) gets the machine's date."""
-    from providers.backends.settings import LEDGER_CONNECTOR, SANDBOX_CONNECTOR, TOP_CONNECTOR
+    from shoporg.backends.settings import LEDGER_CONNECTOR, SANDBOX_CONNECTOR, TOP_CONNECTOR
 
     kinds = {settings.kind, *(kind for _, kind in settings.connectors)}
     if SANDBOX_CONNECTOR in kinds and Path(settings.sandbox_path).is_file():
-        from providers.backends.sandbox import SandboxBackend
+        from shoporg.backends.sandbox import SandboxBackend
 
         sandbox = SandboxBackend(settings.sandbox_path, company=settings.company,
                                  instrumented=False)
@@ -63,7 +63,7 @@ def account_system_today(settings: BackendSettings) -> datetime.date:
         finally:
             sandbox.close()
     if LEDGER_CONNECTOR in kinds or settings.kind == TOP_CONNECTOR:
-        from providers.backends.ledger.store import now as ledger_now
+        from shoporg.backends.ledger.store import now as ledger_now
 
         return local_date(ledger_now())
     return datetime.date.today()

@@ -17,9 +17,9 @@ Conventions every backend keeps:
 * ``list_*`` reads a whole account in one call, so a refresh costs O(accounts x kinds).
 * ``get_*`` returns ``None`` for a missing object (not found is a state, not an error);
   ``get_*_by_*`` reads by natural key so a create can adopt what a crashed run left behind.
-* ``create_*`` of an existing identity raises :class:`~providers.errors.ConflictError`;
-  ``update_*`` / ``delete_*`` of a missing object raise :class:`~providers.errors.NotFoundError`;
-  a platform rule raises :class:`~providers.errors.RuleViolation` with a stable ``rule``.
+* ``create_*`` of an existing identity raises :class:`~shoporg.errors.ConflictError`;
+  ``update_*`` / ``delete_*`` of a missing object raise :class:`~shoporg.errors.NotFoundError`;
+  a platform rule raises :class:`~shoporg.errors.RuleViolation` with a stable ``rule``.
 * Every call counts toward :attr:`CallStats.calls` (by method name), so benchmarks can
   count backend reads.
 * Secrets go in, never out: an initial or wallet password is accepted as an argument and
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, get_args
 
-from providers.platforms import PermissionCatalogue, Platform
+from shoporg.platforms import PermissionCatalogue, Platform
 
 SubAccountStatus = Literal["pending", "active", "disabled"]
 SUB_ACCOUNT_STATUSES: tuple[SubAccountStatus, ...] = get_args(SubAccountStatus)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from providers.errors import ThrottledError, TransientError
+from shoporg.errors import ThrottledError, TransientError
 
 T = TypeVar("T")
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from providers.backends import protocol as p
-from providers.backends.protocol import Account, Backend
-from providers.backends.settings import BackendKind, BackendSettings
-from providers.platforms import PermissionCatalogue
-from providers.schema import load_org
+from shoporg.backends import protocol as p
+from shoporg.backends.protocol import Account, Backend
+from shoporg.backends.settings import BackendKind, BackendSettings
+from shoporg.platforms import PermissionCatalogue
+from shoporg.schema import load_org
 
 MakeConnector = Callable[[BackendKind, frozenset[str]], Backend]
 
@@ -50,7 +50,7 @@ class RoutedBackend:
     ``reset_calls``) takes the account id first, so routing is one rule: each of those
     methods is one line handing the call to :meth:`backend_for` its account. They are
     written out (no ``__getattr__``) so that mypy checks the router is a
-    :class:`~providers.backends.protocol.Backend` like every connector it routes to; a
+    :class:`~shoporg.backends.protocol.Backend` like every connector it routes to; a
     method outside the protocol is not routed (an ``AttributeError``)."""
 
     def __init__(self, routes: Mapping[str, Backend], default: Backend) -> None:

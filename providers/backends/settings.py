@@ -10,7 +10,7 @@ Stack config (``stacks/Pulumi.<stack>.yaml`` or the project defaults in ``Pulumi
     shoporg:taobaoAppSecret: {secure: ...}    # pulumi config set --secret
     shoporg:taobaoSession: {secure: ...}      # a main-account session (or a JSON map per account)
     shoporg:connectors: {shopee: ledger, oz-main: ledger}   # per platform or account id
-    shoporg:ledgerPath: .shoporg/ledger.db    # the manual-step ledger (providers.backends.ledger)
+    shoporg:ledgerPath: .shoporg/ledger.db    # the manual-step ledger (shoporg.backends.ledger)
     #   or postgresql://shoporg@db.internal/shoporg (password from PGPASSWORD / ~/.pgpass)
 
 Connectors: each platform account is served by one connector — ``sandbox`` (everything
@@ -23,7 +23,7 @@ The settings hold no secret and are read both by the program (to choose what to 
 and by each provider process in ``configure()`` — never pickled into state. The TOP app
 secret and session are not settings: the provider process hands the config to
 :func:`configure_from`, which keeps them in a per-process registry
-(``providers.backends.taobao.credentials``), out of anything pickled, logged or used as a
+(``shoporg.backends.taobao.credentials``), out of anything pickled, logged or used as a
 cache key. A relative sandbox path is resolved against the project root (the directory
 holding Pulumi.yaml), because the provider process runs with the program directory
 (``stacks/``) as its cwd.
@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
 
-from providers.backends.protocol import Backend
-from providers.errors import BackendError
-from providers.platforms import TOP_PLATFORMS as TOP_PLATFORMS
+from shoporg.backends.protocol import Backend
+from shoporg.errors import BackendError
+from shoporg.platforms import TOP_PLATFORMS as TOP_PLATFORMS
 
 if TYPE_CHECKING:  # the ledger is imported where it is used (settings are read everywhere)
-    from providers.backends.ledger import Ledger
+    from shoporg.backends.ledger import Ledger
 
 # The connectors' names, as stack config writes them (``shoporg:backend``,
 # ``shoporg:connectors``). The TOP connector is named ``taobao`` after the open platform it
@@ -133,7 +133,7 @@ class BackendSettings:
 
 def _ledger_target(value: str, root: Path | None) -> str:
     """A PostgreSQL URL as given (a Path would fold its ``//``), else an absolute file path."""
-    from providers.backends.ledger.dialect import is_url
+    from shoporg.backends.ledger.dialect import is_url
 
     if is_url(value):
         return value
@@ -186,7 +186,7 @@ def configure_from(get: Callable[[str], str | None], root: Path | None = None,
     may serve an account (``backend: taobao`` or only through ``connectors``), the same
     config is remembered for this process only and its credentials read on first use."""
     settings = BackendSettings.from_config(get, root, stack)
-    from providers.backends.taobao.credentials import remember
+    from shoporg.backends.taobao.credentials import remember
 
     remember(settings, get)  # lazy: a stack without TOP never reads a credential
     return settings
@@ -209,7 +209,7 @@ def open_backend(settings: BackendSettings) -> Backend:
 def _make(settings: BackendSettings) -> Backend:
     if settings.kind == "sandbox" and not settings.connectors:
         return _connector(settings, "sandbox")  # the default: one backend, no routing
-    from providers.backends.routing import route
+    from shoporg.backends.routing import route
 
     return route(settings, lambda kind, accounts: _connector(settings, kind, accounts))
 
@@ -217,23 +217,23 @@ def _make(settings: BackendSettings) -> Backend:
 def _connector(settings: BackendSettings, kind: BackendKind,
                accounts: frozenset[str] | None = None) -> Backend:
     if kind == "sandbox":
-        from providers.backends.sandbox import SandboxBackend
+        from shoporg.backends.sandbox import SandboxBackend
 
         return SandboxBackend(settings.sandbox_path, company=settings.company)
     if kind == "ledger":
-        from providers.backends.ledger.backend import LedgerBackend
-        from providers.schema import load_org
+        from shoporg.backends.ledger.backend import LedgerBackend
+        from shoporg.schema import load_org
 
         assert settings.org_file is not None
         return LedgerBackend(ledger_of(settings), load_org(settings.org_file), accounts)
-    from providers.backends.taobao import open_taobao
+    from shoporg.backends.taobao import open_taobao
 
     return open_taobao(settings)
 
 
 def ledger_of(settings: BackendSettings) -> Ledger:
     """The manual-step ledger a stack records its steps in (one per path per process)."""
-    from providers.backends.ledger import Ledger
+    from shoporg.backends.ledger import Ledger
 
     key = (settings.ledger_path, settings.stack)
     with _ledgers_lock:  # not _open_lock: open_backend holds that while it builds a ledger

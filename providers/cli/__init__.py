@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Command:
-    """A subcommand: ``shoporg WORD``, implemented by ``providers.cli.MODULE``, whose
+    """A subcommand: ``shoporg WORD``, implemented by ``shoporg.cli.MODULE``, whose
     ``register(subparsers, command)`` adds its parser with this one-line ``help``."""
 
     word: str

@@ -34,15 +34,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers import notify
-from providers.backends.capabilities import CAPABILITIES
-from providers.backends.clock import account_system_today, local_date
-from providers.backends.settings import ledger_of, open_backend, project_root
-from providers.cli import Command, collector_paused
-from providers.cli.report import write_drift_html
-from providers.errors import ConfigError
-from providers.kinds import Ref, World, desired_world
-from providers.reports.drift import (
+from shoporg import notify
+from shoporg.backends.capabilities import CAPABILITIES
+from shoporg.backends.clock import account_system_today, local_date
+from shoporg.backends.settings import ledger_of, open_backend, project_root
+from shoporg.cli import Command, collector_paused
+from shoporg.cli.report import write_drift_html
+from shoporg.errors import ConfigError
+from shoporg.kinds import Ref, World, desired_world
+from shoporg.reports.drift import (
     Connectors,
     DriftReport,
     OpenStep,
@@ -60,10 +60,10 @@ from providers.reports.drift import (
     with_roles_made_by_hand,
     without_waiting,
 )
-from providers.reports.sources import engine_preview, org_from_file, stack_resources
-from providers.reports.world import Obj, Plan, objects, plan_from_preview
-from providers.schema import Org
-from providers.stackconfig import StackSettings, selected_stack, stack_settings
+from shoporg.reports.sources import engine_preview, org_from_file, stack_resources
+from shoporg.reports.world import Obj, Plan, objects, plan_from_preview
+from shoporg.schema import Org
+from shoporg.stackconfig import StackSettings, selected_stack, stack_settings
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -123,15 +123,15 @@ def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
               only: frozenset[str] | None, world: World, declared: dict[Ref, Obj],
               engine: bool) -> Plan:
     """The stack's refresh plan: the engine's refresh preview, or the same plan computed in
-    this process (:mod:`providers.reports.refresh`) after the checks the program makes
+    this process (:mod:`shoporg.reports.refresh`) after the checks the program makes
     before it registers anything (a live-state rule broken fails both the same way).
     ``declared``: ``world``'s objects."""
     if engine:
         return plan_from_preview(engine_preview(root, stack=name, refresh=True), declared)
     # Imported here: the providers derive from the Pulumi SDK's dynamic-provider classes,
     # which `shoporg drift --help` need not load.
-    from providers.live_rules import live_issues
-    from providers.reports.refresh import refresh_plan
+    from shoporg.live_rules import live_issues
+    from shoporg.reports.refresh import refresh_plan
 
     backend = open_backend(settings.backend)
     path = settings.org_file

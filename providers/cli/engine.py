@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers.cli import Command
-from providers.engine import ENGINE_VERSION
-from providers.engine.cli import engine_available, launcher_dir
-from providers.engine.install import ENGINE_BINARY, ensure_engine, write_launchers
+from shoporg.cli import Command
+from shoporg.engine import ENGINE_VERSION
+from shoporg.engine.cli import engine_available, launcher_dir
+from shoporg.engine.install import ENGINE_BINARY, ensure_engine, write_launchers
 
 
 def _install(args: argparse.Namespace) -> int:

@@ -23,11 +23,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers.backends.protocol import Backend, Shop
-from providers.backends.settings import SANDBOX_CONNECTOR, TOP_CONNECTOR
-from providers.cli import Command
-from providers.errors import ConfigError
-from providers.importer import import_org
+from shoporg.backends.protocol import Backend, Shop
+from shoporg.backends.settings import SANDBOX_CONNECTOR, TOP_CONNECTOR
+from shoporg.cli import Command
+from shoporg.errors import ConfigError
+from shoporg.importer import import_org
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -56,12 +56,12 @@ def register(subparsers: Any, command: Command) -> None:
 
 
 def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
-    from providers.backends.settings import project_root
-    from providers.backends.taobao import TaobaoBackend
-    from providers.backends.taobao.credentials import credentials_for
-    from providers.backends.taobao.directory import AccountFacts, Directory
-    from providers.schema import load_org
-    from providers.stackconfig import settings_of
+    from shoporg.backends.settings import project_root
+    from shoporg.backends.taobao import TaobaoBackend
+    from shoporg.backends.taobao.credentials import credentials_for
+    from shoporg.backends.taobao.directory import AccountFacts, Directory
+    from shoporg.schema import load_org
+    from shoporg.stackconfig import settings_of
 
     # The stack's settings register its credentials (read, and decrypted, below) as the
     # program's configure does; a stack without them leaves the environment's.
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         backend, company = _taobao(args)
         source = "taobao (TOP)"
     else:
-        from providers.backends.sandbox import SandboxBackend
+        from shoporg.backends.sandbox import SandboxBackend
 
         sandbox = SandboxBackend(args.file, args.tenant, instrumented=False)
         backend, company = sandbox, args.company or sandbox.company

@@ -3,7 +3,7 @@
 Each subcommand lives in its own module under ``providers/cli/`` and exposes
 ``register(subparsers, command)``, which adds its parser and sets ``func`` to a callable
 taking the parsed ``argparse.Namespace`` and returning an exit code. Add a
-:class:`~providers.cli.Command` to :data:`~providers.cli.COMMANDS` to make it available.
+:class:`~shoporg.cli.Command` to :data:`~shoporg.cli.COMMANDS` to make it available.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
-from providers import __version__
-from providers.cli import COMMANDS, collector_paused
-from providers.errors import ShoporgError
+from shoporg import __version__
+from shoporg.cli import COMMANDS, collector_paused
+from shoporg.errors import ShoporgError
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     for command in COMMANDS:
         if argv is None or command.word == named:
-            importlib.import_module(f"providers.cli.{command.module}").register(sub, command)
+            importlib.import_module(f"shoporg.cli.{command.module}").register(sub, command)
         else:
             sub.add_parser(command.word, help=command.help)
     return parser

@@ -25,7 +25,7 @@ Tested in ``tests/reliability/test_crash.py``; described in ``docs/troubleshooti
 
 After a journaled ``up`` (``shoporg up``'s default: one state save at the end), the state
 holds nothing of the killed run, so before the refresh the step journal the providers wrote
-(``.shoporg/steps/<stack>.jsonl``, :mod:`providers.engine.step_journal`) is replayed onto
+(``.shoporg/steps/<stack>.jsonl``, :mod:`shoporg.engine.step_journal`) is replayed onto
 ``pulumi stack export`` and loaded back with ``pulumi stack import``: every object the
 run created, updated or deleted is in state with its outputs, a generated initial password
 still secret (the engine encrypts it on import). A journal the state was saved after (its
@@ -48,11 +48,11 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
-from providers.backends.settings import project_root
-from providers.cli import Command
-from providers.engine import step_journal
-from providers.engine.cli import Pulumi
-from providers.errors import EngineError
+from shoporg.backends.settings import project_root
+from shoporg.cli import Command
+from shoporg.engine import step_journal
+from shoporg.engine.cli import Pulumi
+from shoporg.errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def selected_stack_name(pulumi: Pulumi, attempts: int = 10) -> str:
 
 
 def secret_outputs() -> dict[str, tuple[str, ...]]:
-    from providers.kinds import KINDS
+    from shoporg.kinds import KINDS
 
     return {kind.type: tuple(kind.provider_class().secret_outputs) for kind in KINDS}
 

@@ -20,14 +20,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers.backends.clock import account_system_today
-from providers.backends.ledger import Ledger
-from providers.backends.settings import project_root
-from providers.cli import Command
-from providers.reports.drift import DriftReport
-from providers.reports.html_report import drift_page, org_page, review_page, write_html
-from providers.reports.model import Review
-from providers.reports.sources import org_from_file
+from shoporg.backends.clock import account_system_today
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.settings import project_root
+from shoporg.cli import Command
+from shoporg.reports.drift import DriftReport
+from shoporg.reports.html_report import drift_page, org_page, review_page, write_html
+from shoporg.reports.model import Review
+from shoporg.reports.sources import org_from_file
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.org is not None and args.ledger is not None and args.today is not None:
         org_path, ledger_at, today = args.org, args.ledger, args.today
     else:  # the stack's settings fill in what was not given
-        from providers.stackconfig import settings_of
+        from shoporg.stackconfig import settings_of
 
         settings = settings_of(project_root(), args.stack)
         org_path = args.org or settings.org_file
@@ -82,7 +82,7 @@ def write_drift_html(args: argparse.Namespace, report: DriftReport) -> None:
     path: Path | None = getattr(args, "html", None)
     if path is None:
         return
-    from providers.stackconfig import settings_of
+    from shoporg.stackconfig import settings_of
 
     settings = settings_of(project_root(), args.stack)
     org = org_from_file(settings.org_file)

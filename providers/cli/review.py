@@ -27,15 +27,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers.backends.clock import account_system_today
-from providers.backends.settings import BackendSettings, project_root
-from providers.cli import Command
-from providers.cli.report import write_review_html
-from providers.errors import ShoporgError
-from providers.reports.build import review_from_orgs, review_from_preview
-from providers.reports.model import Review
-from providers.reports.render import render_json, render_markdown
-from providers.reports.sources import (
+from shoporg.backends.clock import account_system_today
+from shoporg.backends.settings import BackendSettings, project_root
+from shoporg.cli import Command
+from shoporg.cli.report import write_review_html
+from shoporg.errors import ShoporgError
+from shoporg.reports.build import review_from_orgs, review_from_preview
+from shoporg.reports.model import Review
+from shoporg.reports.render import render_json, render_markdown
+from shoporg.reports.sources import (
     engine_preview,
     org_at_revision,
     org_from_file,
@@ -103,7 +103,7 @@ def build(args: argparse.Namespace) -> Review:
             source={"kind": "preview-file", "file": args.preview_file.name},
             connectors=routing,
         )
-    from providers.stackconfig import selected_stack, stack_settings  # engine path only
+    from shoporg.stackconfig import selected_stack, stack_settings  # engine path only
 
     stack = args.stack or selected_stack(root)
     preview = engine_preview(root, stack=stack)
@@ -115,7 +115,7 @@ def build(args: argparse.Namespace) -> Review:
 
 
 def today_of(args: argparse.Namespace, routing: BackendSettings) -> datetime.date:
-    """``--today``, else the account system's day (:mod:`providers.backends.clock`): the one
+    """``--today``, else the account system's day (:mod:`shoporg.backends.clock`): the one
     "today" the program, the review and drift judge expiry and time locks by."""
     given: datetime.date | None = args.today
     return given or account_system_today(routing)
@@ -124,7 +124,7 @@ def today_of(args: argparse.Namespace, routing: BackendSettings) -> datetime.dat
 def connectors(root: Path, stack: str | None) -> BackendSettings:
     """The routing of ``stack``, else of the selected stack, else the project defaults: what
     a review without an engine run knows of which account is served by which connector."""
-    from providers.stackconfig import settings_of
+    from shoporg.stackconfig import settings_of
 
     return settings_of(root, stack).backend
 

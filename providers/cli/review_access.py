@@ -28,16 +28,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from providers.backends.ledger import Ledger
-from providers.backends.settings import project_root
-from providers.cli import Command
-from providers.cli.tasks import identity
-from providers.errors import ShoporgError
-from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, World, desired_world
-from providers.reports.render import environment
-from providers.reports.sources import org_from_file
-from providers.schema import Org
-from providers.stackconfig import StackSettings, settings_of
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.settings import project_root
+from shoporg.cli import Command
+from shoporg.cli.tasks import identity
+from shoporg.errors import ShoporgError
+from shoporg.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, World, desired_world
+from shoporg.reports.render import environment
+from shoporg.reports.sources import org_from_file
+from shoporg.schema import Org
+from shoporg.stackconfig import StackSettings, settings_of
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     BINDING_KINDS,
     BindingKind,
     BindingSpec,
@@ -40,11 +40,11 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
-from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
-from providers.backends.sandbox.clock import parse_duration
-from providers.cli import Command
-from providers.kinds import BY_TABLE, ROLE_GRANT
-from providers.platforms import SHOPEE, SHOPEE_ACTIVATION_LINK_HOURS
+from shoporg.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.clock import parse_duration
+from shoporg.cli import Command
+from shoporg.kinds import BY_TABLE, ROLE_GRANT
+from shoporg.platforms import SHOPEE, SHOPEE_ACTIVATION_LINK_HOURS
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
@@ -269,7 +269,7 @@ def _init(sc: SellerCenter, args: argparse.Namespace) -> int:
     """Register org.yaml's main accounts and shops: the platform facts a real seller
     centre already has before shoporg runs. The file is validated first (same loader and
     rules as ``shoporg validate``), so a broken org.yaml registers nothing."""
-    from providers.schema import load_org
+    from shoporg.schema import load_org
 
     org = load_org(args.org) if args.org else None
     accounts = org.accounts if org else []
@@ -606,7 +606,7 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     """Until interrupted: the first line printed is ``endpoint <url>`` (for scripts)."""
     import secrets
 
-    from providers.backends.sandbox.top_server import TopServer, TopService
+    from shoporg.backends.sandbox.top_server import TopServer, TopService
 
     generated = []
     secret = args.app_secret or os.environ.get("SHOPORG_TAOBAO_APP_SECRET")

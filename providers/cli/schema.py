@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from providers.cli import Command
-from providers.schema import render_json_schema
+from shoporg.cli import Command
+from shoporg.schema import render_json_schema
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],

@@ -23,19 +23,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from providers import notify
-from providers.backends.ledger import Ledger, LedgerError
-from providers.backends.ledger.store import os_user
-from providers.backends.settings import project_root
-from providers.cli import Command
-from providers.errors import ShoporgError
-from providers.reports.worklist import (
+from shoporg import notify
+from shoporg.backends.ledger import Ledger, LedgerError
+from shoporg.backends.ledger.store import os_user
+from shoporg.backends.settings import project_root
+from shoporg.cli import Command
+from shoporg.errors import ShoporgError
+from shoporg.reports.worklist import (
     render_worklist_html,
     render_worklist_json,
     render_worklist_markdown,
     worklist,
 )
-from providers.stackconfig import settings_of
+from shoporg.stackconfig import settings_of
 
 
 def register(subparsers: Any, command: Command) -> None:

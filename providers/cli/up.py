@@ -10,13 +10,13 @@ the previewed plan, journal it.
 
 1. ``pulumi preview --json --save-plan PLAN`` (one engine run gives both the review and
    the update plan);
-2. the removal guard (:mod:`providers.reports.guard`: it counts the people the plan takes
+2. the removal guard (:mod:`shoporg.reports.guard`: it counts the people the plan takes
    sub-accounts or grants from, overall, per account and per department, against
    ``policies.removal_limits`` of org.yaml, plus ``--max-removals``); refused → exit 3 with
    every count;
 3. ``pulumi up --plan PLAN``: the engine refuses any operation the plan does not contain,
    so what is applied is what was reviewed (a concurrent org.yaml edit fails the up);
-   its event stream (``--json``) is read back (:mod:`providers.reports.outcome`): what was
+   its event stream (``--json``) is read back (:mod:`shoporg.reports.outcome`): what was
    applied — automated (an API or the sandbox did it), waiting on a manual step (new this
    run per the stack's ledger, or still open; ``shoporg tasks``) or a step closed (the
    read-back or an operator's confirmation settled it) — and on a failure the objects that
@@ -29,7 +29,7 @@ the previewed plan, journal it.
 Step 3 is journaled: the engine runs with ``PULUMI_SKIP_CHECKPOINTS=true`` (one state save
 at the end instead of two whole-state saves per step, which makes a big ``up`` quadratic:
 benchmarks/RESULTS.md) while the providers write the step journal
-(:mod:`providers.engine.step_journal`, ``.shoporg/steps/<stack>.jsonl``). Once the engine
+(:mod:`shoporg.engine.step_journal`, ``.shoporg/steps/<stack>.jsonl``). Once the engine
 has saved the state (after a success or a failure) the journal is spent and removed; after a
 kill it stays, this command refuses to start, and ``shoporg recover`` replays it into the
 state. ``--checkpoints`` keeps the engine's default instead (no journal).
@@ -46,23 +46,23 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from providers import notify
-from providers.backends.ledger import Step
-from providers.backends.settings import ledger_of, project_root
-from providers.cli import Command
-from providers.cli.recover import unsaved_journal
-from providers.engine import step_journal
-from providers.engine.cli import Pulumi
-from providers.errors import ShoporgError
-from providers.kinds import Ref, desired_world, parse_ref, urn_of
-from providers.reports import journal
-from providers.reports.build import review_from_preview
-from providers.reports.guard import check_removals
-from providers.reports.outcome import Outcome, Progress, outcome_of, progress_of, render_outcome
-from providers.reports.render import render_markdown
-from providers.reports.sources import engine_preview, org_from_file
-from providers.reports.world import objects, plan_from_preview
-from providers.stackconfig import selected_stack, stack_settings
+from shoporg import notify
+from shoporg.backends.ledger import Step
+from shoporg.backends.settings import ledger_of, project_root
+from shoporg.cli import Command
+from shoporg.cli.recover import unsaved_journal
+from shoporg.engine import step_journal
+from shoporg.engine.cli import Pulumi
+from shoporg.errors import ShoporgError
+from shoporg.kinds import Ref, desired_world, parse_ref, urn_of
+from shoporg.reports import journal
+from shoporg.reports.build import review_from_preview
+from shoporg.reports.guard import check_removals
+from shoporg.reports.outcome import Outcome, Progress, outcome_of, progress_of, render_outcome
+from shoporg.reports.render import render_markdown
+from shoporg.reports.sources import engine_preview, org_from_file
+from shoporg.reports.world import objects, plan_from_preview
+from shoporg.stackconfig import selected_stack, stack_settings
 
 EXIT_REFUSED: Final = 3
 
@@ -203,7 +203,7 @@ def target_urns(root: Path, stack: str, targets: list[str]) -> list[str]:
     """``--target`` refs as the engine's URNs (a malformed one is an error naming the form)."""
     if not targets:
         return []
-    from providers.engine.on_disk import project_name
+    from shoporg.engine.on_disk import project_name
 
     project = project_name(root)
     if project is None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from providers.cli import Command
-from providers.errors import ConfigError
-from providers.schema import Org, load_org
+from shoporg.cli import Command
+from shoporg.errors import ConfigError
+from shoporg.schema import Org, load_org
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],

@@ -38,10 +38,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from providers.backends.capabilities import CAPABILITIES
-from providers.backends.settings import project_root
-from providers.cli import Command
-from providers.errors import ShoporgError
+from shoporg.backends.capabilities import CAPABILITIES
+from shoporg.backends.settings import project_root
+from shoporg.cli import Command
+from shoporg.errors import ShoporgError
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -63,8 +63,8 @@ def register(subparsers: Any, command: Command) -> None:
 
 def default_interval(root: Path, stack: str | None) -> float:
     """The longest interval any connector serving the stack's accounts asks for."""
-    from providers.reports.sources import org_from_file
-    from providers.stackconfig import settings_of
+    from shoporg.reports.sources import org_from_file
+    from shoporg.stackconfig import settings_of
 
     settings = settings_of(root, stack)
     org = org_from_file(settings.org_file)
@@ -86,9 +86,9 @@ class Watch:
 
     def cycle(self) -> str:
         """One check: post what is new; the line to print."""
-        from providers.cli.drift import check
-        from providers.reports.watch import findings, new_findings
-        from providers.resources.base import READ_CACHE
+        from shoporg.cli.drift import check
+        from shoporg.reports.watch import findings, new_findings
+        from shoporg.resources.base import READ_CACHE
 
         started = datetime.datetime.now()
         READ_CACHE.clear()  # this cycle's listings, not the last one's
@@ -131,13 +131,13 @@ def run(args: argparse.Namespace) -> int:
     def announce(stack: str | None, lines: list[str]) -> None:
         for line in lines:
             print(f"  new: {line}", flush=True)
-        from providers import notify
+        from shoporg import notify
 
         notify.after_watch(root, stack or args.stack, lines)
 
     def revert(stack: str | None, ref: str) -> str:
         """``shoporg up --target REF``: the guarded apply, journalled, of that object alone."""
-        argv = [sys.executable, "-m", "providers.cli.main", "up", "--target", ref]
+        argv = [sys.executable, "-m", "shoporg.cli.main", "up", "--target", ref]
         if stack or args.stack:
             argv += ["--stack", str(stack or args.stack)]
         done = subprocess.run(argv, cwd=root, capture_output=True, text=True)

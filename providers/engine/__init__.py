@@ -1,19 +1,19 @@
 """Running the real Pulumi engine offline: where it lives, how it is started.
 
 The Pulumi CLI is not on PyPI. ``engine/`` (a Go wrapper module) builds it from the Go module
-proxy into a cache outside the repo, keyed by version; :mod:`providers.engine.install` puts
+proxy into a cache outside the repo, keyed by version; :mod:`shoporg.engine.install` puts
 our own launchers next to the project's Python (``.venv/bin``) so the engine finds them on
 ``PATH``:
 
 ================================  ===============================================================
 ``pulumi``                        wrapper: offline defaults (backend URL, passphrase, no update
                                   check, no plugin downloads), then execs the cached engine
-``pulumi-language-python``        our language host (:mod:`providers.engine.language_host`),
+``pulumi-language-python``        our language host (:mod:`shoporg.engine.language_host`),
                                   because the proxy does not serve Pulumi's untagged Go one
 ``pulumi-language-python-exec``   runs the program under ``run_in_stack``
-                                  (:mod:`providers.engine.program_runner`)
+                                  (:mod:`shoporg.engine.program_runner`)
 ``pulumi-resource-pulumi-python`` the SDK's dynamic-provider server with a wider thread pool
-                                  (:mod:`providers.engine.dynamic_provider`)
+                                  (:mod:`shoporg.engine.dynamic_provider`)
 ================================  ===============================================================
 """
 

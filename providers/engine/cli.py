@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from providers.engine.environment import offline_env
-from providers.engine.install import ENGINE_BINARY
-from providers.errors import EngineError
+from shoporg.engine.environment import offline_env
+from shoporg.engine.install import ENGINE_BINARY
+from shoporg.errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Pulumi:
         if not engine_available():
             raise EngineError(
                 f"no Pulumi engine beside {sys.executable}: run `make setup` "
-                "(or `python -m providers.engine.install`)"
+                "(or `python -m shoporg.engine.install`)"
             )
         self.project_dir = project_dir
         self.env = offline_env(state_root or project_dir, env)

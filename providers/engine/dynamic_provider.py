@@ -13,18 +13,20 @@ profiles were taken; ``python -m pstats`` reads them).
 
 When the engine skips its checkpoints (``shoporg up``, ``PULUMI_SKIP_CHECKPOINTS=true``) or
 ``SHOPORG_JOURNAL=<path>`` is set, the servicer journals every completed step
-(:mod:`providers.engine.step_journal`): the SDK's ``Create``/``Update``/``Delete``/
+(:mod:`shoporg.engine.step_journal`): the SDK's ``Create``/``Update``/``Delete``/
 ``Configure`` run unchanged, and their request and answer are appended (sealed, fsync'd)
 before the answer goes back to the engine.
 
 The servicer's threads each keep one asyncio event loop instead of creating one per call
-(:func:`providers.engine.sdk_speedups.reuse_event_loops`; ``SHOPORG_SDK_SPEEDUPS=0``: off).
+(:func:`shoporg.engine.sdk_speedups.reuse_event_loops`; ``SHOPORG_SDK_SPEEDUPS=0``: off).
 """
 
 from __future__ import annotations
 
 import cProfile
+import importlib
 import os
+import pkgutil
 import pstats
 import runpy
 import sys
@@ -35,8 +37,8 @@ from typing import Any
 
 import grpc
 
-from providers.engine import sdk_speedups, step_journal
-from providers.engine.watchdog import exit_with_parent
+from shoporg.engine import sdk_speedups, step_journal
+from shoporg.engine.watchdog import exit_with_parent
 
 #: Enough for the engine's default ``--parallel 8`` plus the odd Configure/GetPluginInfo.
 DEFAULT_WORKERS = 16
@@ -125,7 +127,7 @@ def stack_aware(servicer: Any) -> Any:
 
     def Configure(request: Any, context: Any) -> Any:
         if request.urn:
-            from providers.backends.settings import serve_stack
+            from shoporg.backends.settings import serve_stack
 
             serve_stack(step_journal.stack_of(request.urn)[0])
         return configure(request, context)
@@ -162,7 +164,29 @@ def _dump_profiles(directory: Path) -> None:
     stats.dump_stats(str(directory / f"provider-{os.getpid()}.prof"))
 
 
+#: The package's name before it was installed as ``shoporg`` (its source folder's name).
+FORMER_NAME = "providers"
+
+
+def answer_to_former_name() -> None:
+    """Make the resource modules importable under the package's former name too.
+
+    The SDK pickles a dynamic provider *by reference*: the state of every object written
+    before the package was installed as ``shoporg`` names its provider's class as
+    ``providers.resources.<kind>.<Kind>Provider``, and the engine hands that pickle back to
+    this plugin for as long as the object lives (its reads and its delete). Unpickling
+    imports the module by that name; these aliases let it find today's module."""
+    package = importlib.import_module(__name__.partition(".")[0])
+    resources = importlib.import_module(f"{package.__name__}.resources")
+    sys.modules.setdefault(FORMER_NAME, package)
+    sys.modules.setdefault(f"{FORMER_NAME}.resources", resources)
+    for module in pkgutil.iter_modules(resources.__path__):
+        real = importlib.import_module(f"{resources.__name__}.{module.name}")
+        sys.modules.setdefault(f"{FORMER_NAME}.resources.{module.name}", real)
+
+
 def main() -> int:
+    answer_to_former_name()
     profile_dir = os.environ.get("SHOPORG_PROFILE")
     _patch_grpc_server(profiling=bool(profile_dir))
     _patch_servicer_registration()

@@ -12,7 +12,7 @@ resources and dependencies.
 .. code-block:: python
 
     Floor("probe-1", value="anything")
-    providers.stack.build(org, make=shaped)   # benchmarks/run.py's ``shaped``
+    shoporg.stack.build(org, make=shaped)   # benchmarks/run.py's ``shaped``
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ResourceP
 if TYPE_CHECKING:  # the floor itself stays importable without the kinds (engine smoke test)
     from pydantic import BaseModel
 
-    from providers.kinds import Desired
+    from shoporg.kinds import Desired
 
 
 class FloorProvider(ResourceProvider):
@@ -76,7 +76,7 @@ def shaped_props(args: BaseModel, wired: Mapping[str, Any]) -> dict[str, Any]:
 def shaped(
     desired: Desired, args: BaseModel, opts: pulumi.ResourceOptions, wired: dict[str, Any]
 ) -> Floor:
-    """A ``Floor`` standing in for one desired object (a :data:`providers.stack.Make`): the
+    """A ``Floor`` standing in for one desired object (a :data:`shoporg.stack.Make`): the
     same inputs and wired outputs, named ``kind:name`` since all floors share one type."""
     return Floor(str(desired.ref), value=desired.ref.kind, opts=opts,
                  props=shaped_props(args, wired))

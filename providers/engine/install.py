@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from providers.engine import ENGINE_VERSION, cached_engine, engine_dir
-from providers.errors import EngineError
+from shoporg.engine import ENGINE_VERSION, cached_engine, engine_dir
+from shoporg.errors import EngineError
 
 ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
@@ -205,7 +205,7 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
     _write(
         bin_dir / "pulumi",
         f"#!{python}\n{LAUNCHER_MARK}: the Pulumi engine with shoporg's offline defaults\n"
-        "from providers.engine.wrapper import main\n"
+        "from shoporg.engine.wrapper import main\n"
         f"main({str(engine)!r}, {str(project_root.resolve())!r})\n",
     )
     if host is not None:
@@ -217,23 +217,23 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
         _write(
             bin_dir / "pulumi-language-python",
             f"#!/bin/sh\n{LAUNCHER_MARK}: our Python language host\n"
-            f'exec "{python}" -u -m providers.engine.language_host "$@"\n',
+            f'exec "{python}" -u -m shoporg.engine.language_host "$@"\n',
         )
         _write(
             bin_dir / "pulumi-language-python-exec",
             f"#!{python}\n{LAUNCHER_MARK}: runs a Pulumi program under run_in_stack\n"
-            "import sys\nfrom providers.engine.program_runner import main\nsys.exit(main())\n",
+            "import sys\nfrom shoporg.engine.program_runner import main\nsys.exit(main())\n",
         )
-        _log("language host: shoporg's own (providers.engine.language_host)")
+        _log("language host: shoporg's own (shoporg.engine.language_host)")
     _write(
         bin_dir / "pulumi-resource-pulumi-python",
         f"#!/bin/sh\n{LAUNCHER_MARK}: the dynamic-provider plugin (the SDK's server, wider pool)\n"
-        f'exec "{python}" -u -m providers.engine.dynamic_provider "$@"\n',
+        f'exec "{python}" -u -m shoporg.engine.dynamic_provider "$@"\n',
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m providers.engine.install")
+    ap = argparse.ArgumentParser(prog="python -m shoporg.engine.install")
     ap.add_argument("--project-root", type=Path, default=Path.cwd())
     ap.add_argument("--bin-dir", type=Path, default=Path(sys.executable).parent)
     args = ap.parse_args(argv)

@@ -6,7 +6,7 @@ serve its pseudo-versions (DECISIONS.md, 2026-11-23), so we serve the same gRPC
 
 The engine starts ``pulumi-language-python <engine address>``, reads the port from our first
 stdout line, then calls ``GetRequiredPackages`` / ``Run`` / ``GetPluginInfo``. ``Run`` starts
-``pulumi-language-python-exec`` (:mod:`providers.engine.program_runner`) in a child
+``pulumi-language-python-exec`` (:mod:`shoporg.engine.program_runner`) in a child
 interpreter, exactly like the Go host, so the program gets a clean process and its output
 streams straight to the engine.
 """
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.protobuf import empty_pb2
 
-from providers.engine import ENGINE_VERSION, sdk_protos
-from providers.engine.program_runner import EXIT_BAIL
-from providers.engine.watchdog import exit_with_parent
+from shoporg.engine import ENGINE_VERSION, sdk_protos
+from shoporg.engine.program_runner import EXIT_BAIL
+from shoporg.engine.watchdog import exit_with_parent
 
 if TYPE_CHECKING:
     from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
@@ -84,7 +84,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         # The exec launcher sits beside the venv's python (install.py writes both there).
         launcher = Path(sys.executable).with_name(EXEC_SCRIPT)
         runner = (
-            [str(launcher)] if launcher.is_file() else ["-m", "providers.engine.program_runner"]
+            [str(launcher)] if launcher.is_file() else ["-m", "shoporg.engine.program_runner"]
         )
         cmd = [
             sys.executable, "-u", *runner,

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 
 import msgspec
 
-from providers.engine.environment import offline_env
+from shoporg.engine.environment import offline_env
 
 CHECKPOINT_VERSION = 3
 

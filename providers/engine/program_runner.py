@@ -38,8 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pulumi
     import pulumi.runtime
 
-    from providers.engine import sdk_speedups
-    from providers.errors import ShoporgError
+    from shoporg.engine import sdk_speedups
+    from shoporg.errors import ShoporgError
 
     sdk_speedups.install()
 

@@ -1,6 +1,6 @@
 """The Pulumi SDK's generated gRPC modules, loaded without the rest of the SDK.
 
-Our language host (:mod:`providers.engine.language_host`) needs three generated modules of
+Our language host (:mod:`shoporg.engine.language_host`) needs three generated modules of
 the SDK: ``language_pb2``, ``language_pb2_grpc`` and ``plugin_pb2``. Importing them the usual
 way runs ``pulumi/__init__.py`` and ``pulumi/runtime/__init__.py`` first — the whole SDK
 (outputs, resources, the automation API): about 0.25 s of CPU the host never uses, and the

@@ -3,7 +3,7 @@
 With ``PULUMI_SKIP_CHECKPOINTS=true`` the engine saves state once, at the end of an
 ``up`` (instead of twice per step: the quadratic cost measured in benchmarks/RESULTS.md);
 a killed run would then lose the record of what it created, and the initial passwords it
-generated. Our provider plugin (:mod:`providers.engine.dynamic_provider`) therefore writes,
+generated. Our provider plugin (:mod:`shoporg.engine.dynamic_provider`) therefore writes,
 whenever the engine skips its checkpoints (``shoporg up`` always does; a plain
 ``PULUMI_SKIP_CHECKPOINTS=true pulumi up`` too; :func:`enabled`) into
 ``SHOPORG_JOURNAL=<path>`` or else the stack's ``.shoporg/steps/<stack>.jsonl``
@@ -48,7 +48,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from providers.errors import ShoporgError
+from shoporg.errors import ShoporgError
 
 ENV: Final = "SHOPORG_JOURNAL"
 #: ``SHOPORG_JOURNAL`` values that turn the journal off even without checkpoints.
@@ -187,7 +187,7 @@ def writer() -> Writer | None:
     path = os.environ.get(ENV)
     with _writer_lock:
         if _writer is None:
-            from providers.backends.settings import project_root
+            from shoporg.backends.settings import project_root
 
             _writer = Writer(Path(path) if path else None, passphrase(), project_root())
         return _writer

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from providers.engine.environment import offline_env
+from shoporg.engine.environment import offline_env
 
 
 def main(engine: str, project_root: str) -> None:

@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Final
 
-from providers.kinds.base import (
+from shoporg.kinds.base import (
     TYPE_PREFIX,
     Desired,
     Hook,
@@ -30,15 +30,15 @@ from providers.kinds.base import (
     Tally,
     Wire,
 )
-from providers.kinds.chat_group import CHAT_GROUP
-from providers.kinds.department import DEPARTMENT
-from providers.kinds.role import ROLE
-from providers.kinds.role_grant import ROLE_GRANT
-from providers.kinds.shop_binding import SHOP_BINDING
-from providers.kinds.sub_account import SUB_ACCOUNT, sub_account_enabled
+from shoporg.kinds.chat_group import CHAT_GROUP
+from shoporg.kinds.department import DEPARTMENT
+from shoporg.kinds.role import ROLE
+from shoporg.kinds.role_grant import ROLE_GRANT
+from shoporg.kinds.shop_binding import SHOP_BINDING
+from shoporg.kinds.sub_account import SUB_ACCOUNT, sub_account_enabled
 
 if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads the kinds, not the schema
-    from providers.schema import Org
+    from shoporg.schema import Org
 
 #: Every kind, parents before children: the order of registration and of reports.
 KINDS: Final[tuple[Kind, ...]] = (

@@ -36,13 +36,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from providers.backends.protocol import Backend
-from providers.backends.retry import call_with_retries
+from shoporg.backends.protocol import Backend
+from shoporg.backends.retry import call_with_retries
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from providers.schema import Account, Org
+    from shoporg.schema import Account, Org
 
 #: The pieces that name a function of a layer importing this one (``Kind.hook``).
 Hook = Literal["review", "manual_object", "imports"]
@@ -139,7 +139,7 @@ class Kind:
     columns: tuple[str, ...]  # the inputs a table (or a test oracle) shows of one object
     expand: Callable[[Scope], Iterable[Desired]]
     live: Callable[[Backend, str], Iterable[LiveObject]]
-    resource: str  # "providers.resources.role_grant:RoleGrant" (loaded on demand)
+    resource: str  # "shoporg.resources.role_grant:RoleGrant" (loaded on demand)
     # ``shoporg sandbox ls <table>``: the backend's records of one account, their columns
     table: str  # "grants"
     records: Callable[[Backend, str], Sequence[object]]  # dataclasses, one per object

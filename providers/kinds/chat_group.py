@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import ChatGroupBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
-from providers.kinds.sub_account import SUB_ACCOUNT
+from shoporg.backends.protocol import ChatGroupBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
+from shoporg.kinds.sub_account import SUB_ACCOUNT
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -45,12 +45,12 @@ CHAT_GROUP = Kind(
     fields=("shop", "name"), separators=("/",),
     identity=("account_id", "shop_id", "name"),
     columns=("account_id", "shop_id", "name", "member_ids"),
-    expand=_expand, live=_live, resource="providers.resources.chat_group:ChatGroup",
+    expand=_expand, live=_live, resource="shoporg.resources.chat_group:ChatGroup",
     table="chat-groups", records=lambda backend, account: backend.list_chat_groups(account),
     table_columns=("account_id", "shop_id", "name", "member_ids"),
     counts=(Tally("chat_groups", "chat group", lambda org: len(org.chat_groups)),),
     runbook_label="chat group",
-    review="providers.reports.interpret:chat_group_change",
-    manual_object="providers.reports.manual_steps:chat_group_object",
-    imports="providers.importer:chat_group_section",
+    review="shoporg.reports.interpret:chat_group_change",
+    manual_object="shoporg.reports.manual_steps:chat_group_object",
+    imports="shoporg.importer:chat_group_section",
 )

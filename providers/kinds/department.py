@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import DepartmentBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
-from providers.platforms import DEPARTMENT_PLATFORMS
+from shoporg.backends.protocol import DepartmentBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
+from shoporg.platforms import DEPARTMENT_PLATFORMS
 
 
 def has_tree(platform: str) -> bool:
@@ -52,13 +52,13 @@ DEPARTMENT = Kind(
     fields=("account", "department"), separators=("/",),
     identity=("account_id", "department_id"),
     columns=("account_id", "department_id"),
-    expand=_expand, live=_live, resource="providers.resources.department:Department",
+    expand=_expand, live=_live, resource="shoporg.resources.department:Department",
     table="departments", records=lambda backend, account: backend.list_departments(account),
     table_columns=("account_id", "id", "name", "parent_id", "member_ids"),
     counts=(Tally("departments", "department",
                   lambda org: sum(1 for _ in org.walk_departments())),),
     runbook_label="department (部门)",
-    review="providers.reports.interpret:department_change",
-    manual_object="providers.reports.manual_steps:department_object",
-    imports="providers.importer:department_section",
+    review="shoporg.reports.interpret:department_change",
+    manual_object="shoporg.reports.manual_steps:department_object",
+    imports="shoporg.importer:department_section",
 )

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import RoleBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally
+from shoporg.backends.protocol import RoleBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -41,12 +41,12 @@ ROLE = Kind(
     fields=("account", "role"), separators=("/",),
     identity=("account_id", "role_id"),
     columns=("account_id", "role_id"),
-    expand=_expand, live=_live, resource="providers.resources.role:Role",
+    expand=_expand, live=_live, resource="shoporg.resources.role:Role",
     table="roles", records=lambda backend, account: backend.list_roles(account),
     table_columns=("account_id", "id", "name", "permissions"),
     counts=(Tally("roles", "role", lambda org: len(org.roles)),),
     runbook_label="role (岗位/角色)",
-    review="providers.reports.interpret:role_change",
-    manual_object="providers.reports.manual_steps:role_object",
-    imports="providers.importer:role_section",
+    review="shoporg.reports.interpret:role_change",
+    manual_object="shoporg.reports.manual_steps:role_object",
+    imports="shoporg.importer:role_section",
 )

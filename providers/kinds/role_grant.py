@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import GrantBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Wire
-from providers.kinds.role import ROLE
-from providers.kinds.sub_account import SUB_ACCOUNT
+from shoporg.backends.protocol import GrantBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Wire
+from shoporg.kinds.role import ROLE
+from shoporg.kinds.sub_account import SUB_ACCOUNT
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -57,12 +57,12 @@ ROLE_GRANT = Kind(
     fields=("account", "member", "shop"), separators=("/", "@"),
     identity=("account_id", "shop_id", "login"),
     columns=("account_id", "member_id", "shop_id", "role_ids"),
-    expand=_expand, live=_live, resource="providers.resources.role_grant:RoleGrant",
+    expand=_expand, live=_live, resource="shoporg.resources.role_grant:RoleGrant",
     table="grants", records=lambda backend, account: backend.list_grants(account),
     table_columns=("account_id", "member_id", "shop_id", "role_ids"),
     counts=(),  # a sub-account entry's roles:, counted as its sub-account
     runbook_label="role grant",
-    review="providers.reports.interpret:role_grant_change",
-    manual_object="providers.reports.manual_steps:role_grant_object",
-    imports="providers.importer:role_grant_section",
+    review="shoporg.reports.interpret:role_grant_change",
+    manual_object="shoporg.reports.manual_steps:role_grant_object",
+    imports="shoporg.importer:role_grant_section",
 )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from providers.backends.protocol import BindingBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally
+from shoporg.backends.protocol import BindingBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -42,12 +42,12 @@ SHOP_BINDING = Kind(
     fields=("shop", "binding_kind", "external"), separators=("/", "/"),
     identity=("account_id", "shop_id", "kind", "external_id", "source"),
     columns=("account_id", "shop_id", "kind", "external_id"),
-    expand=_expand, live=_live, resource="providers.resources.shop_binding:ShopBinding",
+    expand=_expand, live=_live, resource="shoporg.resources.shop_binding:ShopBinding",
     table="bindings", records=lambda backend, account: backend.list_bindings(account),
     table_columns=("account_id", "shop_id", "kind", "external_id", "source", "bound_at"),
     counts=(Tally("bindings", "binding", lambda org: len(org.bindings)),),
     runbook_label="account binding",
-    review="providers.reports.interpret:shop_binding_change",
-    manual_object="providers.reports.manual_steps:shop_binding_object",
-    imports="providers.importer:shop_binding_section",
+    review="shoporg.reports.interpret:shop_binding_change",
+    manual_object="shoporg.reports.manual_steps:shop_binding_object",
+    imports="shoporg.importer:shop_binding_section",
 )

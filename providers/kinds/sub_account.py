@@ -20,13 +20,13 @@ import datetime
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from providers.backends.protocol import SubAccountBackend
-from providers.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
-from providers.kinds.department import DEPARTMENT, has_tree
+from shoporg.backends.protocol import SubAccountBackend
+from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
+from shoporg.kinds.department import DEPARTMENT, has_tree
 
 if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models
-    from providers.schema import Member
-    from providers.schema import SubAccount as SubAccountDecl
+    from shoporg.schema import Member
+    from shoporg.schema import SubAccount as SubAccountDecl
 
 
 def sub_account_enabled(member: Member, entry: SubAccountDecl, today: datetime.date) -> bool:
@@ -71,7 +71,7 @@ SUB_ACCOUNT = Kind(
     fields=("account", "member"), separators=("/",),
     identity=("account_id", "login"),
     columns=("account_id", "member_id", "login", "enabled"),
-    expand=_expand, live=_live, resource="providers.resources.sub_account:SubAccount",
+    expand=_expand, live=_live, resource="shoporg.resources.sub_account:SubAccount",
     table="sub-accounts", records=lambda backend, account: backend.list_sub_accounts(account),
     table_columns=("account_id", "member_id", "login", "display_name", "department_id",
                    "status", "email", "email_confirmed", "dispatch", "two_factor"),
@@ -82,7 +82,7 @@ SUB_ACCOUNT = Kind(
             Tally("sub_accounts", "sub-account",
                   lambda org: sum(len(m.sub_accounts) for m in org.members))),
     runbook_label="sub-account (子账号)",
-    review="providers.reports.interpret:sub_account_change",
-    manual_object="providers.reports.manual_steps:sub_account_object",
-    imports="providers.importer:sub_account_section",
+    review="shoporg.reports.interpret:sub_account_change",
+    manual_object="shoporg.reports.manual_steps:sub_account_object",
+    imports="shoporg.importer:sub_account_section",
 )

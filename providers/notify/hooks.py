@@ -1,6 +1,6 @@
 """What ``shoporg up``, ``drift`` and ``tasks`` tell the team's chats: one call each.
 
-Each builds a short :class:`~providers.notify.channels.Message` (the company, the command and
+Each builds a short :class:`~shoporg.notify.channels.Message` (the company, the command and
 stack, a few counts — ``up``'s own summary line, ``drift``'s verdict with its open and
 overdue manual steps) with a link to the full report — ``$SHOPORG_REPORT_URL``, else the CI
 run (GitHub Actions' ``GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID``) —
@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers.notify.channels import Message
-from providers.notify.send import ConfigReader, Outcome, announce
+from shoporg.notify.channels import Message
+from shoporg.notify.send import ConfigReader, Outcome, announce
 
 if TYPE_CHECKING:  # the command that calls a hook has them loaded; `tasks` need not
-    from providers.reports.drift import DriftReport
-    from providers.reports.outcome import Progress
-    from providers.reports.worklist import Worklist
-    from providers.schema import Org
+    from shoporg.reports.drift import DriftReport
+    from shoporg.reports.outcome import Progress
+    from shoporg.reports.worklist import Worklist
+    from shoporg.schema import Org
 
 
 def report_link(env: Mapping[str, str] | None = None) -> str | None:
@@ -38,7 +38,7 @@ def report_link(env: Mapping[str, str] | None = None) -> str | None:
 def stack_config(root: Path, stack: str | None) -> ConfigReader:
     """Reads a (secret) stack config value through the engine, only when a webhook asks."""
     def read(key: str) -> str | None:
-        from providers.engine.cli import Pulumi
+        from shoporg.engine.cli import Pulumi
 
         extra = ("--stack", stack) if stack else ()
         result = Pulumi(root).run("config", "get", key, *extra, check=False, timeout=120)
@@ -59,12 +59,12 @@ def _org_of(root: Path, stack: str | None) -> Org | None:
     ``notify:`` in it at all, told by its text before the validator loads: our loader
     refuses aliases and merge keys, so a ``policies.notify`` is always spelled out)."""
     try:
-        from providers.stackconfig import settings_of
+        from shoporg.stackconfig import settings_of
 
         path = settings_of(root, stack).org_file
         if "notify" not in path.read_text(encoding="utf-8-sig"):
             return None
-        from providers.reports.sources import org_from_file
+        from shoporg.reports.sources import org_from_file
 
         return org_from_file(path)
     except Exception as exc:  # no org file, no stack: nobody to tell
@@ -78,7 +78,7 @@ def _count(n: int, word: str) -> str:
 
 def _progress(entry: Mapping[str, Any]) -> Progress:
     """The ``progress`` an apply's journal entry holds (``Progress.to_json``)."""
-    from providers.reports.outcome import Progress
+    from shoporg.reports.outcome import Progress
 
     raw = entry.get("progress") or {}
     automated = raw.get("automated") or {}
@@ -92,7 +92,7 @@ def up_lines(entry: Mapping[str, Any]) -> list[str]:
     """What an apply came to, from its journal entry: ``shoporg up``'s own summary line
     (automated, waiting on manual steps, steps closed — not the plan's totals, which count a
     step raised as done), then what failed, the risks and who ran it."""
-    from providers.reports.outcome import summary_line
+    from shoporg.reports.outcome import summary_line
 
     lines = [summary_line(_progress(entry))]
     failed, unreached = entry.get("failed") or [], entry.get("not_reached") or []

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TextIO
 
-from providers.notify.channels import Message, accepted, request
+from shoporg.notify.channels import Message, accepted, request
 
 if TYPE_CHECKING:  # imported when a message is posted: most runs post none
     import httpx
 
-    from providers.schema import Webhook
+    from shoporg.schema import Webhook
 
 TRIES: Final = 4
 BACKOFF: Final = 0.5  # seconds before the 2nd try; doubled each time

@@ -4,9 +4,9 @@ Everything here is a fact about a seller platform (from SPEC.md "Platform rules"
 choice of ours: which platforms exist, their limits, login formats and permission
 catalogues. Keeping them in one place means the validator (preview time) and the sandbox
 (apply time) can never disagree about a rule. Each rule that reads these facts is stated once
-in :mod:`providers.platforms.rules`, many as a predicate over a subject's facts
-(:mod:`providers.platforms.facts`); where a manual step happens (each seller centre and its
-pages) is :mod:`providers.platforms.seller_centres`. Platform names are written as string
+in :mod:`shoporg.platforms.rules`, many as a predicate over a subject's facts
+(:mod:`shoporg.platforms.facts`); where a manual step happens (each seller centre and its
+pages) is :mod:`shoporg.platforms.seller_centres`. Platform names are written as string
 literals only in this package.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from providers.platforms.catalogue import CATALOGUES, Permission, PermissionCatalogue
+from shoporg.platforms.catalogue import CATALOGUES, Permission, PermissionCatalogue
 
 Platform = Literal["taobao", "tmall", "shopee", "ozon", "douyin"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)

@@ -1,7 +1,7 @@
 """The facts a platform rule reads: one small value per *subject* (the bindings of one shop,
 one main account's seats, ...).
 
-A rule of the table (:mod:`providers.platforms.rules`) is a pure predicate over one of these.
+A rule of the table (:mod:`shoporg.platforms.rules`) is a pure predicate over one of these.
 Each consumer builds the same value from what it has -- the validator from org.yaml, the
 sandbox from its rows as its write would leave them -- and evaluates every rule of that
 subject from the table, so a new rule over facts that already exist needs no consumer code.

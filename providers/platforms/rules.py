@@ -6,12 +6,12 @@ it alone knows: the validator (``providers/schema/rules.py``) the org.yaml posit
 suggestion, the sandbox (``providers/backends/sandbox/``) the object it refused, the live
 rules (``providers/live_rules.py``) the account system's dates, the runbooks and the review
 the step to take. ``code`` is the stable name the account system refuses with
-(:attr:`providers.errors.RuleViolation.rule`); ``checked`` says where it is enforced, and
+(:attr:`shoporg.errors.RuleViolation.rule`); ``checked`` says where it is enforced, and
 ``tests/platforms/test_rule_table.py`` holds every rule to an invalid org.yaml fixture (when
 ``validate``) and a connector contract case (when ``apply``) that show its message.
 
 Many rules also carry their check: a pure predicate over the facts of one subject
-(:mod:`providers.platforms.facts`: the bindings of a shop, the seats of an account, ...). The
+(:mod:`shoporg.platforms.facts`: the bindings of a shop, the seats of an account, ...). The
 validator, the sandbox and the live rules build those facts from what they have and evaluate
 every rule of the subject from here (:func:`broken`), so a new rule over existing facts is this
 table's entry, a tagged fixture and a contract case. A rule that is not a predicate over
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, Literal, TypeVar
 
-from providers.platforms import (
+from shoporg.platforms import (
     ACTIVATION_PLATFORMS,
     BINDING_PLATFORMS,
     CHAT_GROUP_PLATFORMS,
@@ -48,7 +48,7 @@ from providers.platforms import (
     TWO_FACTOR_PLATFORMS,
     WALLET_PLATFORMS,
 )
-from providers.platforms.facts import (
+from shoporg.platforms.facts import (
     ChatGroupFacts,
     CreatorFacts,
     Facts,
@@ -79,7 +79,7 @@ class PlatformRule(Generic[F]):
     ``platforms`` (the platforms' titles, e.g. "Taobao or Tmall").
 
     A rule that is a predicate over simple facts carries it: ``subject`` (the facts' type,
-    :mod:`providers.platforms.facts`) and ``predicate`` (pure; True: the rule holds), and every
+    :mod:`shoporg.platforms.facts`) and ``predicate`` (pure; True: the rule holds), and every
     consumer evaluates it from here (:func:`broken`). Any other rule says ``by_hand``: why its
     check is code in its consumers.
     """

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from providers.backends.settings import BackendSettings
-from providers.kinds import desired_world
-from providers.reports.interpret import build_review
-from providers.reports.model import Review
-from providers.reports.world import Plan, diff_worlds, follow_renames, objects, plan_from_preview
-from providers.schema import Org
+from shoporg.backends.settings import BackendSettings
+from shoporg.kinds import desired_world
+from shoporg.reports.interpret import build_review
+from shoporg.reports.model import Review
+from shoporg.reports.world import Plan, diff_worlds, follow_renames, objects, plan_from_preview
+from shoporg.schema import Org
 
 
 def plan_from_orgs(old_org: Org, new_org: Org, today: datetime.date) -> Plan:

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from providers.kinds import ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.platforms import CATALOGUES, PermissionCatalogue
-from providers.reports.world import Obj, Plan
-from providers.schema import Account, Member, Org
+from shoporg.kinds import ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref
+from shoporg.platforms import CATALOGUES, PermissionCatalogue
+from shoporg.reports.world import Obj, Plan
+from shoporg.schema import Account, Member, Org
 
 Holdings = dict[tuple[str, str, str], frozenset[str]]  # (account, member, shop) -> codes
 

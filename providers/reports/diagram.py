@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Final
 
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.reports.context import Context
-from providers.reports.model import MatrixCell, MatrixRow
-from providers.reports.world import Obj
+from shoporg.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
+from shoporg.reports.context import Context
+from shoporg.reports.model import MatrixCell, MatrixRow
+from shoporg.reports.world import Obj
 
 PEOPLE_PER_DEPARTMENT = 8
 MAX_PEOPLE_NODES = 60

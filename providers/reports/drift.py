@@ -25,7 +25,7 @@ platform where a person makes the new login) waits the same way on its open crea
 until it is done, live is the old login.
 
 A hand change is told as the review tells a change, from the same interpretation
-(:func:`providers.reports.interpret.build_review` on the refresh plan turned round: from
+(:func:`shoporg.reports.interpret.build_review` on the refresh plan turned round: from
 what org.yaml declares to what is live): "杨磊 gains 同意退款 on tb-youpin-shop", with the
 review's risk flags. A hand-granted high-risk permission or toxic pair is the most
 important drift there is, so the drifted objects are listed most severe flag first.
@@ -49,18 +49,18 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any, Final
 
-from providers.backends.capabilities import STATUS_INPUT, Capability
-from providers.backends.clock import local_date
-from providers.backends.ledger.store import Step as LedgerStep
-from providers.backends.protocol import Backend
-from providers.backends.retry import call_with_retries
-from providers.kinds import BY_WORD, KINDS, ROLE, Ref
-from providers.reports.interpret import build_review
-from providers.reports.model import RISK_CODES, Change, Risk
-from providers.reports.render import environment
-from providers.reports.world import Obj, Plan, Step
-from providers.schema import Org
-from providers.schema.models import Policies
+from shoporg.backends.capabilities import STATUS_INPUT, Capability
+from shoporg.backends.clock import local_date
+from shoporg.backends.ledger.store import Step as LedgerStep
+from shoporg.backends.protocol import Backend
+from shoporg.backends.retry import call_with_retries
+from shoporg.kinds import BY_WORD, KINDS, ROLE, Ref
+from shoporg.reports.interpret import build_review
+from shoporg.reports.model import RISK_CODES, Change, Risk
+from shoporg.reports.render import environment
+from shoporg.reports.world import Obj, Plan, Step
+from shoporg.schema import Org
+from shoporg.schema.models import Policies
 
 # 1.1: drifted[].text / risks, risks[], effects[]; 1.2: open_steps, overdue exit 3
 SCHEMA: Final = "shoporg.drift/v1.2"

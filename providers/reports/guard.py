@@ -15,7 +15,7 @@ three of four staff is refused. ``--max-removals N`` also refuses a plan taking 
 more than N people.
 
 The limits are ``policies.removal_limits`` of org.yaml
-(:class:`providers.schema.RemovalLimits` holds the defaults); the message gives every
+(:class:`shoporg.schema.RemovalLimits` holds the defaults); the message gives every
 count — people, sub-accounts and grants per group — so the operator can judge before
 ``--allow-removals``.
 """
@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from providers.kinds import KINDS, Kind
-from providers.reports.context import Context
-from providers.reports.world import Plan
-from providers.schema import Org, RemovalLimits
+from shoporg.kinds import KINDS, Kind
+from shoporg.reports.context import Context
+from shoporg.reports.world import Plan
+from shoporg.schema import Org, RemovalLimits
 
 #: What people hold: the kinds named after a member (sub-accounts, role grants), read from
 #: the registry so a new person-held kind is counted without an edit here.

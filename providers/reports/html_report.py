@@ -9,7 +9,7 @@
 One model (:class:`OrgPage`) rendered by ``templates/report.html.j2`` (autoescaped): the
 department tree as nested boxes (HTML/CSS, no script needed), the access matrix person × shop
 × roles (high-risk permissions and toxic pairs marked, from the platform catalogues and
-:func:`providers.reports.risks.find_risks`), the open manual steps (the worklist), seats used
+:func:`shoporg.reports.risks.find_risks`), the open manual steps (the worklist), seats used
 per account, and for a review or drift the changes, highlighted. Everything is inlined (no
 network, no fonts fetched); a little script filters the matrix by platform and department
 and, without it, everything is shown. Built from the kinds registry's desired world.
@@ -25,18 +25,18 @@ from typing import Final
 
 import jinja2
 
-from providers.backends.ledger import Step as LedgerStep
-from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, Ref, desired_world
-from providers.platforms import CATALOGUES
-from providers.reports.context import Context, holdings, names
-from providers.reports.drift import DriftReport
-from providers.reports.model import Review
-from providers.reports.render import TEMPLATES
-from providers.reports.risks import find_risks
-from providers.reports.worklist import Worklist, worklist
-from providers.reports.world import Obj, Plan, objects
-from providers.runbooks import PLATFORM_NAMES
-from providers.schema import Org
+from shoporg.backends.ledger import Step as LedgerStep
+from shoporg.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, Ref, desired_world
+from shoporg.platforms import CATALOGUES
+from shoporg.reports.context import Context, holdings, names
+from shoporg.reports.drift import DriftReport
+from shoporg.reports.model import Review
+from shoporg.reports.render import TEMPLATES
+from shoporg.reports.risks import find_risks
+from shoporg.reports.worklist import Worklist, worklist
+from shoporg.reports.world import Obj, Plan, objects
+from shoporg.runbooks import PLATFORM_NAMES
+from shoporg.schema import Org
 
 SCHEMA: Final = "shoporg.report-html/v1"
 NO_DEPARTMENT: Final = "(no department)"

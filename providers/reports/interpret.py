@@ -10,7 +10,7 @@ Permissions are compared as the platform applies them (``catalogue.expand``: a g
 point brings its ancestors and descendants), per (account, member, shop), in the old and the
 new world; so a role edit shows up as gains and losses of every person holding the role.
 Each kind's sentence is the function its ``Kind.review`` names (``department_change`` ...
-below). Risk rules live in :mod:`providers.reports.risks`; this module only says what
+below). Risk rules live in :mod:`shoporg.reports.risks`; this module only says what
 happens.
 """
 
@@ -22,12 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Final
 
-from providers.backends.settings import BackendSettings
-from providers.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.reports.context import Context, Holdings, holdings_that_may_differ, names
-from providers.reports.diagram import access_matrix, mermaid_tree
-from providers.reports.manual_steps import connectors_of, manual_steps
-from providers.reports.model import (
+from shoporg.backends.settings import BackendSettings
+from shoporg.kinds import BY_WORD, ROLE_GRANT, SUB_ACCOUNT, Ref
+from shoporg.reports.context import Context, Holdings, holdings_that_may_differ, names
+from shoporg.reports.diagram import access_matrix, mermaid_tree
+from shoporg.reports.manual_steps import connectors_of, manual_steps
+from shoporg.reports.model import (
     AccountSection,
     AccountSummary,
     Change,
@@ -36,9 +36,9 @@ from providers.reports.model import (
     PersonSection,
     Review,
 )
-from providers.reports.risks import expiring_soon, find_risks
-from providers.reports.world import Plan, Step
-from providers.schema import Org
+from shoporg.reports.risks import expiring_soon, find_risks
+from shoporg.reports.world import Plan, Step
+from shoporg.schema import Org
 
 # --- sentences ----------------------------------------------------------------------------
 

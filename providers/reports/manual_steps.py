@@ -4,8 +4,8 @@
 
     Plan step (update, sub_account sp-youpin/zhu-yan, enabled true → false)
       → the account's connector (BackendSettings.connector_for: stack config)
-      → its capability (providers.backends.capabilities): (sub_account, disable) by API?
-      → no: one ManualStep, its page and text rendered by providers.runbooks
+      → its capability (shoporg.backends.capabilities): (sub_account, disable) by API?
+      → no: one ManualStep, its page and text rendered by shoporg.runbooks
 
 A plan step becomes the operations a connector is asked for: a create, an update, a delete
 (a replace is a create and a delete); a sub-account's ``enabled`` flip is a disable or an
@@ -22,15 +22,15 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from providers.backends.capabilities import CAPABILITIES, STATUS_INPUT, Operation
-from providers.backends.settings import BackendKind, BackendSettings
-from providers.kinds import BY_WORD, KINDS, kind_of
-from providers.platforms import PLATFORMS
-from providers.reports.context import Context
-from providers.reports.model import ManualAccount, ManualPlatform, ManualStep
-from providers.reports.world import Obj, Step
-from providers.runbooks import PLATFORM_NAMES, runbook
-from providers.runbooks import Operation as RunbookOp
+from shoporg.backends.capabilities import CAPABILITIES, STATUS_INPUT, Operation
+from shoporg.backends.settings import BackendKind, BackendSettings
+from shoporg.kinds import BY_WORD, KINDS, kind_of
+from shoporg.platforms import PLATFORMS
+from shoporg.reports.context import Context
+from shoporg.reports.model import ManualAccount, ManualPlatform, ManualStep
+from shoporg.reports.world import Obj, Step
+from shoporg.runbooks import PLATFORM_NAMES, runbook
+from shoporg.runbooks import Operation as RunbookOp
 
 ConnectorOf = Callable[[str, str], BackendKind]  # (account id, platform) -> connector
 _ORDER = {k.word: i for i, k in enumerate(KINDS)}

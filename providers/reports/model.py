@@ -1,7 +1,7 @@
 """The review's domain model: who gains or loses what, where, and what is risky.
 
-Built once from a :class:`~providers.reports.world.Plan` by
-:func:`providers.reports.interpret.build_review`, then rendered many ways (Markdown for a
+Built once from a :class:`~shoporg.reports.world.Plan` by
+:func:`shoporg.reports.interpret.build_review`, then rendered many ways (Markdown for a
 PR comment, JSON for machines, the guard's removal counts). JSON field names are the
 documented schema (``docs/review-schema.md``): a field added is a minor bump of
 :data:`SCHEMA` (``/v1.1``), a field removed or changed in meaning a major one (``/v2``).
@@ -131,7 +131,7 @@ class MatrixRow:
 
 @dataclass(frozen=True)
 class ManualStep:
-    """One manual step the apply will raise (:mod:`providers.reports.manual_steps`)."""
+    """One manual step the apply will raise (:mod:`shoporg.reports.manual_steps`)."""
 
     kind: str
     name: str  # the resource name

@@ -17,11 +17,11 @@ so the one real failure hides among dozens of "errored" resources. :func:`outcom
 them: ``failed`` (the objects whose operation failed, with the provider's message),
 ``not_reached`` (planned, never attempted: nothing was done to them) and ``errors`` (errors
 about no object, such as a failing program). Objects are named by the registry
-(:func:`providers.kinds.ref_of_urn`), as in the review and the journal.
+(:func:`shoporg.kinds.ref_of_urn`), as in the review and the journal.
 
 An object the engine completed is not necessarily done on the platform: where no API can
 do the change, the provider's create or update succeeds with the outputs ``status:
-pending`` and a ``manual_step`` (:mod:`providers.resources.base`), and the ledger holds the
+pending`` and a ``manual_step`` (:mod:`shoporg.resources.base`), and the ledger holds the
 step. Each ``resOutputsEvent`` carries the object's outputs before (``old``) and after
 (``new``) the run, so :class:`Progress` tells *automated* (done by an API or the sandbox),
 *waiting* on a manual step (new this run, or still open) and *closed* (a step the
@@ -36,7 +36,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from providers.kinds import BY_WORD, Ref, ref_of_urn
+from shoporg.kinds import BY_WORD, Ref, ref_of_urn
 
 NOT_REACHED: Final = "expected resource operations for"
 _PROVIDER_PREFIX: Final = "Exception calling application: "
@@ -142,7 +142,7 @@ def _outputs(state: Any) -> Mapping[str, Any]:
 
 def _waits(outputs: Mapping[str, Any]) -> bool:
     """Whether these outputs wait on a manual step: the provider's mark of one
-    (``providers.resources.base._waiting``: ``status`` pending with a ``manual_step``)."""
+    (``shoporg.resources.base._waiting``: ``status`` pending with a ``manual_step``)."""
     return outputs.get("status") == "pending" and bool(outputs.get("manual_step"))
 
 

@@ -18,7 +18,7 @@ plan needs only::
                                declared but not in state (or gone live): create; in state
                                but no longer declared: delete
 
-and :func:`providers.reports.world.plan_from_steps` turns those steps into the same
+and :func:`shoporg.reports.world.plan_from_steps` turns those steps into the same
 :class:`Plan` the engine's preview JSON gives (``tests/engine/test_drift_equivalence.py``
 runs both on the same hand-changed stacks). The engine path stays: ``shoporg drift
 --engine``.
@@ -31,13 +31,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.backends.settings import BackendSettings
-from providers.engine.on_disk import Resource
-from providers.errors import ShoporgError
-from providers.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
-from providers.reports.world import UNKNOWN, Obj, Op, Plan, RawStep, plan_from_steps
-from providers.resources.base import KindProvider
-from providers.stack import args_of
+from shoporg.backends.settings import BackendSettings
+from shoporg.engine.on_disk import Resource
+from shoporg.errors import ShoporgError
+from shoporg.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
+from shoporg.reports.world import UNKNOWN, Obj, Op, Plan, RawStep, plan_from_steps
+from shoporg.resources.base import KindProvider
+from shoporg.stack import args_of
 
 
 @dataclass(frozen=True)

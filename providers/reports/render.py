@@ -1,4 +1,4 @@
-"""Render a :class:`~providers.reports.model.Review`: Markdown (PR comment) and JSON.
+"""Render a :class:`~shoporg.reports.model.Review`: Markdown (PR comment) and JSON.
 
 The plan is interpreted once; this module only lays it out. Markdown comes from
 ``templates/review.md.j2`` (jinja2, ``StrictUndefined``: a missing name is a bug, never an
@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import jinja2
 
-from providers.reports.model import (
+from shoporg.reports.model import (
     RISK_CODES,
     SCHEMA,
     AccountSection,

@@ -25,19 +25,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 
-from providers.backends.capabilities import CAPABILITIES
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.platforms import (
+from shoporg.backends.capabilities import CAPABILITIES
+from shoporg.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
+from shoporg.platforms import (
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
     DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
     PLATFORM_TITLES,
 )
-from providers.platforms.rules import EMAIL_UNCONFIRMED
-from providers.reports.context import Context, holdings, holdings_that_may_differ, names
-from providers.reports.manual_steps import ConnectorOf, connectors_of
-from providers.reports.model import RISK_CODES, Change, Risk
-from providers.reports.world import Obj, Step
+from shoporg.platforms.rules import EMAIL_UNCONFIRMED
+from shoporg.reports.context import Context, holdings, holdings_that_may_differ, names
+from shoporg.reports.manual_steps import ConnectorOf, connectors_of
+from shoporg.reports.model import RISK_CODES, Change, Risk
+from shoporg.reports.world import Obj, Step
 
 EXPIRY_WINDOW = datetime.timedelta(days=14)
 SANDBOX_ONLY: ConnectorOf = connectors_of(None)

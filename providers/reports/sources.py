@@ -1,5 +1,5 @@
 """Where a review's inputs come from: org.yaml text (a file or a git revision), saved
-``pulumi preview --json`` output, or a live preview through :class:`providers.engine.cli.Pulumi`.
+``pulumi preview --json`` output, or a live preview through :class:`shoporg.engine.cli.Pulumi`.
 
 Reviews read org.yaml through the validator, with one exception: a toxic pair is demoted
 from an error to the review's ``toxic_pair`` risk flag, so a pull request that introduces
@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers.errors import ConfigError, ConfigIssue, ShoporgError
-from providers.schema import Org
-from providers.schema.loader import load_text
-from providers.schema.validate import validated
+from shoporg.errors import ConfigError, ConfigIssue, ShoporgError
+from shoporg.schema import Org
+from shoporg.schema.loader import load_text
+from shoporg.schema.validate import validated
 
 if TYPE_CHECKING:
-    from providers.engine.on_disk import Resource
+    from shoporg.engine.on_disk import Resource
 
 TOXIC_MARK = "would hold the toxic pair"
 # The key Pulumi marks a secret value with in state and preview JSON.
@@ -137,7 +137,7 @@ def engine_preview(project: Path, *, stack: str | None = None, refresh: bool = F
                    targets: Sequence[str] = ()) -> dict[str, Any]:
     """Run ``pulumi preview --json`` (read-only) and return its parsed output; ``targets``:
     URNs the preview is limited to."""
-    from providers.engine.cli import Pulumi  # the engine is optional for config reviews
+    from shoporg.engine.cli import Pulumi  # the engine is optional for config reviews
 
     args = ["preview", "--json"]
     if refresh:
@@ -164,12 +164,12 @@ def stack_resources(project: Path, stack: str) -> list[Resource]:
     """The resources in ``stack``'s checkpoint, as ``pulumi stack export`` lists them (read
     from the file backend where it is one, else the CLI alone: no program or plugin). Secret
     values stay ciphertext."""
-    from providers.engine.on_disk import checkpoint_resources, exported_resources
+    from shoporg.engine.on_disk import checkpoint_resources, exported_resources
 
     found = checkpoint_resources(project, stack)
     if found is not None:
         return found
-    from providers.engine.cli import Pulumi
+    from shoporg.engine.cli import Pulumi
 
     result = Pulumi(project).run("stack", "export", "--stack", stack, check=False)
     if result.returncode != 0:

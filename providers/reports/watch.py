@@ -1,6 +1,6 @@
 """What ``shoporg watch`` tells: a drift report's findings, each once.
 
-A finding is one line of a :class:`~providers.reports.drift.DriftReport` with a key that
+A finding is one line of a :class:`~shoporg.reports.drift.DriftReport` with a key that
 stays the same while the finding does::
 
     drifted      kind, name, what, and the differing properties with their live values
@@ -20,8 +20,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from providers.kinds import Ref
-from providers.reports.drift import DriftReport
+from shoporg.kinds import Ref
+from shoporg.reports.drift import DriftReport
 
 #: Pulled ahead of every other line: the findings a team must hear of first.
 URGENT: Final = frozenset({"toxic_pair", "high_risk_permission"})

@@ -18,10 +18,10 @@ from typing import Any, Final, TypeVar
 
 import jinja2
 
-from providers.backends.ledger import Step
-from providers.kinds import BY_WORD
-from providers.reports.render import TEMPLATES, environment
-from providers.runbooks import PLATFORM_NAMES
+from shoporg.backends.ledger import Step
+from shoporg.kinds import BY_WORD
+from shoporg.reports.render import TEMPLATES, environment
+from shoporg.runbooks import PLATFORM_NAMES
 
 K = TypeVar("K")
 G = TypeVar("G")

@@ -3,7 +3,7 @@
 Two sources describe a change, and both are reduced to the same :class:`Plan`::
 
     pulumi preview --json      steps[] {op, urn, oldState.inputs, newState.inputs}
-    org.yaml (base, proposed)  providers.kinds.desired_world(org) on each side
+    org.yaml (base, proposed)  shoporg.kinds.desired_world(org) on each side
 
 A :class:`Plan` holds the old and the new world (:class:`Ref` -> :class:`Obj`: kind and
 name, so a department, a role and a member sharing an id stay three objects) and one
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from providers.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
+from shoporg.kinds import BY_WORD, Desired, Ref, World, ref_of_urn
 
 Op = Literal["create", "update", "replace", "delete"]
 OPS: Final[tuple[Op, ...]] = ("create", "update", "replace", "delete")
@@ -171,7 +171,7 @@ def plan_from_preview(preview: Mapping[str, Any], desired: Mapping[Ref, Obj]) ->
 
 def plan_from_steps(raw: Iterable[RawStep], desired: Mapping[Ref, Obj]) -> Plan:
     """A plan from the engine's changed objects (a preview's steps, or
-    :mod:`providers.reports.refresh`'s engine-free refresh) and the desired world.
+    :mod:`shoporg.reports.refresh`'s engine-free refresh) and the desired world.
 
     Only changed objects have steps, so the rest of both worlds comes from ``desired``
     (what the program registers for the same org.yaml): unchanged objects are identical on

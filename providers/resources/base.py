@@ -36,24 +36,24 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from providers.backends.ledger.store import LedgerError
-from providers.backends.protocol import Backend
-from providers.backends.retry import call_with_retries
-from providers.backends.settings import (
+from shoporg.backends.ledger.store import LedgerError
+from shoporg.backends.protocol import Backend
+from shoporg.backends.retry import call_with_retries
+from shoporg.backends.settings import (
     BackendSettings,
     configure_from,
     ledger_of,
     open_backend,
 )
-from providers.errors import (
+from shoporg.errors import (
     BackendError,
     ConflictError,
     ManualStepRequired,
     NotFoundError,
     RuleViolation,
 )
-from providers.platforms import PLATFORM_OF_RULE, RULE_SHOPEE_NOT_ACTIVATED
-from providers.runbooks import manual_step
+from shoporg.platforms import PLATFORM_OF_RULE, RULE_SHOPEE_NOT_ACTIVATED
+from shoporg.runbooks import manual_step
 
 T = TypeVar("T")
 ArgsT = TypeVar("ArgsT", bound="KindArgs")
@@ -73,7 +73,7 @@ def _is_unknown(value: Any) -> bool:
 class KindArgs(BaseModel):
     """Base of every kind's inputs: strict, immutable, nothing unknown.
 
-    Fields use org.yaml's own constrained types (``providers.schema.models.Id``, ``Email``,
+    Fields use org.yaml's own constrained types (``shoporg.schema.models.Id``, ``Email``,
     ...), so ``check()`` holds props to exactly the rules ``shoporg validate`` applies."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -356,7 +356,7 @@ class ObjectProvider(KindProvider, Generic[ArgsT, LiveT]):
 
     def waiting_step(self, args: ArgsT, refused: RuleViolation) -> ManualStepRequired | None:
         """The pending step for a create the platform refuses until a third party acts
-        (``providers.platforms.RULE_*``), or None when the refusal is a real failure.
+        (``shoporg.platforms.RULE_*``), or None when the refusal is a real failure.
 
         Every kind: nothing can be created under a Shopee main account its holder has not
         activated; it waits for the (fresh) activation link, then the next ``up`` goes on."""

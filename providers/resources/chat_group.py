@@ -16,11 +16,11 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from providers.backends.protocol import ChatGroup as LiveChatGroup
-from providers.backends.protocol import ChatGroupBackend, ChatGroupSpec
-from providers.kinds.chat_group import CHAT_GROUP
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.schema.models import Id, Text
+from shoporg.backends.protocol import ChatGroup as LiveChatGroup
+from shoporg.backends.protocol import ChatGroupBackend, ChatGroupSpec
+from shoporg.kinds.chat_group import CHAT_GROUP
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.schema.models import Id, Text
 
 
 class ChatGroupArgs(KindArgs):

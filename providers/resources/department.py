@@ -18,11 +18,11 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import Department as LiveDepartment
-from providers.backends.protocol import DepartmentBackend, DepartmentSpec
-from providers.kinds.department import DEPARTMENT
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.schema.models import Id, Text
+from shoporg.backends.protocol import Department as LiveDepartment
+from shoporg.backends.protocol import DepartmentBackend, DepartmentSpec
+from shoporg.kinds.department import DEPARTMENT
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.schema.models import Id, Text
 
 
 class DepartmentArgs(KindArgs):

@@ -19,11 +19,11 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from providers.backends.protocol import Role as LiveRole
-from providers.backends.protocol import RoleBackend, RoleSpec
-from providers.kinds.role import ROLE
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.schema.models import Id, PermissionCode, Text
+from shoporg.backends.protocol import Role as LiveRole
+from shoporg.backends.protocol import RoleBackend, RoleSpec
+from shoporg.kinds.role import ROLE
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.schema.models import Id, PermissionCode, Text
 
 
 class RoleArgs(KindArgs):

@@ -24,13 +24,13 @@ from typing import Any, Protocol
 
 import pulumi
 
-from providers.backends.protocol import Grant as LiveGrant
-from providers.backends.protocol import GrantBackend, GrantSpec, SubAccountBackend
-from providers.backends.settings import ledger_of
-from providers.kinds.role_grant import ROLE_GRANT
-from providers.kinds.sub_account import SUB_ACCOUNT
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.schema.models import Id, Text
+from shoporg.backends.protocol import Grant as LiveGrant
+from shoporg.backends.protocol import GrantBackend, GrantSpec, SubAccountBackend
+from shoporg.backends.settings import ledger_of
+from shoporg.kinds.role_grant import ROLE_GRANT
+from shoporg.kinds.sub_account import SUB_ACCOUNT
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.schema.models import Id, Text
 
 
 class GrantsOfLogins(GrantBackend, SubAccountBackend, Protocol):

@@ -21,18 +21,18 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import Binding as LiveBinding
-from providers.backends.protocol import BindingBackend, BindingSpec
-from providers.errors import ManualStepRequired, RuleViolation
-from providers.kinds.shop_binding import SHOP_BINDING
-from providers.platforms import (
+from shoporg.backends.protocol import Binding as LiveBinding
+from shoporg.backends.protocol import BindingBackend, BindingSpec
+from shoporg.errors import ManualStepRequired, RuleViolation
+from shoporg.kinds.shop_binding import SHOP_BINDING
+from shoporg.platforms import (
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
     PLATFORM_OF_RULE,
     RULE_SELF_OPERATED_CONSENT,
 )
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.runbooks import manual_step
-from providers.schema.models import BindingKind, ChannelSource, Id, Text
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.runbooks import manual_step
+from shoporg.schema.models import BindingKind, ChannelSource, Id, Text
 
 
 class ShopBindingArgs(KindArgs):

@@ -26,13 +26,13 @@ from typing import Any
 
 import pulumi
 
-from providers.backends.protocol import SubAccount as LiveSubAccount
-from providers.backends.protocol import SubAccountBackend, SubAccountSpec
-from providers.backends.retry import call_with_retries
-from providers.engine import step_journal
-from providers.kinds.sub_account import SUB_ACCOUNT
-from providers.resources.base import KindArgs, ObjectProvider
-from providers.schema.models import Email, Id, Text
+from shoporg.backends.protocol import SubAccount as LiveSubAccount
+from shoporg.backends.protocol import SubAccountBackend, SubAccountSpec
+from shoporg.backends.retry import call_with_retries
+from shoporg.engine import step_journal
+from shoporg.kinds.sub_account import SUB_ACCOUNT
+from shoporg.resources.base import KindArgs, ObjectProvider
+from shoporg.schema.models import Email, Id, Text
 
 
 class SubAccountArgs(KindArgs):

@@ -2,7 +2,7 @@
 
 Every operation TOP lacks (creating or deleting a sub-account, department changes, granting
 roles, role update/delete) and every operation on Shopee, Ozon and Douyin becomes a
-:class:`~providers.errors.ManualStepRequired` carrying a :class:`~providers.errors.Runbook`::
+:class:`~shoporg.errors.ManualStepRequired` carrying a :class:`~shoporg.errors.Runbook`::
 
     raise manual_step(account.platform, "sub_account", "create", account_id="tb-youpin",
                       name="tb-youpin/zhang-wei", person="张伟 (zhang-wei)",
@@ -14,7 +14,7 @@ party uses ``templates/<platform>/<kind>_<waits_on>.j2`` or ``<waits_on>.j2``
 (``shop_binding_consent``, ``activation``). Rendered with
 ``StrictUndefined`` so a template can never print a blank where a value was meant. A
 template states a platform rule, or reads its facts, through ``rules``
-(:data:`providers.platforms.rules.RULES_BY_CODE`, e.g.
+(:data:`shoporg.platforms.rules.RULES_BY_CODE`, e.g.
 ``{{ rules.channel_unbind_too_early.message }}``), never in its own words.
 Runbooks never carry secrets: a password is set by the person, never written here.
 """
@@ -28,11 +28,11 @@ from typing import Literal
 
 import jinja2
 
-from providers.errors import ManualStepRequired, Runbook
-from providers.kinds import KINDS
-from providers.platforms import SHARED_SELLER_CENTRE
-from providers.platforms.rules import RULES_BY_CODE
-from providers.platforms.seller_centres import SELLER_CENTRE_NAMES, SELLER_CENTRE_PAGES
+from shoporg.errors import ManualStepRequired, Runbook
+from shoporg.kinds import KINDS
+from shoporg.platforms import SHARED_SELLER_CENTRE
+from shoporg.platforms.rules import RULES_BY_CODE
+from shoporg.platforms.seller_centres import SELLER_CENTRE_NAMES, SELLER_CENTRE_PAGES
 
 Operation = Literal["create", "update", "delete"]
 ThirdParty = Literal["consent", "activation"]

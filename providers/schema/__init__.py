@@ -2,8 +2,8 @@
 
 ::
 
-    from providers.schema import load_org, validate_text
-    org = load_org("org.yaml")        # raises providers.errors.ConfigError with every issue
+    from shoporg.schema import load_org, validate_text
+    org = load_org("org.yaml")        # raises shoporg.errors.ConfigError with every issue
     for member in org.members: ...
 
 Modules: :mod:`.loader` (YAML -> data + positions), :mod:`.models` (pydantic),
@@ -11,8 +11,8 @@ Modules: :mod:`.loader` (YAML -> data + positions), :mod:`.models` (pydantic),
 (JSON Schema).
 """
 
-from providers.schema.export import org_json_schema, render_json_schema
-from providers.schema.models import (
+from shoporg.schema.export import org_json_schema, render_json_schema
+from shoporg.schema.models import (
     Account,
     Binding,
     ChatGroup,
@@ -27,7 +27,7 @@ from providers.schema.models import (
     ToxicPair,
     Webhook,
 )
-from providers.schema.validate import load_org, validate_text
+from shoporg.schema.validate import load_org, validate_text
 
 __all__ = [
     "Account",

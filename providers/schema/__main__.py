@@ -1,7 +1,7 @@
-"""``python -m providers.schema`` prints the org.yaml JSON Schema (same as ``shoporg schema``)."""
+"""``python -m shoporg.schema`` prints the org.yaml JSON Schema (same as ``shoporg schema``)."""
 
 import sys
 
-from providers.schema.export import render_json_schema
+from shoporg.schema.export import render_json_schema
 
 sys.stdout.write(render_json_schema())

@@ -10,12 +10,12 @@ committed ``schema/org.schema.json`` so they complete keys and enums while typin
 Regenerate it after changing the models::
 
     .venv/bin/shoporg schema > schema/org.schema.json
-    # or: .venv/bin/python -m providers.schema > schema/org.schema.json
+    # or: .venv/bin/python -m shoporg.schema > schema/org.schema.json
 
 Besides what the models say, the schema carries the rules of one object that JSON Schema
 can express (``if``/``then`` on a field's value), derived from the platform facts in
-:mod:`providers.platforms`, so editors flag and complete them too; ``shoporg validate``
-checks the same in :mod:`providers.schema.rules`, with did-you-means:
+:mod:`shoporg.platforms`, so editors flag and complete them too; ``shoporg validate``
+checks the same in :mod:`shoporg.schema.rules`, with did-you-means:
 
 * a shop of a site platform (Shopee) names its ``site``; other shops name none;
 * a channel binding names its ``source``; other bindings name none;
@@ -31,8 +31,8 @@ from __future__ import annotations
 import json
 from typing import Any, get_args
 
-from providers.platforms import CATALOGUES, PLATFORMS, SITE_PLATFORMS
-from providers.schema.models import BindingKind, Org
+from shoporg.platforms import CATALOGUES, PLATFORMS, SITE_PLATFORMS
+from shoporg.schema.models import BindingKind, Org
 
 SCHEMA_ID = "https://shoporg.invalid/schema/org.schema.json"
 _NONE: dict[str, Any] = {"type": "null"}  # absent or written as null, as the models allow

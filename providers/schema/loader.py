@@ -46,7 +46,7 @@ stream (libyaml when available), iteratively, so:
   So ``login_name: no`` is the text "no", and ``dispatch: yes`` is the text "yes", which
   a boolean field refuses (with what to write instead) rather than guessing.
 
-Problems are returned as :class:`~providers.errors.ConfigIssue` values, never raised as
+Problems are returned as :class:`~shoporg.errors.ConfigIssue` values, never raised as
 YAML exceptions; a syntax error stops loading (the parser cannot resynchronise), so it is
 the last issue reported for that text.
 """
@@ -71,7 +71,7 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from providers.errors import ConfigIssue
+from shoporg.errors import ConfigIssue
 
 Path = tuple[str | int, ...]
 

@@ -36,10 +36,10 @@
 The models check the shape of each object on its own (types, required keys, id syntax,
 enums), strictly, as the JSON Schema editors use does: no text becomes a number or a
 boolean (``seat_quota: "12"``, ``dispatch: "true"`` and ``dispatch: yes`` are errors, see
-the YAML 1.2 table in :mod:`providers.schema.loader`); the one text that is parsed is a
+the YAML 1.2 table in :mod:`shoporg.schema.loader`); the one text that is parsed is a
 date, written YYYY-MM-DD as JSON Schema's ``format: date`` says. Rules that need more
 than one object (references, quotas, uniqueness, platform rules) live in
-:mod:`providers.schema.rules`, because they need positions to report and must all run
+:mod:`shoporg.schema.rules`, because they need positions to report and must all run
 even when one of them fails. The same models are meant for every boundary
 (provider ``check()`` included), so they stay free of YAML and position concerns.
 """
@@ -62,21 +62,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from providers.platforms import (
+from shoporg.platforms import (
     COLON_LOGIN_PLATFORMS,
     SHOPEE_SITES,
     Platform,
     taobao_login,
 )
-from providers.platforms import EMAIL_PATTERN as EMAIL_PATTERN
-from providers.platforms import ChannelSource as ChannelSource
+from shoporg.platforms import EMAIL_PATTERN as EMAIL_PATTERN
+from shoporg.platforms import ChannelSource as ChannelSource
 
 if TYPE_CHECKING:  # the registry is loaded by Org.census, not by loading org.yaml
-    from providers.kinds import Tally
+    from shoporg.kinds import Tally
 
 # Ids become Pulumi resource names and URNs, so they are ASCII slugs; human (Chinese)
 # names go in ``name``. The message for a mismatch is keyed by this exact pattern in
-# providers.schema.validate.PATTERN_HINTS.
+# shoporg.schema.validate.PATTERN_HINTS.
 ID_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,63}$"
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -174,7 +174,7 @@ class Department(_Model):
 
 
 class Role(_Model):
-    """A named set of one platform's permission codes (see providers.platforms.catalogue)."""
+    """A named set of one platform's permission codes (see shoporg.platforms.catalogue)."""
 
     id: Id
     platform: Platform
@@ -362,7 +362,7 @@ class Org(_Model):
         each kind declares (``Kind.counts``, in registry order)."""
         # Imported here: the kinds read this module's models (for annotations only), and
         # loading org.yaml needs no registry.
-        from providers.kinds import KINDS, Tally
+        from shoporg.kinds import KINDS, Tally
 
         facts = (Tally("accounts", "account", lambda org: len(org.accounts)),
                  Tally("shops", "shop", lambda org: sum(len(a.shops) for a in org.accounts)))

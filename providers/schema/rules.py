@@ -20,8 +20,8 @@ are the same tuples the loader recorded positions for, so every message lands on
 failed it are left out, but their ids still count as declared so one broken member does
 not turn every reference to it into a second, misleading "unknown member" error.
 
-Platform facts (catalogues, sites) come from :mod:`providers.platforms`, and each platform
-rule's statement from its table (:mod:`providers.platforms.rules`), so the validator and the
+Platform facts (catalogues, sites) come from :mod:`shoporg.platforms`, and each platform
+rule's statement from its table (:mod:`shoporg.platforms.rules`), so the validator and the
 sandbox cannot disagree. A rule of the table that is a predicate is evaluated from there: the
 validator builds its subject's facts from org.yaml and reports every rule :func:`broken`
 returns; it decides only where and in which words (the object, "first at line N", a
@@ -36,14 +36,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.errors import ConfigIssue
-from providers.platforms import (
+from shoporg.errors import ConfigIssue
+from shoporg.platforms import (
     CATALOGUES,
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     SHOPEE_SITES,
     SITE_PLATFORMS,
 )
-from providers.platforms.facts import (
+from shoporg.platforms.facts import (
     ChatGroupFacts,
     CreatorFacts,
     Facts,
@@ -53,7 +53,7 @@ from providers.platforms.facts import (
     ShopsFacts,
     UserFacts,
 )
-from providers.platforms.rules import (
+from shoporg.platforms.rules import (
     CHANNEL_LIMIT,
     CHANNEL_SOURCE,
     CHANNEL_UNBIND_TOO_EARLY,
@@ -67,8 +67,8 @@ from providers.platforms.rules import (
     PlatformRule,
     broken,
 )
-from providers.schema.loader import Loaded, Path
-from providers.schema.models import Account, Department, Member, Org, Shop, SubAccount
+from shoporg.schema.loader import Loaded, Path
+from shoporg.schema.models import Account, Department, Member, Org, Shop, SubAccount
 
 # Full-width and other look-alike colons that IMEs produce; Taobao logins need U+003A.
 _LOOKALIKE_COLONS = "：﹕︓"

@@ -10,10 +10,10 @@
 
 Three stages, each adding issues, all reported together and sorted by position:
 
-1. :mod:`providers.schema.loader` - YAML syntax, aliases, duplicate keys, tags.
+1. :mod:`shoporg.schema.loader` - YAML syntax, aliases, duplicate keys, tags.
 2. the pydantic models - shape and types; pydantic's error ``loc`` is the loader's path,
    so each error gets its position; messages are reworded for people editing YAML.
-3. :mod:`providers.schema.rules` - cross-object rules, run on the elements that passed
+3. :mod:`shoporg.schema.rules` - cross-object rules, run on the elements that passed
    stage 2 (a broken member is left out instead of hiding every other problem).
 """
 
@@ -30,10 +30,10 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from providers.errors import ConfigError, ConfigIssue
-from providers.schema.loader import Loaded, Path, load_text
-from providers.schema.models import EMAIL_PATTERN, ID_PATTERN, Org
-from providers.schema.rules import Context, check
+from shoporg.errors import ConfigError, ConfigIssue
+from shoporg.schema.loader import Loaded, Path, load_text
+from shoporg.schema.models import EMAIL_PATTERN, ID_PATTERN, Org
+from shoporg.schema.rules import Context, check
 
 # pydantic reports a pattern mismatch with the regex; people need an example instead.
 PATTERN_HINTS: Final[Mapping[str, str]] = {

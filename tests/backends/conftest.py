@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     Backend,
     DepartmentSpec,
     GrantSpec,
     RoleSpec,
     SubAccountSpec,
 )
-from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import TopServer, TopService
+from shoporg.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_server import TopServer, TopService
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
 """The TOP and ledger connectors raise a manual step exactly where
-``providers.backends.capabilities`` says (the table the review lists manual steps from).
+``shoporg.backends.capabilities`` says (the table the review lists manual steps from).
 
 Every (kind, operation) of the registry is driven against each connector on the accounts it
 can be routed (TOP: a Taobao one; the ledger: a Taobao and a Shopee one), whose objects exist
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.capabilities import (
+from shoporg.backends.capabilities import (
     CAPABILITIES,
     LEDGER,
     TOP,
@@ -25,9 +25,9 @@ from providers.backends.capabilities import (
     Operation,
     every_pair,
 )
-from providers.backends.ledger import Ledger
-from providers.backends.ledger.backend import LedgerBackend
-from providers.backends.protocol import (
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.ledger.backend import LedgerBackend
+from shoporg.backends.protocol import (
     BindingSpec,
     ChatGroupSpec,
     DepartmentSpec,
@@ -35,11 +35,11 @@ from providers.backends.protocol import (
     RoleSpec,
     SubAccountSpec,
 )
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import TopServer, TopService
-from providers.backends.taobao import Directory, TaobaoBackend, TopCredentials
-from providers.errors import ManualStepRequired
-from providers.kinds import (
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_server import TopServer, TopService
+from shoporg.backends.taobao import Directory, TaobaoBackend, TopCredentials
+from shoporg.errors import ManualStepRequired
+from shoporg.kinds import (
     CHAT_GROUP,
     DEPARTMENT,
     ROLE,
@@ -48,7 +48,7 @@ from providers.kinds import (
     SUB_ACCOUNT,
     Ref,
 )
-from providers.schema import Org, validate_text
+from shoporg.schema import Org, validate_text
 
 ORG = """
 company: 测试
@@ -118,7 +118,7 @@ WRITES: dict[tuple[str, Operation], Write] = {
 
 def declared_manual(capability: Capability, kind: str, operation: Operation, platform: str,
                     changes: tuple[str, ...]) -> bool:
-    """What the review concludes for the same write (providers.reports.manual_steps)."""
+    """What the review concludes for the same write (shoporg.reports.manual_steps)."""
     if operation == "update":
         return bool(capability.manual_inputs(kind, platform, changes))
     return not capability.automates(kind, operation, platform)

@@ -3,7 +3,7 @@
 Runs against every factory in ``conftest.FACTORIES`` through the protocol only (plus the
 world's seller-centre hands for platform facts). Each rule case breaks exactly one rule and
 expects its stable ``rule`` name, so removing a rule makes its case fail; a platform rule's
-refusal also states the rule in its table's words (``providers.platforms.rules``), and
+refusal also states the rule in its table's words (``shoporg.platforms.rules``), and
 ``tests/platforms/test_rule_table.py`` holds every rule enforced at apply to a case here.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     BindingSpec,
     ChatGroupSpec,
     DepartmentSpec,
@@ -23,8 +23,8 @@ from providers.backends.protocol import (
     RoleSpec,
     SubAccountSpec,
 )
-from providers.errors import ConflictError, NotFoundError, RuleViolation
-from providers.platforms.rules import RULES_BY_CODE
+from shoporg.errors import ConflictError, NotFoundError, RuleViolation
+from shoporg.platforms.rules import RULES_BY_CODE
 
 W = Any  # conftest.World; tests are not part of the typed package
 

@@ -22,12 +22,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from providers.backends.ledger import Ledger, LedgerError
-from providers.backends.ledger.backend import LedgerBackend
-from providers.backends.ledger.dialect import SCHEMA, is_url, masked
-from providers.backends.protocol import GrantSpec, SubAccountSpec
-from providers.errors import ManualStepRequired, NotFoundError
-from providers.schema import load_org
+from shoporg.backends.ledger import Ledger, LedgerError
+from shoporg.backends.ledger.backend import LedgerBackend
+from shoporg.backends.ledger.dialect import SCHEMA, is_url, masked
+from shoporg.backends.protocol import GrantSpec, SubAccountSpec
+from shoporg.errors import ManualStepRequired, NotFoundError
+from shoporg.schema import load_org
 from tests.pg import Server, cluster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,7 +166,7 @@ def test_a_ledger_written_before_stacks_were_told_apart_opens_and_gains_their_ta
 ) -> None:
     path = tmp_path / "old.db"
     with closing(sqlite3.connect(path)) as conn:  # the three tables of an older shoporg
-        from providers.backends.ledger.store import _TABLES
+        from shoporg.backends.ledger.store import _TABLES
 
         conn.executescript(_TABLES.split("CREATE TABLE IF NOT EXISTS step_stacks")[0]
                            .format(id="INTEGER PRIMARY KEY AUTOINCREMENT"))
@@ -212,7 +212,7 @@ def test_the_ledger_is_append_only(ledger: Ledger, target: str, statement: str) 
 
 CONFIRM = """
 import sys
-from providers.backends.ledger import Ledger, LedgerError
+from shoporg.backends.ledger import Ledger, LedgerError
 try:
     Ledger(sys.argv[1]).mark([int(sys.argv[2])], "done", by=sys.argv[3])
     print("ok")
@@ -245,7 +245,7 @@ def test_threads_raising_the_same_step_at_once_record_it_once(ledger: Ledger) ->
 
 KILLED_MID_CONFIRMATION = """
 import os, signal, sys
-from providers.backends.ledger import Ledger
+from shoporg.backends.ledger import Ledger
 ledger = Ledger(sys.argv[1])
 conn_factory = ledger._conn
 def killer(*a, **k):
@@ -279,7 +279,7 @@ def test_a_kill_in_the_middle_of_a_confirmation_loses_nothing_and_half_does_noth
 
 CREATE_AND_RAISE = """
 import sys
-from providers.backends.ledger import Ledger
+from shoporg.backends.ledger import Ledger
 step = Ledger(sys.argv[1]).raise_step(
     kind="sub_account", name="sp-youpin/zhu-yan", account="sp-youpin", platform="shopee",
     operation="create", desired={"login": "zy"}, page="p", person=None, runbook="r")
@@ -342,7 +342,7 @@ def test_the_ledger_setting_takes_a_file_or_a_postgres_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str | None, config: str,
     expected: str,
 ) -> None:
-    from providers.backends.settings import BackendSettings
+    from shoporg.backends.settings import BackendSettings
 
     (tmp_path / "Pulumi.yaml").write_text("name: t\n")
     if env is None:
@@ -421,8 +421,8 @@ def test_accounts_are_org_yaml_facts_and_others_are_not_served(connector: Ledger
 def test_a_sub_account_step_in_the_ledger_never_holds_its_initial_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from providers.backends.settings import BackendSettings
-    from providers.resources import sub_account
+    from shoporg.backends.settings import BackendSettings
+    from shoporg.resources import sub_account
 
     password = "initial-Pa55-" + "x" * 12
     monkeypatch.setattr(sub_account.secrets, "token_urlsafe", lambda n: password)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from providers.backends import retry
-from providers.errors import ThrottledError, TransientError
+from shoporg.backends import retry
+from shoporg.errors import ThrottledError, TransientError
 
 
 class Flaky:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from providers.backends.routing import RoutedBackend
-from providers.backends.settings import BackendSettings
-from providers.errors import BackendError
+from shoporg.backends.routing import RoutedBackend
+from shoporg.backends.settings import BackendSettings
+from shoporg.errors import BackendError
 
 
 def settings(**config: str) -> BackendSettings:

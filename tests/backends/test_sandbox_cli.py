@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.sandbox import SandboxBackend
-from providers.cli.main import main
-from providers.errors import ThrottledError
-from providers.kinds import KINDS
+from shoporg.backends.sandbox import SandboxBackend
+from shoporg.cli.main import main
+from shoporg.errors import ThrottledError
+from shoporg.kinds import KINDS
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sandbox" / "org.yaml"
 REPO_ORG = Path(__file__).parents[2] / "org.yaml"
@@ -244,7 +244,7 @@ def test_init_with_demo_creators_lets_the_declared_self_operated_binding_through
     assert main(["sandbox", "init", "--org", str(REPO_ORG), "--demo-creators"]) == 0
     assert "1 creator(s) consented" in capsys.readouterr().out
     b = SandboxBackend(tmp_path / "sandbox.db", environ={})
-    from providers.backends.protocol import BindingSpec
+    from shoporg.backends.protocol import BindingSpec
 
     bound = b.bind("dy-youpin", BindingSpec("dy-youpin-shop", "self_operated", "xiaoyu_shuma"))
     assert bound.kind == "self_operated"

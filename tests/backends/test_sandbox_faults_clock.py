@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.protocol import SubAccountSpec
-from providers.backends.sandbox import FaultConfig, FixedClock, SandboxBackend, SellerCenter
-from providers.backends.sandbox.clock import parse_duration
-from providers.backends.sandbox.faults import ENV_VAR, load_config
-from providers.errors import BackendError, ThrottledError, TransientError
+from shoporg.backends.protocol import SubAccountSpec
+from shoporg.backends.sandbox import FaultConfig, FixedClock, SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.clock import parse_duration
+from shoporg.backends.sandbox.faults import ENV_VAR, load_config
+from shoporg.errors import BackendError, ThrottledError, TransientError
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.backends.sandbox.passwords import (
+from shoporg.backends.sandbox.passwords import (
     CHOSEN_ITERATIONS,
     GENERATED_ITERATIONS,
     hash_password,

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import GrantSpec, RoleSpec, SubAccountSpec
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.sandbox.schema import SCHEMA_VERSION
-from providers.errors import ShoporgError
+from shoporg.backends.protocol import GrantSpec, RoleSpec, SubAccountSpec
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.schema import SCHEMA_VERSION
+from shoporg.errors import ShoporgError
 
 
 def _sandbox(path: Path, company: str = "acme", seats: int = 1000) -> SandboxBackend:
@@ -42,8 +42,8 @@ def _python(code: str, *args: str) -> subprocess.Popen[str]:
 
 WRITER = """
     import sys
-    from providers.backends.protocol import SubAccountSpec
-    from providers.backends.sandbox import SandboxBackend
+    from shoporg.backends.protocol import SubAccountSpec
+    from shoporg.backends.sandbox import SandboxBackend
     path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     b = SandboxBackend(path, "acme", environ={})
     for i in range(count):

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-import providers.backends.taobao.backend as top_backend
-from providers.backends.capabilities import TOP
-from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import TopServer, TopService
-from providers.backends.taobao import Directory, TaobaoBackend, TopCredentials
-from providers.backends.taobao.backend import canonical_codes, normalise_status, status_note
-from providers.errors import AuthError, BackendError, ManualStepRequired, ThrottledError
-from providers.platforms import CATALOGUES
-from providers.schema import validate_text
+import shoporg.backends.taobao.backend as top_backend
+from shoporg.backends.capabilities import TOP
+from shoporg.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_server import TopServer, TopService
+from shoporg.backends.taobao import Directory, TaobaoBackend, TopCredentials
+from shoporg.backends.taobao.backend import canonical_codes, normalise_status, status_note
+from shoporg.errors import AuthError, BackendError, ManualStepRequired, ThrottledError
+from shoporg.platforms import CATALOGUES
+from shoporg.schema import validate_text
 
 ORG = """
 company: 测试
@@ -268,7 +268,7 @@ def test_a_throttle_arrives_as_code_7_with_the_wait_plus_one(
     world: tuple[SandboxBackend, str],
 ) -> None:
     seller, url = world
-    from providers.backends.sandbox import FaultConfig
+    from shoporg.backends.sandbox import FaultConfig
 
     SellerCenter(seller).set_faults(FaultConfig.from_mapping(
         {"throttle_rate": "1", "retry_after": "3", "seed": "1"}))

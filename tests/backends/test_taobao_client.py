@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from providers.backends.taobao.client import (
+from shoporg.backends.taobao.client import (
     SignMethod,
     Target,
     TopClient,
@@ -28,7 +28,7 @@ from providers.backends.taobao.client import (
     sign,
     top_timestamp,
 )
-from providers.errors import (
+from shoporg.errors import (
     AuthError,
     BackendError,
     ConflictError,

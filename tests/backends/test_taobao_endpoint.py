@@ -25,14 +25,14 @@ from xml.etree import ElementTree
 
 import pytest
 
-from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_protocol import (
+from shoporg.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_protocol import (
     answer_key,
     base_string,
     expected_sign,
     read_timestamp,
 )
-from providers.backends.sandbox.top_server import TopService, top_id
+from shoporg.backends.sandbox.top_server import TopService, top_id
 from tests.backends.conftest import top_world
 
 DOC = {

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import DepartmentSpec, SubAccountSpec
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import TopServer, TopService
-from providers.backends.settings import BackendSettings, ledger_of
-from providers.backends.taobao import TopCredentials
-from providers.backends.taobao.credentials import forget_all, register
-from providers.readback import close_removals_seen
-from providers.resources.sub_account import SubAccountArgs, SubAccountProvider
+from shoporg.backends.protocol import DepartmentSpec, SubAccountSpec
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_server import TopServer, TopService
+from shoporg.backends.settings import BackendSettings, ledger_of
+from shoporg.backends.taobao import TopCredentials
+from shoporg.backends.taobao.credentials import forget_all, register
+from shoporg.readback import close_removals_seen
+from shoporg.resources.sub_account import SubAccountArgs, SubAccountProvider
 
 ORG = """
 company: 测试

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from providers.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
-from providers.backends.sandbox.top_server import top_id
+from shoporg.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
+from shoporg.backends.sandbox.top_server import top_id
 from tests.backends.conftest import top_world
 
 # topsdk never closes its HTTP connection: the SDK's leak, not the endpoint's.

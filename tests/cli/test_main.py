@@ -15,12 +15,12 @@ import sys
 
 import pytest
 
-from providers.cli import COMMANDS, Command
-from providers.cli.main import build_parser
+from shoporg.cli import COMMANDS, Command
+from shoporg.cli.main import build_parser
 
 PROBE = """
 import json, sys
-from providers.cli.main import build_parser
+from shoporg.cli.main import build_parser
 try:
     build_parser(sys.argv[1:]).parse_args(sys.argv[1:])
 except SystemExit:
@@ -37,7 +37,7 @@ def modules_after(*argv: str) -> set[str]:
 
 
 def command_modules(loaded: set[str]) -> set[str]:
-    return {c.module for c in COMMANDS if f"providers.cli.{c.module}" in loaded}
+    return {c.module for c in COMMANDS if f"shoporg.cli.{c.module}" in loaded}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_every_command_is_listed_and_parses_its_own_help(
 CONSOLE = """
 import atexit, sys
 atexit.register(lambda: sys.stdout.write("exit handler ran\\n"))
-from providers.cli.main import console
+from shoporg.cli.main import console
 sys.argv = ["shoporg", *sys.argv[1:]]
 console()
 """

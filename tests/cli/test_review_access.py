@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.ledger import Ledger
-from providers.backends.settings import BackendSettings
-from providers.cli.review_access import (
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.settings import BackendSettings
+from shoporg.cli.review_access import (
     access_lines,
     departments_under,
     known,
     managed_by,
     object_lines,
 )
-from providers.errors import ShoporgError
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT
-from providers.schema import load_org
-from providers.stackconfig import StackSettings
+from shoporg.errors import ShoporgError
+from shoporg.kinds import ROLE_GRANT, SUB_ACCOUNT
+from shoporg.schema import load_org
+from shoporg.stackconfig import StackSettings
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = datetime.date(2026, 12, 1)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.ledger import Step
-from providers.backends.ledger.store import State
-from providers.cli.main import build_parser
-from providers.cli.up import progress_from, save_mode
-from providers.engine import step_journal
-from providers.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
-from providers.reports.outcome import Outcome, Progress
+from shoporg.backends.ledger import Step
+from shoporg.backends.ledger.store import State
+from shoporg.cli.main import build_parser
+from shoporg.cli.up import progress_from, save_mode
+from shoporg.engine import step_journal
+from shoporg.kinds import ROLE_GRANT, SUB_ACCOUNT, Ref
+from shoporg.reports.outcome import Outcome, Progress
 
 JOURNAL = Path("/p/.shoporg/steps/dev.jsonl")
 

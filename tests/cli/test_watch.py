@@ -28,7 +28,7 @@ class Running:
     def __init__(self, project: StackProject, url: str, *args: str) -> None:
         env = {**project.pulumi.env, "WATCH_CHAT_URL": url}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "providers.cli.main", "watch", *args], cwd=project.root,
+            [sys.executable, "-m", "shoporg.cli.main", "watch", *args], cwd=project.root,
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.cycles: list[str] = []
         self.out: list[str] = []

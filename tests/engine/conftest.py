@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.cli.main import main
-from providers.engine.cli import Pulumi, Result
-from providers.engine.environment import HOME_DIR
-from providers.resources.base import READ_CACHE
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.cli.main import main
+from shoporg.engine.cli import Pulumi, Result
+from shoporg.engine.environment import HOME_DIR
+from shoporg.resources.base import READ_CACHE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,7 @@ class StackProject:
             proc = self._in_process(args)
         else:
             proc = subprocess.run(
-                [sys.executable, "-m", "providers.cli.main", *args],
+                [sys.executable, "-m", "shoporg.cli.main", *args],
                 cwd=self.root,
                 env=self.pulumi.env,
                 capture_output=True,
@@ -195,7 +195,7 @@ def top_endpoint(project: StackProject) -> Iterator[str]:
                 "SHOPORG_TAOBAO_ENDPOINT"):
         project.pulumi.env.pop(key, None)  # the stack config must be what is used
     server = subprocess.Popen(
-        [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", "0",
+        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--port", "0",
          "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", TOP_SESSIONS],
         cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
     )

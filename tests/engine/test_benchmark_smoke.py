@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import curve, orggen, run
-from providers.schema import validate_text
+from shoporg.schema import validate_text
 from tests.engine.conftest import REPO
 
 pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
@@ -86,9 +86,9 @@ def test_the_curve_tables_cpu_by_process_for_runs_that_recorded_it() -> None:
 
 @pytest.mark.parametrize(("argv", "role"), [
     (["/x/.venv/bin/pulumi-engine", "up"], "pulumi-engine"),
-    (["/x/.venv/bin/python", "-u", "-m", "providers.engine.dynamic_provider", "127.0.0.1:1"],
+    (["/x/.venv/bin/python", "-u", "-m", "shoporg.engine.dynamic_provider", "127.0.0.1:1"],
      "provider"),
-    (["/x/.venv/bin/python", "-u", "-m", "providers.engine.language_host", "127.0.0.1:1"],
+    (["/x/.venv/bin/python", "-u", "-m", "shoporg.engine.language_host", "127.0.0.1:1"],
      "language-host"),
     (["/x/.venv/bin/python", "-u", "/x/.venv/bin/pulumi-language-python-exec", "--project",
       "shoporg", "--root_directory", "/tmp/providers-bench", "/tmp/providers-bench/stacks"],

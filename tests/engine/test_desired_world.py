@@ -1,7 +1,7 @@
 """The desired world against the real engine, in the same run, and against old state.
 
 * A real ``pulumi preview`` of org.yaml registers exactly the objects, names and inputs that
-  :func:`providers.kinds.desired_world` computes (no recorded file in between).
+  :func:`shoporg.kinds.desired_world` computes (no recorded file in between).
 * A stack written by the code before the kinds registry (commit ``BEFORE_REGISTRY``, taken
   from this repository's history) is read and refreshed by today's code without a single
   change, then updated by it: names, types and the pickled providers' module paths are the
@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from providers.engine.cli import Pulumi
-from providers.kinds import desired_world, ref_of_urn
-from providers.reports.world import UNKNOWN, clean_inputs
-from providers.schema import load_org
+from shoporg.engine.cli import Pulumi
+from shoporg.kinds import desired_world, ref_of_urn
+from shoporg.reports.world import UNKNOWN, clean_inputs
+from shoporg.schema import load_org
 from tests.engine.conftest import REPO, StackProject
 
 #: The last commit before providers/kinds existed.
@@ -54,14 +55,18 @@ def _old_code(into: Path) -> Path:
     return into
 
 
-def _old_org(into: Path) -> Path:
-    """org.yaml as of that commit: the old code knows only the keys it had then."""
-    proc = subprocess.run(["git", "-C", str(REPO), "show", f"{BEFORE_REGISTRY}:org.yaml"],
+def _old_file(path: str) -> bytes:
+    proc = subprocess.run(["git", "-C", str(REPO), "show", f"{BEFORE_REGISTRY}:{path}"],
                           capture_output=True)
     if proc.returncode != 0:
         pytest.fail(f"commit {BEFORE_REGISTRY} is not in this clone's history: "
                     f"{proc.stderr.decode()[:300]}")
-    into.write_bytes(proc.stdout)
+    return proc.stdout
+
+
+def _old_org(into: Path) -> Path:
+    """org.yaml as of that commit: the old code knows only the keys it had then."""
+    into.write_bytes(_old_file("org.yaml"))
     return into
 
 
@@ -70,9 +75,13 @@ def test_a_stack_written_by_the_code_before_the_registry_sees_no_change(
     old_code = _old_code(tmp_path / "old-code")
     (tmp_path / "project").mkdir()
     project = StackProject(tmp_path / "project", _old_org(tmp_path / "old-org.yaml"))
-    # The same project, its engine and providers importing the old package first.
+    # The same project, its program the old one, importing the old package (then named
+    # `providers`, as every state written before the rename pickles its providers).
+    program = project.root / "stacks" / "__main__.py"
+    program.write_bytes(_old_file("stacks/__main__.py"))
     old = Pulumi(project.root, {**project.pulumi.env, "PYTHONPATH": str(old_code)})
     old.run("up", "--yes", "--skip-preview")
+    shutil.copy(REPO / "stacks" / "__main__.py", program)
     state = json.loads(old.run("stack", "export").stdout)
     old_urns = sorted(r["urn"] for r in state["deployment"]["resources"] if ref_of_urn(r["urn"]))
     assert old_urns, "the old code registered nothing"

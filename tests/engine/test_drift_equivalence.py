@@ -1,7 +1,7 @@
 """Engine-free ``shoporg drift`` finds exactly what the engine's refresh preview finds.
 
 ``shoporg drift`` reads the stack's state back through the providers in its own process
-(:mod:`providers.reports.refresh`); ``shoporg drift --engine`` runs ``pulumi preview
+(:mod:`shoporg.reports.refresh`); ``shoporg drift --engine`` runs ``pulumi preview
 --refresh``. On the same hand-changed stack both must give the same report, byte for byte:
 findings, sentences, risk flags, open steps and exit code. Each case changes a copy of the
 applied repo org the way its name says, then runs both (the engine-free one first: its
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import RoleSpec
+from shoporg.backends.protocol import RoleSpec
 from tests.engine.conftest import StackProject
 
 Change = Callable[[StackProject], None]

@@ -1,4 +1,4 @@
-"""The engine path end to end, with the smallest dynamic resource (``providers.engine.floor``):
+"""The engine path end to end, with the smallest dynamic resource (``shoporg.engine.floor``):
 up from empty, a no-change preview, refresh, destroy — and what ends up in state."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from providers.engine.cli import Pulumi
+from shoporg.engine.cli import Pulumi
 
 PROGRAM = """\
 import pulumi
-from providers.engine.floor import Floor
+from shoporg.engine.floor import Floor
 
 probes = [Floor(f"probe-{i}", value=f"value-{i}") for i in range(3)]
 pulumi.export("values", [p.value for p in probes])
@@ -69,7 +69,7 @@ def test_provider_class_is_pickled_by_reference_not_by_value(stack: Pulumi) -> N
     assert len(blobs) == 3
     for blob in blobs:
         pickled = base64.b64decode(blob)
-        assert b"providers.engine.floor" in pickled and b"FloorProvider" in pickled
+        assert b"shoporg.engine.floor" in pickled and b"FloorProvider" in pickled
         # By value, dill would embed the code object (co_code, the method names' bodies).
         assert b"create" not in pickled and b"hashlib" not in pickled
         assert len(pickled) < 200

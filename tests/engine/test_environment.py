@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.engine.environment import STATE_DIR, offline_env
+from shoporg.engine.environment import STATE_DIR, offline_env
 
 
 @pytest.mark.parametrize(("base", "key", "expected"), [

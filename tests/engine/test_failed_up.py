@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from providers.kinds import ROLE, SUB_ACCOUNT
-from providers.reports import journal
+from shoporg.kinds import ROLE, SUB_ACCOUNT
+from shoporg.reports import journal
 
 FAILING = (ROLE.ref("tb-youpin", "tb-ops"), ROLE.ref("tm-youpin", "tm-ops"))
 PLANNED = 106  # org.yaml's objects: everything is created

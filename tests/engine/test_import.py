@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks import orggen
-from providers.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
-from providers.backends.sandbox import SandboxBackend
-from providers.kinds import sub_account_enabled
-from providers.platforms import DEPARTMENT_PLATFORMS
-from providers.schema import Member, Org, load_org, validate_text
+from shoporg.backends.protocol import DepartmentSpec, GrantSpec, RoleSpec, SubAccountSpec
+from shoporg.backends.sandbox import SandboxBackend
+from shoporg.kinds import sub_account_enabled
+from shoporg.platforms import DEPARTMENT_PLATFORMS
+from shoporg.schema import Member, Org, load_org, validate_text
 from tests.engine.conftest import StackProject
 
 #: Every shape the generator draws (an account per platform, the department tree, three roles,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.engine import ENGINE_VERSION
-from providers.engine.install import (
+from shoporg.engine import ENGINE_VERSION
+from shoporg.engine.install import (
     BUNDLED_HOST,
     acceptable,
     bundled_host,
@@ -93,5 +93,5 @@ def test_an_engine_without_a_host_gets_ours(tmp_path: Path) -> None:
     assert bundled_host(binary) is None
     write_launchers(venv_bin, binary, tmp_path)
     host = (venv_bin / BUNDLED_HOST[0]).read_text()
-    assert "providers.engine.language_host" in host
+    assert "shoporg.engine.language_host" in host
     assert not (venv_bin / BUNDLED_HOST[0]).is_symlink()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from providers.reports import journal
+from shoporg.reports import journal
 from tests.engine.conftest import StackProject, worklist_steps
 
 LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")

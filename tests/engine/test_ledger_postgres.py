@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from providers.backends.ledger import Ledger
+from shoporg.backends.ledger import Ledger
 from tests.engine.conftest import StackProject, worklist_steps
 from tests.pg import Server, cluster
 

@@ -63,8 +63,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from providers.backends.ledger import Ledger
-from providers.backends.sandbox import SandboxBackend
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.sandbox import SandboxBackend
 from tests.engine.conftest import TOP_APP_KEY, TOP_APP_SECRET, TOP_SESSION, StackProject
 
 pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
@@ -225,7 +225,7 @@ def top_endpoint(project: StackProject) -> Iterator[None]:
     """``shoporg sandbox serve`` on the project's sandbox at :data:`PORT`; the stack's
     endpoint points at it (the credentials are in the prepared stack's config already)."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "providers.cli.main", "sandbox", "serve", "--port", str(PORT),
+        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--port", str(PORT),
          "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", SESSIONS],
         cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.engine import on_disk
+from shoporg.engine import on_disk
 from tests.engine.conftest import StackProject
 
 

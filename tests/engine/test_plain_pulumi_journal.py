@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from providers.engine import step_journal
+from shoporg.engine import step_journal
 from tests.engine.conftest import StackProject
 
 
@@ -42,7 +42,7 @@ def test_a_plain_up_with_one_save_journals_every_create_into_the_stacks_file(
 
 
 def test_the_journal_replayed_onto_nothing_gives_the_saved_state(plain: StackProject) -> None:
-    from providers.cli.recover import secret_outputs
+    from shoporg.cli.recover import secret_outputs
 
     records = step_journal.read(journal_file(plain),
                                 step_journal.passphrase(plain.pulumi.env))

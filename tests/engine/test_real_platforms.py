@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from providers.backends.ledger import Ledger
-from providers.backends.settings import DEFAULT_LEDGER_PATH
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.settings import DEFAULT_LEDGER_PATH
 from tests.engine.conftest import StackProject, top_endpoint, worklist_steps
 
 pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from providers.cli.up import APPLY_PLAN
-from providers.reports import journal
+from shoporg.cli.up import APPLY_PLAN
+from shoporg.reports import journal
 from tests.engine.conftest import StackProject
 
 UP_REFUSED = 3

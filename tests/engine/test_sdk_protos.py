@@ -12,11 +12,11 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
-from providers.engine import ENGINE_VERSION
+from shoporg.engine import ENGINE_VERSION
 
 PROBE = """
 import sys
-from providers.engine import sdk_protos
+from shoporg.engine import sdk_protos
 modules = sdk_protos.load(stand_ins=True)
 print(sorted(m.__name__ for m in modules))
 print(hasattr(sys.modules["pulumi"], "Output"), "pulumi.output" in sys.modules)
@@ -34,7 +34,7 @@ def test_the_generated_modules_load_without_running_the_sdk_s_init() -> None:
 
 
 def test_in_a_process_that_has_the_sdk_they_are_the_sdk_s_own() -> None:
-    from providers.engine import sdk_protos
+    from shoporg.engine import sdk_protos
 
     assert sdk_protos.load(stand_ins=True)[0] is language_pb2  # the SDK is imported here
 
@@ -42,7 +42,7 @@ def test_in_a_process_that_has_the_sdk_they_are_the_sdk_s_own() -> None:
 @pytest.fixture
 def host() -> Iterator[language_pb2_grpc.LanguageRuntimeStub]:
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "providers.engine.language_host", "127.0.0.1:1"],
+        [sys.executable, "-u", "-m", "shoporg.engine.language_host", "127.0.0.1:1"],
         stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     port = int(proc.stdout.readline())

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi.runtime.resource as sdk_resource
 import pytest
 
-from providers.engine import sdk_speedups
+from shoporg.engine import sdk_speedups
 
 SDK_STACK_TRACE = sdk_resource._get_stack_trace
 
@@ -112,7 +112,7 @@ def test_the_wait_for_the_sdks_outputs_puts_the_pending_ones_back_itself() -> No
 def test_resource_types_are_computed_once_per_class_with_the_sdks_answer() -> None:
     import pulumi._types as sdk_types
 
-    from providers.resources.sub_account import SubAccount
+    from shoporg.resources.sub_account import SubAccount
 
     calls: list[type] = []
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from providers.engine.install import ENGINE_BINARY
-from providers.errors import ConfigError
-from providers.schema import load_org
-from providers.stackconfig import select_accounts
+from shoporg.engine.install import ENGINE_BINARY
+from shoporg.errors import ConfigError
+from shoporg.schema import load_org
+from shoporg.stackconfig import select_accounts
 from tests.engine.conftest import REPO, StackProject
 
 SHARDS = {

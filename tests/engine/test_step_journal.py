@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from providers.engine import step_journal
-from providers.engine.step_journal import SECRET_SIG, SECRET_VALUE, JournalError, Writer
+from shoporg.engine import step_journal
+from shoporg.engine.step_journal import SECRET_SIG, SECRET_VALUE, JournalError, Writer
 
 URN = "urn:pulumi:dev::shoporg::pulumi-python:dynamic/shoporg:{}::{}"
 SUB = "pulumi-python:dynamic/shoporg:SubAccount"
@@ -59,7 +59,7 @@ def test_threads_and_processes_append_whole_records(tmp_path: Path) -> None:
     path = tmp_path / "steps.jsonl"
     journal = Writer(path, "pp")
     code = (
-        "import sys; from pathlib import Path; from providers.engine.step_journal import Writer\n"
+        "import sys; from pathlib import Path; from shoporg.engine.step_journal import Writer\n"
         "w = Writer(Path(sys.argv[1]), 'pp')\n"
         "for i in range(200): w.append({'op': 'create', 'id': f'p{sys.argv[2]}-{i}', "
         "'pad': 'x' * 3000})\n"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from providers.backends.ledger import Ledger
+from shoporg.backends.ledger import Ledger
 from tests.engine.conftest import StackProject, worklist_steps
 
 CREATOR, SHOP = "xiaoyu_shuma", "dy-youpin-shop"  # org.yaml's self-operated creator

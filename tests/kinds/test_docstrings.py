@@ -16,8 +16,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from providers.kinds import KINDS, Kind
-from providers.schema import Binding, ChatGroup, Department, Member, Role
+from shoporg.kinds import KINDS, Kind
+from shoporg.schema import Binding, ChatGroup, Department, Member, Role
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "departments": Department, "roles": Role, "members": Member, "bindings": Binding,
@@ -41,7 +41,7 @@ def snippet(doc: str) -> dict[str, Any]:
 MODULES = [
     pytest.param(module, id=module)
     for kind in KINDS
-    for module in (f"providers.kinds.{kind.word}", kind.resource.partition(":")[0])
+    for module in (f"shoporg.kinds.{kind.word}", kind.resource.partition(":")[0])
 ]
 
 
@@ -57,7 +57,7 @@ def test_the_docstring_snippet_is_valid_org_yaml(module: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.word for k in KINDS])
 def test_the_docstring_names_the_kinds_resource_name_format(kind: Kind) -> None:
-    doc = importlib.import_module(f"providers.kinds.{kind.word}").__doc__ or ""
+    doc = importlib.import_module(f"shoporg.kinds.{kind.word}").__doc__ or ""
     example = kind.ref(*(f"<{f}>" for f in kind.fields)).name
     assert example.replace("<binding_kind>", "<kind>").replace("<external>", "<external account>") \
         in doc.replace("``", ""), example

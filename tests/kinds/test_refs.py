@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.kinds import KINDS, Kind, Ref, parse_ref, ref_of_urn, urn_of
+from shoporg.kinds import KINDS, Kind, Ref, parse_ref, ref_of_urn, urn_of
 
 EXAMPLES = {
     "department": ("tb", "cs"),

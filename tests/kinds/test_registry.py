@@ -1,6 +1,6 @@
 """The registry of kinds: one place per kind, and every layer reads it.
 
-These tests enumerate ``providers.kinds.KINDS``: a kind that a layer forgets (no resource,
+These tests enumerate ``shoporg.kinds.KINDS``: a kind that a layer forgets (no resource,
 a provider that disagrees on word, identity or name, no live listing, no expansion)
 fails here instead of silently missing from a report.
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import Backend
-from providers.kinds import BY_TYPE, KINDS, Kind, Ref, desired_world, ref_of_urn
-from providers.schema import load_org
+from shoporg.backends.protocol import Backend
+from shoporg.kinds import BY_TYPE, KINDS, Kind, Ref, desired_world, ref_of_urn
+from shoporg.schema import load_org
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EVERY_KIND = FIXTURES / "org" / "valid" / "small-org-touching-every-kind.yaml"
@@ -95,8 +95,8 @@ def test_a_urn_maps_to_its_ref_and_a_foreign_one_to_none() -> None:
 
 def test_the_desired_world_is_computed_without_importing_pulumi() -> None:
     code = (
-        "import sys, datetime; from providers.kinds import desired_world; "
-        "from providers.schema import load_org; "
+        "import sys, datetime; from shoporg.kinds import desired_world; "
+        "from shoporg.schema import load_org; "
         f"desired_world(load_org({str(EVERY_KIND)!r}), datetime.date(2026, 12, 1)); "
         "print('pulumi' in sys.modules)"
     )
@@ -119,9 +119,9 @@ def test_names_types_and_inputs_are_those_of_the_code_before_the_registry(record
 
 def test_the_sandbox_audit_names_objects_as_the_registry_does(tmp_path: Path) -> None:
     """An audit row, a review line and a drift line about one object carry one name."""
-    from providers.backends.protocol import BindingSpec, GrantSpec, RoleSpec, SubAccountSpec
-    from providers.backends.sandbox import SandboxBackend, SellerCenter
-    from providers.kinds import ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
+    from shoporg.backends.protocol import BindingSpec, GrantSpec, RoleSpec, SubAccountSpec
+    from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+    from shoporg.kinds import ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
 
     backend = SandboxBackend(tmp_path / "sandbox.db", environ={})
     try:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from providers.backends.protocol import Role
-from providers.kinds import DEPARTMENT, ROLE, ROLE_GRANT, SUB_ACCOUNT, desired_world
-from providers.reports.build import plan_from_orgs, review_from_orgs
-from providers.reports.drift import unmanaged_objects
-from providers.reports.guard import check_removals
-from providers.reports.world import objects
-from providers.schema import Org, load_org, validate_text
+from shoporg.backends.protocol import Role
+from shoporg.kinds import DEPARTMENT, ROLE, ROLE_GRANT, SUB_ACCOUNT, desired_world
+from shoporg.reports.build import plan_from_orgs, review_from_orgs
+from shoporg.reports.drift import unmanaged_objects
+from shoporg.reports.guard import check_removals
+from shoporg.reports.world import objects
+from shoporg.schema import Org, load_org, validate_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kinds"
 TODAY = datetime.date(2026, 12, 1)

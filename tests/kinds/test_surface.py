@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from providers.backends.protocol import Backend
-from providers.kinds import KINDS, Hook, Kind, Tally
-from providers.schema import Org, load_org
+from shoporg.backends.protocol import Backend
+from shoporg.kinds import KINDS, Hook, Kind, Tally
+from shoporg.schema import Org, load_org
 
 EVERY_KIND = (Path(__file__).resolve().parents[1] / "fixtures" / "org" / "valid"
               / "small-org-touching-every-kind.yaml")
@@ -53,9 +53,9 @@ PIECES: dict[str, str] = {
 
 #: Where each ``module:function`` piece must live: the layer that calls it.
 HOOK_MODULES: dict[Hook, str] = {
-    "review": "providers.reports.interpret",
-    "manual_object": "providers.reports.manual_steps",
-    "imports": "providers.importer",
+    "review": "shoporg.reports.interpret",
+    "manual_object": "shoporg.reports.manual_steps",
+    "imports": "shoporg.importer",
 }
 
 
@@ -112,15 +112,15 @@ NOTICE: dict[str, Any] = {
     "identity": ("account_id", "shop_id", "notice_id"),
     "columns": ("account_id", "shop_id", "notice_id"),
     "expand": _nothing, "live": _nothing,
-    "resource": "providers.resources.shop_notice:ShopNotice",
+    "resource": "shoporg.resources.shop_notice:ShopNotice",
     "table": "notices",
     "records": lambda backend, account: backend.list_chat_groups(account),
     "table_columns": ("account_id", "shop_id", "notice_id"),
     "counts": (Tally("notices", "notice", lambda org: 0),),
     "runbook_label": "shop notice (店铺公告)",
-    "review": "providers.reports.interpret:department_change",
-    "manual_object": "providers.reports.manual_steps:department_object",
-    "imports": "providers.importer:department_section",
+    "review": "shoporg.reports.interpret:department_change",
+    "manual_object": "shoporg.reports.manual_steps:department_object",
+    "imports": "shoporg.importer:department_section",
 }
 
 #: Each piece declared but not written (what a forgotten layer looks like in a Kind), and
@@ -132,11 +132,11 @@ UNWRITTEN: dict[str, tuple[Any, str]] = {
     "counts": ((Tally("sub_accounts", "notice", lambda org: 0),),
                "a kind counted under another kind's key"),
     "runbook_label": ("", "a kind with a blank runbook label"),
-    "review": ("providers.reports.interpret:shop_notice_change",
+    "review": ("shoporg.reports.interpret:shop_notice_change",
                "a kind whose review sentence is declared but not written"),
-    "manual_object": ("providers.reports.manual_steps:shop_notice_object",
+    "manual_object": ("shoporg.reports.manual_steps:shop_notice_object",
                       "a kind whose manual-step object is declared but not written"),
-    "imports": ("providers.importer:shop_notice_section",
+    "imports": ("shoporg.importer:shop_notice_section",
                 "a kind whose import section is declared but not written"),
 }
 
@@ -177,14 +177,14 @@ def unlisted(modules: list[ModuleType]) -> list[str]:
 
 
 def _kind_modules() -> list[ModuleType]:
-    import providers.kinds
+    import shoporg.kinds
 
-    return [importlib.import_module(f"providers.kinds.{m.name}")
-            for m in pkgutil.iter_modules(providers.kinds.__path__) if m.name != "base"]
+    return [importlib.import_module(f"shoporg.kinds.{m.name}")
+            for m in pkgutil.iter_modules(shoporg.kinds.__path__) if m.name != "base"]
 
 
 def test_a_kind_module_left_out_of_kinds_fails_naming_its_kind() -> None:
-    module = ModuleType("providers.kinds.shop_notice")
+    module = ModuleType("shoporg.kinds.shop_notice")
     module.SHOP_NOTICE = Kind(**NOTICE)  # type: ignore[attr-defined]
     assert unlisted([*_kind_modules(), module]) == ["shop_notice"]
 
@@ -207,7 +207,7 @@ def every_kind() -> Org:
 
 
 def test_sandbox_ls_offers_the_platform_facts_then_every_kinds_table() -> None:
-    from providers.cli.sandbox import TABLES
+    from shoporg.cli.sandbox import TABLES
 
     assert TABLES == (*FACT_TABLES, *(k.table for k in KINDS))
 
@@ -223,7 +223,7 @@ def test_the_validate_summary_counts_what_each_kind_declares(kind: Kind, every_k
 
 
 def test_runbooks_call_every_kind_by_its_runbook_label() -> None:
-    from providers.runbooks import KIND_LABELS
+    from shoporg.runbooks import KIND_LABELS
 
     assert {k.word: KIND_LABELS[k.word] for k in KINDS} == {k.word: k.runbook_label
                                                              for k in KINDS}
@@ -239,8 +239,8 @@ def test_the_review_and_its_manual_steps_say_every_kind_in_its_own_words(
 ) -> None:
     """Everything created from nothing, every account on the ledger: each kind's sentence
     and manual-step object come from its hooks, never the plain "<kind> <name>" fallback."""
-    from providers.backends.settings import BackendSettings
-    from providers.reports.build import review_from_orgs
+    from shoporg.backends.settings import BackendSettings
+    from shoporg.reports.build import review_from_orgs
 
     review = review_from_orgs(
         _from_nothing(every_kind), every_kind, today=TODAY, source={},

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 import yaml
 
-from providers.backends.sandbox.top_server import STOP_POLL_SECONDS
-from providers.cli.main import main
-from providers.notify import Message, announce, post
-from providers.notify import hooks as notify_hooks
-from providers.schema import Webhook
-from providers.schema.validate import validate_text
+from shoporg.backends.sandbox.top_server import STOP_POLL_SECONDS
+from shoporg.cli.main import main
+from shoporg.notify import Message, announce, post
+from shoporg.notify import hooks as notify_hooks
+from shoporg.schema import Webhook
+from shoporg.schema.validate import validate_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notify"
 REPO = Path(__file__).resolve().parents[2]
@@ -193,7 +193,7 @@ def test_tasks_still_exits_0_when_the_chat_is_down_and_prints_no_secret(
         "T_DINGTALK_URL, secret_env: T_DINGTALK_SECRET}\n", 1)
     org = validate_text(text, "org.yaml")
     monkeypatch.setattr(notify_hooks, "_org_of", lambda root, stack: org)
-    monkeypatch.setattr("providers.notify.send.BACKOFF", 0.0)
+    monkeypatch.setattr("shoporg.notify.send.BACKOFF", 0.0)
     for key, value in env_for(robot.url).items():
         monkeypatch.setenv(key, value)
     robot.statuses = [503] * 9
@@ -288,7 +288,7 @@ def test_the_chat_after_up_says_what_up_s_summary_line_says(
 def test_the_chat_after_up_and_up_itself_render_the_same_progress_line(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from providers.reports.outcome import Progress, summary_line
+    from shoporg.reports.outcome import Progress, summary_line
 
     progress = Progress({"create": 5, "update": 2}, waiting=7, new=3, reopened=1, closed=4,
                         withdrawn=2)
@@ -299,26 +299,26 @@ def test_the_chat_after_up_and_up_itself_render_the_same_progress_line(
 
 
 def _step(n: int, age: int, waiting: str = "") -> Any:
-    from providers.reports.drift import OpenStep
+    from shoporg.reports.drift import OpenStep
 
     return OpenStep(n, "sub_account", f"sp-xh/p{n}", "sp-xh", "shopee", "create",
                     "Sub-accounts", f"p{n}", "2025-11-01", age, waiting)
 
 
 def _drift(**fields: Any) -> Any:
-    from providers.reports.drift import DriftReport
+    from shoporg.reports.drift import DriftReport
 
     return DriftReport(**{"stack": "prod", "drifted": (), "unmanaged": (), **fields})
 
 
 def _hand_change(name: str, text: str, risks: tuple[str, ...] = ()) -> Any:
-    from providers.reports.drift import Drifted
+    from shoporg.reports.drift import Drifted
 
     return Drifted("sub_account", name, "tb-youpin", "changed", (), text, risks)
 
 
 def _unverified() -> Any:
-    from providers.reports.drift import Unverified
+    from shoporg.reports.drift import Unverified
 
     return Unverified("sub_account", "sp-xh/wang", "sp-xh", "2025-08-01", 120)
 

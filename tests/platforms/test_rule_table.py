@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from providers.platforms import PLATFORMS
-from providers.platforms.facts import (
+from shoporg.platforms import PLATFORMS
+from shoporg.platforms.facts import (
     ChatGroupFacts,
     CreatorFacts,
     SeatFacts,
@@ -29,7 +29,7 @@ from providers.platforms.facts import (
     ShopsFacts,
     UserFacts,
 )
-from providers.platforms.rules import RULES, RULES_BY_CODE, PlatformRule, broken
+from shoporg.platforms.rules import RULES, RULES_BY_CODE, PlatformRule, broken
 from tests.backends.test_contract import RULE_CASES
 
 ROOT = Path(__file__).parents[2]

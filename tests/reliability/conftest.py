@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from providers.engine.cli import launcher_dir
-from providers.engine.install import ENGINE_BINARY
-from providers.kinds import KINDS, Kind, desired_world, kind_of
-from providers.schema import load_org
+from shoporg.engine.cli import launcher_dir
+from shoporg.engine.install import ENGINE_BINARY
+from shoporg.kinds import KINDS, Kind, desired_world, kind_of
+from shoporg.schema import load_org
 from tests.engine.conftest import REPO, StackProject
 
 BIG_ORG = REPO / "tests" / "fixtures" / "reliability" / "big-org.yaml"
@@ -144,7 +144,7 @@ def declared(org_file: Path) -> dict[str, set[tuple[Any, ...]]]:
 def live(project: StackProject, company: str | None = None) -> dict[str, set[tuple[Any, ...]]]:
     """The same shape as :func:`declared`, read from the sandbox through each kind's provider
     (its own listing and its own reading of live objects as inputs)."""
-    from providers.backends.sandbox import SandboxBackend
+    from shoporg.backends.sandbox import SandboxBackend
 
     backend = SandboxBackend(project.sandbox_path, company, instrumented=False)
     out: dict[str, set[tuple[Any, ...]]] = {k.word: set() for k in KINDS}

@@ -23,8 +23,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from providers.errors import ConfigError
-from providers.schema import Org, validate_text
+from shoporg.errors import ConfigError
+from shoporg.schema import Org, validate_text
 from tests.engine.conftest import REPO, StackProject
 from tests.reliability.conftest import audit_rows, report, stack_export
 

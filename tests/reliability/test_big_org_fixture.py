@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from providers.kinds import desired_world
-from providers.schema import load_org
+from shoporg.kinds import desired_world
+from shoporg.schema import load_org
 from tests.reliability.bigorg import FIXTURE, big_org, render
 
 

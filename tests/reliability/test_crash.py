@@ -185,7 +185,7 @@ def running(pid: int) -> bool:
 def test_a_process_watching_its_parent_exits_soon_after_the_parent_is_killed() -> None:
     """The mechanism behind the case above, without the engine: parent -> watcher."""
     watcher = (
-        "import time; from providers.engine.watchdog import exit_with_parent; "
+        "import time; from shoporg.engine.watchdog import exit_with_parent; "
         "assert exit_with_parent(interval=0.05) is not None; print('watching', flush=True); "
         "time.sleep(60)"
     )

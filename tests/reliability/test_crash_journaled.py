@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.sandbox.passwords import verify_password
+from shoporg.backends.sandbox.passwords import verify_password
 from tests.engine.conftest import StackProject
 from tests.reliability.conftest import (
     assert_audit_intact,
@@ -47,7 +47,7 @@ def start_up(project: StackProject, log: Path) -> subprocess.Popen[str]:
     """``shoporg up --journaled`` in a session of its own (it, the engine and the plugins)."""
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "providers.cli.main", "up"],
+            [sys.executable, "-m", "shoporg.cli.main", "up"],
             cwd=project.root, env={**project.pulumi.env, **SLOW},
             stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )

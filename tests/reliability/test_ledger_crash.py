@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from providers.backends.ledger import Ledger, Step
+from shoporg.backends.ledger import Ledger, Step
 from tests.engine.conftest import StackProject
 from tests.reliability.conftest import (
     kill_session,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.cli.recover import file_backend_dir, repair_torn_metadata, stack_locks
+from shoporg.cli.recover import file_backend_dir, repair_torn_metadata, stack_locks
 
 
 def dead_pid() -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from providers.cli.main import build_parser
+from shoporg.cli.main import build_parser
 
 CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
 

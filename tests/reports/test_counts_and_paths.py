@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.cli.main import main
-from providers.reports.build import review_from_orgs
-from providers.reports.model import Review
-from providers.reports.render import BUDGETS, _view
-from providers.reports.sources import org_from_file
+from shoporg.cli.main import main
+from shoporg.reports.build import review_from_orgs
+from shoporg.reports.model import Review
+from shoporg.reports.render import BUDGETS, _view
+from shoporg.reports.sources import org_from_file
 
 from .conftest import ORGS, TODAY
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.reports.build import plan_from_orgs
-from providers.reports.context import Context
-from providers.reports.diagram import DEPT, MORE, PERSON, _node, mermaid_tree
-from providers.reports.sources import org_from_text
+from shoporg.reports.build import plan_from_orgs
+from shoporg.reports.context import Context
+from shoporg.reports.diagram import DEPT, MORE, PERSON, _node, mermaid_tree
+from shoporg.reports.sources import org_from_text
 
 from .conftest import ORGS, TODAY
 

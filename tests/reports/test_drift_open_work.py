@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from providers.backends.capabilities import LEDGER, TOP
-from providers.backends.ledger.store import Step as LedgerStep
-from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT, Ref, desired_world
-from providers.reports.drift import (
+from shoporg.backends.capabilities import LEDGER, TOP
+from shoporg.backends.ledger.store import Step as LedgerStep
+from shoporg.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT, Ref, desired_world
+from shoporg.reports.drift import (
     Connectors,
     DriftReport,
     OpenStep,
@@ -37,9 +37,9 @@ from providers.reports.drift import (
     waiting_words,
     without_waiting,
 )
-from providers.reports.sources import org_from_file
-from providers.reports.world import Obj, Plan, Step, objects
-from providers.schema import Org
+from shoporg.reports.sources import org_from_file
+from shoporg.reports.world import Obj, Plan, Step, objects
+from shoporg.schema import Org
 
 from .conftest import FIXTURES, ORGS, TODAY, check_golden
 
@@ -247,7 +247,7 @@ def test_an_overdue_step_is_a_finding_of_its_own(
     org: Org, case: str, ages: tuple[int, ...], drifted: bool, unverified: bool, code: int,
     overdue: list[int],
 ) -> None:
-    from providers.reports.drift import Drifted, Unverified
+    from shoporg.reports.drift import Drifted, Unverified
 
     steps = tuple(open_step(i, "sp-youpin", "shopee", age) for i, age in enumerate(ages, 1))
     result = DriftReport(

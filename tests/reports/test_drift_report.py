@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
-from providers.kinds import DEPARTMENT, ROLE, SUB_ACCOUNT, desired_world
-from providers.reports.drift import (
+from shoporg.kinds import DEPARTMENT, ROLE, SUB_ACCOUNT, desired_world
+from shoporg.reports.drift import (
     DriftReport,
     Unmanaged,
     Unverified,
@@ -24,9 +24,9 @@ from providers.reports.drift import (
     render_drift_json,
     render_drift_markdown,
 )
-from providers.reports.sources import org_from_file
-from providers.reports.world import Obj, Plan, Step, objects, plan_from_preview
-from providers.schema import Org
+from shoporg.reports.sources import org_from_file
+from shoporg.reports.world import Obj, Plan, Step, objects, plan_from_preview
+from shoporg.schema import Org
 
 from .conftest import FIXTURES, ORGS, TODAY, check_golden
 

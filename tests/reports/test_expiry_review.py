@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from providers.reports.build import review_from_orgs, review_from_preview
-from providers.reports.model import Review
-from providers.reports.render import render_markdown
-from providers.reports.sources import org_from_text, read_preview
+from shoporg.reports.build import review_from_orgs, review_from_preview
+from shoporg.reports.model import Review
+from shoporg.reports.render import render_markdown
+from shoporg.reports.sources import org_from_text, read_preview
 
 from .conftest import ORGS, PREVIEWS, TODAY
 

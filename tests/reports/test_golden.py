@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from providers.reports.build import review_from_orgs, review_from_preview
-from providers.reports.model import Review
-from providers.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
-from providers.reports.sources import org_from_file, read_preview
+from shoporg.reports.build import review_from_orgs, review_from_preview
+from shoporg.reports.model import Review
+from shoporg.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
+from shoporg.reports.sources import org_from_file, read_preview
 
 from .conftest import GOLDEN, ORGS, PREVIEWS, TODAY, check_golden
 
@@ -94,7 +94,7 @@ def test_an_empty_plan_says_no_changes(name: str, all_reviews: dict[str, Review]
 def test_the_every_risk_fixture_raises_every_risk_flag(
     name: str, all_reviews: dict[str, Review]
 ) -> None:
-    from providers.reports.model import RISK_CODES
+    from shoporg.reports.model import RISK_CODES
 
     assert set(all_reviews[name].risk_counts()) == set(RISK_CODES)
 

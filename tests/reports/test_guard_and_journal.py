@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.reports import journal
-from providers.reports.build import plan_from_orgs
-from providers.reports.guard import check_removals
-from providers.reports.sources import org_from_file
-from providers.schema import Org, RemovalLimits, validate_text
+from shoporg.reports import journal
+from shoporg.reports.build import plan_from_orgs
+from shoporg.reports.guard import check_removals
+from shoporg.reports.sources import org_from_file
+from shoporg.schema import Org, RemovalLimits, validate_text
 
 from .conftest import ORGS, TODAY
 

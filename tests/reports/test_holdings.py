@@ -11,11 +11,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.kinds import ROLE_GRANT, desired_world
-from providers.reports.context import Context, holdings, holdings_that_may_differ
-from providers.reports.risks import _by_member_account, _toxic
-from providers.reports.world import Obj, Plan, objects
-from providers.schema import load_org
+from shoporg.kinds import ROLE_GRANT, desired_world
+from shoporg.reports.context import Context, holdings, holdings_that_may_differ
+from shoporg.reports.risks import _by_member_account, _toxic
+from shoporg.reports.world import Obj, Plan, objects
+from shoporg.schema import load_org
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = datetime.date(2026, 12, 1)

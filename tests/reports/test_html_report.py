@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks import orggen
-from providers.backends.ledger import Ledger
-from providers.cli.main import main
-from providers.reports.build import review_from_orgs
-from providers.reports.drift import Drifted, DriftReport, Unmanaged
-from providers.reports.html_report import drift_page, org_page, render_html, review_page
-from providers.reports.sources import org_from_file
-from providers.schema import Org, validate_text
+from shoporg.backends.ledger import Ledger
+from shoporg.cli.main import main
+from shoporg.reports.build import review_from_orgs
+from shoporg.reports.drift import Drifted, DriftReport, Unmanaged
+from shoporg.reports.html_report import drift_page, org_page, render_html, review_page
+from shoporg.reports.sources import org_from_file
+from shoporg.schema import Org, validate_text
 from tests.reports.conftest import ORGS, TODAY
 from tests.reports.test_worklist import chromium, dom_and_screenshot
 

@@ -12,16 +12,16 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from providers.reports.build import review_from_orgs
-from providers.reports.diagram import _label
-from providers.reports.render import (
+from shoporg.reports.build import review_from_orgs
+from shoporg.reports.diagram import _label
+from shoporg.reports.render import (
     _cell_text,
     _code_cell,
     _md,
     _sentence,
     render_markdown,
 )
-from providers.reports.sources import org_from_text
+from shoporg.reports.sources import org_from_text
 
 from .conftest import FIXTURES, ORGS, TODAY
 from .html_text import parse, squash, to_html

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.settings import BackendKind, BackendSettings
-from providers.cli.main import main
-from providers.reports.build import review_from_orgs, review_from_preview
-from providers.reports.model import Review
-from providers.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
-from providers.reports.sources import org_from_file, read_preview
+from shoporg.backends.settings import BackendKind, BackendSettings
+from shoporg.cli.main import main
+from shoporg.reports.build import review_from_orgs, review_from_preview
+from shoporg.reports.model import Review
+from shoporg.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
+from shoporg.reports.sources import org_from_file, read_preview
 
 from .conftest import FIXTURES, ORGS, PREVIEWS, TODAY, check_golden
 

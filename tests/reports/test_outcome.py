@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from providers.kinds import BY_WORD, ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref, ref_of_urn
-from providers.reports.outcome import (
+from shoporg.kinds import BY_WORD, ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref, ref_of_urn
+from shoporg.reports.outcome import (
     Progress,
     documents,
     outcome_of,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from providers.cli.main import main
-from providers.kinds import desired_world, ref_of_urn
-from providers.reports.build import plan_from_orgs, review_from_orgs
-from providers.reports.render import render_markdown
-from providers.reports.sources import org_from_file, org_from_text, read_preview
-from providers.reports.world import clean_inputs, objects, plan_from_preview
+from shoporg.cli.main import main
+from shoporg.kinds import desired_world, ref_of_urn
+from shoporg.reports.build import plan_from_orgs, review_from_orgs
+from shoporg.reports.render import render_markdown
+from shoporg.reports.sources import org_from_file, org_from_text, read_preview
+from shoporg.reports.world import clean_inputs, objects, plan_from_preview
 
 from .conftest import ORGS, PREVIEWS, TODAY
 from .html_text import parse, to_html
@@ -150,9 +150,9 @@ def test_review_of_an_unknown_revision_fails_with_the_git_message(
 def test_any_object_a_manual_step_left_pending_is_flagged_with_its_runbook(
     kind: str, name: str, inputs: dict[str, str], text: str
 ) -> None:
-    from providers.reports.context import Context
-    from providers.reports.risks import find_risks
-    from providers.reports.world import Obj, Plan, Step
+    from shoporg.reports.context import Context
+    from shoporg.reports.risks import find_risks
+    from shoporg.reports.world import Obj, Plan, Step
 
     old = Obj(kind, name, inputs, {"status": "pending", "runbook": "do it in 千牛"})
     new = Obj(kind, name, {**inputs, "name": "changed"})

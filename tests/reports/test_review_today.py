@@ -1,7 +1,7 @@
 """The review judges expiry by the account system's day (issue 15.7): a sandbox whose clock was
 moved (``shoporg sandbox clock advance``) is judged on its own day, a stack without one on the
 machine's, and ``--today`` wins over both. The program and drift take the same day
-(:func:`providers.backends.clock.account_system_today`)."""
+(:func:`shoporg.backends.clock.account_system_today`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import cast
 
 import pytest
 
-from providers.backends.clock import account_system_now, account_system_today
-from providers.backends.ledger import Ledger
-from providers.backends.ledger.backend import LedgerBackend
-from providers.backends.routing import RoutedBackend
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.settings import BackendKind, BackendSettings
-from providers.cli.main import main
-from providers.schema import load_org
+from shoporg.backends.clock import account_system_now, account_system_today
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.ledger.backend import LedgerBackend
+from shoporg.backends.routing import RoutedBackend
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.settings import BackendKind, BackendSettings
+from shoporg.cli.main import main
+from shoporg.schema import load_org
 
 from .conftest import ORGS
 

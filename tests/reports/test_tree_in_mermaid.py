@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from providers.reports.model import Review
-from providers.reports.render import render_markdown
+from shoporg.reports.model import Review
+from shoporg.reports.render import render_markdown
 
 from .html_text import to_html
 from .mermaid_browser import contrast, render

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from providers.reports.model import Review
-from providers.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
+from shoporg.reports.model import Review
+from shoporg.reports.render import MARKDOWN_LIMIT, render_json, render_markdown
 
 from .test_golden import config_review, engine_review
 from .trees import many_departments

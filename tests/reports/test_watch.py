@@ -6,8 +6,8 @@ from collections.abc import Hashable
 
 import pytest
 
-from providers.reports.drift import Drifted, DriftReport, OpenStep, Unmanaged, Unverified
-from providers.reports.watch import Finding, findings, new_findings
+from shoporg.reports.drift import Drifted, DriftReport, OpenStep, Unmanaged, Unverified
+from shoporg.reports.watch import Finding, findings, new_findings
 
 TOXIC = Drifted("role_grant", "tb/yang-lei@shop", "tb", "changed",
                 (("role_ids", ["ops"], ["ops", "cs-aftersale"]),),

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.ledger import Ledger
-from providers.reports.worklist import (
+from shoporg.backends.ledger import Ledger
+from shoporg.reports.worklist import (
     render_worklist_html,
     render_worklist_json,
     render_worklist_markdown,

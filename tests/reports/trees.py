@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
-from providers.reports.build import review_from_orgs
-from providers.reports.model import Review
-from providers.reports.sources import org_from_file, org_from_text
+from shoporg.reports.build import review_from_orgs
+from shoporg.reports.model import Review
+from shoporg.reports.sources import org_from_file, org_from_text
 
 from .conftest import ORGS, TODAY
 

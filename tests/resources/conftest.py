@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.protocol import Backend
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.backends.settings import BackendSettings, open_backend
+from shoporg.backends.protocol import Backend
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.backends.settings import BackendSettings, open_backend
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from providers.backends.protocol import Backend, DepartmentSpec, SubAccountSpec
-from providers.errors import ConflictError
-from providers.resources import base
-from providers.resources.department import DepartmentProvider
-from providers.resources.sub_account import SubAccountProvider
+from shoporg.backends.protocol import Backend, DepartmentSpec, SubAccountSpec
+from shoporg.errors import ConflictError
+from shoporg.resources import base
+from shoporg.resources.department import DepartmentProvider
+from shoporg.resources.sub_account import SubAccountProvider
 
 DEPT = {"account_id": "tb", "department_id": "cs", "name": "客服部", "parent_id": None}
 

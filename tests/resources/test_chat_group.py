@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from providers.backends.protocol import Backend, ChatGroupSpec, SubAccountSpec
-from providers.backends.sandbox import SandboxBackend, SellerCenter
-from providers.errors import NotFoundError, RuleViolation
-from providers.resources import base
-from providers.resources.chat_group import ChatGroupProvider
+from shoporg.backends.protocol import Backend, ChatGroupSpec, SubAccountSpec
+from shoporg.backends.sandbox import SandboxBackend, SellerCenter
+from shoporg.errors import NotFoundError, RuleViolation
+from shoporg.resources import base
+from shoporg.resources.chat_group import ChatGroupProvider
 
 GROUP = {
     "account_id": "sp", "shop_id": "sp-my", "name": "售前 pre-sales",

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from providers.backends.ledger import Ledger
-from providers.backends.settings import BackendSettings
-from providers.resources.role_grant import RoleGrantArgs, RoleGrantProvider
-from providers.resources.sub_account import SubAccountArgs, SubAccountProvider
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.settings import BackendSettings
+from shoporg.resources.role_grant import RoleGrantArgs, RoleGrantProvider
+from shoporg.resources.sub_account import SubAccountArgs, SubAccountProvider
 
 ORG = """
 company: 测试

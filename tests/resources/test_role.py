@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from providers.backends.protocol import Backend, GrantSpec, RoleSpec, SubAccountSpec
-from providers.errors import ConflictError, RuleViolation
-from providers.resources import base
-from providers.resources.role import RoleProvider
+from shoporg.backends.protocol import Backend, GrantSpec, RoleSpec, SubAccountSpec
+from shoporg.errors import ConflictError, RuleViolation
+from shoporg.resources import base
+from shoporg.resources.role import RoleProvider
 
 ROLE = {
     "account_id": "tb", "role_id": "cs-agent", "name": "客服", "description": "",

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from providers.backends.protocol import Backend, GrantSpec, RoleSpec, SubAccountSpec
-from providers.errors import NotFoundError, RuleViolation
-from providers.resources import base
-from providers.resources.role_grant import RoleGrantProvider
-from providers.resources.sub_account import SubAccountProvider
+from shoporg.backends.protocol import Backend, GrantSpec, RoleSpec, SubAccountSpec
+from shoporg.errors import NotFoundError, RuleViolation
+from shoporg.resources import base
+from shoporg.resources.role_grant import RoleGrantProvider
+from shoporg.resources.sub_account import SubAccountProvider
 
 GRANT = {
     "account_id": "tb", "member_id": "alice", "login": "acme旗舰店:alice",

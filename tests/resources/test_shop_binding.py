@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from providers.backends.ledger import Ledger
-from providers.backends.protocol import Backend, BindingSpec
-from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
-from providers.errors import ConflictError, RuleViolation
-from providers.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS, DOUYIN_MAX_CHANNEL_ACCOUNTS
-from providers.resources import base
-from providers.resources.shop_binding import ShopBindingProvider
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.protocol import Backend, BindingSpec
+from shoporg.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+from shoporg.errors import ConflictError, RuleViolation
+from shoporg.platforms import DOUYIN_CHANNEL_UNBIND_AFTER_DAYS, DOUYIN_MAX_CHANNEL_ACCOUNTS
+from shoporg.resources import base
+from shoporg.resources.shop_binding import ShopBindingProvider
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LOCK = timedelta(days=DOUYIN_CHANNEL_UNBIND_AFTER_DAYS)

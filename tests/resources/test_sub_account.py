@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.backends.ledger import Ledger
-from providers.backends.protocol import Backend
-from providers.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
-from providers.platforms import SHOPEE_ACTIVATION_LINK_HOURS
-from providers.resources.sub_account import SubAccountProvider
+from shoporg.backends.ledger import Ledger
+from shoporg.backends.protocol import Backend
+from shoporg.backends.sandbox import FixedClock, SandboxBackend, SellerCenter
+from shoporg.platforms import SHOPEE_ACTIVATION_LINK_HOURS
+from shoporg.resources.sub_account import SubAccountProvider
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZHU_YAN = {

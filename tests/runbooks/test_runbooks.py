@@ -9,9 +9,9 @@ import jinja2
 import jinja2.meta
 import pytest
 
-from providers.errors import ManualStepRequired
-from providers.platforms.rules import RULES_BY_CODE
-from providers.runbooks import (
+from shoporg.errors import ManualStepRequired
+from shoporg.platforms.rules import RULES_BY_CODE
+from shoporg.runbooks import (
     KIND_LABELS,
     PAGES,
     PLATFORM_NAMES,

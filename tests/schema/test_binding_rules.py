@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.errors import ConfigError
-from providers.schema import validate_text
+from shoporg.errors import ConfigError
+from shoporg.schema import validate_text
 
 BASE = (
     Path(__file__).parents[1] / "fixtures" / "org" / "valid" / "small-org-touching-every-kind.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.cli.main import main
+from shoporg.cli.main import main
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "org"

@@ -18,9 +18,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from providers.errors import ConfigError
-from providers.schema import render_json_schema, validate_text
-from providers.schema.loader import load_text
+from shoporg.errors import ConfigError
+from shoporg.schema import render_json_schema, validate_text
+from shoporg.schema.loader import load_text
 
 from . import yaml_language_server as yls
 
@@ -202,7 +202,7 @@ def test_the_editors_yaml_parser_reads_plain_scalars_as_our_loader_does() -> Non
 @pytest.mark.parametrize("text", [t for t, v in SCALARS.items() if isinstance(v, str)]
                          + ["1e3", "0o17", "+1E5", "012", "0x1F", "true", "null", ""])
 def test_text_the_importer_writes_reads_back_as_the_same_text(text: str) -> None:
-    from providers.importer import _flow, _scalar
+    from shoporg.importer import _flow, _scalar
 
     assert load_text(f"v: {_scalar(text)}").data["v"] == text
     assert load_text(f"v: {_flow({'k': text})}").data["v"] == {"k": text}

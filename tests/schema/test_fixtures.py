@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.errors import ConfigError
-from providers.schema import validate_text
+from shoporg.errors import ConfigError
+from shoporg.schema import validate_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "org"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from providers.errors import ConfigError
-from providers.schema import Org, validate_text
+from shoporg.errors import ConfigError
+from shoporg.schema import Org, validate_text
 
 BASE = (
     Path(__file__).parents[1] / "fixtures" / "org" / "valid" / "small-org-touching-every-kind.yaml"

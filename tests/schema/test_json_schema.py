@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, get_args
 
-from providers.platforms import DOUYIN_CHANNEL_SOURCES
-from providers.schema import render_json_schema
-from providers.schema.models import ChannelSource
+from shoporg.platforms import DOUYIN_CHANNEL_SOURCES
+from shoporg.schema import render_json_schema
+from shoporg.schema.models import ChannelSource
 
 COMMITTED = Path(__file__).parents[2] / "schema" / "org.schema.json"
 

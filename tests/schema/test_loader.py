@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.errors import ConfigError
-from providers.schema import load_org, validate_text
-from providers.schema.loader import MAX_DEPTH, load_text
+from shoporg.errors import ConfigError
+from shoporg.schema import load_org, validate_text
+from shoporg.schema.loader import MAX_DEPTH, load_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "org"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.schema import Org, load_org
+from shoporg.schema import Org, load_org
 
 SMALL = (
     Path(__file__).parents[1] / "fixtures" / "org" / "valid" / "small-org-touching-every-kind.yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from providers.platforms import PLATFORMS
-from providers.schema import Org, load_org
+from shoporg.platforms import PLATFORMS
+from shoporg.schema import Org, load_org
 
 ORG_YAML = Path(__file__).parents[2] / "org.yaml"
 

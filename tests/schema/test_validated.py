@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.errors import ConfigError
-from providers.reports.sources import org_from_file
-from providers.schema import load_org
+from shoporg.errors import ConfigError
+from shoporg.reports.sources import org_from_file
+from shoporg.schema import load_org
 
 REPO_ORG = Path(__file__).resolve().parents[2] / "org.yaml"
 

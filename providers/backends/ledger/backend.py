@@ -1,6 +1,6 @@
 """``LedgerBackend``: the connector for platforms without an API (Shopee, Ozon, Douyin).
 
-Every write is a manual step: it raises :class:`~providers.errors.ManualStepRequired` with a
+Every write is a manual step: it raises :class:`~shoporg.errors.ManualStepRequired` with a
 runbook, and the provider records the step in the ledger (:mod:`.store`). Every read returns
 what the ledger's **confirmed** steps say exists — the last confirmed create or update of an
 object gives its values (the resource's declared inputs, recorded with the step), a
@@ -22,8 +22,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from providers.backends.ledger.store import Ledger, Step
-from providers.backends.protocol import (
+from shoporg.backends.ledger.store import Ledger, Step
+from shoporg.backends.protocol import (
     Account,
     Binding,
     BindingSpec,
@@ -40,11 +40,11 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
-from providers.errors import BackendError, NotFoundError
-from providers.kinds import CHAT_GROUP, DEPARTMENT, ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
-from providers.platforms import CATALOGUES, PermissionCatalogue
-from providers.runbooks import Operation, labelled, manual_step
-from providers.schema import Org
+from shoporg.errors import BackendError, NotFoundError
+from shoporg.kinds import CHAT_GROUP, DEPARTMENT, ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
+from shoporg.platforms import CATALOGUES, PermissionCatalogue
+from shoporg.runbooks import Operation, labelled, manual_step
+from shoporg.schema import Org
 
 
 class LedgerBackend:

@@ -227,7 +227,7 @@ class Postgres:
             raw = psycopg.connect(self._url, autocommit=True, row_factory=dict_row,
                                   connect_timeout=BUSY_SECONDS)
         except psycopg.Error as exc:
-            from providers.backends.ledger.store import LedgerError
+            from shoporg.backends.ledger.store import LedgerError
 
             raise LedgerError(f"cannot open the ledger at {self.location}: "
                               f"{self._hide(str(exc))}") from None

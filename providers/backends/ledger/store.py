@@ -1,6 +1,6 @@
 """The manual-step ledger: an append-only record of every step no API can do.
 
-Each step says which object (kind + resource name, the registry's :class:`~providers.kinds.Ref`),
+Each step says which object (kind + resource name, the registry's :class:`~shoporg.kinds.Ref`),
 which operation, the desired values (the resource's declared inputs: never a secret), its
 runbook, when it was raised and by whom; every change of its state is a new event row::
 
@@ -26,7 +26,7 @@ stack sees). The stack lives in side tables, so a ledger written by an older sho
 unchanged: creating tables is all an upgrade does.
 
 It is the system of record of what exists on platforms without a read API: the ledger
-connector (:mod:`providers.backends.ledger.backend`) reads an object as its last confirmed
+connector (:mod:`shoporg.backends.ledger.backend`) reads an object as its last confirmed
 step describes it.
 """
 
@@ -44,8 +44,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from providers.backends.ledger.dialect import Conn, dialect_for, is_url
-from providers.errors import ShoporgError
+from shoporg.backends.ledger.dialect import Conn, dialect_for, is_url
+from shoporg.errors import ShoporgError
 
 State = Literal["open", "done", "skipped"]
 STATES: Final[tuple[State, ...]] = ("open", "done", "skipped")

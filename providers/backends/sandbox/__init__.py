@@ -1,7 +1,7 @@
 """The sandbox: an embedded, persistent, multi-tenant account system in one SQLite file.
 
 It behaves like the five seller centres of SPEC.md (every "Platform rule" is enforced and
-raises a :class:`~providers.errors.RuleViolation` with a stable ``rule`` name), keeps an
+raises a :class:`~shoporg.errors.RuleViolation` with a stable ``rule`` name), keeps an
 append-only audit log, takes an injectable clock, and can inject faults and latency.
 ``shoporg sandbox ...`` (``providers/cli/sandbox.py``) is its seller centre on the command line.
 
@@ -12,15 +12,15 @@ Module map: ``backend.py`` (the protocol, one transaction per call), ``seller_ce
 ``bindings.py``, ``chat_groups.py``, ``creators.py``.
 """
 
-from providers.backends.sandbox.backend import (
+from shoporg.backends.sandbox.backend import (
     SandboxBackend,
     default_company,
     default_path,
     open_sandbox,
 )
-from providers.backends.sandbox.clock import Clock, FixedClock, SystemClock
-from providers.backends.sandbox.faults import FaultConfig
-from providers.backends.sandbox.seller_center import SellerCenter
+from shoporg.backends.sandbox.clock import Clock, FixedClock, SystemClock
+from shoporg.backends.sandbox.faults import FaultConfig
+from shoporg.backends.sandbox.seller_center import SellerCenter
 
 __all__ = [
     "Clock",

@@ -8,7 +8,7 @@ shop, evaluated by ``Tx.enforce``); main-account activation (``activation_unsupp
 ``shopee_activation_expired``: "invite again" sends a new link, ``shopee_not_activated``); the
 wallet password (``wallet_password_unsupported``, ``wallet_password_main_only``,
 ``wallet_password_same_as_shop``), stored as a salted hash. Each is stated once, with its
-facts, in :mod:`providers.platforms.rules`.
+facts, in :mod:`shoporg.platforms.rules`.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from providers.backends.protocol import Account, Shop
-from providers.backends.sandbox.clock import from_text
-from providers.backends.sandbox.passwords import hash_password, verify_password
-from providers.backends.sandbox.tx import Tx
-from providers.errors import ConflictError
-from providers.platforms import (
+from shoporg.backends.protocol import Account, Shop
+from shoporg.backends.sandbox.clock import from_text
+from shoporg.backends.sandbox.passwords import hash_password, verify_password
+from shoporg.backends.sandbox.tx import Tx
+from shoporg.errors import ConflictError
+from shoporg.platforms import (
     ACTIVATION_PLATFORMS,
     PLATFORM_TITLES,
     PLATFORMS,
     SHOPEE_ACTIVATION_LINK_HOURS,
     Platform,
 )
-from providers.platforms.facts import ShopFacts, ShopsFacts
-from providers.platforms.rules import (
+from shoporg.platforms.facts import ShopFacts, ShopsFacts
+from shoporg.platforms.rules import (
     ACTIVATION_EXPIRED,
     ACTIVATION_UNSUPPORTED,
     NOT_ACTIVATED,

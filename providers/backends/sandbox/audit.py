@@ -13,8 +13,8 @@ import json
 import sqlite3
 from collections.abc import Mapping
 
-from providers.backends.protocol import AuditEntry
-from providers.backends.sandbox.clock import from_text
+from shoporg.backends.protocol import AuditEntry
+from shoporg.backends.sandbox.clock import from_text
 
 _SECRET_MARKERS = ("password", "secret", "token")
 _ALLOWED_FLAGS = ("password_set", "wallet_password_set", "shop_password_set")

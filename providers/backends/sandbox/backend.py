@@ -1,4 +1,4 @@
-"""``SandboxBackend``: the protocol (``providers.backends.protocol.Backend``) over one SQLite file.
+"""``SandboxBackend``: the protocol (``shoporg.backends.protocol.Backend``) over one SQLite file.
 
 Every public method is one operation, run by :meth:`SandboxBackend.execute`:
 
@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from providers.backends.protocol import (
+from shoporg.backends.protocol import (
     Account,
     Binding,
     BindingSpec,
@@ -43,7 +43,7 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
-from providers.backends.sandbox import (
+from shoporg.backends.sandbox import (
     accounts,
     bindings,
     chat_groups,
@@ -54,12 +54,12 @@ from providers.backends.sandbox import (
     settings,
     sub_accounts,
 )
-from providers.backends.sandbox.clock import Clock, SystemClock
-from providers.backends.sandbox.db import BUSY_RETRIES, Database, is_busy, retry_busy
-from providers.backends.sandbox.faults import FaultInjector, load_config
-from providers.backends.sandbox.tx import Tx
-from providers.errors import BackendError, ConflictError, TransientError
-from providers.kinds import (
+from shoporg.backends.sandbox.clock import Clock, SystemClock
+from shoporg.backends.sandbox.db import BUSY_RETRIES, Database, is_busy, retry_busy
+from shoporg.backends.sandbox.faults import FaultInjector, load_config
+from shoporg.backends.sandbox.tx import Tx
+from shoporg.errors import BackendError, ConflictError, TransientError
+from shoporg.kinds import (
     CHAT_GROUP,
     DEPARTMENT,
     ROLE,
@@ -67,7 +67,7 @@ from providers.kinds import (
     SHOP_BINDING,
     SUB_ACCOUNT,
 )
-from providers.platforms import PermissionCatalogue
+from shoporg.platforms import PermissionCatalogue
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@
       - {shop: dy-shop, kind: channel, external_account: tt-555, source: toutiao}
       - {shop: dy-shop, kind: self_operated, external_account: creator-9}
 
-Rules (stated once, with their facts, in :mod:`providers.platforms.rules`; those that are
+Rules (stated once, with their facts, in :mod:`shoporg.platforms.rules`; those that are
 predicates over the shop's bindings or the creator's shops are evaluated from there by
 ``Tx.enforce``, on the facts this write would leave):
 ``bindings_unsupported``;
@@ -23,19 +23,19 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from providers.backends.protocol import BINDING_KINDS, Binding, BindingKind, BindingSpec
-from providers.backends.sandbox.clock import from_text
-from providers.backends.sandbox.creators import gmv_share, has_consent, shop_key
-from providers.backends.sandbox.tx import Tx
-from providers.errors import ConflictError
-from providers.kinds import SHOP_BINDING
-from providers.platforms import (
+from shoporg.backends.protocol import BINDING_KINDS, Binding, BindingKind, BindingSpec
+from shoporg.backends.sandbox.clock import from_text
+from shoporg.backends.sandbox.creators import gmv_share, has_consent, shop_key
+from shoporg.backends.sandbox.tx import Tx
+from shoporg.errors import ConflictError
+from shoporg.kinds import SHOP_BINDING
+from shoporg.platforms import (
     DOUYIN_CHANNEL_UNBIND_AFTER_DAYS,
     DOUYIN_MAX_CHANNEL_ACCOUNTS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
 )
-from providers.platforms.facts import CreatorFacts, ShopBindingFacts
-from providers.platforms.rules import (
+from shoporg.platforms.facts import CreatorFacts, ShopBindingFacts
+from shoporg.platforms.rules import (
     BINDINGS_UNSUPPORTED,
     CHANNEL_LIMIT,
     CHANNEL_SOURCE,

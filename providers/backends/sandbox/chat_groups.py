@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from providers.backends.protocol import ChatGroup, ChatGroupSpec
-from providers.backends.sandbox.accounts import require_activated
-from providers.backends.sandbox.tx import Tx, dumps, loads_list
-from providers.kinds import CHAT_GROUP
-from providers.platforms.facts import ChatGroupFacts
-from providers.platforms.rules import CHAT_GROUPS_UNSUPPORTED
+from shoporg.backends.protocol import ChatGroup, ChatGroupSpec
+from shoporg.backends.sandbox.accounts import require_activated
+from shoporg.backends.sandbox.tx import Tx, dumps, loads_list
+from shoporg.kinds import CHAT_GROUP
+from shoporg.platforms.facts import ChatGroupFacts
+from shoporg.platforms.rules import CHAT_GROUPS_UNSUPPORTED
 
 KIND = CHAT_GROUP.word
 

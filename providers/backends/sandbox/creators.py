@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from providers.backends.sandbox.tx import Tx
-from providers.platforms import DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS
+from shoporg.backends.sandbox.tx import Tx
+from shoporg.platforms import DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS
 
 KIND = "creator"
 

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from providers.backends.sandbox.schema import migrate
+from shoporg.backends.sandbox.schema import migrate
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@
         children:                     # a row each, with parent_id: cs-presale -> cs
           - {id: cs-presale, name: 售前}
 
-Rules: ``departments_unsupported`` (:mod:`providers.platforms.rules`); a
+Rules: ``departments_unsupported`` (:mod:`shoporg.platforms.rules`); a
 name is required (``required_field``) and unique among its siblings
 (``department_name_taken``); the parent must exist (``unknown_department``) and a move may not
 create a cycle (``department_cycle``); a department with sub-departments or sub-accounts
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from providers.backends.protocol import Department, DepartmentSpec
-from providers.backends.sandbox.tx import Tx
-from providers.errors import ConflictError
-from providers.kinds import DEPARTMENT
-from providers.platforms.rules import DEPARTMENTS_UNSUPPORTED
+from shoporg.backends.protocol import Department, DepartmentSpec
+from shoporg.backends.sandbox.tx import Tx
+from shoporg.errors import ConflictError
+from shoporg.kinds import DEPARTMENT
+from shoporg.platforms.rules import DEPARTMENTS_UNSUPPORTED
 
 KIND = DEPARTMENT.word
 

@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from providers.errors import BackendError, ThrottledError, TransientError
+from shoporg.errors import BackendError, ThrottledError, TransientError
 
 ENV_VAR = "SHOPORG_SANDBOX_FAULTS"
 

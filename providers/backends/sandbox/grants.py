@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from providers.backends.protocol import Grant, GrantSpec
-from providers.backends.sandbox.accounts import require_activated
-from providers.backends.sandbox.roles import require_roles
-from providers.backends.sandbox.sub_accounts import require_row
-from providers.backends.sandbox.tx import Tx, dumps, loads_list
-from providers.kinds import ROLE_GRANT
+from shoporg.backends.protocol import Grant, GrantSpec
+from shoporg.backends.sandbox.accounts import require_activated
+from shoporg.backends.sandbox.roles import require_roles
+from shoporg.backends.sandbox.sub_accounts import require_row
+from shoporg.backends.sandbox.tx import Tx, dumps, loads_list
+from shoporg.kinds import ROLE_GRANT
 
 KIND = ROLE_GRANT.word
 

@@ -6,7 +6,7 @@
         name: 客服
         permissions: [ww-chat, trade-view]
 
-The catalogue is the sandbox's own (``providers.platforms.catalogue``). A role stores the codes
+The catalogue is the sandbox's own (``shoporg.platforms.catalogue``). A role stores the codes
 as declared and reports what the platform actually grants: a point brings its parents and
 all of its children (TOP ``role.add`` rule). Rules: every code must exist in the platform's
 catalogue (``unknown_permission``); names are required (``required_field``) and unique per
@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from providers.backends.protocol import Role, RoleSpec
-from providers.backends.sandbox.accounts import require_activated
-from providers.backends.sandbox.tx import Tx, dumps, loads_list
-from providers.errors import ConflictError
-from providers.kinds import ROLE
-from providers.platforms import CATALOGUES, PermissionCatalogue
+from shoporg.backends.protocol import Role, RoleSpec
+from shoporg.backends.sandbox.accounts import require_activated
+from shoporg.backends.sandbox.tx import Tx, dumps, loads_list
+from shoporg.errors import ConflictError
+from shoporg.kinds import ROLE
+from shoporg.platforms import CATALOGUES, PermissionCatalogue
 
 KIND = ROLE.word
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from providers.backends.protocol import Account, AuditEntry, Shop, SubAccount
-from providers.backends.sandbox import accounts, audit, creators, settings, sub_accounts
-from providers.backends.sandbox.backend import SandboxBackend
-from providers.backends.sandbox.faults import FaultConfig, load_config
-from providers.backends.sandbox.tx import Tx
+from shoporg.backends.protocol import Account, AuditEntry, Shop, SubAccount
+from shoporg.backends.sandbox import accounts, audit, creators, settings, sub_accounts
+from shoporg.backends.sandbox.backend import SandboxBackend
+from shoporg.backends.sandbox.faults import FaultConfig, load_config
+from shoporg.backends.sandbox.tx import Tx
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
-from providers.backends.sandbox.tx import Tx
+from shoporg.backends.sandbox.tx import Tx
 
 CLOCK_OFFSET = "clock_offset_seconds"
 FAULTS = "faults"

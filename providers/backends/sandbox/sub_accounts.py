@@ -11,7 +11,7 @@
 
 Statuses are normalised to ``pending`` (invited by email, until it is confirmed), ``active``
 and ``disabled``; transitions: pending -> active | disabled, active -> disabled, disabled ->
-active (re-enable). Rules (the platform rules stated once in :mod:`providers.platforms.rules`):
+active (re-enable). Rules (the platform rules stated once in :mod:`shoporg.platforms.rules`):
 
 * ``seat_quota``, ``email_required`` and ``two_factor_unsupported`` are predicates of the table
   over the account's seats and the user, evaluated by ``Tx.enforce``;
@@ -31,15 +31,15 @@ import re
 import sqlite3
 from typing import Final
 
-from providers.backends.protocol import Account, SubAccount, SubAccountSpec, SubAccountStatus
-from providers.backends.sandbox.accounts import require_activated, update_account
-from providers.backends.sandbox.departments import require_department
-from providers.backends.sandbox.tx import Tx, dumps, loads_list
-from providers.errors import ConflictError
-from providers.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
-from providers.platforms import EMAIL_PATTERN, INVITE_BY_EMAIL_PLATFORMS
-from providers.platforms.facts import SeatFacts, UserFacts
-from providers.platforms.rules import (
+from shoporg.backends.protocol import Account, SubAccount, SubAccountSpec, SubAccountStatus
+from shoporg.backends.sandbox.accounts import require_activated, update_account
+from shoporg.backends.sandbox.departments import require_department
+from shoporg.backends.sandbox.tx import Tx, dumps, loads_list
+from shoporg.errors import ConflictError
+from shoporg.kinds import CHAT_GROUP, ROLE_GRANT, SUB_ACCOUNT
+from shoporg.platforms import EMAIL_PATTERN, INVITE_BY_EMAIL_PLATFORMS
+from shoporg.platforms.facts import SeatFacts, UserFacts
+from shoporg.platforms.rules import (
     DEPARTMENTS_UNSUPPORTED,
     EMAIL_REQUIRED,
     EMAIL_UNCONFIRMED,

@@ -2,7 +2,7 @@
 (``shared/platform-apis.md`` §1.4), not from our client.
 
 The endpoint (:mod:`.top_server`) must not import the connector's signing, timestamps or
-response keys (``providers.backends.taobao.client``): a fake that shares its client's code
+response keys (``shoporg.backends.taobao.client``): a fake that shares its client's code
 agrees with itself. ``tests/backends/test_top_protocol.py`` pins these functions to
 hand-computed vectors and ``tests/backends/test_taobao_sdks.py`` drives the endpoint with
 TOP client libraries that we did not write.

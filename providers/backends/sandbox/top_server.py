@@ -54,11 +54,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from providers.backends.protocol import Account, RoleSpec, SubAccount, SubAccountSpec
-from providers.backends.sandbox.backend import SandboxBackend
-from providers.backends.sandbox.faults import FaultConfig
-from providers.backends.sandbox.seller_center import SellerCenter
-from providers.backends.sandbox.top_protocol import (
+from shoporg.backends.protocol import Account, RoleSpec, SubAccount, SubAccountSpec
+from shoporg.backends.sandbox.backend import SandboxBackend
+from shoporg.backends.sandbox.faults import FaultConfig
+from shoporg.backends.sandbox.seller_center import SellerCenter
+from shoporg.backends.sandbox.top_protocol import (
     FORMATS,
     GATEWAY_SIGN_METHODS,
     Listed,
@@ -69,7 +69,7 @@ from providers.backends.sandbox.top_protocol import (
     read_timestamp,
     xml_body,
 )
-from providers.errors import (
+from shoporg.errors import (
     BackendError,
     ConflictError,
     NotFoundError,
@@ -77,8 +77,8 @@ from providers.errors import (
     ThrottledError,
     TransientError,
 )
-from providers.kinds import ROLE, SUB_ACCOUNT
-from providers.platforms import COLON_LOGIN_PLATFORMS
+from shoporg.kinds import ROLE, SUB_ACCOUNT
+from shoporg.platforms import COLON_LOGIN_PLATFORMS
 
 PATH = "/router/rest"
 TOLERANCE = timedelta(minutes=10)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from providers.backends.sandbox import audit
-from providers.backends.sandbox.clock import to_text
-from providers.errors import NotFoundError, RuleViolation
-from providers.platforms.facts import Facts
-from providers.platforms.rules import PlatformRule, broken
+from shoporg.backends.sandbox import audit
+from shoporg.backends.sandbox.clock import to_text
+from shoporg.errors import NotFoundError, RuleViolation
+from shoporg.platforms.facts import Facts
+from shoporg.platforms.rules import PlatformRule, broken
 
 
 @dataclass(frozen=True)

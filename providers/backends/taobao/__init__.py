@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 
-from providers.backends.settings import BackendSettings
-from providers.backends.taobao.backend import TaobaoBackend
-from providers.backends.taobao.client import CONFIG_KEYS, TopClient, TopCredentials
-from providers.backends.taobao.credentials import credentials_for
-from providers.backends.taobao.directory import Directory
-from providers.errors import BackendError
+from shoporg.backends.settings import BackendSettings
+from shoporg.backends.taobao.backend import TaobaoBackend
+from shoporg.backends.taobao.client import CONFIG_KEYS, TopClient, TopCredentials
+from shoporg.backends.taobao.credentials import credentials_for
+from shoporg.backends.taobao.directory import Directory
+from shoporg.errors import BackendError
 
 
 def open_taobao(settings: BackendSettings) -> TaobaoBackend:

@@ -13,12 +13,12 @@ What goes through the API and what becomes a manual step (``providers/runbooks``
     manual sub-account create/delete and profile edits, departments, grants, role update/delete
 
 Only Taobao/Tmall accounts are served here: the router sends every other platform to the
-ledger (:data:`~providers.backends.settings.TOP_PLATFORMS`,
-:meth:`~providers.backends.settings.BackendSettings.connector_for`). The directory may still
+ledger (:data:`~shoporg.backends.settings.TOP_PLATFORMS`,
+:meth:`~shoporg.backends.settings.BackendSettings.connector_for`). The directory may still
 hold the other accounts of an org.yaml (``shoporg import --backend taobao --org``): they are
 listed with their shops, and every per-account list of theirs is empty (TOP is not asked).
 
-Which writes go through TOP is declared once, in :data:`providers.backends.capabilities.TOP`
+Which writes go through TOP is declared once, in :data:`shoporg.backends.capabilities.TOP`
 (the review lists a plan's manual steps from the same table); the writes below ask it.
 
 Ids: org.yaml's slugs are mapped to TOP's numbers by natural key (:mod:`.directory`).
@@ -43,9 +43,9 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from providers.backends.capabilities import TOP
-from providers.backends.capabilities import Operation as CapabilityOp
-from providers.backends.protocol import (
+from shoporg.backends.capabilities import TOP
+from shoporg.backends.capabilities import Operation as CapabilityOp
+from shoporg.backends.protocol import (
     Account,
     Binding,
     BindingSpec,
@@ -62,18 +62,18 @@ from providers.backends.protocol import (
     SubAccountSpec,
     SubAccountStatus,
 )
-from providers.backends.settings import TOP_PLATFORMS
-from providers.backends.taobao.client import (
+from shoporg.backends.settings import TOP_PLATFORMS
+from shoporg.backends.taobao.client import (
     ATTEMPTS,
     SignMethod,
     Target,
     TopClient,
     TopCredentials,
 )
-from providers.backends.taobao.client import unwrap_list as items
-from providers.backends.taobao.directory import AccountFacts, Directory
-from providers.errors import BackendError, ConflictError, NotFoundError, RuleViolation
-from providers.kinds import (
+from shoporg.backends.taobao.client import unwrap_list as items
+from shoporg.backends.taobao.directory import AccountFacts, Directory
+from shoporg.errors import BackendError, ConflictError, NotFoundError, RuleViolation
+from shoporg.kinds import (
     CHAT_GROUP,
     DEPARTMENT,
     ROLE,
@@ -81,8 +81,8 @@ from providers.kinds import (
     SHOP_BINDING,
     SUB_ACCOUNT,
 )
-from providers.platforms import Permission, PermissionCatalogue
-from providers.runbooks import Operation, manual_step
+from shoporg.platforms import Permission, PermissionCatalogue
+from shoporg.runbooks import Operation, manual_step
 
 T = TypeVar("T")
 

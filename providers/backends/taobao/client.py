@@ -56,7 +56,7 @@ from typing import Any, Literal
 
 import httpx
 
-from providers.errors import (
+from shoporg.errors import (
     AuthError,
     BackendError,
     ConflictError,

@@ -1,11 +1,11 @@
 """TOP credentials for this process: from stack config secrets, else the environment.
 
 Two callers hand :func:`remember` the stack's config: ``KindProvider.configure()`` in the
-provider process (secrets decrypted by the engine), and :mod:`providers.stackconfig` for
+provider process (secrets decrypted by the engine), and :mod:`shoporg.stackconfig` for
 the CLI commands that open a connector outside the engine (secrets decrypted by one
 ``pulumi config --show-secrets``, and only once a connector asks). The values live only in
 the module-level registry below — never in a provider object (pickled into state), never in
-:class:`~providers.backends.settings.BackendSettings` (a cache key that may be printed).
+:class:`~shoporg.backends.settings.BackendSettings` (a cache key that may be printed).
 
 Which wins, per key: the stack config; ``SHOPORG_TAOBAO_APP_KEY``,
 ``SHOPORG_TAOBAO_APP_SECRET`` and ``SHOPORG_TAOBAO_SESSION`` fill only what it lacks (so a
@@ -23,9 +23,9 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
-from providers.backends.settings import BackendSettings
-from providers.backends.taobao.client import CONFIG_KEYS, ENV_KEYS, TopCredentials
-from providers.errors import AuthError
+from shoporg.backends.settings import BackendSettings
+from shoporg.backends.taobao.client import CONFIG_KEYS, ENV_KEYS, TopCredentials
+from shoporg.errors import AuthError
 
 Getter = Callable[[str], str | None]
 NAMES = ("app_key", "app_secret", "session")

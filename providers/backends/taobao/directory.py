@@ -26,9 +26,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from providers.backends.protocol import Shop
-from providers.schema import Org, load_org
-from providers.schema.models import ID_PATTERN
+from shoporg.backends.protocol import Shop
+from shoporg.schema import Org, load_org
+from shoporg.schema.models import ID_PATTERN
 
 _ID = re.compile(ID_PATTERN)
 
