@@ -176,9 +176,10 @@ def answer_to_former_name() -> None:
     ``providers.resources.<kind>.<Kind>Provider``, and the engine hands that pickle back to
     this plugin for as long as the object lives (its reads and its delete). Unpickling
     imports the module by that name; these aliases let it find today's module."""
-    package = importlib.import_module(__name__.partition(".")[0])
-    resources = importlib.import_module(f"{package.__name__}.resources")
-    sys.modules.setdefault(FORMER_NAME, package)
+    import shoporg
+    import shoporg.resources as resources
+
+    sys.modules.setdefault(FORMER_NAME, shoporg)
     sys.modules.setdefault(f"{FORMER_NAME}.resources", resources)
     for module in pkgutil.iter_modules(resources.__path__):
         real = importlib.import_module(f"{resources.__name__}.{module.name}")
