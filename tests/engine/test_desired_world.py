@@ -26,6 +26,10 @@ from shoporg.reports.world import UNKNOWN, clean_inputs
 from shoporg.schema import load_org
 from tests.engine.conftest import REPO, StackProject
 
+# What its engines run is covered by the other engine modules and the unit tier (measured:
+# docs/testing.md), so coverage does not trace its child processes (tests/conftest.py).
+pytestmark = pytest.mark.children_untraced
+
 #: The last commit before providers/kinds existed.
 BEFORE_REGISTRY = "c12185e"
 

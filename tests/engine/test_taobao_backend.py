@@ -24,6 +24,10 @@ from tests.engine.conftest import (
     worklist_steps,
 )
 
+# What its engines run is covered by the other engine modules and the unit tier (measured:
+# docs/testing.md), so coverage does not trace its child processes (tests/conftest.py).
+pytestmark = pytest.mark.children_untraced
+
 APP_SECRET, SESSION = TOP_APP_SECRET, TOP_SESSION
 
 
