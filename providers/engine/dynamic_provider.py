@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import cProfile
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
-import pkgutil
 import pstats
 import runpy
 import sys
 import threading
 from concurrent import futures
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import grpc
@@ -168,22 +171,49 @@ def _dump_profiles(directory: Path) -> None:
 FORMER_NAME = "providers"
 
 
-def answer_to_former_name() -> None:
-    """Make the resource modules importable under the package's former name too.
+class FormerName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports of ``providers`` and ``providers.<...>`` answered by today's ``shoporg`` modules.
 
     The SDK pickles a dynamic provider *by reference*: the state of every object written
     before the package was installed as ``shoporg`` names its provider's class as
     ``providers.resources.<kind>.<Kind>Provider``, and the engine hands that pickle back to
     this plugin for as long as the object lives (its reads and its delete). Unpickling
-    imports the module by that name; these aliases let it find today's module."""
-    import shoporg
-    import shoporg.resources as resources
+    imports the module by that name; this finder gives it today's module, the same object
+    (no second copy of any module). Only what an old pickle names is imported, when it is:
+    the plugin's start pays nothing for it."""
 
-    sys.modules.setdefault(FORMER_NAME, shoporg)
-    sys.modules.setdefault(f"{FORMER_NAME}.resources", resources)
-    for module in pkgutil.iter_modules(resources.__path__):
-        real = importlib.import_module(f"{resources.__name__}.{module.name}")
-        sys.modules.setdefault(f"{FORMER_NAME}.resources.{module.name}", real)
+    def __init__(self) -> None:
+        self._own_specs: dict[str, importlib.machinery.ModuleSpec | None] = {}
+
+    def find_spec(self, fullname: str, path: object = None,
+                  target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != FORMER_NAME and not fullname.startswith(f"{FORMER_NAME}."):
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        module = importlib.import_module(f"{_package()}{spec.name[len(FORMER_NAME):]}")
+        self._own_specs[spec.name] = module.__spec__
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The import system stamped the alias's spec on today's module: give it back its own.
+        alias = module.__spec__
+        if alias is not None and alias.name in self._own_specs:
+            module.__spec__ = self._own_specs.pop(alias.name)
+
+
+def _package() -> str:
+    import shoporg
+
+    return shoporg.__name__
+
+
+def answer_to_former_name() -> None:
+    """Install :class:`FormerName` first, so a ``providers`` folder on ``sys.path`` (an old
+    checkout) cannot answer instead."""
+    if not any(isinstance(f, FormerName) for f in sys.meta_path):
+        sys.meta_path.insert(0, FormerName())
 
 
 def main() -> int:

@@ -22,7 +22,9 @@ for path in sys.argv[1:]:
     module, _, name = path.partition(":")
     former = module.replace("shoporg.", "providers.", 1)
     found = pickle.loads(f"c{former}\\n{name}Provider\\n.".encode())
-    assert found is getattr(importlib.import_module(module), name + "Provider"), found
+    today = importlib.import_module(module)
+    assert found is getattr(today, name + "Provider"), found
+    assert sys.modules[former] is today and today.__spec__.name == module, today.__spec__
 """
 
 
@@ -31,6 +33,17 @@ def test_every_kind_s_provider_pickled_under_the_former_name_unpickles_to_today_
 ) -> None:
     proc = subprocess.run([sys.executable, "-c", CHECK, *(k.resource for k in KINDS)],
                           cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_plugin_imports_no_resource_module_before_an_old_pickle_asks(tmp_path: Path) -> None:
+    code = ("import sys\n"
+            "from shoporg.engine.dynamic_provider import answer_to_former_name\n"
+            "answer_to_former_name()\n"
+            "early = [m for m in sys.modules if m.startswith('shoporg.resources.')]\n"
+            "assert not early, early\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
