@@ -86,10 +86,7 @@ class Tx:
         """Refuse a feature the account's seller centre does not have (``rule``: the
         platforms that have it)."""
         if not rule.applies_to(account["platform"]):
-            raise self.refuse(
-                "account", account["id"], rule,
-                f"account {account['id']!r} is a {account['platform']} account",
-            )
+            raise self.refuse("account", account["id"], rule, _is_a(account))
 
     def enforce(
         self,
@@ -108,7 +105,7 @@ class Tx:
             if words is not None and rule.code in words:
                 message, hint = words[rule.code]
             elif rule.feature:
-                message, hint = f"account {account['id']!r} is a {account['platform']} account", ""
+                message, hint = _is_a(account), ""
             else:
                 message, hint = f"it would leave {facts.describe()}", ""
             raise self.refuse(kind, name, rule, message, hint)
@@ -131,3 +128,9 @@ def loads_list(text: str) -> tuple[str, ...]:
     data = json.loads(text)
     assert isinstance(data, list)
     return tuple(str(x) for x in data)
+
+
+def _is_a(account: sqlite3.Row) -> str:
+    """What a feature rule refuses an account for: its platform."""
+    return f"account {account['id']!r} is a {account['platform']} account"
+
