@@ -20,8 +20,9 @@ How live objects become org.yaml::
     grants        a sub-account's roles and the shops they apply to (all shops → no ``shops:``)
     bindings, chat_groups   as listed
 
-Each kind's section is written by the function its ``Kind.imports`` names (below), called
-in registry order; the records it reads are its ``Kind.records``.
+Each kind's section is written by its ``Kind.imports``, a function of its own module
+(``shoporg.kinds.department.department_section`` ...) given the :class:`Builder` below,
+called in registry order; the records it reads are its ``Kind.records``.
 
 What org.yaml cannot say is written as a ``# note:`` comment and returned as a warning
 (e.g. a member whose department no read can show: Shopee, Ozon and Douyin have no tree).
@@ -43,8 +44,6 @@ import yaml
 from shoporg.backends.protocol import (
     Account,
     Backend,
-    Binding,
-    ChatGroup,
     Department,
     Grant,
     Role,
@@ -52,12 +51,10 @@ from shoporg.backends.protocol import (
 )
 from shoporg.backends.retry import call_with_retries
 from shoporg.kinds import (
-    CHAT_GROUP,
     DEPARTMENT,
     KINDS,
     ROLE,
     ROLE_GRANT,
-    SHOP_BINDING,
     SUB_ACCOUNT,
     Kind,
 )
@@ -117,7 +114,7 @@ def import_org(
     started = time.perf_counter()
     live = read_live(backend, accounts)
     warnings: list[str] = []
-    out = _Builder(live, warnings, today())
+    out = Builder(live, warnings, today())
     text = out.render(company, source)
     validate_text(text, "imported org.yaml")  # ConfigError: a bug here, never a bad file out
     return Imported(text, out.counts, warnings, time.perf_counter() - started)
@@ -154,7 +151,10 @@ def _scalar(value: object) -> str:
     return text.removesuffix("...").strip()
 
 
-class _Builder:
+class Builder:
+    """The imported org.yaml as it is written: each kind's ``Kind.imports`` (in registry
+    order) reads the live records and writes its section, counts and notes here."""
+
     def __init__(self, live: _Live, warnings: list[str], today: datetime.date) -> None:
         self.live = live
         self.warnings = warnings
@@ -389,61 +389,8 @@ class _Builder:
                 out.append(f"      - {_flow(item)}")
         self.counts["accounts"] = len(self.live.accounts)
         for kind in KINDS:
-            section: ImportSection = kind.hook("imports")
-            section(self)
+            kind.imports(self)
         for key, lines in self.sections.items():
             if lines or key not in self.optional:
                 out += _section(key, lines)
         return "\n".join(out) + "\n"
-
-
-#: A kind's part of the imported org.yaml, named by ``Kind.imports``: called in registry
-#: order (parents first), it writes its section's lines and counts into the builder.
-ImportSection = Callable[[_Builder], None]
-
-
-def department_section(b: _Builder) -> None:
-    lines, b.fallback_dept = b.departments()
-    b.sections["departments"] = lines
-
-
-def role_section(b: _Builder) -> None:
-    lines, b.declared_roles = b.roles()
-    b.sections["roles"] = lines
-
-
-def sub_account_section(b: _Builder) -> None:
-    """The members, each with its sub-accounts and their roles (the grants)."""
-    lines, unassigned = b.members(b.declared_roles, b.fallback_dept)
-    if unassigned:
-        b.sections["departments"].append(
-            f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
-    b.sections["members"] = lines
-
-
-def role_grant_section(b: _Builder) -> None:
-    """Nothing of its own: a grant is a sub-account entry's ``roles:`` and ``shops:``,
-    written with its sub-account."""
-
-
-def shop_binding_section(b: _Builder) -> None:
-    bindings = [x for a in b.live.accounts for x in b.live.of(SHOP_BINDING, Binding, a.id)]
-    lines = []
-    for x in sorted(bindings, key=lambda x: (x.shop_id, x.kind, x.external_id)):
-        item = {"shop": x.shop_id, "kind": x.kind, "external_account": x.external_id}
-        if x.source:
-            item["source"] = x.source
-        lines.append(f"  - {_flow(item)}")
-    b.sections["bindings"] = lines
-    b.optional.add("bindings")
-    b.counts["bindings"] = len(bindings)
-
-
-def chat_group_section(b: _Builder) -> None:
-    groups = [g for a in b.live.accounts for g in b.live.of(CHAT_GROUP, ChatGroup, a.id)]
-    b.sections["chat_groups"] = [
-        f"  - {_flow({'shop': g.shop_id, 'name': g.name, 'members': sorted(g.member_ids)})}"
-        for g in sorted(groups, key=lambda g: (g.shop_id, g.name))
-    ]
-    b.optional.add("chat_groups")
-    b.counts["chat_groups"] = len(groups)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Final
 from shoporg.kinds.base import (
     TYPE_PREFIX,
     Desired,
-    Hook,
     Kind,
     LiveObject,
     Ref,
@@ -107,7 +106,6 @@ __all__ = [
     "SUB_ACCOUNT",
     "TYPE_PREFIX",
     "Desired",
-    "Hook",
     "Kind",
     "LiveObject",
     "Ref",

@@ -15,16 +15,20 @@ comes from. Everything else asks it:
 * the rest of its surface is declared here too, so no layer keeps a list of kinds of its
   own: what ``shoporg sandbox ls`` shows of it (``table``, ``records``,
   ``table_columns``), what the validate summary counts (``counts``, ``Org.counts()``),
-  how a runbook names it (``runbook_label``), and where its review sentence, its manual
-  step's object and its import into org.yaml are written (``review``, ``manual_object``,
-  ``imports``: ``module:function``, loaded on demand like ``resource``, because those
-  layers import this one). ``tests/kinds/test_surface.py`` fails for a piece left out.
+  how a runbook names it (``runbook_label``), its review sentence (``review``, called by
+  ``shoporg.reports.interpret``), its manual step's object (``manual_object``, by
+  ``shoporg.reports.manual_steps``) and its import into org.yaml (``imports``, by
+  ``shoporg.importer``). Those three are functions written in the kind's own module; as
+  those layers import this one, the kind module names their types only for the type
+  checker and imports their helpers inside the function, when the layer calls it.
+  ``tests/kinds/test_surface.py`` fails for a piece left out.
 
-This module and the kind modules beside it import nothing from ``pulumi``: the desired
-world is a pure function of org.yaml, computed the same way by the stack program, the
-config-only review, drift, the removal guard and the tests. The Pulumi resource and
-dynamic provider of a kind live in ``providers/resources/<kind>.py`` (their module path is
-part of the state format, see DECISIONS.md); ``Kind.resource_class()`` loads them.
+This module and the kind modules beside it import nothing from ``pulumi``, nor the reports
+layer or the importer, when they are loaded: the desired world is a pure function of
+org.yaml, computed the same way by the stack program, the config-only review, drift, the
+removal guard and the tests. The Pulumi resource and dynamic provider of a kind live in
+``providers/resources/<kind>.py`` (their module path is part of the state format, see
+DECISIONS.md); ``Kind.resource_class()`` loads them.
 """
 
 from __future__ import annotations
@@ -34,18 +38,19 @@ import functools
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from shoporg.backends.protocol import Backend
 from shoporg.backends.retry import call_with_retries
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the layers a kind's functions serve import this one
     from collections.abc import Collection
 
+    from shoporg.importer import Builder
+    from shoporg.reports.context import Context, Holdings
+    from shoporg.reports.model import Change
+    from shoporg.reports.world import Obj, Step
     from shoporg.schema import Account, Org
-
-#: The pieces that name a function of a layer importing this one (``Kind.hook``).
-Hook = Literal["review", "manual_object", "imports"]
 
 #: Pulumi type of every kind: ``pulumi-python:dynamic/shoporg:<Kind.type_name>``.
 TYPE_PREFIX: Final = "pulumi-python:dynamic/shoporg:"
@@ -148,10 +153,15 @@ class Kind:
     # inside another kind's entries and counted there, as a grant in its sub-account's)
     counts: tuple[Tally, ...]
     runbook_label: str  # what a runbook calls it: "sub-account (子账号)"
-    # ``module:function`` of the layers that import this one (see the module docstring)
-    review: str  # the review's Change for a plan step (providers/reports/interpret.py)
-    manual_object: str  # the object of a manual step (providers/reports/manual_steps.py)
-    imports: str  # its part of org.yaml in ``shoporg import`` (providers/importer.py)
+    # Called by the layers that import this one, written in the kind's module (see the
+    # module docstring). The review's Change for a plan step, given the holdings (account,
+    # member, shop → permissions) before and after (providers/reports/interpret.py):
+    review: Callable[[Step, Context, Holdings, Holdings], Change]
+    # The object of a manual step in the review's words (providers/reports/manual_steps.py):
+    manual_object: Callable[[Context, Obj], str]
+    # Its part of org.yaml in ``shoporg import``, called in registry order (parents first):
+    # writes its section's lines and counts into the builder (providers/importer.py).
+    imports: Callable[[Builder], None]
 
     def __post_init__(self) -> None:
         if len(self.separators) != len(self.fields) - 1:
@@ -203,12 +213,6 @@ class Kind:
     def provider_class(self) -> Any:
         module, _, name = self.resource.partition(":")
         return _attribute(module, f"{name}Provider")
-
-    def hook(self, piece: Hook) -> Any:
-        """The function a ``module:function`` piece names, imported once (the caller
-        states its type)."""
-        module, _, name = getattr(self, piece).partition(":")
-        return _attribute(module, name)
 
 
 @functools.cache

@@ -12,10 +12,17 @@ and follows a replaced sub-account.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from shoporg.backends.protocol import ChatGroupBackend
+from shoporg.backends.protocol import ChatGroup, ChatGroupBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.kinds.sub_account import SUB_ACCOUNT
+
+if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
+    from shoporg.importer import Builder
+    from shoporg.reports.context import Context, Holdings
+    from shoporg.reports.model import Change
+    from shoporg.reports.world import Obj, Step
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -40,6 +47,46 @@ def _live(backend: ChatGroupBackend, account: str) -> Iterator[LiveObject]:
                          f"chat group {c.name} on {c.shop_id}: {', '.join(c.member_ids)}")
 
 
+# --- its review sentence, manual-step object and import section (``Kind.review``,
+# ``manual_object``, ``imports``): those layers import the kinds, so their helpers are
+# imported when they call these, never when a kind is loaded.
+
+
+def chat_group_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``CHAT_GROUP.review``: the group and who joins or leaves it."""
+    from shoporg.reports.interpret import VERBS, object_change
+
+    o = step.obj
+    shop = str(o.get("shop_id"))
+    old_m = set(step.old.get("member_ids") or []) if step.old else set()
+    new_m = set(step.new.get("member_ids") or []) if step.new else set()
+    if step.op == "delete":
+        return object_change(step, f"chat group {o.get('name')} on {shop} is removed")
+    bits = [f"+ {ctx.member_name(m)}" for m in sorted(new_m - old_m)]
+    bits += [f"− {ctx.member_name(m)}" for m in sorted(old_m - new_m)]
+    return object_change(
+        step, f"chat group {o.get('name')} on {shop} {VERBS[step.op]}: {', '.join(bits)}")
+
+
+def chat_group_object(ctx: Context, o: Obj) -> str:
+    """``CHAT_GROUP.manual_object``: the group and its shop."""
+    return f"chat group {o.get('name')} on shop {ctx.shop_name(str(o.get('shop_id')))}"
+
+
+def chat_group_section(b: Builder) -> None:
+    """``CHAT_GROUP.imports``: every group as listed (``chat_groups:`` is left out when there
+    are none)."""
+    from shoporg.importer import _flow
+
+    groups = [g for a in b.live.accounts for g in b.live.of(CHAT_GROUP, ChatGroup, a.id)]
+    b.sections["chat_groups"] = [
+        f"  - {_flow({'shop': g.shop_id, 'name': g.name, 'members': sorted(g.member_ids)})}"
+        for g in sorted(groups, key=lambda g: (g.shop_id, g.name))
+    ]
+    b.optional.add("chat_groups")
+    b.counts["chat_groups"] = len(groups)
+
+
 CHAT_GROUP = Kind(
     word="chat_group", type_name="ChatGroup", label="chat group",
     fields=("shop", "name"), separators=("/",),
@@ -50,7 +97,5 @@ CHAT_GROUP = Kind(
     table_columns=("account_id", "shop_id", "name", "member_ids"),
     counts=(Tally("chat_groups", "chat group", lambda org: len(org.chat_groups)),),
     runbook_label="chat group",
-    review="shoporg.reports.interpret:chat_group_change",
-    manual_object="shoporg.reports.manual_steps:chat_group_object",
-    imports="shoporg.importer:chat_group_section",
+    review=chat_group_change, manual_object=chat_group_object, imports=chat_group_section,
 )

@@ -13,10 +13,17 @@ the engine creates parents first and deletes them last.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from shoporg.backends.protocol import DepartmentBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.platforms import DEPARTMENT_PLATFORMS
+
+if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
+    from shoporg.importer import Builder
+    from shoporg.reports.context import Context, Holdings
+    from shoporg.reports.model import Change
+    from shoporg.reports.world import Obj, Step
 
 
 def has_tree(platform: str) -> bool:
@@ -47,6 +54,34 @@ def _live(backend: DepartmentBackend, account: str) -> Iterator[LiveObject]:
         yield LiveObject(DEPARTMENT.ref(account, d.id), account, f"department {d.name}")
 
 
+# --- its review sentence, manual-step object and import section (``Kind.review``,
+# ``manual_object``, ``imports``): those layers import the kinds, so their helpers are
+# imported when they call these, never when a kind is loaded.
+
+
+def department_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``DEPARTMENT.review``: the department by its path in the tree."""
+    from shoporg.reports.interpret import VERBS, object_change
+
+    o = step.obj
+    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
+    return object_change(
+        step, f"department {o.get('name')} ({path or o.get('department_id')}) {VERBS[step.op]}")
+
+
+def department_object(ctx: Context, o: Obj) -> str:
+    """``DEPARTMENT.manual_object``: the department by its path in the tree."""
+    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
+    return f"department {path or o.get('department_id')}"
+
+
+def department_section(b: Builder) -> None:
+    """``DEPARTMENT.imports``: the accounts' trees as one; its first root takes the members
+    no read places."""
+    lines, b.fallback_dept = b.departments()
+    b.sections["departments"] = lines
+
+
 DEPARTMENT = Kind(
     word="department", type_name="Department", label="department",
     fields=("account", "department"), separators=("/",),
@@ -58,7 +93,5 @@ DEPARTMENT = Kind(
     counts=(Tally("departments", "department",
                   lambda org: sum(1 for _ in org.walk_departments())),),
     runbook_label="department (部门)",
-    review="shoporg.reports.interpret:department_change",
-    manual_object="shoporg.reports.manual_steps:department_object",
-    imports="shoporg.importer:department_section",
+    review=department_change, manual_object=department_object, imports=department_section,
 )

@@ -17,11 +17,18 @@ outputs (a login rename replaces the grant with the sub-account) and comes after
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from shoporg.backends.protocol import GrantBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Wire
 from shoporg.kinds.role import ROLE
 from shoporg.kinds.sub_account import SUB_ACCOUNT
+
+if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
+    from shoporg.importer import Builder
+    from shoporg.reports.context import Context, Holdings
+    from shoporg.reports.model import Change
+    from shoporg.reports.world import Obj, Step
 
 
 def _expand(scope: Scope) -> Iterator[Desired]:
@@ -52,6 +59,57 @@ def _live(backend: GrantBackend, account: str) -> Iterator[LiveObject]:
                          f"roles {', '.join(g.role_ids)} of {g.member_id} on {g.shop_id}")
 
 
+# --- its review sentence, manual-step object and import section (``Kind.review``,
+# ``manual_object``, ``imports``): those layers import the kinds, so their helpers are
+# imported when they call these, never when a kind is loaded.
+
+
+def role_grant_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``ROLE_GRANT.review``: the permissions a person gains and loses on a shop."""
+    from shoporg.reports.context import names
+    from shoporg.reports.model import Change
+
+    o = step.obj
+    account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
+    cat = ctx.catalogue(account)
+    who = ctx.member_name(member)
+    before = old_h.get((account, member, shop), frozenset())
+    after = new_h.get((account, member, shop), frozenset())
+    gained, lost = after - before, before - after
+    world = ctx.plan.new if step.new is not None else ctx.plan.old
+    roles = "、".join(ctx.role_name(account, r, world) for r in o.get("role_ids") or [])
+    parts: list[str] = []
+    if gained:
+        parts.append(f"gains {names(gained, cat)}")
+    if lost:
+        parts.append(f"loses {names(lost, cat)}")
+    if step.op == "delete":
+        text = f"{who} loses roles {roles} on {shop}"
+        if lost:
+            text += f" ({names(lost, cat)})"
+    elif not parts:
+        text = f"{who} keeps {roles} on {shop} (grant re-applied)"
+    else:
+        text = f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'})"
+    return Change(
+        op=step.op, kind=step.kind, name=step.name, account=account, text=text,
+        member=member, member_name=who, shop=shop,
+        permissions_gained=tuple(sorted(gained)), permissions_lost=tuple(sorted(lost)),
+    )
+
+
+def role_grant_object(ctx: Context, o: Obj) -> str:
+    """``ROLE_GRANT.manual_object``: whose roles, on which shop."""
+    from shoporg.reports.manual_steps import person_of
+
+    return f"roles of {person_of(ctx, o)} on shop {ctx.shop_name(str(o.get('shop_id')))}"
+
+
+def role_grant_section(b: Builder) -> None:
+    """``ROLE_GRANT.imports``: nothing of its own: a grant is a sub-account entry's
+    ``roles:`` and ``shops:``, written with its sub-account."""
+
+
 ROLE_GRANT = Kind(
     word="role_grant", type_name="RoleGrant", label="role grant",
     fields=("account", "member", "shop"), separators=("/", "@"),
@@ -62,7 +120,5 @@ ROLE_GRANT = Kind(
     table_columns=("account_id", "member_id", "shop_id", "role_ids"),
     counts=(),  # a sub-account entry's roles:, counted as its sub-account
     runbook_label="role grant",
-    review="shoporg.reports.interpret:role_grant_change",
-    manual_object="shoporg.reports.manual_steps:role_grant_object",
-    imports="shoporg.importer:role_grant_section",
+    review=role_grant_change, manual_object=role_grant_object, imports=role_grant_section,
 )

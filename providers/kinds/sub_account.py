@@ -24,7 +24,12 @@ from shoporg.backends.protocol import SubAccountBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.kinds.department import DEPARTMENT, has_tree
 
-if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models
+if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models, and the
+    # layers its review sentence, manual-step object and import section serve import them
+    from shoporg.importer import Builder
+    from shoporg.reports.context import Context, Holdings
+    from shoporg.reports.model import Change
+    from shoporg.reports.world import Obj, Step
     from shoporg.schema import Member
     from shoporg.schema import SubAccount as SubAccountDecl
 
@@ -66,6 +71,44 @@ def _live(backend: SubAccountBackend, account: str) -> Iterator[LiveObject]:
                          f"sub-account {s.login} ({s.display_name}, {s.status})")
 
 
+# --- its review sentence, manual-step object and import section (``Kind.review``,
+# ``manual_object``, ``imports``): those layers import the kinds, so their helpers are
+# imported when they call these, never when a kind is loaded.
+
+
+def sub_account_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    """``SUB_ACCOUNT.review``: the person's sub-account gained, lost, replaced or changed."""
+    from shoporg.reports.interpret import sub_account_lines
+    from shoporg.reports.model import Change
+
+    o = step.obj
+    text, fields = sub_account_lines(step, ctx)
+    member = str(o.get("member_id"))
+    return Change(
+        op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
+        member=member, member_name=ctx.member_name(member), fields=fields,
+    )
+
+
+def sub_account_object(ctx: Context, o: Obj) -> str:
+    """``SUB_ACCOUNT.manual_object``: the login and whose it is."""
+    from shoporg.reports.manual_steps import person_of
+
+    return f"sub-account `{o.get('login')}` of {person_of(ctx, o)}"
+
+
+def sub_account_section(b: Builder) -> None:
+    """``SUB_ACCOUNT.imports``: the members, each with its sub-accounts and their roles (the
+    grants)."""
+    from shoporg.importer import UNASSIGNED, _flow
+
+    lines, unassigned = b.members(b.declared_roles, b.fallback_dept)
+    if unassigned:
+        b.sections["departments"].append(
+            f"  - {_flow({'id': UNASSIGNED[0], 'name': UNASSIGNED[1]})}")
+    b.sections["members"] = lines
+
+
 SUB_ACCOUNT = Kind(
     word="sub_account", type_name="SubAccount", label="sub-account",
     fields=("account", "member"), separators=("/",),
@@ -82,7 +125,5 @@ SUB_ACCOUNT = Kind(
             Tally("sub_accounts", "sub-account",
                   lambda org: sum(len(m.sub_accounts) for m in org.members))),
     runbook_label="sub-account (子账号)",
-    review="shoporg.reports.interpret:sub_account_change",
-    manual_object="shoporg.reports.manual_steps:sub_account_object",
-    imports="shoporg.importer:sub_account_section",
+    review=sub_account_change, manual_object=sub_account_object, imports=sub_account_section,
 )

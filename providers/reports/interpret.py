@@ -9,9 +9,10 @@
 Permissions are compared as the platform applies them (``catalogue.expand``: a granted
 point brings its ancestors and descendants), per (account, member, shop), in the old and the
 new world; so a role edit shows up as gains and losses of every person holding the role.
-Each kind's sentence is the function its ``Kind.review`` names (``department_change`` ...
-below). Risk rules live in :mod:`shoporg.reports.risks`; this module only says what
-happens.
+Each kind's sentence is its ``Kind.review``, written in its own module
+(``shoporg.kinds.department.department_change`` ...) with the helpers below
+(:func:`object_change`, :func:`sub_account_lines`). Risk rules live in
+:mod:`shoporg.reports.risks`; this module only says what happens.
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ from shoporg.schema import Org
 
 # --- sentences ----------------------------------------------------------------------------
 
-#: A kind's review sentence, named by ``Kind.review``: its plan step as a Change, given the
+#: A kind's review sentence, its ``Kind.review``: its plan step as a Change, given the
 #: holdings (account, member, shop → permissions) before and after, from which a grant's
 #: gains and losses are told.
 Sentence = Callable[[Step, Context, Holdings, Holdings], Change]
 
 
-def _sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange, ...]]:
+def sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange, ...]]:
+    """What happens to a person's sub-account, and the fields that change
+    (``SUB_ACCOUNT.review``'s words)."""
     o = step.obj
     who, account = ctx.member_name(str(o.get("member_id"))), o.account
     if step.op == "create":
@@ -92,53 +95,12 @@ def _sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange
     return f"{who} " + "; ".join(parts or [f"sub-account on {account} is updated"]), fields
 
 
-def sub_account_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``SUB_ACCOUNT.review``: the person's sub-account gained, lost, replaced or changed."""
-    o = step.obj
-    text, fields = _sub_account_lines(step, ctx)
-    member = str(o.get("member_id"))
-    return Change(
-        op=step.op, kind=step.kind, name=step.name, account=o.account, text=text,
-        member=member, member_name=ctx.member_name(member), fields=fields,
-    )
+#: What happens to an object that is no one's, by plan operation.
+VERBS: Final = {"create": "is created", "delete": "is removed", "update": "changes",
+                "replace": "is re-created"}
 
 
-def role_grant_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``ROLE_GRANT.review``: the permissions a person gains and loses on a shop."""
-    o = step.obj
-    account, member, shop = o.account, str(o.get("member_id")), str(o.get("shop_id"))
-    cat = ctx.catalogue(account)
-    who = ctx.member_name(member)
-    before = old_h.get((account, member, shop), frozenset())
-    after = new_h.get((account, member, shop), frozenset())
-    gained, lost = after - before, before - after
-    world = ctx.plan.new if step.new is not None else ctx.plan.old
-    roles = "、".join(ctx.role_name(account, r, world) for r in o.get("role_ids") or [])
-    parts: list[str] = []
-    if gained:
-        parts.append(f"gains {names(gained, cat)}")
-    if lost:
-        parts.append(f"loses {names(lost, cat)}")
-    if step.op == "delete":
-        text = f"{who} loses roles {roles} on {shop}"
-        if lost:
-            text += f" ({names(lost, cat)})"
-    elif not parts:
-        text = f"{who} keeps {roles} on {shop} (grant re-applied)"
-    else:
-        text = f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'})"
-    return Change(
-        op=step.op, kind=step.kind, name=step.name, account=account, text=text,
-        member=member, member_name=who, shop=shop,
-        permissions_gained=tuple(sorted(gained)), permissions_lost=tuple(sorted(lost)),
-    )
-
-
-_VERBS: Final = {"create": "is created", "delete": "is removed", "update": "changes",
-                 "replace": "is re-created"}
-
-
-def _object_change(step: Step, text: str) -> Change:
+def object_change(step: Step, text: str) -> Change:
     """An object that is no one's (a department, a role, a binding, a chat group)."""
     o = step.obj
     fields = tuple(
@@ -150,66 +112,14 @@ def _object_change(step: Step, text: str) -> Change:
     )
 
 
-def department_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``DEPARTMENT.review``: the department by its path in the tree."""
-    o = step.obj
-    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
-    return _object_change(
-        step, f"department {o.get('name')} ({path or o.get('department_id')}) {_VERBS[step.op]}")
-
-
-def role_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``ROLE.review``: the role and the permissions it gains or loses."""
-    o, op = step.obj, step.op
-    cat = ctx.catalogue(o.account)
-    if op == "update" and step.old is not None and step.new is not None:
-        old = set(step.old.get("permissions") or [])
-        new = set(step.new.get("permissions") or [])
-        bits = []
-        if new - old:
-            bits.append(f"gains {names(new - old, cat)}")
-        if old - new:
-            bits.append(f"loses {names(old - new, cat)}")
-        return _object_change(step, f"role {o.get('name')} {' and '.join(bits) or 'changes'}")
-    return _object_change(
-        step, f"role {o.get('name')} {_VERBS[op]}: {names(o.get('permissions') or [], cat)}")
-
-
-def shop_binding_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``SHOP_BINDING.review``: which external account is bound to or unbound from a shop."""
-    o = step.obj
-    what = f"{str(o.get('kind')).replace('_', '-')} account {o.get('external_id')}"
-    if o.get("source"):
-        what += f" ({o.get('source')})"
-    shop = ctx.shop_name(str(o.get("shop_id")))
-    if step.op == "delete":
-        return _object_change(step, f"{what} is unbound from {shop}")
-    return _object_change(step, f"{what} is bound to {shop}")
-
-
-def chat_group_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
-    """``CHAT_GROUP.review``: the group and who joins or leaves it."""
-    o = step.obj
-    shop = str(o.get("shop_id"))
-    old_m = set(step.old.get("member_ids") or []) if step.old else set()
-    new_m = set(step.new.get("member_ids") or []) if step.new else set()
-    if step.op == "delete":
-        return _object_change(step, f"chat group {o.get('name')} on {shop} is removed")
-    bits = [f"+ {ctx.member_name(m)}" for m in sorted(new_m - old_m)]
-    bits += [f"− {ctx.member_name(m)}" for m in sorted(old_m - new_m)]
-    return _object_change(
-        step, f"chat group {o.get('name')} on {shop} {_VERBS[step.op]}: {', '.join(bits)}")
-
-
 def _sentence(word: str) -> Sentence:
     """The kind's review sentence (``Kind.review``); a step of no registered kind is said
     plainly."""
     kind = BY_WORD.get(word)
     if kind is None:
-        return lambda step, ctx, old_h, new_h: _object_change(
-            step, f"{step.kind} {step.name} {_VERBS[step.op]}")
-    sentence: Sentence = kind.hook("review")
-    return sentence
+        return lambda step, ctx, old_h, new_h: object_change(
+            step, f"{step.kind} {step.name} {VERBS[step.op]}")
+    return kind.review
 
 
 def _expiry_changes(ctx: Context) -> list[Change]:

@@ -63,51 +63,21 @@ def _asked(step: Step) -> list[tuple[Operation, tuple[str, ...]]]:
     return out
 
 
-def _person(ctx: Context, o: Obj) -> str | None:
+def person_of(ctx: Context, o: Obj) -> str | None:
+    """Whose object it is, "<name> (<member id>)" (None: no one's); the manual-step objects
+    of the kinds that belong to a person say it too."""
     member = o.get("member_id")
     return f"{ctx.member_name(str(member))} ({member})" if member else None
 
 
-#: The object of a manual step in the review's words (whose sub-account, which role, which
-#: shop), named by ``Kind.manual_object``.
-ObjectWords = Callable[[Context, Obj], str]
-
-
-def sub_account_object(ctx: Context, o: Obj) -> str:
-    return f"sub-account `{o.get('login')}` of {_person(ctx, o)}"
-
-
-def role_grant_object(ctx: Context, o: Obj) -> str:
-    return f"roles of {_person(ctx, o)} on shop {ctx.shop_name(str(o.get('shop_id')))}"
-
-
-def role_object(ctx: Context, o: Obj) -> str:
-    return f"role {o.get('name')} (`{o.get('role_id')}`)"
-
-
-def department_object(ctx: Context, o: Obj) -> str:
-    path = " / ".join(n for _, n in ctx.department_chain(str(o.get("department_id"))))
-    return f"department {path or o.get('department_id')}"
-
-
-def shop_binding_object(ctx: Context, o: Obj) -> str:
-    what = str(o.get("kind")).replace("_", "-")
-    return (f"{what} account {o.get('external_id')} on shop "
-            f"{ctx.shop_name(str(o.get('shop_id')))}")
-
-
-def chat_group_object(ctx: Context, o: Obj) -> str:
-    return f"chat group {o.get('name')} on shop {ctx.shop_name(str(o.get('shop_id')))}"
-
-
 def _object(ctx: Context, step: Step, o: Obj) -> str:
-    """The object in the review's words (``Kind.manual_object``; a step of no registered
-    kind by its kind and name)."""
+    """The object in the review's words (whose sub-account, which role, which shop): its
+    kind's ``Kind.manual_object``, written in the kind's module; a step of no registered
+    kind by its kind and name."""
     kind = BY_WORD.get(step.kind)
     if kind is None:
         return f"{step.kind.replace('_', ' ')} {step.name}"
-    words: ObjectWords = kind.hook("manual_object")
-    return words(ctx, o)
+    return kind.manual_object(ctx, o)
 
 
 def _fields(step: Step, o: Obj, operation: Operation, inputs: tuple[str, ...]
@@ -144,7 +114,7 @@ def manual_steps(ctx: Context, connector_of: ConnectorOf) -> tuple[ManualPlatfor
             o = (step.old if operation == "delete" else step.new) or step.obj
             as_runbook: RunbookOp = "update" if operation in ("disable", "enable") \
                 else operation  # type: ignore[assignment]
-            person = _person(ctx, o)
+            person = person_of(ctx, o)
             book = runbook(platform, step.kind, as_runbook, account_id=account, name=step.name,
                            fields=_fields(step, o, operation, inputs), person=person)
             found[account].append((_ORDER.get(step.kind, len(_ORDER)), step.name,

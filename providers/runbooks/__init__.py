@@ -54,7 +54,9 @@ PAGES = SELLER_CENTRE_PAGES
 UNNAMED_PERSON = "the employee these fields describe"
 
 #: How a runbook names a backend spec's field (``SubAccountSpec.display_name`` → "name"):
-#: the words the seller-centre forms use, so a step reads as what to type where.
+#: the words the seller-centre forms use, so a step reads as what to type where. Every field
+#: of a ``*Spec`` and every key a caller passes to :func:`labelled` is here (a key missing
+#: would print raw: ``tests/runbooks/test_field_labels.py`` fails naming it).
 FIELD_LABELS: dict[str, str] = {
     "id": "id",
     "member_id": "employee id (工号)",
@@ -77,11 +79,19 @@ FIELD_LABELS: dict[str, str] = {
     "member_ids": "members",
     "status": "status",
     "member": "employee id (工号)",
+    # Keys the ledger already passes in the forms' words: printed as they are, said so here.
+    "shop": "shop",
+    "roles": "roles",
+    "account": "account",
+    "group": "group",
+    "members": "members",
+    "who": "who",
 }
 
 
 def labelled(fields: Mapping[str, object | None]) -> dict[str, object | None]:
-    """``fields`` keyed by their runbook labels (unknown keys are kept as they are)."""
+    """``fields`` keyed by their runbook labels (an unknown key is kept as it is; the tests
+    see that there is none)."""
     return {FIELD_LABELS.get(key, key): value for key, value in fields.items()}
 
 

@@ -11,16 +11,23 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
+import inspect
 import pkgutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from shoporg.backends.protocol import Backend
-from shoporg.kinds import KINDS, Hook, Kind, Tally
+from shoporg.importer import Builder
+from shoporg.kinds import DEPARTMENT, KINDS, Kind, Tally
+from shoporg.reports.context import Context, Holdings
+from shoporg.reports.model import Change
+from shoporg.reports.world import Obj, Step
 from shoporg.schema import Org, load_org
 
 EVERY_KIND = (Path(__file__).resolve().parents[1] / "fixtures" / "org" / "valid"
@@ -51,12 +58,18 @@ PIECES: dict[str, str] = {
     "imports": "its section in `shoporg import`",
 }
 
-#: Where each ``module:function`` piece must live: the layer that calls it.
-HOOK_MODULES: dict[Hook, str] = {
-    "review": "shoporg.reports.interpret",
-    "manual_object": "shoporg.reports.manual_steps",
-    "imports": "shoporg.importer",
+#: The pieces a kind writes as functions of its own module for a layer that imports the
+#: kinds (so the kinds cannot import it): the layer that calls it, with how many arguments.
+HOOKS: dict[str, tuple[str, int]] = {
+    "review": ("shoporg.reports.interpret", 4),  # step, context, holdings before and after
+    "manual_object": ("shoporg.reports.manual_steps", 2),  # context, object
+    "imports": ("shoporg.importer", 1),  # the import's builder
 }
+
+
+def home(kind: Kind) -> str:
+    """The kind's own module, where its functions for those layers are written."""
+    return f"shoporg.kinds.{kind.word}"
 
 
 def gaps(kind: Kind, registry: tuple[Kind, ...] = KINDS) -> list[str]:
@@ -75,16 +88,21 @@ def gaps(kind: Kind, registry: tuple[Kind, ...] = KINDS) -> list[str]:
         missing.append("counts")
     if not kind.runbook_label:
         missing.append("runbook_label")
-    for piece, module in HOOK_MODULES.items():
-        declared = getattr(kind, piece)
-        if not declared.startswith(module + ":"):
-            missing.append(piece)
-            continue
-        try:
-            kind.hook(piece)
-        except (AttributeError, ImportError):
+    for piece, (_, arguments) in HOOKS.items():
+        if not _written_in(getattr(kind, piece), home(kind), arguments):
             missing.append(piece)
     return missing
+
+
+def _written_in(function: object, module: str, arguments: int) -> bool:
+    """``function`` is a function of ``module`` that takes the layer's ``arguments``."""
+    if not callable(function) or getattr(function, "__module__", None) != module:
+        return False
+    try:
+        inspect.signature(function).bind(*range(arguments))
+    except TypeError:
+        return False
+    return True
 
 
 def _lists_from_the_backend(records: Callable[[Backend, str], Any]) -> bool:
@@ -104,8 +122,38 @@ def _nothing(*args: Any) -> Iterator[Any]:
     return iter(())
 
 
-#: A complete throwaway kind: its hooks borrow the department's, its records the chat
-#: groups' listing (it has no backend calls of its own).
+NOTICE_MODULE = "shoporg.kinds.shop_notice"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _of_the_notice(function: F) -> F:
+    """``function`` as the throwaway kind's module (never written) would define it."""
+    function.__module__ = NOTICE_MODULE
+    return function
+
+
+@_of_the_notice
+def shop_notice_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings) -> Change:
+    return DEPARTMENT.review(step, ctx, old_h, new_h)
+
+
+@_of_the_notice
+def shop_notice_object(ctx: Context, o: Obj) -> str:
+    return DEPARTMENT.manual_object(ctx, o)
+
+
+@_of_the_notice
+def shop_notice_section(b: Builder) -> None:
+    DEPARTMENT.imports(b)
+
+
+@_of_the_notice
+def shop_notice_unwritten() -> None:
+    """A placeholder in the kind's module that takes none of a layer's arguments."""
+
+
+#: A complete throwaway kind: its functions for the layers borrow the department's words,
+#: its records the chat groups' listing (it has no backend calls of its own).
 NOTICE: dict[str, Any] = {
     "word": "shop_notice", "type_name": "ShopNotice", "label": "shop notice",
     "fields": ("shop", "notice"), "separators": ("/",),
@@ -118,27 +166,30 @@ NOTICE: dict[str, Any] = {
     "table_columns": ("account_id", "shop_id", "notice_id"),
     "counts": (Tally("notices", "notice", lambda org: 0),),
     "runbook_label": "shop notice (店铺公告)",
-    "review": "shoporg.reports.interpret:department_change",
-    "manual_object": "shoporg.reports.manual_steps:department_object",
-    "imports": "shoporg.importer:department_section",
+    "review": shop_notice_change,
+    "manual_object": shop_notice_object,
+    "imports": shop_notice_section,
 }
 
 #: Each piece declared but not written (what a forgotten layer looks like in a Kind), and
 #: the case's name.
-UNWRITTEN: dict[str, tuple[Any, str]] = {
-    "table": ("", "a kind with a blank sandbox ls table"),
-    "records": (lambda backend, account: [], "a kind whose records ask the backend nothing"),
-    "table_columns": ((), "a kind with no sandbox ls columns"),
-    "counts": ((Tally("sub_accounts", "notice", lambda org: 0),),
-               "a kind counted under another kind's key"),
-    "runbook_label": ("", "a kind with a blank runbook label"),
-    "review": ("shoporg.reports.interpret:shop_notice_change",
-               "a kind whose review sentence is declared but not written"),
-    "manual_object": ("shoporg.reports.manual_steps:shop_notice_object",
-                      "a kind whose manual-step object is declared but not written"),
-    "imports": ("shoporg.importer:shop_notice_section",
-                "a kind whose import section is declared but not written"),
-}
+UNWRITTEN: list[tuple[str, Any, str]] = [
+    ("table", "", "a kind with a blank sandbox ls table"),
+    ("records", lambda backend, account: [], "a kind whose records ask the backend nothing"),
+    ("table_columns", (), "a kind with no sandbox ls columns"),
+    ("counts", (Tally("sub_accounts", "notice", lambda org: 0),),
+     "a kind counted under another kind's key"),
+    ("runbook_label", "", "a kind with a blank runbook label"),
+    *[case for piece, (layer, _) in HOOKS.items() for case in (
+        (piece, f"{layer}:shop_notice_{piece}",
+         f"a kind naming {PIECES[piece]} as the `module:function` of its layer"),
+        (piece, getattr(DEPARTMENT, piece),
+         f"a kind borrowing another kind's {PIECES[piece].removeprefix('its ')}"),
+        (piece, shop_notice_unwritten,
+         f"a kind whose {PIECES[piece].removeprefix('its ')} takes none of its layer's "
+         "arguments"),
+    )],
+]
 
 
 def test_the_pieces_are_every_field_of_a_kind_and_none_has_a_default() -> None:
@@ -162,12 +213,25 @@ def test_a_kind_left_without_a_piece_is_refused_naming_it(piece: str) -> None:
         Kind(**declared)
 
 
-@pytest.mark.parametrize("piece", list(UNWRITTEN),
-                         ids=[f"{case} fails naming {piece}"
-                              for piece, (_, case) in UNWRITTEN.items()])
-def test_a_kind_with_a_piece_declared_but_not_written_fails_naming_it(piece: str) -> None:
-    kind = Kind(**{**NOTICE, piece: UNWRITTEN[piece][0]})
+@pytest.mark.parametrize(("piece", "value"), [(piece, value) for piece, value, _ in UNWRITTEN],
+                         ids=[f"{case} fails naming {piece}" for piece, _, case in UNWRITTEN])
+def test_a_kind_with_a_piece_declared_but_not_written_fails_naming_it(
+    piece: str, value: Any,
+) -> None:
+    kind = Kind(**{**NOTICE, piece: value})
     assert gaps(kind) == [piece]
+
+
+def test_the_kinds_load_without_the_layers_their_functions_serve() -> None:
+    """The stack program and the pickled providers import the kinds: writing a kind's
+    review sentence, manual-step object and import section in its module must not load
+    the reports layer, the importer or ``pulumi`` with it."""
+    code = "import sys, shoporg.kinds; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    layers = {layer for layer, _ in HOOKS.values()}
+    assert not {m for m in loaded if m.startswith("shoporg.reports") or m in layers
+                or m.split(".")[0] == "pulumi"}
 
 
 def unlisted(modules: list[ModuleType]) -> list[str]:
@@ -238,7 +302,8 @@ def test_the_review_and_its_manual_steps_say_every_kind_in_its_own_words(
     every_kind: Org,
 ) -> None:
     """Everything created from nothing, every account on the ledger: each kind's sentence
-    and manual-step object come from its hooks, never the plain "<kind> <name>" fallback."""
+    and manual-step object come from its own functions, never the plain "<kind> <name>"
+    fallback."""
     from shoporg.backends.settings import BackendSettings
     from shoporg.reports.build import review_from_orgs
 
