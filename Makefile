@@ -65,7 +65,7 @@ setup: $(INSTALLED) engine
 # Finds pulumi v3.259.0 (PATH, cache) or builds it from the Go module proxy (minutes, once),
 # then writes our launchers into .venv/bin. Cheap when everything is in place.
 engine: $(INSTALLED)
-	$(BIN)/python -m providers.engine.install --project-root .
+	$(BIN)/python -m shoporg.engine.install --project-root .
 
 stack: setup
 	$(BIN)/pulumi stack select --create $(STACK)

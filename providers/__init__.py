@@ -1,7 +1,8 @@
 """shoporg: a seller organization (departments, sub-accounts, roles, shop bindings) as code.
 
-The package is named ``providers`` because the project layout (SPEC) puts the installable
-code in the top-level ``providers/`` folder; the distribution and the CLI are ``shoporg``.
+The source folder is ``providers/`` (the project layout); it installs as the package
+``shoporg`` (pyproject.toml: ``package-dir``). The version below is the distribution's too
+(pyproject.toml reads it), and the one ``shoporg new`` pins a company's repository to.
 """
 
 __version__ = "0.1.0"

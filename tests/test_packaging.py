@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "providers"
-SHIPPED = (".py", ".j2", ".typed")
+SHIPPED = (".py", ".j2", ".typed", ".mod", ".sum")  # .mod, .sum: the engine's Go module
 
 
 def build_wheel(into: Path) -> Path:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from shoporg.backends.protocol import Backend
+from shoporg.engine.environment import project_root as project_root
 from shoporg.errors import BackendError
 from shoporg.platforms import TOP_PLATFORMS as TOP_PLATFORMS
 
@@ -57,15 +58,6 @@ LEDGER_CONNECTOR: Final[BackendKind] = "ledger"
 DEFAULT_SANDBOX_PATH = ".sandbox/sandbox.db"
 DEFAULT_LEDGER_PATH = ".shoporg/ledger.db"
 DEFAULT_COMPANY = "default"
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory at or above ``start`` (default: cwd) holding Pulumi.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "Pulumi.yaml").is_file():
-            return candidate
-    return here
 
 
 @dataclass(frozen=True)

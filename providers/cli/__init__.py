@@ -24,6 +24,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command("new", "new", "start a company's own org repository (or --force: update its "
+            "generated files after an upgrade)"),
     Command("engine", "engine", "find or build the Pulumi engine"),
     Command("validate", "validate", "check org.yaml and report every problem with file:line:col"),
     Command("schema", "schema", "print the org.yaml JSON Schema"),

@@ -1,7 +1,11 @@
 """``shoporg engine``: find or build the Pulumi engine and install the launchers.
 
-    shoporg engine install     # what `make setup` runs
+    shoporg engine install     # what `make setup` runs (and an installed tool's first step)
     shoporg engine path        # print the engine binary in use
+
+The launchers go beside the Python running shoporg (a checkout's ``.venv/bin``, or the
+``pipx``/``uv tool`` environment), the engine into the shared cache, exactly as ``make
+setup`` does.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from shoporg.engine.install import ENGINE_BINARY, ensure_engine, write_launchers
 
 
 def _install(args: argparse.Namespace) -> int:
-    engine = ensure_engine(args.project_root)
+    engine = ensure_engine()
     write_launchers(launcher_dir(), engine, args.project_root)
     print(f"pulumi v{ENGINE_VERSION} ready: {launcher_dir() / 'pulumi'}")
     return 0
@@ -37,7 +41,9 @@ def register(sub: Any, command: Command) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     install = actions.add_parser("install", help="find or build pulumi, write the launchers")
-    install.add_argument("--project-root", type=Path, default=Path.cwd())
+    install.add_argument("--project-root", type=Path, default=None,
+                         help="where `pulumi` keeps state when run outside any project "
+                              "(default: shoporg's cache)")
     install.set_defaults(func=_install)
     path = actions.add_parser("path", help="print the engine binary in use")
     path.set_defaults(func=_path)

@@ -45,6 +45,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     with collector_paused():  # the command's imports: nothing they build is garbage
         args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    if args.command != "new":  # `new --force` is how the pin moves: no warning about it
+        _warn_about_the_pin()
     try:
         code: int = args.func(args)
     except ShoporgError as exc:
@@ -52,6 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shoporg: {exc}", file=sys.stderr)
         return 1
     return code
+
+
+def _warn_about_the_pin() -> None:
+    """A shoporg other than the one this org repository pins (its CI's) says so, once."""
+    from shoporg.engine.environment import project_root
+    from shoporg.scaffold import version_warning
+
+    warning = version_warning(project_root())
+    if warning is not None:
+        print(f"shoporg: {warning}", file=sys.stderr)
 
 
 def console() -> NoReturn:

@@ -17,6 +17,16 @@ HOME_DIR = ".pulumi-home"
 PASSPHRASE_FILE = "passphrase"
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above ``start`` (default: cwd) holding Pulumi.yaml, else
+    ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return here
+
+
 def local_passphrase_file(project_root: Path) -> Path:
     """A per-checkout random passphrase for the local stacks' secrets (created once, 0600).
 

@@ -3,7 +3,9 @@
 Order: ``$SHOPORG_PULUMI`` (an explicit binary), the first ``pulumi`` on PATH if it is a
 Pulumi v3 CLI at or above ``v{ENGINE_VERSION}`` (the version we test with; newer ones are
 used with a warning), the cache (``~/.cache/shoporg/engine/v<version>/pulumi``), and only
-then a build from the Go module proxy through the wrapper module in ``engine/``. Builds are
+then a build from the Go module proxy through the wrapper module in ``gomodule/`` beside this
+file (package data: an installed ``shoporg`` builds the same engine as a checkout, copying
+the module into the cache first, since site-packages may be read-only). Builds are
 serialised with a file lock and installed atomically, so concurrent ``make`` runs never see
 a half-written binary.
 
@@ -26,13 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-from shoporg.engine import ENGINE_VERSION, cached_engine, engine_dir
+from shoporg.engine import ENGINE_VERSION, cache_root, cached_engine, engine_dir
 from shoporg.errors import EngineError
 
 ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 LAUNCHER_MARK = "# shoporg launcher"
 ENGINE_BINARY = "pulumi-engine"
+#: The Go module that pins the engine's dependencies (go.mod, go.sum; no shoporg code).
+GO_MODULE = Path(__file__).with_name("gomodule")
 
 
 def _log(msg: str) -> None:
@@ -113,8 +117,8 @@ def bundled_host(engine: Path) -> Path | None:
     return None
 
 
-def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
-    """Build ``pulumi`` from the Go module proxy with the wrapper module in ``engine/``."""
+def build_engine(version: str = ENGINE_VERSION) -> Path:
+    """Build ``pulumi`` from the Go module proxy with the wrapper module :data:`GO_MODULE`."""
     go = shutil.which("go")
     if go is None:
         raise EngineError(
@@ -129,6 +133,10 @@ def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
         if target.is_file() and engine_version(target) == f"v{version}":
             return target  # another process built it while we waited
         env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+        module = target_dir / "module"
+        module.mkdir(exist_ok=True)
+        for name in ("go.mod", "go.sum"):
+            shutil.copyfile(GO_MODULE / name, module / name)
         tmp = target_dir / f"pulumi.tmp.{os.getpid()}"
         cmd = [
             go, "build", "-v", "-trimpath", "-tags", "osusergo,grpcnotrace",
@@ -137,7 +145,7 @@ def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
         _log(f"building pulumi v{version} from the Go module proxy (first time: minutes)")
         started = time.monotonic()
         proc = subprocess.Popen(
-            cmd, cwd=repo_root / "engine", env=env, stderr=subprocess.PIPE, text=True
+            cmd, cwd=module, env=env, stderr=subprocess.PIPE, text=True
         )
         assert proc.stderr is not None
         tail: list[str] = []
@@ -155,12 +163,12 @@ def build_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
     return target
 
 
-def ensure_engine(repo_root: Path, version: str = ENGINE_VERSION) -> Path:
+def ensure_engine(version: str = ENGINE_VERSION) -> Path:
     found = find_engine(version)
     if found is not None:
         _log(f"using engine {found} ({engine_version(found) or 'version unknown'})")
         return found
-    return build_engine(repo_root, version)
+    return build_engine(version)
 
 
 def _write(path: Path, text: str) -> None:
@@ -197,8 +205,13 @@ def link_engine(bin_dir: Path, engine: Path) -> Path:
     return target
 
 
-def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
-    """Write the engine and the four launchers into ``bin_dir`` (the project venv's ``bin``)."""
+def write_launchers(bin_dir: Path, engine: Path, project_root: Path | None = None) -> None:
+    """Write the engine and the four launchers into ``bin_dir`` (the project venv's ``bin``).
+
+    The ``pulumi`` launcher keeps each project's state in that project (the nearest
+    directory holding Pulumi.yaml, found when it runs); ``project_root`` is where it keeps
+    it when run outside any project (a checkout's own root; an installed tool's cache)."""
+    outside = (project_root or cache_root() / "outside-projects").resolve()
     python = bin_dir / "python"
     host = bundled_host(engine)  # before linking: it is found beside the original binary
     engine = link_engine(bin_dir, engine)
@@ -206,7 +219,7 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
         bin_dir / "pulumi",
         f"#!{python}\n{LAUNCHER_MARK}: the Pulumi engine with shoporg's offline defaults\n"
         "from shoporg.engine.wrapper import main\n"
-        f"main({str(engine)!r}, {str(project_root.resolve())!r})\n",
+        f"main({str(engine)!r}, {str(outside)!r})\n",
     )
     if host is not None:
         # The engine came with its language host: link that, so engine and host match.
@@ -234,11 +247,12 @@ def write_launchers(bin_dir: Path, engine: Path, project_root: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m shoporg.engine.install")
-    ap.add_argument("--project-root", type=Path, default=Path.cwd())
+    ap.add_argument("--project-root", type=Path, default=None,
+                    help="where `pulumi` keeps state when run outside any project")
     ap.add_argument("--bin-dir", type=Path, default=Path(sys.executable).parent)
     args = ap.parse_args(argv)
     try:
-        engine = ensure_engine(args.project_root)
+        engine = ensure_engine()
         write_launchers(args.bin_dir, engine, args.project_root)
     except EngineError as exc:
         print(f"shoporg: {exc}", file=sys.stderr)

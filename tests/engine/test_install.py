@@ -6,11 +6,14 @@ way a real CLI does, so the finder's decisions can be checked for any version.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from shoporg.engine import ENGINE_VERSION
+from shoporg.engine.environment import STATE_DIR
 from shoporg.engine.install import (
     BUNDLED_HOST,
     acceptable,
@@ -95,3 +98,30 @@ def test_an_engine_without_a_host_gets_ours(tmp_path: Path) -> None:
     host = (venv_bin / BUNDLED_HOST[0]).read_text()
     assert "shoporg.engine.language_host" in host
     assert not (venv_bin / BUNDLED_HOST[0]).is_symlink()
+
+
+@pytest.mark.parametrize(("cwd", "state_in"), [
+    pytest.param("repo", "repo", id="in a project the state is that project's"),
+    pytest.param("repo/stacks", "repo", id="below it too: the project is found upwards"),
+    pytest.param("elsewhere", "outside", id="outside any project it is the launcher's own"),
+])
+def test_the_pulumi_launcher_keeps_each_projects_state_in_that_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, state_in: str,
+) -> None:
+    engine = tmp_path / "cache" / "pulumi"
+    engine.parent.mkdir()
+    engine.write_text('#!/bin/sh\necho "$PULUMI_BACKEND_URL"\n')
+    engine.chmod(0o755)
+    venv_bin = tmp_path / "venv-bin"
+    venv_bin.mkdir()
+    write_launchers(venv_bin, engine, tmp_path / "outside")
+    (tmp_path / "repo" / "stacks").mkdir(parents=True)
+    (tmp_path / "repo" / "Pulumi.yaml").write_text("name: shoporg\n")
+    (tmp_path / "elsewhere").mkdir()
+    for name in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE",
+                 "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    # Run by this Python (its shebang names venv-bin/python, which this test has not made).
+    out = subprocess.run([sys.executable, str(venv_bin / "pulumi")], cwd=tmp_path / cwd,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == (tmp_path / state_in / STATE_DIR).resolve().as_uri()

@@ -1,4 +1,5 @@
-// The Pulumi engine, built from the Go module proxy (see engine/build.sh and DECISIONS.md).
+// The Pulumi engine, built from the Go module proxy by shoporg.engine.install (DECISIONS.md).
+// It ships inside the shoporg package, so an installed tool builds the same engine.
 // This wrapper exists because pkg/v3's own go.mod has replace lines, so
 // `go install .../cmd/pulumi@v3.259.0` is refused; requiring the modules from our own
 // module ignores their replace lines. Nothing here is shoporg code.
