@@ -10,13 +10,14 @@ STACK  ?= dev
 INSTALLED := $(VENV)/.installed
 ENGINE    := $(BIN)/pulumi-engine
 
-.PHONY: help setup engine stack up preview check test test-py test-latest lint lock lock-check typecheck bench clean
+.PHONY: help setup engine stack up preview check test test-py test-latest lint lock lock-check typecheck bench clean dist
 
 help:
 	@echo "make up     set everything up and run 'pulumi up' on org.yaml against the sandbox"
 	@echo "make test   set everything up and run every test tier (lint, types, unit, engine)"
 	@echo "make check  the inner loop: lint, types and the unit tier (no engine), about 65-80 s"
 	@echo "make bench  run the benchmarks (results in benchmarks/RESULTS.md)"
+	@echo "make dist   build the wheel a company installs (README: Your own repository)"
 	@echo "make lifecycle  the lifecycle model's long run: 100 days of a 40-person company (docs/lifecycle.md)"
 
 # The whole dependency set (runtime + test, Python 3.11-3.13) is pinned with hashes in
@@ -66,6 +67,11 @@ setup: $(INSTALLED) engine
 # then writes our launchers into .venv/bin. Cheap when everything is in place.
 engine: $(INSTALLED)
 	$(BIN)/python -m shoporg.engine.install --project-root .
+
+# The wheel a company installs (`pipx install dist/shoporg-*.whl`, `uv tool install ...`): the
+# package `shoporg` with its templates and the engine's Go module (README: "Your own repository").
+dist: $(INSTALLED)
+	$(BIN)/uv build --wheel --out-dir dist .
 
 stack: setup
 	$(BIN)/pulumi stack select --create $(STACK)

@@ -144,18 +144,18 @@ def build_engine(version: str = ENGINE_VERSION) -> Path:
         ]
         _log(f"building pulumi v{version} from the Go module proxy (first time: minutes)")
         started = time.monotonic()
-        proc = subprocess.Popen(
-            cmd, cwd=module, env=env, stderr=subprocess.PIPE, text=True
-        )
-        assert proc.stderr is not None
         tail: list[str] = []
         count = 0
-        for line in proc.stderr:
-            count += 1
-            tail = [*tail[-30:], line.rstrip()]
-            if count % 100 == 0:
-                _log(f"compiled {count} packages, {time.monotonic() - started:.0f}s")
-        if proc.wait() != 0:
+        with subprocess.Popen(
+            cmd, cwd=module, env=env, stderr=subprocess.PIPE, text=True
+        ) as proc:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                count += 1
+                tail = [*tail[-30:], line.rstrip()]
+                if count % 100 == 0:
+                    _log(f"compiled {count} packages, {time.monotonic() - started:.0f}s")
+        if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
             raise EngineError("building the Pulumi engine failed:\n" + "\n".join(tail))
         os.replace(tmp, target)

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from shoporg.engine import ENGINE_VERSION
+from shoporg.engine import ENGINE_VERSION, cached_engine, engine_dir
 from shoporg.engine.environment import STATE_DIR
 from shoporg.engine.install import (
     BUNDLED_HOST,
+    ENGINE_MODULE,
+    GO_MODULE,
     acceptable,
     bundled_host,
+    engine_version,
+    ensure_engine,
     find_engine,
     parse_version,
     write_launchers,
@@ -125,3 +129,30 @@ def test_the_pulumi_launcher_keeps_each_projects_state_in_that_project(
     out = subprocess.run([sys.executable, str(venv_bin / "pulumi")], cwd=tmp_path / cwd,
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == (tmp_path / state_in / STATE_DIR).resolve().as_uri()
+
+
+def test_an_installed_tool_builds_the_engine_from_the_go_module_it_ships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A `go` that records where it ran and with what, and "builds" a pulumi answering the
+    # version: the wiring of a build, without the minutes of a real one.
+    fake_go = tmp_path / "go-bin" / "go"
+    fake_go.parent.mkdir()
+    fake_go.write_text(
+        "#!/bin/sh\n"
+        'pwd > "$SHOPORG_CACHE/go-ran-in"; echo "$@" > "$SHOPORG_CACHE/go-args"\n'
+        'while [ "$1" != "-o" ]; do shift; done\n'
+        f'printf \'#!/bin/sh\\necho v{ENGINE_VERSION}\\n\' > "$2"; chmod +x "$2"\n'
+    )
+    fake_go.chmod(0o755)
+    monkeypatch.setenv("SHOPORG_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(fake_go.parent) + ":/usr/bin:/bin")
+    monkeypatch.delenv("SHOPORG_PULUMI", raising=False)
+    (tmp_path / "cache").mkdir()
+    built = ensure_engine()
+    assert built == cached_engine() and engine_version(built) == f"v{ENGINE_VERSION}"
+    module = Path((tmp_path / "cache" / "go-ran-in").read_text().strip())
+    assert module == engine_dir() / "module"
+    for name in ("go.mod", "go.sum"):
+        assert (module / name).read_bytes() == (GO_MODULE / name).read_bytes()
+    assert ENGINE_MODULE in (tmp_path / "cache" / "go-args").read_text()
