@@ -47,6 +47,8 @@ COMMANDS: tuple[Command, ...] = (
             "record them"),
     Command("review-access", "review_access", "access review per department; --attest "
             "records it"),
+    Command("evidence", "evidence", "an auditor's pack for a period (changes, approvers, "
+            "applies, confirmations, access), hash-manifested; --verify checks one"),
     Command("report", "report", "the whole organization as one printable, self-contained "
             "HTML page"),
 )

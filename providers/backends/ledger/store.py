@@ -390,6 +390,15 @@ class Ledger:
                                  (seq, self.stack))
         return len(rows)
 
+    def attestations(self) -> list[dict[str, Any]]:
+        """Every attestation this stack sees, oldest first (``shoporg evidence``)."""
+        mine = "" if self.stack is None else " WHERE " + _MINE
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT a.seq, a.kind, a.name, a.account, a.by, a.os_user, a.at, a.note "
+                "FROM attestations a LEFT JOIN attestation_stacks st ON st.seq = a.seq"
+                + mine + " ORDER BY a.seq", () if self.stack is None else (self.stack,))]
+
     def verified_at(self, account: str | None = None) -> dict[tuple[str, str], datetime]:
         """(kind, name) → when each existing object was last confirmed or attested."""
         out = {key: step.state_at for key, step in self.confirmed(account).items()
