@@ -12,6 +12,8 @@
 
 Name ``<account>/<member>@<shop>``. It takes the sub-account's ``member_id`` and ``login``
 outputs (a login rename replaces the grant with the sub-account) and comes after its roles.
+Before its entry's ``valid_from`` day nothing is granted (the sub-account is not declared
+either); from that day on, with the sub-account.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _expand(scope: Scope) -> Iterator[Desired]:
     for member in scope.org.members:
         for entry in member.sub_accounts:
             account = scope.accounts.get(entry.account)
-            if account is None or not entry.roles:
+            if account is None or not entry.roles or not entry.started(scope.today):
                 continue
             sub = SUB_ACCOUNT.ref(account.id, member.id)
             roles = tuple(ROLE.ref(account.id, r) for r in entry.roles)
@@ -91,6 +93,9 @@ def role_grant_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings
         text = f"{who} keeps {roles} on {shop} (grant re-applied)"
     else:
         text = f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'})"
+    temporary = ctx.temporary(account, member) if step.op != "delete" else ""
+    if temporary:
+        text += f"; {temporary}"  # a short elevation: valid_from and expires close together
     return Change(
         op=step.op, kind=step.kind, name=step.name, account=account, text=text,
         member=member, member_name=who, shop=shop,

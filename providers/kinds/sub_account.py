@@ -12,6 +12,21 @@
 Name ``<account>/<member>``; a ``previously:`` id keeps the old name as an alias, so a
 rename is a re-key, not delete + create. Leavers and expired entries are disabled, never
 deleted. On platforms with departments it takes its department's output.
+
+Dates, by the account system's "today" (``shoporg.backends.clock``), both days included::
+
+    members:
+      - id: bob
+        name: 李波
+        department: cs-pre
+        sub_accounts:             # covers the Taobao shop over a holiday: temporary access
+          - {account: tb-main, login_name: 李波, roles: [tb-cs],
+             valid_from: 2026-12-03, expires: 2026-12-17}
+
+Before ``valid_from`` the entry is not declared at all (no sub-account, no grant: nothing is
+created, no seat is taken on the platform, no dormant login waits); from that day to
+``expires`` it is enabled; from the day after ``expires`` it is disabled. The daily
+``shoporg up`` that disables an expired entry is the one that creates a starting one.
 """
 
 from __future__ import annotations
@@ -47,6 +62,8 @@ def _expand(scope: Scope) -> Iterator[Desired]:
             account = scope.accounts.get(entry.account)
             if account is None:
                 continue  # another shard's account
+            if not entry.started(scope.today):
+                continue  # created on its valid_from day, not before
             tree = has_tree(account.platform)
             wires: tuple[Wire, ...] = ()
             if tree:

@@ -17,7 +17,7 @@ from functools import cached_property
 from shoporg.kinds import ROLE, ROLE_GRANT, SUB_ACCOUNT, Ref
 from shoporg.platforms import CATALOGUES, PermissionCatalogue
 from shoporg.reports.world import Obj, Plan
-from shoporg.schema import Account, Member, Org
+from shoporg.schema import Account, Member, Org, SubAccount
 
 Holdings = dict[tuple[str, str, str], frozenset[str]]  # (account, member, shop) -> codes
 
@@ -132,20 +132,51 @@ class Context:
         role = world.get(ROLE.ref(account, role_id))
         return str(role.get("name")) if role is not None else role_id
 
-    def expires(self, account: str, member: str) -> datetime.date | None:
+    def entry(self, account: str, member: str) -> SubAccount | None:
+        """The member's ``sub_accounts`` entry on ``account`` in the proposed org.yaml."""
         found = self._members.get(member) if self._is_new(member) else None
         for e in found.sub_accounts if found else []:
             if e.account == account:
-                return e.expires
+                return e
         return None
 
-    def old_expires(self, account: str, member: str) -> datetime.date | None:
-        """``expires:`` of the base org.yaml (config-only reviews; None without a base)."""
+    def old_entry(self, account: str, member: str) -> SubAccount | None:
+        """The same entry in the base org.yaml (config-only reviews; None without a base)."""
         found = self._old_members.get(member)
         for e in found.sub_accounts if found else []:
             if e.account == account:
-                return e.expires
+                return e
         return None
+
+    def expires(self, account: str, member: str) -> datetime.date | None:
+        e = self.entry(account, member)
+        return e.expires if e is not None else None
+
+    def old_expires(self, account: str, member: str) -> datetime.date | None:
+        """``expires:`` of the base org.yaml (config-only reviews; None without a base)."""
+        e = self.old_entry(account, member)
+        return e.expires if e is not None else None
+
+    def valid_from(self, account: str, member: str) -> datetime.date | None:
+        e = self.entry(account, member)
+        return e.valid_from if e is not None else None
+
+    def old_valid_from(self, account: str, member: str) -> datetime.date | None:
+        """``valid_from:`` of the base org.yaml (config-only reviews; None without a base)."""
+        e = self.old_entry(account, member)
+        return e.valid_from if e is not None else None
+
+    def temporary(self, account: str, member: str) -> str:
+        """``"temporary access 2026-12-03 to 2026-12-17, 15 days"`` for a grant whose
+        ``valid_from`` and ``expires`` are at most ``TEMPORARY_DAYS`` apart (a short
+        elevation, ``SubAccount.temporary``), else ``""``."""
+        e = self.entry(account, member)
+        if e is None or not e.temporary():
+            return ""
+        assert e.valid_from is not None and e.expires is not None
+        days = (e.expires - e.valid_from).days + 1
+        return (f"temporary access {e.valid_from.isoformat()} to {e.expires.isoformat()}, "
+                f"{days} day{'s' if days != 1 else ''}")
 
     @cached_property
     def _old_members(self) -> dict[str, Member]:

@@ -37,7 +37,7 @@ from shoporg.reports.model import (
     PersonSection,
     Review,
 )
-from shoporg.reports.risks import expiring_soon, find_risks
+from shoporg.reports.risks import expiring_soon, find_risks, starting_soon
 from shoporg.reports.world import Plan, Step
 from shoporg.schema import Org
 
@@ -53,12 +53,25 @@ def sub_account_lines(step: Step, ctx: Context) -> tuple[str, tuple[FieldChange,
     """What happens to a person's sub-account, and the fields that change
     (``SUB_ACCOUNT.review``'s words)."""
     o = step.obj
-    who, account = ctx.member_name(str(o.get("member_id"))), o.account
+    member = str(o.get("member_id"))
+    who, account = ctx.member_name(member), o.account
     if step.op == "create":
-        state = "" if o.get("enabled", True) else " (disabled)"
+        notes = [] if o.get("enabled", True) else ["disabled"]
+        start = ctx.valid_from(account, member)
+        temporary = ctx.temporary(account, member)
+        if temporary:
+            notes.append(temporary)
+        elif start is not None:
+            notes.append(f"valid from {start.isoformat()}")
+        state = f" ({'; '.join(notes)})" if notes else ""
         return f"{who} gets sub-account `{o.get('login')}` on {account}{state}", ()
     if step.op == "delete":
-        return f"{who} loses sub-account `{o.get('login')}` on {account} (deleted)", ()
+        start = ctx.valid_from(account, member)
+        why = "deleted"
+        if start is not None and start > ctx.today:
+            why = (f"deleted: org.yaml now starts it on {start.isoformat()}, the day it is "
+                   "created again")
+        return f"{who} loses sub-account `{o.get('login')}` on {account} ({why})", ()
     assert step.old is not None and step.new is not None
     fields = tuple(
         FieldChange(k, step.old.get(k), step.new.get(k)) for k in step.changed_keys()
@@ -155,12 +168,72 @@ def _expiry_changes(ctx: Context) -> list[Change]:
         elif new is not None:
             text += (f"; the sub-account is disabled from {new + datetime.timedelta(days=1)} "
                      "(the first `shoporg up` on or after that day; nothing changes now)")
+        temporary = ctx.temporary(account, member)
+        if temporary:
+            text += f"; {temporary}"
         out.append(Change(
             op="expiry", kind=SUB_ACCOUNT.word, name=o.name, account=account, text=text,
             member=member, member_name=who,
             fields=(FieldChange("expires", old.isoformat() if old else None,
                                 new.isoformat() if new else None),),
         ))
+    return out
+
+
+def _start_changes(ctx: Context) -> list[Change]:
+    """A sub-account's ``valid_from:`` added, moved or removed (config-only reviews, which
+    know the base), and any start day still ahead within the 14-day window (both reviews).
+    Before its day the sub-account is not declared, so no plan step says it: the person
+    waits, and the first `shoporg up` on or after that day creates the sub-account and grants
+    its roles; a reviewer must see that now. A start day that has come is said by the create
+    line (``valid from ...``) where the plan creates it."""
+    in_scope = {o.account for world in (ctx.plan.new, ctx.plan.old) for o in world.values()}
+    created = {s.ref for s in ctx.plan.steps if s.kind == SUB_ACCOUNT.word and s.op == "create"}
+    out: list[Change] = []
+    for m in ctx.new_org.members:
+        if m.status == "left":
+            continue  # never created, or disabled: a start day changes nothing for a leaver
+        for e in m.sub_accounts:
+            account, ref = e.account, SUB_ACCOUNT.ref(e.account, m.id)
+            if account not in in_scope:
+                continue  # another shard's account
+            new = e.valid_from
+            old = ctx.old_valid_from(account, m.id) if ctx.old_org is not None else new
+            waiting = new is not None and new > ctx.today
+            if old == new and not (waiting and starting_soon(new, ctx.today)):
+                continue
+            if not waiting and new is not None and ref in created:
+                continue  # said by the create line
+            lead = f"{m.name}'s access on {account}"
+            if new is None:
+                text = f"{lead} no longer has a start date (was {old})"
+                if ref in created:
+                    text += "; the sub-account is created now"
+            else:
+                notes: list[str] = []
+                if waiting:
+                    days = (new - ctx.today).days
+                    notes.append(f"in {days} day{'s' if days != 1 else ''}")
+                if old is not None and old != new:
+                    notes.append(f"was {old.isoformat()}")
+                elif old is None and ctx.old_entry(account, m.id) is not None:
+                    notes.append("no start date before")
+                text = (f"{lead} {'starts' if old == new or old is None else 'now starts'} "
+                        f"{new.isoformat()}" + (f" ({'; '.join(notes)})" if notes else ""))
+                text += ("; the sub-account is created and its roles granted on that day (the "
+                         "first `shoporg up` on or after it; nothing is created now)" if waiting
+                         else "; that day has come: the sub-account is declared from it")
+            temporary = ctx.temporary(account, m.id)
+            if temporary:
+                text += f"; {temporary}"
+            elif e.expires is not None and waiting:
+                text += f"; it expires {e.expires.isoformat()}"
+            out.append(Change(
+                op="expiry", kind=SUB_ACCOUNT.word, name=ref.name, account=account, text=text,
+                member=m.id, member_name=m.name,
+                fields=(FieldChange("valid_from", old.isoformat() if old else None,
+                                    new.isoformat() if new else None),),
+            ))
     return out
 
 
@@ -180,6 +253,7 @@ def _changes(ctx: Context) -> list[Change]:
         elif step.kind == ROLE_GRANT.word:
             stepped_grants.add((o.account, str(o.get("member_id")), str(o.get("shop_id"))))
     out.extend(_expiry_changes(ctx))
+    out.extend(_start_changes(ctx))
     # Effects: a person's permissions moved although their grant did not (a role edit).
     for key in sorted(set(old_h) | set(new_h)):
         account, member, shop = key

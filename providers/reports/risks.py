@@ -221,6 +221,11 @@ def expiring_soon(expires: datetime.date | None, today: datetime.date) -> bool:
     return expires is not None and today <= expires <= today + EXPIRY_WINDOW
 
 
+def starting_soon(valid_from: datetime.date | None, today: datetime.date) -> bool:
+    """A start day still ahead, within the review's 14-day window."""
+    return valid_from is not None and today < valid_from <= today + EXPIRY_WINDOW
+
+
 def _expiring(ctx: Context) -> Iterable[Risk]:
     """Every sub-account the proposed org.yaml keeps whose access ends within the window:
     a reviewer sees it on any change, not only one that touches that sub-account."""

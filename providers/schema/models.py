@@ -124,6 +124,10 @@ IsoDate = Annotated[
 #: A whole number; never text or a boolean (strict), 12.0 is 12 (as to JSON Schema).
 Count = Annotated[NonNegativeInt, BeforeValidator(_whole)]
 
+#: A grant whose ``valid_from`` and ``expires`` are at most this many days apart is
+#: temporary access (a colleague covering a holiday), and reviews say so.
+TEMPORARY_DAYS: Final = 14
+
 MemberStatus = Literal["active", "left"]
 BindingKind = Literal["official", "channel", "self_operated"]
 
@@ -194,8 +198,20 @@ class SubAccount(_Model):
         default=None, description="Shops the roles apply to; omitted means every shop."
     )
     roles: list[Id] = []
+    valid_from: IsoDate | None = Field(
+        default=None,
+        description="First day of the grant (YYYY-MM-DD), for a hire who starts on a given "
+        "day or a colleague covering a holiday. Before that day the sub-account is not "
+        "created and its roles are not granted; the first `shoporg up` on or after it "
+        "creates and grants them (the day is judged by the account system's clock, as "
+        "expires: is; both days are included). It may not be after expires:; when expires: "
+        f"is at most {TEMPORARY_DAYS} days after it, reviews flag the grant as temporary "
+        "access.",
+    )
     expires: IsoDate | None = Field(
-        default=None, description="Last day of the grant (YYYY-MM-DD)."
+        default=None,
+        description="Last day of the grant (YYYY-MM-DD): from the day after it the "
+        "sub-account is disabled (never deleted).",
     )
     dispatch: bool = Field(
         default=False, description="Joins customer-service chat dispatch (分流)."
@@ -204,6 +220,17 @@ class SubAccount(_Model):
     def shop_ids(self, account: Account) -> list[str]:
         """The shops this sub-account's roles apply to (default: all shops of the account)."""
         return list(self.shops) if self.shops is not None else [s.id for s in account.shops]
+
+    def started(self, today: datetime.date) -> bool:
+        """Whether its start day has come: before ``valid_from`` the sub-account is not
+        declared at all (not created, nothing granted); from that day on it is."""
+        return self.valid_from is None or self.valid_from <= today
+
+    def temporary(self) -> bool:
+        """A short elevation: ``valid_from`` and ``expires`` at most :data:`TEMPORARY_DAYS`
+        days apart (reviews call it temporary access)."""
+        return (self.valid_from is not None and self.expires is not None
+                and (self.expires - self.valid_from).days <= TEMPORARY_DAYS)
 
 
 class Member(_Model):

@@ -356,6 +356,22 @@ def _check_sub_account(
             )
 
 
+def dates(ctx: Context) -> None:
+    """A grant's ``valid_from`` (first day) is not after its ``expires`` (last day): such an
+    entry would never be in force. The same day is one day of access."""
+    for i, m in enumerate(ctx.org.members):
+        for j, sub in enumerate(m.sub_accounts):
+            if sub.valid_from is None or sub.expires is None or sub.valid_from <= sub.expires:
+                continue
+            ctx.report(
+                ctx.at("members", i, "sub_accounts", j, "valid_from"),
+                f"{_member_label(m)}: the sub-account on {sub.account!r} starts "
+                f"{sub.valid_from.isoformat()}, after it expires {sub.expires.isoformat()} "
+                "(valid_from is the first day of access and expires the last: it would never "
+                "be in force; swap or fix the dates)",
+            )
+
+
 def logins(ctx: Context) -> None:
     """Login format (Taobao/Tmall ``main:sub``) and unique logins per account."""
     taken: dict[str, dict[str, tuple[Member, Path]]] = defaultdict(dict)
@@ -637,6 +653,7 @@ RULES: tuple[Rule, ...] = (
     unique_ids,
     account_shape,
     references,
+    dates,
     logins,
     role_permissions,
     seat_quota,

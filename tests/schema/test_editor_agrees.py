@@ -70,6 +70,16 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "expires: 2026-12-31", "expires: 2026-12-31T10:00", ("has a time of day",)),
     "an expiry that is not a date is an error in both": (
         "expires: 2026-12-31", "expires: next week", ("is not a date",)),
+    "a start date written as a date is a date in both": (
+        "expires: 2026-12-31", "valid_from: 2026-12-01, expires: 2026-12-31", ()),
+    "a start date in quotes is a date in both": (
+        "expires: 2026-12-31", 'valid_from: "2026-12-01", expires: 2026-12-31', ()),
+    "a start date with a time of day is an error in both": (
+        "expires: 2026-12-31", "valid_from: 2026-12-01T09:00, expires: 2026-12-31",
+        ("valid_from: '2026-12-01T09:00' has a time of day",)),
+    "a start date that is not a date is an error in both": (
+        "expires: 2026-12-31", "valid_from: monday, expires: 2026-12-31",
+        ("valid_from: 'monday' is not a date",)),
     "a removal limit in quotes is an error in both": (
         "policies:\n", 'policies:\n  removal_limits: {overall: "0.2"}\n',
         ("overall: expected a number, got the text '0.2'",)),
