@@ -27,11 +27,17 @@ if TYPE_CHECKING:  # annotations only: the layers its functions serve import the
 
 def _expand(scope: Scope) -> Iterator[Desired]:
     shop_account = scope.shop_account
+    entries = {(m.id, e.account): e for m in scope.org.members for e in m.sub_accounts}
     for g in scope.org.chat_groups:
         account = shop_account.get(g.shop)
         if account is None:
             continue
-        members = sorted(g.members)
+        # A member whose sub-account waits for its start day (valid_from) has none yet: the
+        # group gets them on that day; a group of only such members is not created before.
+        members = sorted(m for m in g.members
+                         if (e := entries.get((m, account.id))) is None or e.started(scope.today))
+        if not members:
+            continue
         yield Desired(
             CHAT_GROUP.ref(g.shop, g.name), account.id,
             {"account_id": account.id, "shop_id": g.shop, "name": g.name,

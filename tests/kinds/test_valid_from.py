@@ -112,3 +112,26 @@ def test_declared_exactly_from_the_start_day_and_enabled_until_the_expiry(
         assert got == "enabled"
     else:
         assert got == "disabled"
+
+
+@pytest.mark.parametrize(("case", "text", "today", "expected"), [
+    ("a waiting member joins the group on their start day, not before",
+     "members: [zhang-wei, wang-fang]", "2026-12-02", ["wang-fang"]),
+    ("on the start day the group has them", "members: [zhang-wei, wang-fang]", "2026-12-03",
+     ["wang-fang", "zhang-wei"]),
+    ("a group of only waiting members is not declared before the day", "members: [zhang-wei]",
+     "2026-12-02", None),
+])
+def test_a_chat_group_holds_a_member_from_their_start_day(
+    case: str, text: str, today: str, expected: list[str] | None,
+) -> None:
+    entry = "{account: sp, login_name: zhangwei, roles: [sp-cs]}"
+    waiting = BASE.replace(entry, entry[:-1] + ", valid_from: 2026-12-03}")
+    if text != "members: [zhang-wei]":
+        waiting = waiting.replace(
+            "{account: tb, login_name: 王芳", "{account: sp, login_name: wangfang, "
+            "roles: [sp-cs]}\n      - {account: tb, login_name: 王芳", 1)
+        waiting = waiting.replace("name: 售前, members: [zhang-wei]", f"name: 售前, {text}")
+    world = desired_world(validate_text(waiting), datetime.date.fromisoformat(today))
+    groups = [d for r, d in world.items() if r.kind == "chat_group"]
+    assert [g.get("member_ids") for g in groups] == ([] if expected is None else [expected])
