@@ -348,35 +348,3 @@ class Backend(
 ):
     """Everything a full account system offers; the sandbox implements all of it."""
 
-
-__all__ = [
-    "BINDING_KINDS",
-    "SUB_ACCOUNT_STATUSES",
-    "Account",
-    "AccountReader",
-    "AuditEntry",
-    "Backend",
-    "Binding",
-    "BindingBackend",
-    "BindingKind",
-    "BindingSpec",
-    "CallStats",
-    "ChatGroup",
-    "ChatGroupBackend",
-    "ChatGroupSpec",
-    "Department",
-    "DepartmentBackend",
-    "DepartmentSpec",
-    "Grant",
-    "GrantBackend",
-    "GrantSpec",
-    "Role",
-    "RoleBackend",
-    "RoleSpec",
-    "Shop",
-    "SubAccount",
-    "SubAccountBackend",
-    "SubAccountSpec",
-    "SubAccountStatus",
-    "WalletBackend",
-]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shoporg.backends.protocol import Backend
 from shoporg.backends.routing import RoutedBackend
 from shoporg.backends.settings import BackendSettings
 from shoporg.errors import BackendError
@@ -96,3 +98,40 @@ def test_calls_go_to_the_account_s_connector_and_accounts_merge() -> None:
     assert routed.calls == {"list_roles": 3}
     with pytest.raises(AttributeError):
         routed.no_such_method  # noqa: B018
+
+
+class Connector:
+    """Answers any call with a token and notes (method, arguments)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, method: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> tuple[str, str]:
+            self.seen.append((method, args, kwargs))
+            return (method, "answer")
+
+        return call
+
+
+PER_ACCOUNT = sorted(
+    name for name, _ in inspect.getmembers(Backend, inspect.isfunction)
+    if not name.startswith("_") and name not in {"list_accounts", "reset_calls"}
+)
+
+
+@pytest.mark.parametrize("method", PER_ACCOUNT)
+def test_every_per_account_call_reaches_the_same_call_on_the_account_s_connector(
+    method: str,
+) -> None:
+    """mypy proves the router has every call with the protocol's signature; this proves each
+    line hands its call to the same-named one (two calls of one signature can't be swapped),
+    with every argument as given, on the connector of the account it names."""
+    ours, other = Connector(), Connector()
+    routed = RoutedBackend({"tb": ours, "sp": other}, other)
+    parameters = list(inspect.signature(getattr(Backend, method)).parameters.values())[2:]
+    args = tuple(object() for p in parameters if p.default is inspect.Parameter.empty)
+    kwargs = {p.name: object() for p in parameters if p.default is not inspect.Parameter.empty}
+    assert getattr(routed, method)("tb", *args, **kwargs) == (method, "answer")
+    assert ours.seen == [(method, ("tb", *args), kwargs)]
+    assert other.seen == []
