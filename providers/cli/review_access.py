@@ -16,6 +16,19 @@ roles, bindings, chat groups. ``--attest`` records, in the ledger, that the revi
 the listed ledger objects in the seller centre as they are (``--by`` defaults to the git
 identity); ``shoporg drift`` reports ledger objects not verified for
 ``policies.attestation_days`` (default 90) as unverified. Read-only without ``--attest``.
+
+A review with decisions, per line, recorded append-only in the ledger::
+
+    shoporg review-access --department cs --open q4-cs --deadline 2026-12-20 --default flag
+    shoporg review-access --review q4-cs --keep zhang-wei --revoke sp/li-na@sp-my --note "…"
+    shoporg review-access --review q4-cs                 # each line and its latest decision
+    shoporg review-access --review q4-cs --close         # -> q4-cs.patch (git apply, PR)
+
+``--open`` freezes the selected lines; ``--keep``/``--revoke``/``--flag`` take a role grant
+or a member id (all their lines); ``--close`` gives the lines nobody decided the review's
+default once its deadline has passed (refused before), and writes the revocations as an
+org.yaml patch (:mod:`shoporg.reports.access_decisions`): nothing is applied until that
+change is reviewed and ``shoporg up`` applies it, through the removal guard.
 """
 
 from __future__ import annotations
@@ -26,9 +39,11 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from shoporg.backends.ledger import Ledger
+from shoporg.backends.ledger.store import DECISIONS, ReviewLine
 from shoporg.backends.settings import project_root
 from shoporg.cli import Command
 from shoporg.cli.tasks import identity
@@ -87,6 +102,25 @@ def register(subparsers: Any, command: Command) -> None:
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
     p.add_argument("--as-of", type=datetime.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="compute ages on this day (default today)")
+    g = p.add_argument_group("a review with decisions (keep / revoke / flag per line)")
+    g.add_argument("--open", metavar="NAME", help="open a review of the selected lines, "
+                   "frozen as they are, recorded in the ledger")
+    g.add_argument("--deadline", type=datetime.date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="with --open: the last day for decisions")
+    g.add_argument("--default", choices=DECISIONS, default="flag",
+                   help="with --open: what a line nobody decided by the deadline gets "
+                        "(default flag; a revoke still goes through the review and the "
+                        "removal guard of `shoporg up`)")
+    g.add_argument("--review", metavar="NAME", help="the review to show, decide or close")
+    for decision in DECISIONS:
+        g.add_argument(f"--{decision}", action="append", default=[], metavar="OBJECT|MEMBER",
+                       help=f"with --review: record '{decision}' for a line (a role grant) "
+                            "or for all of a member's lines; repeatable")
+    g.add_argument("--close", action="store_true", help="with --review: settle it (the "
+                   "default for undecided lines once the deadline passed) and write the "
+                   "revocations as an org.yaml patch")
+    g.add_argument("--patch", type=Path, help="with --close: where to write the patch "
+                   "(default: <review>.patch); apply it with `git apply` and open a PR")
     p.set_defaults(func=run)
 
 
@@ -202,6 +236,8 @@ def access_lines(org: Org, settings: StackSettings, departments: set[str],
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.open is not None or args.review is not None:
+        return run_decisions(args)
     root = project_root()
     settings = settings_of(root, args.stack)
     org = org_from_file(settings.org_file)
@@ -234,6 +270,58 @@ def run(args: argparse.Namespace) -> int:
         count = Ledger(settings.backend.ledger_path, stack=settings.backend.stack).attest(
             attested, by=args.by or identity(), note=args.note)
         print(f"attested {count} ledger object(s)", file=sys.stderr)
+    return 0
+
+
+def run_decisions(args: argparse.Namespace) -> int:
+    """``--open``, and ``--review`` with ``--keep/--revoke/--flag`` or ``--close``."""
+    from shoporg.reports.access_decisions import close
+
+    root = project_root()
+    settings = settings_of(root, args.stack)
+    ledger = Ledger(settings.backend.ledger_path, stack=settings.backend.stack)
+    by = args.by or identity()
+    if args.open is not None:
+        if args.deadline is None:
+            raise ShoporgError("--open needs --deadline YYYY-MM-DD: the last day for decisions")
+        org = org_from_file(settings.org_file)
+        today = args.as_of or datetime.date.today()
+        managed = managed_by(org, args.manager) if args.manager else []
+        roots = [*(args.department or []), *managed] or None
+        lines = [ReviewLine(x.object, x.member, x.account, x.shop, x.roles)
+                 for x in access_lines(org, settings, departments_under(org, roots), today)
+                 if x.kind == ROLE_GRANT.word]
+        ledger.open_review(args.open, scope={"departments": args.department or [],
+                                             "managers": args.manager or []},
+                           deadline=args.deadline, fallback=args.default, lines=lines, by=by)
+        print(f"access review {args.open}: {len(lines)} line(s) to decide by {args.deadline} "
+              f"(undecided then: {args.default})")
+        return 0
+    review: str = args.review
+    for decision in DECISIONS:
+        chosen: list[str] = getattr(args, decision)
+        if chosen:
+            ledger.decide(review, chosen, decision, by=by, note=args.note)
+    if args.close:
+        org_path = Path(settings.org_file)
+        closed = close(ledger, review, org_path.read_text(encoding="utf-8"), org_path.name,
+                       args.as_of or datetime.date.today())
+        patch = args.patch or Path(f"{review}.patch")
+        patch.write_text(closed.patch, encoding="utf-8")
+        print(f"access review {review}: {len(closed.decided('keep'))} kept, "
+              f"{len(closed.decided('revoke'))} revoked, {len(closed.decided('flag'))} flagged "
+              f"({closed.defaulted} by the default); the revocations: {patch} "
+              f"(`git apply {patch}`, then a pull request)")
+        for x in closed.decided("flag"):
+            print(f"  flagged: {x.line.object} ({', '.join(x.line.roles)}): {x.note or ''}")
+        return 0
+    header, lines_ = ledger.review(review)
+    print(f"access review {review} (deadline {header['deadline']}, undecided then: "
+          f"{header['fallback']})")
+    for x in lines_:
+        said = (f"{x.decision} by {x.by} at {x.at}" + (f": {x.note}" if x.note else "")
+                if x.decision else "undecided")
+        print(f"  {x.line.object}  [{' '.join(x.line.roles)}]  {said}")
     return 0
 
 

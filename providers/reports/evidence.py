@@ -17,6 +17,8 @@ for ``[start, end]`` (dates, both included) and :func:`write_pack` writes::
                           org.yaml it applied (matched by the file's SHA-256)
     manual-steps.{json,csv}  steps raised, confirmed or skipped in the period, with events
     attestations.{json,csv}  access reviews recorded in the period
+    access-decisions.{json,csv}  keep / revoke / flag per line of an access review, by whom,
+                          when, with the note (the default's too, for lines nobody decided)
     access-start.csv, access-end.csv   who held which roles on which shop, as org.yaml
                           declared at the start and at the end of the period
     MANIFEST.sha256       the SHA-256 of every file above (``sha256sum -c`` reads it too)
@@ -256,6 +258,9 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
         if _in(datetime.datetime.fromisoformat(a["at"]), start, end)
     ]
 
+    decided = [d for d in ledger.decisions()
+               if _in(datetime.datetime.fromisoformat(d["at"]), start, end)]
+
     def at_day(day: datetime.date) -> Commit | None:
         return next((c for c in reversed(history) if _day(c.at) <= day), None)
 
@@ -266,7 +271,7 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
         "changes": changes,
         "applies": [{k: v for k, v in a.items() if k != "_at"} for a in applies
                     if _in(a["_at"], start, end)],
-        "manual-steps": manual, "attestations": attested,
+        "manual-steps": manual, "attestations": attested, "access-decisions": decided,
     }
     pack.meta = {
         "schema": SCHEMA, "from": start.isoformat(), "to": end.isoformat(),

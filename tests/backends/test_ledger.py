@@ -25,6 +25,7 @@ import pytest
 from shoporg.backends.ledger import Ledger, LedgerError
 from shoporg.backends.ledger.backend import LedgerBackend
 from shoporg.backends.ledger.dialect import SCHEMA, is_url, masked
+from shoporg.backends.ledger.store import ReviewLine
 from shoporg.backends.protocol import GrantSpec, SubAccountSpec
 from shoporg.errors import ManualStepRequired, NotFoundError
 from shoporg.schema import load_org
@@ -197,11 +198,22 @@ def outside_connection(target: str) -> Iterator[tuple[Callable[..., Any], type[E
                      id="an attestation cannot be changed"),
         pytest.param("DELETE FROM {t}attestations", id="an attestation cannot be deleted"),
         pytest.param("TRUNCATE {t}events", id="a table cannot be emptied at once"),
+        pytest.param("UPDATE {t}access_decisions SET decision = 'revoke'",
+                     id="an access-review decision cannot be changed"),
+        pytest.param("DELETE FROM {t}access_decisions",
+                     id="an access-review decision cannot be deleted"),
+        pytest.param("DELETE FROM {t}access_review_lines", id="nor the lines it decides"),
+        pytest.param("UPDATE {t}access_reviews SET deadline = '2099-01-01'",
+                     id="nor a review's deadline"),
     ],
 )
 def test_the_ledger_is_append_only(ledger: Ledger, target: str, statement: str) -> None:
     raise_step(ledger)
     ledger.attest([("sub_account", "sp-youpin/zhu-yan", "sp-youpin")], by="x")
+    line = ReviewLine("sp-youpin/zhu-yan@sp-my", "zhu-yan", "sp-youpin", "sp-my", ("sp-cs",))
+    ledger.open_review("q4", scope={}, deadline=datetime.date(2026, 12, 31), fallback="flag",
+                       lines=[line], by="x")
+    ledger.decide("q4", ["zhu-yan"], "keep", by="x")
     if statement.startswith("TRUNCATE") and not is_url(target):
         pytest.skip("SQLite has no TRUNCATE (its DELETE is refused above)")
     with outside_connection(target) as (execute, refused, prefix):

@@ -8,6 +8,9 @@ runbook, when it was raised and by whom; every change of its state is a new even
                   page, person, runbook, raised_at, raised_by
     events        seq, step_id, state (open | done | skipped), by, os_user, at, note
     attestations  seq, kind, name, account, by, os_user, at, note   (access reviews)
+    access_reviews       seq, review, stack, scope, deadline, fallback, by, os_user, at
+    access_review_lines  seq, review_seq, object, member, account, shop, roles
+    access_decisions     seq, line_seq, decision (keep | revoke | flag), by, os_user, at, note
     step_stacks / attestation_stacks   step_id | seq, stack   (which stack's, see below)
 
 Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
@@ -40,7 +43,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -49,6 +52,9 @@ from shoporg.errors import ShoporgError
 
 State = Literal["open", "done", "skipped"]
 STATES: Final[tuple[State, ...]] = ("open", "done", "skipped")
+#: What a reviewer says of one access line (``shoporg review-access --decide``).
+Decision = Literal["keep", "revoke", "flag"]
+DECISIONS: Final[tuple[Decision, ...]] = ("keep", "revoke", "flag")
 
 # ``{id}``: the auto-numbered key, spelled by the dialect. The append-only triggers on every
 # table in _TABLE_NAMES are the dialect's too.
@@ -98,8 +104,38 @@ CREATE TABLE IF NOT EXISTS attestation_stacks (
     seq      INTEGER PRIMARY KEY REFERENCES attestations (seq),
     stack    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS access_reviews (
+    seq       {id},
+    review    TEXT NOT NULL,
+    stack     TEXT,
+    scope     TEXT NOT NULL,
+    deadline  TEXT NOT NULL,
+    fallback  TEXT NOT NULL CHECK (fallback IN ('keep', 'revoke', 'flag')),
+    by        TEXT NOT NULL,
+    os_user   TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_review_lines (
+    seq         {id},
+    review_seq  INTEGER NOT NULL REFERENCES access_reviews (seq),
+    object      TEXT NOT NULL,
+    member      TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    shop        TEXT NOT NULL,
+    roles       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_decisions (
+    seq       {id},
+    line_seq  INTEGER NOT NULL REFERENCES access_review_lines (seq),
+    decision  TEXT NOT NULL CHECK (decision IN ('keep', 'revoke', 'flag')),
+    by        TEXT NOT NULL,
+    os_user   TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    note      TEXT
+);
 """
-_TABLE_NAMES: Final = ("steps", "events", "attestations", "step_stacks", "attestation_stacks")
+_TABLE_NAMES: Final = ("steps", "events", "attestations", "step_stacks", "attestation_stacks",
+                       "access_reviews", "access_review_lines", "access_decisions")
 
 # The latest event of every step: its current state.
 _CURRENT = """
@@ -148,6 +184,27 @@ class Step:
             "state": self.state, "by": self.state_by, "os_user": self.state_os_user,
             "at": self.state_at.isoformat(), "note": self.state_note, "stack": self.stack,
         }
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One person's roles on one shop, as an access review froze it."""
+
+    object: str  # the role grant's resource name
+    member: str
+    account: str
+    shop: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DecidedLine:
+    seq: int
+    line: ReviewLine
+    decision: Decision | None  # the latest; None: nobody decided yet
+    by: str | None = None
+    at: str | None = None
+    note: str | None = None
 
 
 def fingerprint(kind: str, name: str, operation: str,
@@ -398,6 +455,89 @@ class Ledger:
                 "SELECT a.seq, a.kind, a.name, a.account, a.by, a.os_user, a.at, a.note "
                 "FROM attestations a LEFT JOIN attestation_stacks st ON st.seq = a.seq"
                 + mine + " ORDER BY a.seq", () if self.stack is None else (self.stack,))]
+
+    # --- access reviews with decisions (``shoporg review-access --open/--decide/--close``) --
+
+    def open_review(self, review: str, *, scope: Mapping[str, Any], deadline: date,
+                    fallback: Decision, lines: Iterable[ReviewLine], by: str) -> int:
+        """Record a review of ``lines`` (frozen as they are today) due by ``deadline``; a line
+        nobody decides by then gets ``fallback`` when the review is closed."""
+        rows = list(dict.fromkeys(lines))
+        if not rows:
+            raise LedgerError(f"access review {review!r}: no access line matches its scope")
+        with self._conn(write=True) as conn:
+            if self._review(conn, review) is not None:
+                raise LedgerError(f"access review {review!r} exists already: `shoporg "
+                                  f"review-access --review {review}` shows it; name a new one")
+            seq = int(conn.execute(
+                "INSERT INTO access_reviews (review, stack, scope, deadline, fallback, by, "
+                "os_user, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                (review, self.stack, json.dumps(scope, sort_keys=True), deadline.isoformat(),
+                 fallback, by, os_user(), self.now().isoformat())).fetchone()["seq"])
+            for line in rows:
+                conn.execute(
+                    "INSERT INTO access_review_lines (review_seq, object, member, account, "
+                    "shop, roles) VALUES (?, ?, ?, ?, ?, ?)",
+                    (seq, line.object, line.member, line.account, line.shop,
+                     " ".join(line.roles)))
+        return seq
+
+    def _review(self, conn: Conn, review: str) -> dict[str, Any] | None:
+        stack = "stack IS NULL" if self.stack is None else "stack = ?"
+        row = conn.execute(
+            f"SELECT * FROM access_reviews WHERE review = ? AND {stack} ORDER BY seq LIMIT 1",
+            (review,) if self.stack is None else (review, self.stack)).fetchone()
+        return None if row is None else dict(row)
+
+    def review(self, review: str) -> tuple[dict[str, Any], list[DecidedLine]]:
+        """A review's header and its lines, each with its latest decision (or none)."""
+        with self._conn() as conn:
+            header = self._review(conn, review)
+            if header is None:
+                raise LedgerError(f"no access review {review!r} for this stack: open one with "
+                                  f"`shoporg review-access --open {review} --deadline DATE`")
+            rows = conn.execute(
+                "SELECT l.*, d.decision, d.by, d.at, d.note FROM access_review_lines l "
+                "LEFT JOIN access_decisions d ON d.seq = (SELECT MAX(seq) FROM "
+                "access_decisions WHERE line_seq = l.seq) WHERE l.review_seq = ? "
+                "ORDER BY l.seq", (header["seq"],)).fetchall()
+        return header, [DecidedLine(
+            int(r["seq"]), ReviewLine(r["object"], r["member"], r["account"], r["shop"],
+                                      tuple(r["roles"].split())),
+            r["decision"], r["by"], r["at"], r["note"]) for r in rows]
+
+    def decide(self, review: str, selectors: Iterable[str], decision: Decision, *, by: str,
+               note: str | None = None) -> list[DecidedLine]:
+        """Record ``decision`` for the lines ``selectors`` name (an object, or a member id
+        for all their lines); all or none, naming every selector that matches nothing."""
+        _, lines = self.review(review)
+        wanted = list(dict.fromkeys(selectors))
+        unknown = [s for s in wanted
+                   if not any(s in (x.line.object, x.line.member) for x in lines)]
+        if unknown or not wanted:
+            raise LedgerError(
+                f"access review {review!r}: {', '.join(unknown) or 'nothing'} names no line "
+                f"(an object or a member id; `shoporg review-access --review {review}` lists "
+                "them); nothing was recorded")
+        chosen = [x for x in lines if {x.line.object, x.line.member} & set(wanted)]
+        now = self.now().isoformat()
+        with self._conn(write=True) as conn:
+            for x in chosen:
+                conn.execute(
+                    "INSERT INTO access_decisions (line_seq, decision, by, os_user, at, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (x.seq, decision, by, os_user(), now, note))
+        return self.review(review)[1]
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every access-review decision this stack's reviews hold, oldest first."""
+        stack = "" if self.stack is None else " WHERE r.stack = ?"
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT d.seq, r.review, r.deadline, l.object, l.member, l.account, l.shop, "
+                "l.roles, d.decision, d.by, d.at, d.note FROM access_decisions d "
+                "JOIN access_review_lines l ON l.seq = d.line_seq "
+                "JOIN access_reviews r ON r.seq = l.review_seq" + stack + " ORDER BY d.seq",
+                () if self.stack is None else (self.stack,))]
 
     def verified_at(self, account: str | None = None) -> dict[tuple[str, str], datetime]:
         """(kind, name) → when each existing object was last confirmed or attested."""
