@@ -92,7 +92,9 @@ def role_grant_change(step: Step, ctx: Context, old_h: Holdings, new_h: Holdings
     elif not parts:
         text = f"{who} keeps {roles} on {shop} (grant re-applied)"
     else:
-        text = f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'})"
+        source = ctx.roles_from(account, member)  # the department's defaults, if they gave it
+        text = (f"{who} {' and '.join(parts)} on {shop} (roles: {roles or 'none'}"
+                + (f", {source})" if source else ")"))
     temporary = ctx.temporary(account, member) if step.op != "delete" else ""
     if temporary:
         text += f"; {temporary}"  # a short elevation: valid_from and expires close together

@@ -178,6 +178,15 @@ class Context:
         return (f"temporary access {e.valid_from.isoformat()} to {e.expires.isoformat()}, "
                 f"{days} day{'s' if days != 1 else ''}")
 
+    def roles_from(self, account: str, member: str) -> str:
+        """``"from 运营部's defaults"`` when the entry's roles are its department's
+        (``Department.defaults``), else ``""``: the review says where a role comes from."""
+        e = self.entry(account, member)
+        if e is None or e.roles_from is None:
+            return ""
+        found = self._departments.get(e.roles_from)
+        return f"from {found[1] if found else e.roles_from}'s defaults"
+
     @cached_property
     def _old_members(self) -> dict[str, Member]:
         return {m.id: m for m in self.old_org.members} if self.old_org is not None else {}

@@ -57,6 +57,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
@@ -175,6 +176,15 @@ class Department(_Model):
         "(`shoporg review-access --manager ID`, with its sub-departments).",
     )
     children: list[Department] = []
+    defaults: dict[Id, list[Id]] = Field(
+        default={},
+        description="The roles a member of this department (or of a sub-department that "
+        "names none for that account) gets on each account, by account id: a member's "
+        "sub_accounts entry without roles: takes them; an entry that says roles: (even []) "
+        "keeps its own. A member who moves department takes the new department's roles.",
+        # Keys are account ids: one not shaped like an id is refused, as the model does.
+        json_schema_extra={"additionalProperties": False},
+    )
 
 
 class Role(_Model):
@@ -216,6 +226,13 @@ class SubAccount(_Model):
     dispatch: bool = Field(
         default=False, description="Joins customer-service chat dispatch (分流)."
     )
+    #: The department whose ``defaults`` gave this entry its roles (None: its own roles:).
+    _roles_from: str | None = PrivateAttr(default=None)
+
+    @property
+    def roles_from(self) -> str | None:
+        """The department whose ``defaults`` gave this entry its roles, if any."""
+        return self._roles_from
 
     def shop_ids(self, account: Account) -> list[str]:
         """The shops this sub-account's roles apply to (default: all shops of the account)."""
@@ -373,6 +390,42 @@ class Org(_Model):
     bindings: list[Binding] = []
     chat_groups: list[ChatGroup] = []
     policies: Policies = Policies()
+
+    @model_validator(mode="after")
+    def _department_defaults(self) -> Org:
+        """An entry without ``roles:`` takes its member's department's ``defaults`` for its
+        account (the nearest department up the tree that names that account). Only roles
+        that exist and are the account's platform's are taken: the validator reports the
+        others where they are written, at the department (rules.department_defaults)."""
+        parents = {d.id: p.id if p is not None else None for d, p in self.walk_departments()}
+        defaults = {d.id: d.defaults for d, _ in self.walk_departments() if d.defaults}
+        if not defaults:
+            return self
+        platforms = {a.id: a.platform for a in self.accounts}
+        roles = {r.id: r.platform for r in self.roles}
+
+        def inherited(department: str | None, account: str) -> tuple[str, list[str]] | None:
+            seen: set[str] = set()
+            while department is not None and department not in seen:
+                seen.add(department)
+                if account in defaults.get(department, {}):
+                    return department, defaults[department][account]
+                department = parents.get(department)
+            return None
+
+        members = []
+        for m in self.members:
+            entries = []
+            for e in m.sub_accounts:
+                found = None if "roles" in e.model_fields_set else inherited(m.department,
+                                                                              e.account)
+                if found is not None:
+                    usable = [r for r in found[1] if roles.get(r) == platforms.get(e.account)]
+                    e = e.model_copy(update={"roles": usable})
+                    e._roles_from = found[0]
+                entries.append(e)
+            members.append(m.model_copy(update={"sub_accounts": entries}))
+        return self.model_copy(update={"members": members})
 
     def walk_departments(self) -> Iterator[tuple[Department, Department | None]]:
         """Every department with its parent, parents before children (creation order)."""

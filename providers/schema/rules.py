@@ -356,6 +356,36 @@ def _check_sub_account(
             )
 
 
+def department_defaults(ctx: Context) -> None:
+    """A department's ``defaults`` name declared accounts and roles, each role of that
+    account's platform (the entries that inherit them take only such roles)."""
+    for dept_id, name, _, path in _department_paths(ctx):
+        dept = ctx.departments.get(dept_id)
+        if dept is None:
+            continue
+        for account_id, role_ids in dept.defaults.items():
+            here = (*path, "defaults", account_id)
+            account = ctx.accounts.get(account_id)
+            if not ctx.declared("account", account_id):
+                ctx.issues.append(ctx.loaded.issue(here, (
+                    f"department {name} ({dept_id}) has defaults for unknown account "
+                    f"{account_id!r} ({_suggest(account_id, ctx.accounts)}declare it under "
+                    "accounts:)"), key=True))
+                continue
+            for k, role_id in enumerate(role_ids):
+                role = ctx.roles.get(role_id)
+                if not ctx.declared("role", role_id):
+                    ctx.report((*here, k), f"unknown role {role_id!r} in department {name}'s "
+                               f"defaults ({_suggest(role_id, ctx.roles)}declare it under "
+                               "roles:)")
+                elif role is not None and account is not None and (
+                        role.platform != account.platform):
+                    ctx.report((*here, k), (
+                        f"role {role_id!r} is a {role.platform} role but account "
+                        f"{account_id!r} is on {account.platform} (department {name}'s "
+                        f"defaults: use a {account.platform} role)"))
+
+
 def dates(ctx: Context) -> None:
     """A grant's ``valid_from`` (first day) is not after its ``expires`` (last day): such an
     entry would never be in force. The same day is one day of access."""
@@ -653,6 +683,7 @@ RULES: tuple[Rule, ...] = (
     unique_ids,
     account_shape,
     references,
+    department_defaults,
     dates,
     logins,
     role_permissions,

@@ -80,6 +80,11 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "a start date that is not a date is an error in both": (
         "expires: 2026-12-31", "valid_from: monday, expires: 2026-12-31",
         ("valid_from: 'monday' is not a date",)),
+    "a department's role defaults per account are valid in both": (
+        "{id: ops, name: 运营部}", "{id: ops, name: 运营部, defaults: {tb: [tb-ops]}}", ()),
+    "a department default keyed by something not an id is an error in both": (
+        "{id: ops, name: 运营部}", '{id: ops, name: 运营部, defaults: {"TB shop": [tb-ops]}}',
+        ("TB shop",)),
     "a removal limit in quotes is an error in both": (
         "policies:\n", 'policies:\n  removal_limits: {overall: "0.2"}\n',
         ("overall: expected a number, got the text '0.2'",)),
