@@ -18,12 +18,16 @@ toxic pair first).
 The stack's open manual steps are listed (how many per platform account, the oldest one's
 age): they are work, not drift, and a difference the live state shows only because one is
 still open (a leaver's disable not yet done on Shopee) is listed under it as *waiting*. A
-step open longer than ``policies.step_age_days`` (default 14) is *overdue*. Ages are judged
-by the ledger's clock (``$SHOPORG_NOW``, else today), or on ``--as-of``. Exit codes:
-**0** no drift (open steps, none overdue, are fine), **2** drift (changed by hand, deleted
-by hand, or undeclared objects; with or without unverified objects or overdue steps),
-**3** only unverified objects (re-attest them: ``shoporg review-access --attest``) or
-overdue steps (do them: ``shoporg tasks``), **1** error (engine, backend or org.yaml problem).
+step open longer than ``policies.step_age_days`` (default 14) is *overdue*. A declared
+object the stack's state has never held (a joiner merged into org.yaml before the next
+``shoporg up``) is *not applied yet*: listed in the review's words, not drift; an object
+the state held that is gone live is *deleted by hand*, drift as ever. Ages are judged by
+the ledger's clock (``$SHOPORG_NOW``, else today), or on ``--as-of``. Exit codes: **0** no
+drift (open steps, none overdue, and objects not applied yet are fine), **2** drift
+(changed by hand, deleted by hand, or undeclared objects; with or without unverified
+objects or overdue steps), **3** only unverified objects (re-attest them: ``shoporg
+review-access --attest``) or overdue steps (do them: ``shoporg tasks``), **1** error
+(engine, backend or org.yaml problem).
 """
 
 from __future__ import annotations
@@ -49,15 +53,18 @@ from shoporg.reports.drift import (
     Unverified,
     drifted_objects,
     interpret,
+    not_applied,
     open_steps,
     render_drift_json,
     render_drift_markdown,
+    unapplied_words,
     unmanaged_objects,
     unverified_objects,
     waiting_part,
     waiting_steps,
     waiting_words,
     with_roles_made_by_hand,
+    without_unapplied,
     without_waiting,
 )
 from shoporg.reports.sources import engine_preview, org_from_file, stack_resources
@@ -121,17 +128,23 @@ def open_work(ledger: Any, plan: Plan, org: Org, served: Connectors, today: date
 
 def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
               only: frozenset[str] | None, world: World, declared: dict[Ref, Obj],
-              engine: bool) -> Plan:
+              engine: bool) -> tuple[Plan, frozenset[Ref]]:
     """The stack's refresh plan: the engine's refresh preview, or the same plan computed in
     this process (:mod:`shoporg.reports.refresh`) after the checks the program makes
-    before it registers anything (a live-state rule broken fails both the same way).
+    before it registers anything (a live-state rule broken fails both the same way); and
+    the objects the stack's state held before the refresh (its checkpoint, read the same
+    way on both paths: what tells a change not applied yet from a deletion by hand).
     ``declared``: ``world``'s objects."""
-    if engine:
-        return plan_from_preview(engine_preview(root, stack=name, refresh=True), declared)
     # Imported here: the providers derive from the Pulumi SDK's dynamic-provider classes,
     # which `shoporg drift --help` need not load.
+    from shoporg.reports.refresh import applied, refresh_plan
+
+    resources = stack_resources(root, name)  # before the refresh, which may drop some
+    held = applied(resources, world)
+    if engine:
+        return plan_from_preview(engine_preview(root, stack=name, refresh=True),
+                                 declared), held
     from shoporg.live_rules import live_issues
-    from shoporg.reports.refresh import refresh_plan
 
     backend = open_backend(settings.backend)
     path = settings.org_file
@@ -139,7 +152,7 @@ def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
                          only=only)
     if issues:
         raise ConfigError(issues)
-    return refresh_plan(stack_resources(root, name), world, settings.backend, declared)
+    return refresh_plan(resources, world, settings.backend, declared), held
 
 
 def check(root: Path, stack: str | None, as_of: datetime.date | None = None,
@@ -158,7 +171,11 @@ def _check(root: Path, stack: str | None, as_of: datetime.date | None,
     today = account_system_today(settings.backend)
     world = desired_world(org, today, only)
     declared = objects(world)
-    plan = refreshed(root, name, settings, org, only, world, declared, engine)
+    plan, held = refreshed(root, name, settings, org, only, world, declared, engine)
+    # Declared, never in the stack's state: merged, not applied yet (not deleted by hand).
+    unapplied = not_applied(plan, held)
+    pending = unapplied_words(plan, unapplied, org, today)
+    plan = without_unapplied(plan, unapplied)
     backend = open_backend(settings.backend)
     accounts = [a.id for a in org.accounts if only is None or a.id in only]
     ledger = ledger_of(settings.backend)  # the stack's steps, attestations and clock
@@ -176,7 +193,7 @@ def _check(root: Path, stack: str | None, as_of: datetime.date | None,
     words = interpret(hand, org, today)  # the review's sentences and risk flags
     return DriftReport(name, tuple(drifted_objects(hand, words)), tuple(unmanaged),
                        tuple(stale), words.risks, words.effects, steps,
-                       org.policies.step_age_days)
+                       org.policies.step_age_days, pending)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,6 +212,6 @@ def run(args: argparse.Namespace) -> int:
         state = "no drift" if report.clean else (
             f"drift: {len(report.drifted)} changed, {len(report.unmanaged)} not in org.yaml, "
             f"{len(report.unverified)} unverified, {len(report.overdue)} overdue steps")
-        print(f"shoporg drift: {state}; {len(report.open_steps)} manual steps open",
-              file=sys.stderr)
+        print(f"shoporg drift: {state}; {len(report.open_steps)} manual steps open, "
+              f"{len(report.not_applied)} objects not applied yet", file=sys.stderr)
     return report.exit_code

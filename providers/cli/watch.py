@@ -10,7 +10,9 @@ Each cycle is the engine-free ``shoporg drift`` check (one bulk listing per kind
 no engine). What it finds that the cycle before did not — a hand change, an undeclared
 object, an object gone unverified, a manual step overdue — is printed and posted to
 ``policies.notify`` (its ``drift`` event), a hand-granted toxic pair or high-risk permission
-first; a finding already told is not told again while it lasts. One line per cycle on stderr.
+first; a finding already told is not told again while it lasts. Work still to do is not
+posted: open manual steps (until overdue) and objects org.yaml declares that were never
+applied (a joiner merged before the next ``shoporg up``). One line per cycle on stderr.
 
 The default interval is the longest any of the stack's connectors asks for
 (``providers/backends/capabilities.py``: TOP's 30 s, the sandbox's and ledger's 5 s). A cycle
@@ -111,7 +113,8 @@ class Watch:
             self.announce(report.stack, lines)
         seconds = (datetime.datetime.now() - started).total_seconds()
         return (f"{started:%H:%M:%S} watch: {len(now)} finding(s), {len(new)} new, "
-                f"{len(report.open_steps)} manual step(s) open ({seconds:.1f} s)")
+                f"{len(report.open_steps)} manual step(s) open, {len(report.not_applied)} "
+                f"object(s) not applied yet ({seconds:.1f} s)")
 
     def run(self, interval: float, cycles: int | None) -> None:
         done = 0

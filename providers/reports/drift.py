@@ -11,6 +11,8 @@ Two halves, because the engine can only see what it manages::
     the ledger's open steps           work still to do, not drift        -> open_steps
                                       (open longer than
                                       policies.step_age_days: overdue)
+    the stack's state before the      declared objects it never held:    -> not_applied
+    refresh (its checkpoint)          merged, not applied yet, not drift
 
 Open work is not a hand change. While a manual step is open, the live state has not caught
 up with org.yaml: a leaver's disable not yet done on Shopee reads back "enabled". Such a
@@ -24,6 +26,14 @@ away from that is a hand change, drift as ever. A replacement (a login renamed o
 platform where a person makes the new login) waits the same way on its open create step:
 until it is done, live is the old login.
 
+Not applied yet is not a hand change either. The refresh plan has a ``create`` for every
+declared object missing from the refreshed state, which is two things: an object the stack's
+state held that the read-back found gone (deleted by hand: drift), and an object the state
+never held — a joiner merged into org.yaml that the next ``shoporg up`` creates. The stack's
+state as it was before the refresh (its checkpoint) tells them apart (:func:`not_applied`):
+the second kind is listed on its own, in the review's words of the change still to apply
+(:func:`unapplied_words`), with no risk flag, and is no finding (the exit code ignores it).
+
 A hand change is told as the review tells a change, from the same interpretation
 (:func:`shoporg.reports.interpret.build_review` on the refresh plan turned round: from
 what org.yaml declares to what is live): "杨磊 gains 同意退款 on tb-youpin-shop", with the
@@ -34,9 +44,9 @@ Where no API can read a platform, drift is attestation: nobody can see a hand ch
 so an object nobody has looked at for the policy age is reported as *unverified* (re-attest
 it with ``shoporg review-access --attest``), apart from drifted ones.
 
-Exit codes of ``shoporg drift``: 0 no drift (open steps are listed, not counted), 2 drift
-(changed or undeclared objects, with or without unverified objects or overdue steps), 3 only
-unverified objects or overdue steps, 1 error.
+Exit codes of ``shoporg drift``: 0 no drift (open steps and objects not applied yet are
+listed, not counted), 2 drift (changed or undeclared objects, with or without unverified
+objects or overdue steps), 3 only unverified objects or overdue steps, 1 error.
 """
 
 from __future__ import annotations
@@ -62,8 +72,9 @@ from shoporg.reports.world import Obj, Plan, Step
 from shoporg.schema import Org
 from shoporg.schema.models import Policies
 
-# 1.1: drifted[].text / risks, risks[], effects[]; 1.2: open_steps, overdue exit 3
-SCHEMA: Final = "shoporg.drift/v1.2"
+# 1.1: drifted[].text / risks, risks[], effects[]; 1.2: open_steps, overdue exit 3;
+# 1.3: not_applied[] (declared, never in the stack's state: no longer "missing" in drifted[])
+SCHEMA: Final = "shoporg.drift/v1.3"
 # Review flags that say nothing about a hand change: work still to do, a date coming up.
 NOT_DRIFT: Final = frozenset({"manual_step", "expiring_grant"})
 _WHAT: Final = {"changed": "was changed by hand", "missing": "was deleted by hand",
@@ -135,6 +146,22 @@ class OpenStep:
 
 
 @dataclass(frozen=True)
+class NotApplied:
+    """A declared object the stack's state has never held: merged into org.yaml, not applied
+    yet (the next ``shoporg up`` creates it). ``text``: that change in the review's words
+    ("钱璐 gets sub-account `优品数码专营:钱璐` on tb-youpin ...")."""
+
+    kind: str
+    name: str
+    account: str
+    text: str
+
+    @property
+    def line(self) -> str:
+        return self.text or f"{self.kind.replace('_', ' ')} {self.name}"
+
+
+@dataclass(frozen=True)
 class AccountSteps:
     """Open steps per platform account: how many, and the oldest one's age."""
 
@@ -154,6 +181,8 @@ class DriftReport:
     effects: tuple[Change, ...] = ()  # people whose permissions moved: a role edited by hand
     open_steps: tuple[OpenStep, ...] = ()  # oldest first
     step_age_days: int = Policies().step_age_days  # open longer than this: overdue
+    #: declared objects the stack's state never held: not applied yet, not drift
+    not_applied: tuple[NotApplied, ...] = ()
 
     @property
     def overdue(self) -> tuple[OpenStep, ...]:
@@ -204,6 +233,10 @@ class DriftReport:
         }
 
     def to_json(self) -> dict[str, Any]:
+        # not_applied[] (1.3) only when there is one: a report of an applied stack reads as
+        # it did under 1.2, schema string aside.
+        pending = {"not_applied": [asdict(n) for n in self.not_applied]} if (
+            self.not_applied) else {}
         return {
             "schema": SCHEMA,
             "stack": self.stack,
@@ -221,6 +254,7 @@ class DriftReport:
             "unmanaged": [asdict(u) for u in self.unmanaged],
             "unverified": [asdict(u) for u in self.unverified],
             "open_steps": self._open_steps_json(),
+            **pending,
         }
 
 
@@ -378,6 +412,41 @@ def open_steps(steps: Sequence[LedgerStep], day: datetime.date, part: Plan,
                             s.person, raised.isoformat(), (day - raised).days,
                             words.get(ref, ""), fields))
     return tuple(out)
+
+
+def not_applied(plan: Plan, applied: Collection[Ref]) -> frozenset[Ref]:
+    """The refresh plan's creates of objects the stack's state did not hold before the
+    refresh (``applied``: its objects, a renamed one under its new name too): declared, not
+    applied yet. A create of an object it did hold is one deleted by hand, and stays drift."""
+    return frozenset(s.ref for s in plan.steps if s.op == "create" and s.ref not in applied)
+
+
+def without_unapplied(plan: Plan, unapplied: Collection[Ref]) -> Plan:
+    """The refresh plan of the stack as applied: as if org.yaml did not declare the objects
+    not applied yet (no step, and out of the declared world, so a role edited by hand is not
+    felt by a grant nobody made yet)."""
+    if not unapplied:
+        return plan
+    return Plan(old={r: o for r, o in plan.old.items() if r not in unapplied},
+                new={r: o for r, o in plan.new.items() if r not in unapplied},
+                steps=tuple(s for s in plan.steps if s.ref not in unapplied))
+
+
+def unapplied_words(plan: Plan, unapplied: Collection[Ref], org: Org,
+                    today: datetime.date) -> tuple[NotApplied, ...]:
+    """The objects not applied yet, each in the review's words of its create (from live to
+    declared, as ``shoporg review`` told the change), in the plan's order."""
+    steps = tuple(s for s in plan.steps if s.ref in unapplied)
+    if not steps:
+        return ()
+    part = Plan(old=plan.old, new=plan.new, steps=steps)
+    review = build_review(part, org, today=today, source={"kind": "drift"})
+    texts: dict[Ref, list[str]] = {}
+    for c in review.changes:
+        if c.op == "create":  # not effects nor expiries
+            texts.setdefault(Ref(c.kind, c.name), []).append(c.text)
+    return tuple(NotApplied(s.kind, s.name, s.obj.account, "; ".join(texts.get(s.ref, ())))
+                 for s in steps)
 
 
 def hand_changes(plan: Plan) -> Plan:

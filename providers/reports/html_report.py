@@ -346,10 +346,13 @@ def drift_page(report: DriftReport, org: Org, today: datetime.date,
     for s in report.waiting:  # work still open, not drift
         changes.append(ChangeLine("changed", s.account, f"waiting for step #{s.id}: "
                                   f"{s.waiting}"))
+    for n in report.not_applied:  # declared, never applied: the next `shoporg up` makes it
+        changes.append(ChangeLine("added", n.account, f"not applied yet: {n.line}"))
     summary = ("no drift" if report.clean else
                f"{len(report.drifted)} changed, {len(report.unmanaged)} not in org.yaml, "
                f"{len(report.unverified)} unverified, {len(report.overdue)} overdue steps"
-               ) + f"; {len(report.open_steps)} manual steps open"
+               ) + f"; {len(report.open_steps)} manual steps open" + (
+               f"; {len(report.not_applied)} not applied yet" if report.not_applied else "")
     stack = f" ({report.stack})" if report.stack else ""
     return _page("drift", f"{org.company} — drift{stack}", org, today, steps=steps,
                  marks=marks, changes=changes, summary=summary)

@@ -17,6 +17,9 @@ plan needs only::
     <Kind>Provider.check/diff  the step the engine would plan: none, update or replace;
                                declared but not in state (or gone live): create; in state
                                but no longer declared: delete
+    applied(resources, world)  which of those creates the state held before the refresh
+                               (gone live: deleted by hand) and which it never held (not
+                               applied yet): the same for ``--engine``'s plan
 
 and :func:`shoporg.reports.world.plan_from_steps` turns those steps into the same
 :class:`Plan` the engine's preview JSON gives (``tests/engine/test_drift_equivalence.py``
@@ -63,6 +66,16 @@ def stored(resources: Iterable[Resource]) -> dict[Ref, Stored]:
             continue
         out[ref] = Stored(ref, resource.id, resource.inputs or {}, resource.outputs or {})
     return out
+
+
+def applied(resources: Iterable[Resource], world: World) -> frozenset[Ref]:
+    """The objects the stack's state holds before any refresh (``resources``: its
+    checkpoint), each declared object found under an old name (``previously:``) also under
+    its new one: a declared object not among them was never applied, so its ``create`` in a
+    refresh plan is a change not applied yet, not an object deleted by hand."""
+    held = set(stored(resources))
+    return frozenset(held | {ref for ref, desired in world.items()
+                             if any(alias in held for alias in desired.aliases)})
 
 
 #: Values the engine stores as they are (the common case: no conversion needed).

@@ -9,6 +9,10 @@ stays the same while the finding does::
     unverified   kind, name                     a ledger object nobody attested
     overdue      the step's id                  a manual step open too long
 
+Work still to do is no finding: an open manual step (until it is overdue), and a declared
+object the stack's state never held (``report.not_applied``: merged into org.yaml, not
+applied yet; the next ``shoporg up`` creates it), which is never in ``report.drifted``.
+
 :func:`new_findings` is what a cycle found that the one before did not; a finding that goes
 away and comes back is news again. Hand changes come first, most severe first (a
 hand-granted toxic pair or high-risk permission leads), as drift lists them.

@@ -154,3 +154,40 @@ def test_with_revert_a_hand_granted_toxic_pair_is_put_back_and_the_post_says_so(
     watched.wait_for(lambda: len(watched.checks()) >= seen + 3)
     assert len(robot.requests) == posts  # put back: nothing new to tell
     assert watched.stop() == 0
+
+
+def join(org: dict[str, object]) -> None:
+    """A joiner merged into org.yaml, not applied (the nightly drift before the apply)."""
+    members = org["members"]
+    assert isinstance(members, list)
+    members.append({
+        "id": "qian-lu", "name": "钱璐", "department": "ops", "email": "qian.lu@youpin-ec.com",
+        "sub_accounts": [{"account": "tb-youpin", "login_name": "钱璐", "roles": ["tb-ops"]}],
+    })
+
+
+def test_a_joiner_merged_but_not_applied_is_never_posted(
+    applied_copy: StackProject, robot: Robot, watched: Running,
+) -> None:
+    watched.wait_for(lambda: len(watched.checks()) >= 1)
+    applied_copy.edit(join)
+    watched.wait_for(lambda: "2 object(s) not applied yet" in (watched.checks() or [""])[-1])
+    seen = len(watched.checks())
+    watched.wait_for(lambda: len(watched.checks()) >= seen + 2)
+    assert all("0 finding(s), 0 new" in line for line in watched.checks()[seen:])
+    assert not robot.requests  # declared, not applied yet: work for `shoporg up`, not news
+    # A deletion by hand beside it is news, told alone.
+    applied_copy.shoporg("sandbox", "sub", "delete", "tm-youpin", "yang-lei")
+    watched.wait_for(lambda: bool(robot.requests))
+    text = robot.requests[0][1]["text"]
+    assert "杨磊 loses sub-account" in text and "钱璐" not in text, text
+    assert watched.stop() == 0
+
+
+def test_objects_not_applied_yet_are_no_finding() -> None:
+    from shoporg.reports.drift import DriftReport, NotApplied
+    from shoporg.reports.watch import findings
+
+    report = DriftReport("test", (), (), not_applied=(
+        NotApplied("sub_account", "tb-youpin/qian-lu", "tb-youpin", "钱璐 gets sub-account"),))
+    assert findings(report) == {} and report.exit_code == 0
