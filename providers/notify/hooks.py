@@ -146,11 +146,17 @@ def drift_lines(report: DriftReport, shown: int = 5) -> list[str]:
         lines = [f"nothing changed by hand, but due (exit {report.exit_code}): "
                  + ", ".join(due)]
     elif report.open_steps:
-        return [f"no hand changes; {_open(report)}"]
+        lines = [f"no hand changes; {_open(report)}"]
+    elif report.not_applied:  # it will match once they are applied: not "matches" yet
+        lines = ["no hand changes"]
     else:
-        return ["no drift: the account system matches org.yaml"]
-    if report.open_steps:
+        lines = ["no drift: the account system matches org.yaml"]
+    if (report.drifted or report.unmanaged or report.unverified or overdue) and (
+            report.open_steps):
         lines.append(_open(report))
+    if report.not_applied:  # merged, not applied: work for the next `shoporg up`, not drift
+        lines.append(f"{_count(len(report.not_applied), 'declared object')} not applied yet "
+                     "(`shoporg up`)")
     return lines
 
 

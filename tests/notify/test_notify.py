@@ -317,6 +317,13 @@ def _hand_change(name: str, text: str, risks: tuple[str, ...] = ()) -> Any:
     return Drifted("sub_account", name, "tb-youpin", "changed", (), text, risks)
 
 
+def _not_applied() -> Any:
+    from shoporg.reports.drift import NotApplied
+
+    return NotApplied("sub_account", "tb-youpin/qian-lu", "tb-youpin",
+                      "钱璐 gets sub-account `优品数码专营:钱璐` on tb-youpin")
+
+
 def _unverified() -> Any:
     from shoporg.reports.drift import Unverified
 
@@ -357,6 +364,9 @@ DRIFT_CASES: dict[str, tuple[Any, list[str]]] = {
          "杨磊 gains 同意退款 on tb-youpin — ⚠️ high-risk permission gained",
          "李娜 is re-enabled on tb-youpin",
          "1 manual step open (oldest 20 days)"]),
+    "a joiner merged but not applied is no drift, only work for the next up": (
+        _drift(not_applied=(_not_applied(),)),
+        ["no hand changes", "1 declared object not applied yet (`shoporg up`)"]),
 }
 
 
