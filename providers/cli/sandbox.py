@@ -11,6 +11,7 @@ drift -- plus the sandbox's own knobs::
     shoporg sandbox faults set transient_rate=0.2 seed=7
     shoporg sandbox audit --limit 20
     shoporg sandbox serve --port 0               # a TOP endpoint on 127.0.0.1 (taobao backend)
+    shoporg sandbox serve --protocol kuaishou    # Kuaishou's merchant open platform instead
 
 The file is ``--file``, else ``$SHOPORG_SANDBOX``, else ``.sandbox/sandbox.db``; the company
 (tenant) is ``--company``, else ``$SHOPORG_COMPANY``, else ``default``. Hand changes are
@@ -201,6 +202,11 @@ def register(subparsers: Any, command: Command) -> None:
 
     p = cmd("serve", _serve, "serve the sandbox as a TOP endpoint on 127.0.0.1 (taobao backend)")
     p.add_argument("--port", type=int, default=0, help="0 (default): any free port")
+    p.add_argument("--protocol", choices=("top", "kuaishou"), default="top",
+                   help="top (default): Taobao's TOP; kuaishou: Kuaishou's merchant open "
+                        "platform (staff API; --app-secret is its sign secret)")
+    p.add_argument("--token", help="kuaishou: access tokens, '{\"<seller id>\": \"<token>\"}' "
+                                   "(default $SHOPORG_KUAISHOU_TOKEN, else random, printed)")
     p.add_argument("--app-key", default=os.environ.get("SHOPORG_TAOBAO_APP_KEY") or "sandbox",
                    help="app key clients must send (default $SHOPORG_TAOBAO_APP_KEY or sandbox)")
     p.add_argument("--app-secret", help="signing secret (default $SHOPORG_TAOBAO_APP_SECRET, "
@@ -607,6 +613,15 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     import secrets
 
     from shoporg.backends.sandbox.top_server import TopServer, TopService
+
+    if args.protocol == "kuaishou":
+        from shoporg.backends.sandbox import kuaishou_server
+
+        return kuaishou_server.serve(
+            sc.backend.path, sc.backend.company, port=args.port, app_key=args.app_key,
+            sign_secret=args.app_secret or os.environ.get("SHOPORG_KUAISHOU_SIGN_SECRET"),
+            tokens=args.token or os.environ.get("SHOPORG_KUAISHOU_TOKEN"),
+            out=lambda line: print(line, flush=True))
 
     generated = []
     secret = args.app_secret or os.environ.get("SHOPORG_TAOBAO_APP_SECRET")

@@ -9,7 +9,9 @@ Module map: ``backend.py`` (the protocol, one transaction per call), ``seller_ce
 (hand changes), ``db.py`` / ``schema.py`` (connections, migrations), ``clock.py``,
 ``faults.py``, ``settings.py``, ``audit.py``, ``passwords.py``, and one rule module per kind:
 ``accounts.py``, ``departments.py``, ``roles.py``, ``sub_accounts.py``, ``grants.py``,
-``bindings.py``, ``chat_groups.py``, ``creators.py``.
+``bindings.py``, ``chat_groups.py``, ``creators.py``. Wire endpoints: ``top_server.py`` /
+``top_protocol.py`` (Taobao's TOP) and ``kuaishou_server.py`` / ``kuaishou_protocol.py`` over
+``kuaishou_staff.py`` (Kuaishou's merchant open platform, its staff API).
 """
 
 from shoporg.backends.sandbox.backend import (

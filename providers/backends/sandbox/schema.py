@@ -175,6 +175,50 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     """,
+    # 2: Kuaishou (快手小店) staff, served by the Kuaishou open-platform endpoint
+    # (kuaishou_staff.py, kuaishou_server.py). A seller is keyed by Kuaishou's numeric seller
+    # id, apart from ``accounts`` (whose platforms are the org.yaml model's).
+    """
+    CREATE TABLE kuaishou_sellers (
+        company     TEXT NOT NULL REFERENCES companies(id),
+        seller_id   INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (company, seller_id)
+    );
+
+    -- Roles exist per seller (set up in the seller centre); the open API only lists them.
+    CREATE TABLE kuaishou_roles (
+        company    TEXT NOT NULL,
+        seller_id  INTEGER NOT NULL,
+        role_id    INTEGER NOT NULL,
+        role_name  TEXT NOT NULL,
+        role_desc  TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (company, seller_id, role_id),
+        UNIQUE (company, seller_id, role_name),
+        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
+    );
+
+    CREATE TABLE kuaishou_staff (
+        company        TEXT NOT NULL,
+        seller_id      INTEGER NOT NULL,
+        staff_user_id  INTEGER NOT NULL,
+        phone          TEXT NOT NULL,  -- the staff member's login
+        nick_name      TEXT NOT NULL,
+        contact_phone  TEXT NOT NULL,
+        remarks        TEXT NOT NULL DEFAULT '',
+        role_ids       TEXT NOT NULL,  -- JSON list of role ids, sorted
+        disabled       INTEGER NOT NULL DEFAULT 0,
+        deleted        INTEGER NOT NULL DEFAULT 0,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        PRIMARY KEY (company, seller_id, staff_user_id),
+        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
+    );
+    -- A phone logs in one staff member of a seller at a time (a removed one frees it).
+    CREATE UNIQUE INDEX kuaishou_staff_phone
+        ON kuaishou_staff(company, seller_id, phone) WHERE deleted = 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
