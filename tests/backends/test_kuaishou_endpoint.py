@@ -198,7 +198,9 @@ def _set(key: str, value: str) -> Callable[[dict[str, str]], None]:
 
 
 def _drop(key: str) -> Callable[[dict[str, str]], None]:
-    return lambda p: p.pop(key, None)
+    def drop(p: dict[str, str]) -> None:
+        p.pop(key, None)
+    return drop
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def ks_shop(url: str, method: str, param: dict[str, Any], *, secret: str = SECRE
             token: str = TOKEN, http: str = "POST") -> dict[str, Any]:
     base = _quiet_import("ks_shop_api.base")
 
-    class Request(base.RestApi):  # type: ignore[misc]
+    class Request(base.RestApi):  # type: ignore[misc,name-defined]
         def get_api_name(self) -> str:
             return method
 
