@@ -92,31 +92,3 @@ def desired_world(org: Org, today: datetime.date,
             world[desired.ref] = desired
     return world
 
-
-__all__ = [
-    "BY_TABLE",
-    "BY_TYPE",
-    "BY_WORD",
-    "CHAT_GROUP",
-    "DEPARTMENT",
-    "KINDS",
-    "ROLE",
-    "ROLE_GRANT",
-    "SHOP_BINDING",
-    "SUB_ACCOUNT",
-    "TYPE_PREFIX",
-    "Desired",
-    "Kind",
-    "LiveObject",
-    "Ref",
-    "Scope",
-    "Tally",
-    "Wire",
-    "World",
-    "desired_world",
-    "kind_of",
-    "parse_ref",
-    "ref_of_urn",
-    "sub_account_enabled",
-    "urn_of",
-]
