@@ -612,6 +612,7 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     """Until interrupted: the first line printed is ``endpoint <url>`` (for scripts)."""
     import secrets
 
+    from shoporg.backends.sandbox.loopback import serve_until_interrupted
     from shoporg.backends.sandbox.top_server import TopServer, TopService
 
     if args.protocol == "kuaishou":
@@ -641,15 +642,11 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     print(f"company {backend.company}, file {backend.path}, app key {args.app_key}"
           + (f"; generated sandbox-only {', '.join(generated)}" if generated else ""),
           flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    def close() -> None:
         service.close()
         backend.close()
-    return 0
+
+    return serve_until_interrupted(server, close)
 
 
 def _stats(sc: SellerCenter, args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shoporg.backends.sandbox.top_server import STOP_POLL_SECONDS
+from shoporg.backends.sandbox.loopback import STOP_POLL_SECONDS
 from shoporg.cli.main import main
 from shoporg.notify import Message, announce, post
 from shoporg.notify import hooks as notify_hooks

@@ -46,7 +46,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -77,6 +77,7 @@ from shoporg.backends.sandbox.kuaishou_protocol import (
     success_body,
 )
 from shoporg.backends.sandbox.kuaishou_staff import SELLER, STAFF, KsStaff, KuaishouStaff
+from shoporg.backends.sandbox.loopback import LoopbackServer, serve_until_interrupted
 from shoporg.errors import (
     BackendError,
     NotFoundError,
@@ -89,8 +90,6 @@ TOKEN_LIFETIME = timedelta(seconds=172_800)
 MAX_BODY = 1024 * 1024
 DEFAULT_QPS = 50.0
 MAX_COUNT = 100
-#: How often the serving loop looks for a stop (as top_server.py).
-STOP_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -515,38 +514,17 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # never log requests: their parameters carry the token
 
 
-class KuaishouServer:
+class KuaishouServer(LoopbackServer):
     """The endpoint on 127.0.0.1, served from a daemon thread (or :meth:`serve_forever`)."""
 
     def __init__(self, service: KuaishouService, port: int = 0) -> None:
         handler = type("KuaishouHandler", (_Handler,), {"service": service})
-        self._http = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True,
-                                        name="kuaishou-server")
+        super().__init__(handler, port, "kuaishou-server")
 
     @property
     def url(self) -> str:
         """The gateway's base URL (``https://openapi.kwaixiaodian.com``'s stand-in)."""
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> KuaishouServer:
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._http.serve_forever(poll_interval=STOP_POLL_SECONDS)
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-    def __enter__(self) -> KuaishouServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.base_url
 
 
 def serve(path: Path, company: str, *, port: int, app_key: str, sign_secret: str | None,
@@ -574,12 +552,8 @@ def serve(path: Path, company: str, *, port: int, app_key: str, sign_secret: str
     out(f"endpoint {server.url}")
     out(f"company {company}, file {backend.path}, appkey {app_key}, Kuaishou open platform"
         + (f"; generated sandbox-only {', '.join(generated)}" if generated else ""))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    def close() -> None:
         service.close()
         backend.close()
-    return 0
+
+    return serve_until_interrupted(server, close)

@@ -45,18 +45,18 @@ import json
 import math
 import secrets
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from shoporg.backends.protocol import Account, RoleSpec, SubAccount, SubAccountSpec
 from shoporg.backends.sandbox.backend import SandboxBackend
 from shoporg.backends.sandbox.faults import FaultConfig
+from shoporg.backends.sandbox.loopback import LoopbackServer
 from shoporg.backends.sandbox.seller_center import SellerCenter
 from shoporg.backends.sandbox.top_protocol import (
     FORMATS,
@@ -775,40 +775,13 @@ def _format(params: Mapping[str, str]) -> str:
     return "json" if params.get("format") == "json" else "xml"
 
 
-#: How often the serving loop looks for a stop (socketserver's default is 0.5 s, which made
-#: every stop wait up to half a second: 20 s of a unit run's idle time, across the tests that
-#: start an endpoint each). Twenty idle wake-ups a second cost nothing measurable.
-STOP_POLL_SECONDS = 0.05
-
-
-class TopServer:
+class TopServer(LoopbackServer):
     """The endpoint on 127.0.0.1, served from a daemon thread."""
 
     def __init__(self, service: TopService, port: int = 0) -> None:
         handler = type("TopHandler", (_Handler,), {"service": service})
-        self._http = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True,
-                                        name="top-server")
+        super().__init__(handler, port, "top-server")
 
     @property
     def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}{PATH}"
-
-    def start(self) -> TopServer:
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._http.serve_forever(poll_interval=STOP_POLL_SECONDS)
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-    def __enter__(self) -> TopServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"{self.base_url}{PATH}"
