@@ -28,6 +28,10 @@ drift (open steps, none overdue, and objects not applied yet are fine), **2** dr
 objects or overdue steps), **3** only unverified objects (re-attest them: ``shoporg
 review-access --attest``) or overdue steps (do them: ``shoporg tasks``), **1** error
 (engine, backend or org.yaml problem).
+
+Each run is recorded in the stack's ledger (exit code, counts, findings in the review's
+words: ``shoporg evidence`` lists the runs of a period); a ledger the job may not write to
+costs one stderr line, never the report or its exit code. ``shoporg watch`` records nothing.
 """
 
 from __future__ import annotations
@@ -196,8 +200,25 @@ def _check(root: Path, stack: str | None, as_of: datetime.date | None,
                        org.policies.step_age_days, pending)
 
 
+def record(root: Path, report: DriftReport) -> None:
+    """The run, in the stack's ledger beside its steps and attestations (the evidence pack
+    lists the runs of a period). A ledger this job may not write to (a read-only credential)
+    costs one stderr line, never the exit code."""
+    from shoporg.reports.journal import who
+
+    counts, findings = report.run_record()
+    stack = report.stack or selected_stack(root)
+    try:
+        ledger_of(stack_settings(root, stack).backend).record_drift(
+            exit_code=report.exit_code, counts=counts, findings=findings, by=who(root))
+    except Exception as exc:  # whatever the ledger raises, the drift report stands
+        print(f"shoporg drift: the run was not recorded in the ledger ({exc})",
+              file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     report = check(project_root(), args.stack, args.as_of, engine=args.engine)
+    record(project_root(), report)
     write_drift_html(args, report)  # --html: the org page with what differs highlighted
     notify.after_drift(args, report, project_root())  # the team's chats (never fails)
     if args.markdown is not None:

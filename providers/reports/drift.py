@@ -232,6 +232,22 @@ class DriftReport:
             ]} for s in self.open_steps],
         }
 
+    def run_record(self) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """This run as the ledger keeps it for the evidence pack: counts, and each finding
+        as an object and the review's words (no property values)."""
+        counts = {"drifted": len(self.drifted), "unmanaged": len(self.unmanaged),
+                  "unverified": len(self.unverified), "overdue": len(self.overdue),
+                  "open_steps": len(self.open_steps), "not_applied": len(self.not_applied)}
+        findings: list[dict[str, Any]] = [
+            *({"finding": d.what, "kind": d.kind, "name": d.name, "account": d.account,
+               "text": d.text, "risks": list(d.risks)} for d in self.drifted),
+            *({"finding": "unmanaged", "kind": u.kind, "name": u.name, "account": u.account,
+               "text": u.detail} for u in self.unmanaged),
+            *({"finding": "unverified", "kind": u.kind, "name": u.name, "account": u.account,
+               "text": f"last verified {u.last_verified}"} for u in self.unverified),
+        ]
+        return counts, findings
+
     def to_json(self) -> dict[str, Any]:
         # not_applied[] (1.3) only when there is one: a report of an applied stack reads as
         # it did under 1.2, schema string aside.

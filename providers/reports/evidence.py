@@ -4,7 +4,8 @@
 last reviewed?" Every answer is already recorded somewhere — org.yaml's git history (each
 change, its author and committer), the apply journal (what was applied when, with the hash
 of the org.yaml it applied), the manual-step ledger (each step raised and who confirmed it,
-when, with what note) and its attestations (access reviews). :func:`collect` assembles them
+when, with what note), its attestations and access-review decisions, and the drift runs it
+records (``shoporg drift``: exit code, counts, findings). :func:`collect` assembles them
 for ``[start, end]`` (dates, both included) and :func:`write_pack` writes::
 
     index.html            a self-contained page: the period, its counts, every table
@@ -19,6 +20,7 @@ for ``[start, end]`` (dates, both included) and :func:`write_pack` writes::
     attestations.{json,csv}  access reviews recorded in the period
     access-decisions.{json,csv}  keep / revoke / flag per line of an access review, by whom,
                           when, with the note (the default's too, for lines nobody decided)
+    drift-runs.{json,csv}  each ``shoporg drift`` of the period: exit code, counts, findings
     access-start.csv, access-end.csv   who held which roles on which shop, as org.yaml
                           declared at the start and at the end of the period
     MANIFEST.sha256       the SHA-256 of every file above (``sha256sum -c`` reads it too)
@@ -260,6 +262,13 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
 
     decided = [d for d in ledger.decisions()
                if _in(datetime.datetime.fromisoformat(d["at"]), start, end)]
+    drift_runs = [
+        {"at": r["at"], "stack": r["stack"], "by": r["by"], "exit_code": r["exit_code"],
+         **{f"{k}": v for k, v in sorted(r["counts"].items())},
+         "findings": " | ".join(f"{f['finding']} {f['kind']} {f['name']}: {f['text']}"
+                                for f in r["findings"])}
+        for r in ledger.drift_runs() if _in(datetime.datetime.fromisoformat(r["at"]), start, end)
+    ]
 
     def at_day(day: datetime.date) -> Commit | None:
         return next((c for c in reversed(history) if _day(c.at) <= day), None)
@@ -272,6 +281,7 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
         "applies": [{k: v for k, v in a.items() if k != "_at"} for a in applies
                     if _in(a["_at"], start, end)],
         "manual-steps": manual, "attestations": attested, "access-decisions": decided,
+        "drift-runs": drift_runs,
     }
     pack.meta = {
         "schema": SCHEMA, "from": start.isoformat(), "to": end.isoformat(),

@@ -205,6 +205,7 @@ def outside_connection(target: str) -> Iterator[tuple[Callable[..., Any], type[E
         pytest.param("DELETE FROM {t}access_review_lines", id="nor the lines it decides"),
         pytest.param("UPDATE {t}access_reviews SET deadline = '2099-01-01'",
                      id="nor a review's deadline"),
+        pytest.param("DELETE FROM {t}drift_runs", id="a recorded drift run cannot be deleted"),
     ],
 )
 def test_the_ledger_is_append_only(ledger: Ledger, target: str, statement: str) -> None:
@@ -214,6 +215,7 @@ def test_the_ledger_is_append_only(ledger: Ledger, target: str, statement: str) 
     ledger.open_review("q4", scope={}, deadline=datetime.date(2026, 12, 31), fallback="flag",
                        lines=[line], by="x")
     ledger.decide("q4", ["zhu-yan"], "keep", by="x")
+    ledger.record_drift(exit_code=0, counts={"drifted": 0}, findings=[], by="x")
     if statement.startswith("TRUNCATE") and not is_url(target):
         pytest.skip("SQLite has no TRUNCATE (its DELETE is refused above)")
     with outside_connection(target) as (execute, refused, prefix):

@@ -182,7 +182,7 @@ def test_a_review_name_is_used_once_per_stack(ledger: Ledger) -> None:
 def test_the_commands_open_decide_and_close_a_review(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: shoporg\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: shoporg\nstackConfigDir: stacks\n")
     (tmp_path / "org.yaml").write_text(ORG, encoding="utf-8")
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text("config:\n  shoporg:backend: sandbox\n")

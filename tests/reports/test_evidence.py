@@ -125,6 +125,11 @@ def repo(tmp_path: Path) -> tuple[Path, BackendSettings]:
     ledger.mark([step.id], "done", by="ops-li", note="done in Seller Centre, screenshot #41")
     clock[0] = at("2026-06-20", 11)
     ledger.attest([(ROLE_GRANT.word, grant, "sp-main")], by="lead-chen", note="Q2 review")
+    for day, code in (("2026-03-31", 0), ("2026-06-21", 2)):  # the nightly drift job's runs
+        clock[0] = at(day, 1)
+        ledger.record_drift(exit_code=code, counts={"drifted": code // 2}, by="ci", findings=[
+            {"finding": "changed", "kind": "role_grant", "name": grant, "account": "sp-main",
+             "text": "张伟 gains 退货审批 on sp-my"}] if code else [])
     return root, settings
 
 
@@ -157,6 +162,9 @@ def test_the_quarters_pack_gives_each_grant_change_of_a_person_with_commit_appro
         ("done", "sp-main/zhang-wei@sp-my")]
     assert [(a["by"], a["note"]) for a in pack.tables["attestations"]] == [
         ("lead-chen", "Q2 review")]
+    runs = [(r["at"][:10], r["exit_code"], r["findings"]) for r in pack.tables["drift-runs"]]
+    assert runs == [("2026-06-21", 2,
+                     "changed role_grant sp-main/zhang-wei@sp-my: 张伟 gains 退货审批 on sp-my")]
     start = {(r["member"], r["shop"]): r["roles"] for r in pack.access["start"]}
     end = {(r["member"], r["shop"]): r["roles"] for r in pack.access["end"]}
     assert start == {("zhang-wei", "tb-shop"): "tb-presale", ("zhang-wei", "sp-my"): "sp-cs"}
@@ -204,7 +212,7 @@ def test_the_command_writes_the_pack_and_refuses_a_folder_that_holds_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, settings = repo
-    (root / "Pulumi.yaml").write_text("name: shoporg\n")
+    (root / "Pulumi.yaml").write_text("name: shoporg\nstackConfigDir: stacks\n")
     (root / "stacks").mkdir()
     (root / "stacks" / "Pulumi.prod.yaml").write_text(
         "config:\n  shoporg:connectors: {shopee: ledger}\n"

@@ -11,6 +11,7 @@ runbook, when it was raised and by whom; every change of its state is a new even
     access_reviews       seq, review, stack, scope, deadline, fallback, by, os_user, at
     access_review_lines  seq, review_seq, object, member, account, shop, roles
     access_decisions     seq, line_seq, decision (keep | revoke | flag), by, os_user, at, note
+    drift_runs           seq, stack, exit_code, counts (JSON), findings (JSON), by, os_user, at
     step_stacks / attestation_stacks   step_id | seq, stack   (which stack's, see below)
 
 Nothing is updated or deleted (triggers refuse it), so the history of who confirmed what,
@@ -40,7 +41,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -124,6 +125,16 @@ CREATE TABLE IF NOT EXISTS access_review_lines (
     shop        TEXT NOT NULL,
     roles       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS drift_runs (
+    seq        {id},
+    stack      TEXT,
+    exit_code  INTEGER NOT NULL,
+    counts     TEXT NOT NULL,
+    findings   TEXT NOT NULL,
+    by         TEXT NOT NULL,
+    os_user    TEXT NOT NULL,
+    at         TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS access_decisions (
     seq       {id},
     line_seq  INTEGER NOT NULL REFERENCES access_review_lines (seq),
@@ -135,7 +146,8 @@ CREATE TABLE IF NOT EXISTS access_decisions (
 );
 """
 _TABLE_NAMES: Final = ("steps", "events", "attestations", "step_stacks", "attestation_stacks",
-                       "access_reviews", "access_review_lines", "access_decisions")
+                       "access_reviews", "access_review_lines", "access_decisions",
+                       "drift_runs")
 
 # The latest event of every step: its current state.
 _CURRENT = """
@@ -527,6 +539,29 @@ class Ledger:
                     "INSERT INTO access_decisions (line_seq, decision, by, os_user, at, note) "
                     "VALUES (?, ?, ?, ?, ?, ?)", (x.seq, decision, by, os_user(), now, note))
         return self.review(review)[1]
+
+    def record_drift(self, *, exit_code: int, counts: Mapping[str, int],
+                     findings: Sequence[Mapping[str, Any]], by: str) -> int:
+        """Record one ``shoporg drift`` run: its exit code, counts and findings (objects and
+        the review's words; never a value a secret could be in), for the evidence pack."""
+        with self._conn(write=True) as conn:
+            return int(conn.execute(
+                "INSERT INTO drift_runs (stack, exit_code, counts, findings, by, os_user, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                (self.stack, exit_code, json.dumps(dict(counts), sort_keys=True),
+                 json.dumps(list(findings), ensure_ascii=False, sort_keys=True), by, os_user(),
+                 self.now().isoformat())).fetchone()["seq"])
+
+    def drift_runs(self) -> list[dict[str, Any]]:
+        """The recorded drift runs of this stack (every stack's without one), oldest first."""
+        stack = "" if self.stack is None else " WHERE stack = ?"
+        with self._conn() as conn:
+            rows = [dict(r) for r in conn.execute(
+                "SELECT seq, stack, exit_code, counts, findings, by, at FROM drift_runs"
+                + stack + " ORDER BY seq", () if self.stack is None else (self.stack,))]
+        for row in rows:
+            row["counts"], row["findings"] = json.loads(row["counts"]), json.loads(row["findings"])
+        return rows
 
     def decisions(self) -> list[dict[str, Any]]:
         """Every access-review decision this stack's reviews hold, oldest first."""
