@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -46,7 +45,6 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -77,7 +75,11 @@ from shoporg.backends.sandbox.kuaishou_protocol import (
     success_body,
 )
 from shoporg.backends.sandbox.kuaishou_staff import SELLER, STAFF, KsStaff, KuaishouStaff
-from shoporg.backends.sandbox.loopback import LoopbackServer, serve_until_interrupted
+from shoporg.backends.sandbox.loopback import (
+    LoopbackHandler,
+    LoopbackServer,
+    serve_until_interrupted,
+)
 from shoporg.errors import (
     BackendError,
     NotFoundError,
@@ -449,22 +451,8 @@ def _form(text: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     service: KuaishouService  # set on the subclass made per server
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _send(self, answer: Answer) -> None:
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
 
     def _answer(self, read_form: bool) -> None:
         try:

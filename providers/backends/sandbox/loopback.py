@@ -7,15 +7,51 @@ it. Each protocol's signing, envelope and errors stay its own (``top_*``, ``kuai
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Protocol, Self
 
 #: How often the serving loop looks for a stop (socketserver's default is 0.5 s, which made
 #: every stop wait up to half a second: 20 s of a unit run's idle time, across the tests that
 #: start an endpoint each). Twenty idle wake-ups a second cost nothing measurable.
 STOP_POLL_SECONDS = 0.05
+
+
+class Answer(Protocol):
+    """What an endpoint sends back: its bytes, their content type, the HTTP status."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """What both endpoints' request handlers share: keep-alive connections and prompt
+    answers. Each protocol's handler reads and answers requests its own way."""
+
+    # Keep-alive: one thread (and one sandbox connection) per client connection, not per
+    # request; an idle connection is dropped after a while.
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes; without this, Nagle + delayed ACK add
+        # ~40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
 
 
 class LoopbackServer:

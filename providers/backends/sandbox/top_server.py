@@ -44,19 +44,17 @@ import itertools
 import json
 import math
 import secrets
-import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from shoporg.backends.protocol import Account, RoleSpec, SubAccount, SubAccountSpec
 from shoporg.backends.sandbox.backend import SandboxBackend
 from shoporg.backends.sandbox.faults import FaultConfig
-from shoporg.backends.sandbox.loopback import LoopbackServer
+from shoporg.backends.sandbox.loopback import LoopbackHandler, LoopbackServer
 from shoporg.backends.sandbox.seller_center import SellerCenter
 from shoporg.backends.sandbox.top_protocol import (
     FORMATS,
@@ -690,26 +688,8 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], frozense
     return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}, frozenset()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     service: TopService  # set on the subclass made per server
-    # Keep-alive: one thread (and one sandbox connection) per client connection, not per
-    # request; an idle connection is dropped after a while.
-    protocol_version = "HTTP/1.1"
-    timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out as two writes; without this, Nagle + delayed ACK add
-        # ~40 ms to every keep-alive request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _send(self, answer: Answer) -> None:
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
 
     def _query(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query,
