@@ -40,7 +40,7 @@ import argparse
 import datetime
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shoporg import notify
 from shoporg.backends.capabilities import CAPABILITIES
@@ -75,6 +75,9 @@ from shoporg.reports.sources import engine_preview, org_from_file, stack_resourc
 from shoporg.reports.world import Obj, Plan, objects, plan_from_preview
 from shoporg.schema import Org
 from shoporg.stackconfig import StackSettings, selected_stack, stack_settings
+
+if TYPE_CHECKING:  # the ledger is opened by ledger_of, not imported for every command
+    from shoporg.backends.ledger import Ledger
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -161,12 +164,18 @@ def refreshed(root: Path, name: str, settings: StackSettings, org: Org,
 
 def check(root: Path, stack: str | None, as_of: datetime.date | None = None,
           engine: bool = False) -> DriftReport:
+    return checked(root, stack, as_of, engine)[0]
+
+
+def checked(root: Path, stack: str | None, as_of: datetime.date | None = None,
+            engine: bool = False) -> tuple[DriftReport, Ledger]:
+    """:func:`check`, with the stack's ledger it read (``run`` records the run in it)."""
     with collector_paused():
         return _check(root, stack, as_of, engine)
 
 
 def _check(root: Path, stack: str | None, as_of: datetime.date | None,
-           engine: bool) -> DriftReport:
+           engine: bool) -> tuple[DriftReport, Ledger]:
     name = stack or selected_stack(root)
     settings = stack_settings(root, name)
     org = org_from_file(settings.org_file)
@@ -197,28 +206,27 @@ def _check(root: Path, stack: str | None, as_of: datetime.date | None,
     words = interpret(hand, org, today)  # the review's sentences and risk flags
     return DriftReport(name, tuple(drifted_objects(hand, words)), tuple(unmanaged),
                        tuple(stale), words.risks, words.effects, steps,
-                       org.policies.step_age_days, pending)
+                       org.policies.step_age_days, pending), ledger
 
 
-def record(root: Path, report: DriftReport) -> None:
+def record(ledger: Ledger, root: Path, report: DriftReport) -> None:
     """The run, in the stack's ledger beside its steps and attestations (the evidence pack
     lists the runs of a period). A ledger this job may not write to (a read-only credential)
     costs one stderr line, never the exit code."""
     from shoporg.reports.journal import who
 
     counts, findings = report.run_record()
-    stack = report.stack or selected_stack(root)
     try:
-        ledger_of(stack_settings(root, stack).backend).record_drift(
-            exit_code=report.exit_code, counts=counts, findings=findings, by=who(root))
+        ledger.record_drift(exit_code=report.exit_code, counts=counts, findings=findings,
+                            by=who(root))
     except Exception as exc:  # whatever the ledger raises, the drift report stands
         print(f"shoporg drift: the run was not recorded in the ledger ({exc})",
               file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = check(project_root(), args.stack, args.as_of, engine=args.engine)
-    record(project_root(), report)
+    report, ledger = checked(project_root(), args.stack, args.as_of, engine=args.engine)
+    record(ledger, project_root(), report)
     write_drift_html(args, report)  # --html: the org page with what differs highlighted
     notify.after_drift(args, report, project_root())  # the team's chats (never fails)
     if args.markdown is not None:

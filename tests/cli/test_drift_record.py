@@ -12,14 +12,6 @@ from shoporg.backends.ledger.store import Ledger
 from shoporg.cli.drift import record
 from shoporg.reports.drift import Drifted, DriftReport, NotApplied, Unmanaged
 
-
-def project(root: Path, ledger: str) -> None:
-    (root / "Pulumi.yaml").write_text("name: shoporg\nstackConfigDir: stacks\n")
-    (root / "stacks").mkdir()
-    (root / "stacks" / "Pulumi.prod.yaml").write_text(
-        f"config:\n  shoporg:ledgerPath: {ledger}\n")
-
-
 REPORT = DriftReport(
     "prod",
     (Drifted("role_grant", "tb/zhang-wei@tb-shop", "tb", "changed", (("role_ids", ["a"], ["b"]),),
@@ -30,8 +22,7 @@ REPORT = DriftReport(
 
 
 def test_a_drift_run_is_recorded_with_its_findings_in_words_not_values(tmp_path: Path) -> None:
-    project(tmp_path, str(tmp_path / "ledger.db"))
-    record(tmp_path, REPORT)
+    record(Ledger(tmp_path / "ledger.db", stack="prod"), tmp_path, REPORT)
     [run] = Ledger(tmp_path / "ledger.db", stack="prod").drift_runs()
     assert run["exit_code"] == 2 and run["stack"] == "prod"
     assert run["counts"] == {"drifted": 1, "unmanaged": 1, "unverified": 0, "overdue": 0,
@@ -48,8 +39,7 @@ def test_a_ledger_that_cannot_be_written_costs_one_line_and_nothing_else(
     # A ledger where none can be: under a file (a read-only credential fails the same way,
     # at the write; file permissions would not stop the root user these tests may run as).
     (tmp_path / "a-file").write_text("")
-    project(tmp_path, str(tmp_path / "a-file" / "ledger.db"))
-    record(tmp_path, REPORT)
+    record(Ledger(tmp_path / "a-file" / "ledger.db", stack="prod"), tmp_path, REPORT)
     err = capsys.readouterr().err
     assert err.startswith("shoporg drift: the run was not recorded in the ledger (")
     assert err.count("\n") == 1
