@@ -16,24 +16,38 @@ from typing import Final, Literal, get_args
 
 from shoporg.platforms.catalogue import CATALOGUES, Permission, PermissionCatalogue
 
-Platform = Literal["taobao", "tmall", "shopee", "ozon", "douyin"]
+Platform = Literal["taobao", "tmall", "shopee", "ozon", "douyin", "kuaishou"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 #: Each platform's id by name, for code that must name one (a CLI verb, a demo world).
-TAOBAO, TMALL, SHOPEE, OZON, DOUYIN = PLATFORMS
+TAOBAO, TMALL, SHOPEE, OZON, DOUYIN, KUAISHOU = PLATFORMS
 #: How the platforms write their own names in a sentence.
 PLATFORM_TITLES: dict[str, str] = {
     "taobao": "Taobao", "tmall": "Tmall", "shopee": "Shopee", "ozon": "Ozon", "douyin": "Douyin",
+    "kuaishou": "Kuaishou",
 }
 
 # The platforms TOP serves (Taobao's open platform covers Tmall sellers too).
 TOP_PLATFORMS: tuple[Platform, ...] = ("taobao", "tmall")
+# The platforms Kuaishou's merchant open platform (快手电商开放平台) serves.
+KUAISHOU_PLATFORMS: tuple[Platform, ...] = ("kuaishou",)
+
+#: The open platforms shoporg has a connector for, by the connector's name as stack config
+#: writes it (``shoporg:backend``, ``shoporg:connectors``), with the platforms each serves.
+#: The TOP connector is named ``taobao`` after the open platform it speaks to: it serves Tmall
+#: accounts too.
+OpenPlatform = Literal["taobao", "kuaishou"]
+OPEN_PLATFORMS: dict[OpenPlatform, tuple[Platform, ...]] = {
+    "taobao": TOP_PLATFORMS, "kuaishou": KUAISHOU_PLATFORMS,
+}
+TOP_OPEN_PLATFORM, KUAISHOU_OPEN_PLATFORM = get_args(OpenPlatform)
 # Tmall shares Taobao's seller centre (TOP), so its steps read as Taobao's.
 SHARED_SELLER_CENTRE: dict[str, str] = {"tmall": "taobao"}
 
 # Taobao and Tmall share the TOP seller centre and its sub-account rules.
 COLON_LOGIN_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall"})
-# Taobao, Tmall and Douyin: one shop per platform account (SPEC "Domain model").
-SINGLE_SHOP_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall", "douyin"})
+# Taobao, Tmall, Douyin and Kuaishou: one shop per platform account (SPEC "Domain model";
+# a 快手小店 is its seller account).
+SINGLE_SHOP_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall", "douyin", "kuaishou"})
 # Platforms whose seller centre has a department tree we mirror.
 DEPARTMENT_PLATFORMS: frozenset[str] = frozenset({"taobao", "tmall"})
 
@@ -55,6 +69,17 @@ INVITE_BY_EMAIL_PLATFORMS: frozenset[str] = frozenset({"ozon"})
 TWO_FACTOR_PLATFORMS: frozenset[str] = frozenset({"ozon"})
 # Platforms whose shops bind external accounts (official, channel, self-operated).
 BINDING_PLATFORMS: frozenset[str] = frozenset({"douyin"})
+
+# Platforms whose sub-accounts (staff) log in with their mobile number: login_name is it.
+PHONE_LOGIN_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
+# A mainland China mobile number, as Kuaishou's staff API takes one (phone, contactPhone).
+MAINLAND_MOBILE_PATTERN: Final = r"^1[3-9][0-9]{9}$"
+# Platforms whose staff members name themselves (Kuaishou's nickName): at most this long.
+NICK_NAME_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
+KUAISHOU_NICK_NAME_MAX = 20
+# Platforms where a staff member always holds at least one role (Kuaishou's roleIds): the
+# account system refuses a staff member without one, so org.yaml must name one.
+ROLES_REQUIRED_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
 
 # What every seller centre accepts as an email address (org.yaml's check and the sandbox's).
 # Deliberately loose: "something@domain.tld". Ozon proves an address by sending mail.
@@ -104,10 +129,19 @@ __all__ = [
     "DOUYIN_SELF_OPERATED_MIN_GMV_SHARE",
     "EMAIL_PATTERN",
     "INVITE_BY_EMAIL_PLATFORMS",
+    "KUAISHOU",
+    "KUAISHOU_NICK_NAME_MAX",
+    "KUAISHOU_OPEN_PLATFORM",
+    "KUAISHOU_PLATFORMS",
+    "MAINLAND_MOBILE_PATTERN",
+    "NICK_NAME_PLATFORMS",
+    "OPEN_PLATFORMS",
     "OZON",
+    "PHONE_LOGIN_PLATFORMS",
     "PLATFORMS",
     "PLATFORM_OF_RULE",
     "PLATFORM_TITLES",
+    "ROLES_REQUIRED_PLATFORMS",
     "RULE_SELF_OPERATED_CONSENT",
     "RULE_SHOPEE_NOT_ACTIVATED",
     "SHARED_SELLER_CENTRE",
@@ -118,10 +152,12 @@ __all__ = [
     "SITE_PLATFORMS",
     "TAOBAO",
     "TMALL",
+    "TOP_OPEN_PLATFORM",
     "TOP_PLATFORMS",
     "TWO_FACTOR_PLATFORMS",
     "WALLET_PLATFORMS",
     "ChannelSource",
+    "OpenPlatform",
     "Permission",
     "PermissionCatalogue",
     "Platform",

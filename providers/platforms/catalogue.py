@@ -181,10 +181,36 @@ _DOUYIN = [
     _p("account", "账号与绑定", "shop", high_risk=True),
 ]
 
+# Kuaishou (快手小店): the seller back office's areas -- goods, orders, after-sales (退款:
+# high risk), customer service (客服), marketing, live commerce (直播), data (生意通),
+# funds (提现: high risk) and the shop's staff (子账号: high risk). The open platform lists
+# a seller's roles (``open.user.sub.account.role.list``) but not what they grant, so these
+# codes are what org.yaml and the review speak of; the seller centre's role page holds them.
+_KUAISHOU = [
+    _p("shop", "店铺"),
+    _p("goods", "商品管理", "shop"),
+    _p("goods-edit", "编辑商品", "goods"),
+    _p("goods-price", "修改价格", "goods", high_risk=True),
+    _p("order", "订单管理", "shop"),
+    _p("order-view", "查看订单", "order"),
+    _p("order-ship", "发货", "order"),
+    _p("aftersale", "售后", "shop"),
+    _p("aftersale-refund", "退款审核", "aftersale", high_risk=True),
+    _p("cs", "客服", "shop"),
+    _p("cs-reply", "接待买家", "cs"),
+    _p("marketing", "营销", "shop"),
+    _p("live", "直播", "shop"),
+    _p("data", "生意通", "shop"),
+    _p("finance", "资金", "shop"),
+    _p("finance-withdraw", "提现", "finance", high_risk=True),
+    _p("staff", "子账号管理", "shop", high_risk=True),
+]
+
 CATALOGUES: dict[str, PermissionCatalogue] = {
     "taobao": PermissionCatalogue("taobao", _TAOBAO),
     "tmall": PermissionCatalogue("tmall", _TAOBAO),
     "shopee": PermissionCatalogue("shopee", _SHOPEE),
     "ozon": PermissionCatalogue("ozon", _OZON),
     "douyin": PermissionCatalogue("douyin", _DOUYIN),
+    "kuaishou": PermissionCatalogue("kuaishou", _KUAISHOU),
 }

@@ -72,11 +72,29 @@ class UserFacts:
     user: str
     email: str | None
     two_factor: bool = False
+    #: The login as the seller centre writes it, and the name it shows (None: not known).
+    login: str | None = None
+    display_name: str | None = None
 
     def describe(self) -> str:
         return (f"user {self.user!r} " + (f"with email {self.email!r}" if self.email else
                                           "without an email")
-                + (", two-factor on" if self.two_factor else ""))
+                + (", two-factor on" if self.two_factor else "")
+                + (f", login {self.login!r}" if self.login is not None else "")
+                + (f", named {self.display_name!r}" if self.display_name is not None else ""))
+
+
+@dataclass(frozen=True)
+class StaffRolesFacts:
+    """The roles one sub-account holds on one shop of its account."""
+
+    platform: str
+    member: str
+    shop: str
+    roles: int
+
+    def describe(self) -> str:
+        return f"member {self.member!r} with {self.roles} role(s) on shop {self.shop!r}"
 
 
 @dataclass(frozen=True)

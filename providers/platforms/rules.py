@@ -20,6 +20,7 @@ simple facts says why in ``by_hand`` and is checked by its consumers' code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,8 +38,13 @@ from shoporg.platforms import (
     DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS,
     DOUYIN_SELF_OPERATED_MIN_GMV_SHARE,
     INVITE_BY_EMAIL_PLATFORMS,
+    KUAISHOU_NICK_NAME_MAX,
+    MAINLAND_MOBILE_PATTERN,
+    NICK_NAME_PLATFORMS,
+    PHONE_LOGIN_PLATFORMS,
     PLATFORM_TITLES,
     PLATFORMS,
+    ROLES_REQUIRED_PLATFORMS,
     RULE_SELF_OPERATED_CONSENT,
     RULE_SHOPEE_NOT_ACTIVATED,
     SHOPEE_ACTIVATION_LINK_HOURS,
@@ -56,6 +62,7 @@ from shoporg.platforms.facts import (
     ShopBindingFacts,
     ShopFacts,
     ShopsFacts,
+    StaffRolesFacts,
     UserFacts,
 )
 
@@ -174,6 +181,21 @@ EMAIL_UNCONFIRMED = _rule(
     "ozon_email_unconfirmed", INVITE_BY_EMAIL_PLATFORMS,
     "a user {platforms} invites stays invited until they confirm the email", "apply",
     by_hand="a status transition, allowed once the user confirms by mail")
+PHONE_LOGIN = _check(
+    UserFacts, lambda f: f.login is None or re.match(MAINLAND_MOBILE_PATTERN, f.login) is not None,
+    "ks_phone_format", PHONE_LOGIN_PLATFORMS,
+    "a {platforms} staff member logs in with a mainland mobile number (11 digits starting "
+    "13 to 19)", "validate", "apply")
+NICK_NAME = _check(
+    UserFacts, lambda f: f.display_name is None or 0 < len(f.display_name.strip())
+    <= len(f.display_name) <= KUAISHOU_NICK_NAME_MAX,
+    "ks_nick_name_required", NICK_NAME_PLATFORMS,
+    "a {platforms} staff member's nickname is 1 to {max} characters", "validate", "apply",
+    max=KUAISHOU_NICK_NAME_MAX)
+ROLES_REQUIRED = _check(
+    StaffRolesFacts, lambda f: f.roles > 0,
+    "ks_roles_required", ROLES_REQUIRED_PLATFORMS,
+    "a {platforms} staff member holds at least one role on its shop", "validate")
 TWO_FACTOR_UNSUPPORTED = _check(
     UserFacts, lambda f: not f.two_factor,
     "two_factor_unsupported", TWO_FACTOR_PLATFORMS,
@@ -256,7 +278,8 @@ SELF_OPERATED_GMV = _rule(
 #: The table: every platform rule, once.
 RULES: tuple[PlatformRule[Any], ...] = (
     SINGLE_SHOP, SHOPEE_SITE, SEAT_QUOTA, DEPARTMENTS_UNSUPPORTED,
-    LOGIN_FORMAT, IMMUTABLE_LOGIN, EMAIL_REQUIRED, EMAIL_UNCONFIRMED, TWO_FACTOR_UNSUPPORTED,
+    LOGIN_FORMAT, IMMUTABLE_LOGIN, EMAIL_REQUIRED, EMAIL_UNCONFIRMED, PHONE_LOGIN, NICK_NAME,
+    ROLES_REQUIRED, TWO_FACTOR_UNSUPPORTED,
     NOT_ACTIVATED, ACTIVATION_EXPIRED, ACTIVATION_UNSUPPORTED,
     WALLET_UNSUPPORTED, WALLET_MAIN_ONLY, WALLET_SAME_AS_SHOP, CHAT_GROUPS_UNSUPPORTED,
     BINDINGS_UNSUPPORTED, OFFICIAL_EXISTS, OFFICIAL_UNBIND, CHANNEL_SOURCE, CHANNEL_LIMIT,

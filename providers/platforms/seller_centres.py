@@ -10,6 +10,7 @@ SELLER_CENTRE_NAMES: dict[str, str] = {
     "shopee": "Shopee Seller Centre",
     "ozon": "Ozon Seller cabinet",
     "douyin": "抖店后台",
+    "kuaishou": "快手小店 商家后台",
 }
 
 _TOP_PAGES = {
@@ -44,6 +45,12 @@ SELLER_CENTRE_PAGES: dict[str, dict[str, str]] = {
         "role": "子账号管理 › 岗位管理",
         "role_grant": "子账号管理 › 员工列表 › 编辑 › 岗位",
         "shop_binding": "店铺 › 账号绑定 (官方账号 / 渠道号 / 自营账号)",
+        "department": "子账号管理 (no departments)",
+    },
+    "kuaishou": {
+        "sub_account": "店铺 › 子账号管理 › 员工管理",
+        "role": "店铺 › 子账号管理 › 角色管理",
+        "role_grant": "店铺 › 子账号管理 › 员工管理 › 编辑 › 角色",
         "department": "子账号管理 (no departments)",
     },
 }

@@ -51,6 +51,7 @@ from shoporg.platforms.facts import (
     ShopBindingFacts,
     ShopFacts,
     ShopsFacts,
+    StaffRolesFacts,
     UserFacts,
 )
 from shoporg.platforms.rules import (
@@ -59,7 +60,9 @@ from shoporg.platforms.rules import (
     CHANNEL_UNBIND_TOO_EARLY,
     EMAIL_REQUIRED,
     LOGIN_FORMAT,
+    NICK_NAME,
     OFFICIAL_EXISTS,
+    PHONE_LOGIN,
     SEAT_QUOTA,
     SELF_OPERATED_TAKEN,
     SHOPEE_SITE,
@@ -612,14 +615,16 @@ def _serves(member: Member, account: Account, shop_id: str) -> bool:
     )
 
 
-def invite_email(ctx: Context) -> None:
-    # Some platforms invite a user by email and keep them "invited" until it is confirmed.
+def users(ctx: Context) -> None:
+    # The user behind each sub-account, as its seller centre takes one: invited by email
+    # (Ozon), logging in with a mobile number and named by a short nickname (Kuaishou).
     for i, m in enumerate(ctx.org.members):
         for j, sub in enumerate(m.sub_accounts):
             account = ctx.accounts.get(sub.account)
             if account is None:
                 continue
-            user = UserFacts(account.platform, m.id, m.email)
+            user = UserFacts(account.platform, m.id, m.email,
+                             login=account.login(sub.login_name), display_name=m.name)
             for rule in broken(user, "validate"):
                 here = ctx.at("members", i, "sub_accounts", j, "account")
                 if rule is EMAIL_REQUIRED:
@@ -629,8 +634,30 @@ def invite_email(ctx: Context) -> None:
                         f"{account.id!r} but no email ({rule.message}: add email: to the "
                         "member)",
                     )
+                elif rule is PHONE_LOGIN:
+                    ctx.report(
+                        ctx.at("members", i, "sub_accounts", j, "login_name"),
+                        f"{_member_label(m)}'s login_name {sub.login_name!r} on account "
+                        f"{account.id!r} is not a mobile number ({rule.message}: write the "
+                        "number they log in with)",
+                    )
+                elif rule is NICK_NAME:
+                    ctx.report(
+                        ctx.at("members", i, "name"),
+                        f"{_member_label(m)} has a sub-account on account {account.id!r}, "
+                        f"whose seller centre shows the name ({rule.message}: shorten it)",
+                    )
                 else:
                     _plainly(ctx, here, user, rule)
+            for shop_id in sub.shop_ids(account):
+                held = StaffRolesFacts(account.platform, m.id, shop_id, len(sub.roles))
+                for missing in broken(held, "validate"):
+                    ctx.report(
+                        ctx.at("members", i, "sub_accounts", j, "roles"),
+                        f"{_member_label(m)}'s sub-account on account {account.id!r} names no "
+                        f"role for shop {shop_id!r} ({missing.message}: add roles:, or a "
+                        "defaults: entry to their department)",
+                    )
 
 
 def toxic_pairs(ctx: Context) -> None:
@@ -690,7 +717,7 @@ RULES: tuple[Rule, ...] = (
     seat_quota,
     bindings,
     chat_groups,
-    invite_email,
+    users,
     toxic_pairs,
 )
 

@@ -54,6 +54,8 @@ def seed(facts: SellerCenter) -> None:
     facts.add_shop("oz", "oz-shop", "Acme Ozon", None)
     facts.register_account("dy", "douyin", "acme抖店", 5)
     facts.add_shop("dy", "dy-shop", "Acme 抖店", None)
+    facts.register_account("ks", "kuaishou", "acme快手小店", 5)
+    facts.add_shop("ks", "ks-shop", "Acme 快手小店", None)
 
 
 def sandbox_world(tmp_path: Path) -> Iterator[World]:

@@ -191,6 +191,14 @@ def _ozon_without_email(w: W) -> None:
     w.backend.create_sub_account("oz", oz_sub("ivan", email=None))
 
 
+def _kuaishou_login_not_a_phone(w: W) -> None:
+    w.backend.create_sub_account("ks", SubAccountSpec("ivan", "ivan", "Ivan"))
+
+
+def _kuaishou_nickname_too_long(w: W) -> None:
+    w.backend.create_sub_account("ks", SubAccountSpec("ivan", "13800010009", "伊" * 21))
+
+
 def _malformed_email(w: W) -> None:
     w.backend.create_sub_account("tb", tb_sub("alice", email="not-an-email"))
 
@@ -390,6 +398,10 @@ RULE_CASES: list[Any] = [
     ),
     pytest.param(_ozon_without_email, "email_required", id="an ozon user needs an email"),
     pytest.param(_malformed_email, "email_format", id="a malformed email is refused"),
+    pytest.param(_kuaishou_login_not_a_phone, "ks_phone_format",
+                 id="a kuaishou staff member logs in with a mobile number"),
+    pytest.param(_kuaishou_nickname_too_long, "ks_nick_name_required",
+                 id="a kuaishou staff nickname longer than twenty characters is refused"),
     pytest.param(
         _two_factor_on_taobao, "two_factor_unsupported", id="the 2fa flag exists only on ozon"
     ),
@@ -731,7 +743,7 @@ def test_a_whole_account_is_read_in_one_call_per_kind(world: W) -> None:
 
 def test_accounts_list_their_shops_and_sites(world: W) -> None:
     accounts = {a.id: a for a in world.backend.list_accounts()}
-    assert set(accounts) == {"tb", "tm", "sp", "oz", "dy"}
+    assert set(accounts) == {"tb", "tm", "sp", "oz", "dy", "ks"}
     assert [(s.id, s.site) for s in accounts["sp"].shops] == [("sp-my", "MY"), ("sp-sg", "SG")]
     assert world.backend.list_shops("sp") == list(accounts["sp"].shops)
 

@@ -62,7 +62,7 @@ def test_init_is_idempotent_and_reads_the_repository_org_yaml(
 ) -> None:
     assert run(capsys, "init", "--org", str(FIXTURE))[0] == 0
     code, out, _ = run(capsys, "--company", "youpin", "init", "--org", str(REPO_ORG))
-    assert code == 0 and "5 account(s)" in out
+    assert code == 0 and "6 account(s)" in out
     assert len(backend(sandbox).list_accounts()) == 4
 
 

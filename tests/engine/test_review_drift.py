@@ -104,7 +104,7 @@ def test_removing_40_percent_of_members_is_refused_with_the_counts(project: Any)
     assert result.returncode == UP_REFUSED, result.stdout + result.stderr
     # The guard counts people (sub-accounts and grants they hold), not managed objects.
     assert "refusing to apply: the plan takes access from 6 of 16 people" in result.stderr
-    assert "removes 26 of 106 managed objects" in result.stderr
+    assert "removes 28 of 109 managed objects" in result.stderr
     assert "account tb-youpin (优品数码专营): 4 of 9 people lose access (44%" in result.stderr
     assert len(project.backend_audit()) == audit_before  # nothing was changed
     assert journal.read(project.root) == []

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
 
 # Slow enough that the first up is still running while the others knock, even on a loaded
 # CI machine where each knocking command takes seconds to start: ~1 s per backend call on
-# 4 provider workers keeps a 107-object up busy for well over a minute.
+# 4 provider workers keeps a 110-object up busy for well over a minute.
 SLOW = {
     "SHOPORG_SANDBOX_FAULTS": json.dumps({"latency_ms": 1000}),
     "SHOPORG_PROVIDER_WORKERS": "4",

@@ -20,7 +20,7 @@ def test_validate_of_the_repo_org_exits_zero_with_a_one_line_summary(
     assert main(["validate", str(ROOT / "org.yaml")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1
-    assert out[0].startswith(f"{ROOT / 'org.yaml'}: valid — 5 accounts, ")
+    assert out[0].startswith(f"{ROOT / 'org.yaml'}: valid — 6 accounts, ")
     assert "16 members (2 left)" in out[0]
 
 

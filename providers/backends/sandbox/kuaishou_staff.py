@@ -22,6 +22,10 @@ Rules, each a small check refusing with its own stable code (:class:`RuleViolati
 ``ks_staff_removed``           a removed staff member cannot be changed, stopped or removed again
 =============================  ==================================================================
 
+The phone, nickname and roles rules are the platform rule table's
+(:mod:`shoporg.platforms.rules`: ``PHONE_LOGIN``, ``NICK_NAME``, ``ROLES_REQUIRED``), which
+org.yaml's validator checks too; the others only the account system can judge.
+
 A staff id of another seller (or none) is :class:`NotFoundError` (kind ``kuaishou_staff``);
 an unknown seller too (kind ``kuaishou_seller``). Bounds the documentation does not state (20,
 200) are the sandbox's. When ``phone`` is left out at creation (the SDKs make it optional),
@@ -45,6 +49,9 @@ from shoporg.backends.sandbox.accounts import ensure_company
 from shoporg.backends.sandbox.backend import SandboxBackend
 from shoporg.backends.sandbox.clock import from_text
 from shoporg.backends.sandbox.tx import Tx
+from shoporg.platforms import KUAISHOU, MAINLAND_MOBILE_PATTERN
+from shoporg.platforms.facts import UserFacts
+from shoporg.platforms.rules import NICK_NAME, PHONE_LOGIN, ROLES_REQUIRED
 
 T = TypeVar("T")
 
@@ -53,8 +60,7 @@ ROLE = "kuaishou_role"
 STAFF = "kuaishou_staff"
 #: Staff ids are numbers; the sandbox numbers them from here, in creation order.
 FIRST_STAFF_ID = 3_000_000_001
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
-NICK_NAME_MAX = 20
+MOBILE = re.compile(MAINLAND_MOBILE_PATTERN)
 REMARKS_MAX = 200
 
 
@@ -104,16 +110,17 @@ def _name(seller_id: int, staff_user_id: int | str) -> str:
 
 
 def check_phone(tx: Tx, name: str, phone: str, field: str = "phone") -> None:
-    if not MOBILE.fullmatch(phone):
-        rule = "ks_phone_format" if field == "phone" else "ks_contact_phone_format"
-        raise tx.violation(STAFF, name, rule, f"{field} {phone!r} is not a mobile number",
-                           "11 digits starting 13-19")
+    if field == "phone":
+        if not PHONE_LOGIN.holds(UserFacts(KUAISHOU, name, None, login=phone)):
+            raise tx.refuse(STAFF, name, PHONE_LOGIN, f"phone {phone!r} is not a mobile number")
+    elif not MOBILE.fullmatch(phone):
+        raise tx.violation(STAFF, name, "ks_contact_phone_format",
+                           f"{field} {phone!r} is not a mobile number", PHONE_LOGIN.message)
 
 
 def check_nick_name(tx: Tx, name: str, nick_name: str) -> None:
-    if not nick_name.strip() or len(nick_name) > NICK_NAME_MAX:
-        raise tx.violation(STAFF, name, "ks_nick_name_required",
-                           f"nickName {nick_name!r} is blank or longer than {NICK_NAME_MAX}")
+    if not NICK_NAME.holds(UserFacts(KUAISHOU, name, None, display_name=nick_name)):
+        raise tx.refuse(STAFF, name, NICK_NAME, f"nickName {nick_name!r} does not fit")
 
 
 def check_remarks(tx: Tx, name: str, remarks: str) -> None:
@@ -124,8 +131,7 @@ def check_remarks(tx: Tx, name: str, remarks: str) -> None:
 
 def check_roles(tx: Tx, seller_id: int, name: str, role_ids: Sequence[int]) -> None:
     if not role_ids:
-        raise tx.violation(STAFF, name, "ks_roles_required", "roleIds is empty",
-                           "a staff member holds at least one role")
+        raise tx.refuse(STAFF, name, ROLES_REQUIRED, "roleIds is empty")
     known = {r.role_id for r in list_roles(tx, seller_id)}
     unknown = sorted(set(role_ids) - known)
     if unknown:

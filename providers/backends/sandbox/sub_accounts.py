@@ -45,6 +45,8 @@ from shoporg.platforms.rules import (
     EMAIL_UNCONFIRMED,
     IMMUTABLE_LOGIN,
     LOGIN_FORMAT,
+    NICK_NAME,
+    PHONE_LOGIN,
     SEAT_QUOTA,
 )
 
@@ -163,8 +165,13 @@ def _check(tx: Tx, account: sqlite3.Row, spec: SubAccountSpec) -> None:
     if spec.email is not None and not _EMAIL.match(spec.email):
         raise tx.violation(KIND, name, "email_format", f"{spec.email!r} is not an email address")
     tx.enforce(account, KIND, name, UserFacts(platform, spec.member_id, spec.email,
-                                              spec.two_factor), {
+                                              spec.two_factor, login=spec.login,
+                                              display_name=spec.display_name), {
         EMAIL_REQUIRED.code: ("the user has no email", "give them one"),
+        PHONE_LOGIN.code: (f"login {spec.login!r} is not a mobile number",
+                           "log in with the staff member's mobile number"),
+        NICK_NAME.code: (f"the name {spec.display_name!r} does not fit",
+                         "shorten the member's name"),
     })
     if spec.department_id is not None:
         tx.require_platform(account, DEPARTMENTS_UNSUPPORTED)
