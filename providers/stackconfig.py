@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from shoporg.backends.settings import TOP_CONNECTOR, BackendSettings
+from shoporg.backends.settings import BackendSettings
 from shoporg.errors import ConfigError, ConfigIssue, ShoporgError
+from shoporg.platforms import OPEN_PLATFORMS
 
 if TYPE_CHECKING:  # annotations only: `shoporg tasks` reads stack config, not org.yaml
     from shoporg.engine.cli import Result
@@ -230,12 +231,13 @@ def _undecryptable(stack: str, key: str, result: Result) -> str:
 
 
 def with_credentials(settings: StackSettings, get: Getter) -> StackSettings:
-    """``settings``, with the TOP credentials of the same config registered for its backend
-    (as the program's ``configure_from`` does), when any of its connectors is TOP; they are
-    read, and decrypted, only when a command opens that connector."""
+    """``settings``, with the credentials of the same config registered for its backend
+    (as the program's ``configure_from`` does), when any of its connectors speaks to an open
+    platform (TOP, Kuaishou); they are read, and decrypted, only when a command opens that
+    connector."""
     backend = settings.backend
-    if TOP_CONNECTOR in {backend.kind, *(kind for _, kind in backend.connectors)}:
-        from shoporg.backends.taobao.credentials import remember
+    if set(OPEN_PLATFORMS) & {backend.kind, *(kind for _, kind in backend.connectors)}:
+        from shoporg.backends.credentials import remember
 
         remember(backend, get)
     return settings

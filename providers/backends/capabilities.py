@@ -7,6 +7,9 @@
     taobao     taobao, tmall     (role, create)                  taobao.sellercenter.role.add
                                  (sub_account, disable / enable)  taobao.subuser.info.update
                                  and, of a sub-account update, the ``dispatch`` flag (same call)
+    kuaishou   kuaishou          (sub_account, create / delete / disable / enable)
+                                 and, of an update, the contact ``phone``  open.user.sub.account.*
+                                 (role_grant, create / update / delete)   ...update (roleIds)
     ledger     no platform       nothing: every write is a manual step
 
 Everything else a connector is asked to write raises
@@ -26,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from shoporg.backends.settings import TOP_CONNECTOR, BackendKind
-from shoporg.kinds import KINDS, ROLE, SHOP_BINDING, SUB_ACCOUNT, Kind
-from shoporg.platforms import PLATFORMS, TOP_PLATFORMS
+from shoporg.backends.settings import KUAISHOU_CONNECTOR, TOP_CONNECTOR, BackendKind
+from shoporg.kinds import KINDS, ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT, Kind
+from shoporg.platforms import KUAISHOU_PLATFORMS, PLATFORMS, TOP_PLATFORMS
 
 Operation = Literal["create", "update", "delete", "disable", "enable"]
 
@@ -97,15 +100,26 @@ TOP: Final = Capability(
     {SUB_ACCOUNT.word: frozenset({"dispatch"})},
     watch_seconds=30.0,
 )
+#: Kuaishou's staff API: sub-accounts and their roles (a staff member's ``roleIds``); roles
+#: are listed, never made, and a nickname is set only at creation. The open platform limits
+#: each app per method per second (its "Exceed qps limit"): every 10 s keeps a watch far
+#: below it.
+KUAISHOU: Final = Capability(
+    KUAISHOU_CONNECTOR, frozenset(KUAISHOU_PLATFORMS),
+    frozenset({(SUB_ACCOUNT.word, op) for op in ("create", "delete", "disable", "enable")}
+              | {(ROLE_GRANT.word, op) for op in ("create", "update", "delete")}),
+    {SUB_ACCOUNT.word: frozenset({"phone"})},
+    watch_seconds=10.0,
+)
 #: The ledger is this checkout's own file; nothing changes there but what a person records.
 LEDGER: Final = Capability("ledger", frozenset(), frozenset(), watch_seconds=5.0)
 
 CAPABILITIES: Final[Mapping[BackendKind, Capability]] = {
-    c.connector: c for c in (SANDBOX, TOP, LEDGER)
+    c.connector: c for c in (SANDBOX, TOP, KUAISHOU, LEDGER)
 }
 
 
 __all__ = [
-    "CAPABILITIES", "LEDGER", "SANDBOX", "STATUS_INPUT", "TOP", "Capability", "Operation",
-    "every_pair", "operations",
+    "CAPABILITIES", "KUAISHOU", "LEDGER", "SANDBOX", "STATUS_INPUT", "TOP", "Capability",
+    "Operation", "every_pair", "operations",
 ]

@@ -41,20 +41,28 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 from shoporg.backends.protocol import Backend
 from shoporg.engine.environment import project_root as project_root
 from shoporg.errors import BackendError
+from shoporg.platforms import (
+    KUAISHOU_OPEN_PLATFORM,
+    OPEN_PLATFORMS,
+    TOP_OPEN_PLATFORM,
+    OpenPlatform,
+)
 from shoporg.platforms import TOP_PLATFORMS as TOP_PLATFORMS
 
 if TYPE_CHECKING:  # the ledger is imported where it is used (settings are read everywhere)
     from shoporg.backends.ledger import Ledger
 
 # The connectors' names, as stack config writes them (``shoporg:backend``,
-# ``shoporg:connectors``). The TOP connector is named ``taobao`` after the open platform it
-# speaks to, not after the platform: it serves Tmall accounts too (TOP_PLATFORMS). This is
-# the one place the names are written; everything else uses the constants below.
-BackendKind = Literal["sandbox", "taobao", "ledger"]
+# ``shoporg:connectors``): the sandbox, the ledger, and one per open platform
+# (:data:`~shoporg.platforms.OPEN_PLATFORMS`, named and mapped to the platforms each serves
+# there). Everything else uses the constants below.
+BackendKind = Literal["sandbox", OpenPlatform, "ledger"]
 CONNECTORS: tuple[BackendKind, ...] = get_args(BackendKind)
 SANDBOX_CONNECTOR: Final[BackendKind] = "sandbox"
-TOP_CONNECTOR: Final[BackendKind] = "taobao"
+TOP_CONNECTOR: Final[BackendKind] = TOP_OPEN_PLATFORM
+KUAISHOU_CONNECTOR: Final[BackendKind] = KUAISHOU_OPEN_PLATFORM
 LEDGER_CONNECTOR: Final[BackendKind] = "ledger"
+_CHOICES = ", ".join(f"`{c}`" for c in CONNECTORS)
 DEFAULT_SANDBOX_PATH = ".sandbox/sandbox.db"
 DEFAULT_LEDGER_PATH = ".shoporg/ledger.db"
 DEFAULT_COMPANY = "default"
@@ -66,6 +74,7 @@ class BackendSettings:
     sandbox_path: str = DEFAULT_SANDBOX_PATH
     company: str = DEFAULT_COMPANY
     taobao_endpoint: str | None = None  # the TOP router URL; never defaulted to a real gateway
+    kuaishou_endpoint: str | None = None  # the Kuaishou open platform's; never defaulted either
     org_file: str | None = None  # org.yaml: the taobao backend's account facts and id names
     # A file path or a PostgreSQL URL; out of repr, since a URL may carry a password.
     ledger_path: str = field(default=DEFAULT_LEDGER_PATH, repr=False)
@@ -83,7 +92,7 @@ class BackendSettings:
         if kind not in CONNECTORS:
             raise BackendError(
                 "stack", "config", "configure",
-                f"shoporg:backend is {kind!r}", "set it to `sandbox`, `taobao` or `ledger`",
+                f"shoporg:backend is {kind!r}", f"set it to one of {_CHOICES}",
             )
         path = os.environ.get("SHOPORG_SANDBOX") or get("sandboxPath") or DEFAULT_SANDBOX_PATH
         resolved = Path(path)
@@ -99,6 +108,8 @@ class BackendSettings:
             sandbox_path=str(resolved),
             company=get("company") or DEFAULT_COMPANY,
             taobao_endpoint=get("taobaoEndpoint") or os.environ.get("SHOPORG_TAOBAO_ENDPOINT"),
+            kuaishou_endpoint=(get("kuaishouEndpoint")
+                               or os.environ.get("SHOPORG_KUAISHOU_ENDPOINT")),
             org_file=str(org_file),
             ledger_path=ledger,
             connectors=_connectors(get("connectors")),
@@ -110,16 +121,19 @@ class BackendSettings:
         chosen = dict(self.connectors)
         named = chosen.get(account_id) or chosen.get(platform)
         if named is not None:
-            if named == TOP_CONNECTOR and platform not in TOP_PLATFORMS:
+            serves = OPEN_PLATFORMS.get(named)
+            if serves is not None and platform not in serves:
                 raise BackendError(
                     "account", account_id, "configure",
-                    f"the taobao connector (TOP) cannot serve {platform} account {account_id}",
+                    f"the {named} connector cannot serve {platform} account {account_id} "
+                    f"(it serves {', '.join(serves)})",
                     "use `ledger` (manual steps, confirmed with `shoporg tasks done`) or "
                     "`sandbox` for it in shoporg:connectors",
                 )
             return named
-        if self.kind == TOP_CONNECTOR and platform not in TOP_PLATFORMS:
-            return "ledger"
+        serves = OPEN_PLATFORMS.get(self.kind)
+        if serves is not None and platform not in serves:
+            return LEDGER_CONNECTOR
         return self.kind
 
 
@@ -155,7 +169,7 @@ def _connectors(raw: str | None) -> tuple[tuple[str, BackendKind], ...]:
         if name not in CONNECTORS:
             raise BackendError("stack", "config", "configure",
                                f"shoporg:connectors names {name!r} for {key!r}",
-                               "use `sandbox`, `taobao` or `ledger`")
+                               f"use one of {_CHOICES}")
         out.append((str(key).strip(), name))
     return tuple(sorted(out))
 
@@ -178,7 +192,7 @@ def configure_from(get: Callable[[str], str | None], root: Path | None = None,
     may serve an account (``backend: taobao`` or only through ``connectors``), the same
     config is remembered for this process only and its credentials read on first use."""
     settings = BackendSettings.from_config(get, root, stack)
-    from shoporg.backends.taobao.credentials import remember
+    from shoporg.backends.credentials import remember
 
     remember(settings, get)  # lazy: a stack without TOP never reads a credential
     return settings
@@ -218,6 +232,10 @@ def _connector(settings: BackendSettings, kind: BackendKind,
 
         assert settings.org_file is not None
         return LedgerBackend(ledger_of(settings), load_org(settings.org_file), accounts)
+    if kind == KUAISHOU_CONNECTOR:
+        from shoporg.backends.kuaishou import open_kuaishou
+
+        return open_kuaishou(settings)
     from shoporg.backends.taobao import open_taobao
 
     return open_taobao(settings)

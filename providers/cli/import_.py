@@ -56,10 +56,10 @@ def register(subparsers: Any, command: Command) -> None:
 
 
 def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
+    from shoporg.backends.directory import AccountFacts, Directory
     from shoporg.backends.settings import project_root
     from shoporg.backends.taobao import TaobaoBackend
     from shoporg.backends.taobao.credentials import credentials_for
-    from shoporg.backends.taobao.directory import AccountFacts, Directory
     from shoporg.schema import load_org
     from shoporg.stackconfig import settings_of
 

@@ -45,7 +45,7 @@ from shoporg.backends.sandbox import FaultConfig, SandboxBackend, SellerCenter
 from shoporg.backends.sandbox.clock import parse_duration
 from shoporg.cli import Command
 from shoporg.kinds import BY_TABLE, ROLE_GRANT
-from shoporg.platforms import SHOPEE, SHOPEE_ACTIVATION_LINK_HOURS
+from shoporg.platforms import KUAISHOU_OPEN_PLATFORM, SHOPEE, SHOPEE_ACTIVATION_LINK_HOURS
 
 Handler = Callable[[SellerCenter, argparse.Namespace], int]
 
@@ -57,6 +57,8 @@ _FACT_COLUMNS: dict[str, tuple[str, ...]] = {
     "shops": ("account_id", "id", "name", "site"),
 }
 TABLES = (*_FACT_COLUMNS, *BY_TABLE)
+#: `shoporg sandbox serve --protocol`: TOP (the default) or an open platform by its name.
+TOP_PROTOCOL = "top"
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -202,7 +204,8 @@ def register(subparsers: Any, command: Command) -> None:
 
     p = cmd("serve", _serve, "serve the sandbox as a TOP endpoint on 127.0.0.1 (taobao backend)")
     p.add_argument("--port", type=int, default=0, help="0 (default): any free port")
-    p.add_argument("--protocol", choices=("top", "kuaishou"), default="top",
+    p.add_argument("--protocol", choices=(TOP_PROTOCOL, KUAISHOU_OPEN_PLATFORM),
+                   default=TOP_PROTOCOL,
                    help="top (default): Taobao's TOP; kuaishou: Kuaishou's merchant open "
                         "platform (staff API; --app-secret is its sign secret)")
     p.add_argument("--token", help="kuaishou: access tokens, '{\"<seller id>\": \"<token>\"}' "
@@ -615,7 +618,7 @@ def _serve(sc: SellerCenter, args: argparse.Namespace) -> int:
     from shoporg.backends.sandbox.loopback import serve_until_interrupted
     from shoporg.backends.sandbox.top_server import TopServer, TopService
 
-    if args.protocol == "kuaishou":
+    if args.protocol == KUAISHOU_OPEN_PLATFORM:
         from shoporg.backends.sandbox import kuaishou_server
 
         return kuaishou_server.serve(

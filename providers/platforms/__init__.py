@@ -36,7 +36,7 @@ KUAISHOU_PLATFORMS: tuple[Platform, ...] = ("kuaishou",)
 #: The TOP connector is named ``taobao`` after the open platform it speaks to: it serves Tmall
 #: accounts too.
 OpenPlatform = Literal["taobao", "kuaishou"]
-OPEN_PLATFORMS: dict[OpenPlatform, tuple[Platform, ...]] = {
+OPEN_PLATFORMS: dict[str, tuple[Platform, ...]] = {
     "taobao": TOP_PLATFORMS, "kuaishou": KUAISHOU_PLATFORMS,
 }
 TOP_OPEN_PLATFORM, KUAISHOU_OPEN_PLATFORM = get_args(OpenPlatform)

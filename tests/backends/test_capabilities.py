@@ -196,7 +196,7 @@ CONNECTORS = [
 
 def test_every_kind_and_operation_of_the_registry_has_a_write_driven_here() -> None:
     assert set(WRITES) == set(every_pair())
-    assert set(CAPABILITIES) == {"sandbox", "taobao", "ledger"}
+    assert set(CAPABILITIES) == {"sandbox", "taobao", "kuaishou", "ledger"}
     assert all(CAPABILITIES["sandbox"].automates(k, op, "douyin") for k, op in every_pair())
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 
+from shoporg.backends.directory import Directory
 from shoporg.backends.settings import BackendSettings
 from shoporg.backends.taobao.backend import TaobaoBackend
 from shoporg.backends.taobao.client import CONFIG_KEYS, TopClient, TopCredentials
 from shoporg.backends.taobao.credentials import credentials_for
-from shoporg.backends.taobao.directory import Directory
 from shoporg.errors import BackendError
 
 

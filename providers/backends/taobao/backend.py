@@ -34,17 +34,17 @@ Reads are cached per account for ``ttl`` seconds and dropped on every write to i
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import httpx
 
+from shoporg.backends.api_reads import AccountReads
 from shoporg.backends.capabilities import TOP
 from shoporg.backends.capabilities import Operation as CapabilityOp
+from shoporg.backends.directory import AccountFacts, Directory
 from shoporg.backends.protocol import (
     Account,
     Binding,
@@ -71,7 +71,6 @@ from shoporg.backends.taobao.client import (
     TopCredentials,
 )
 from shoporg.backends.taobao.client import unwrap_list as items
-from shoporg.backends.taobao.directory import AccountFacts, Directory
 from shoporg.errors import BackendError, ConflictError, NotFoundError, RuleViolation
 from shoporg.kinds import (
     CHAT_GROUP,
@@ -160,7 +159,7 @@ def canonical_codes(effective: frozenset[str], catalogue: PermissionCatalogue) -
     return tuple(sorted(top | (set(effective) - known)))
 
 
-class TaobaoBackend:
+class TaobaoBackend(AccountReads):
     """The protocol on TOP for the accounts org.yaml declares (see the module docstring)."""
 
     def __init__(
@@ -176,16 +175,12 @@ class TaobaoBackend:
         attempts: int = ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        super().__init__(ttl)
         self.directory = directory
-        self._calls: Counter[str] = Counter()
-        self._lock = threading.Lock()
         self._client = TopClient(
             endpoint, credentials, transport=transport, sign_method=sign_method, now=now,
             on_call=self._count, attempts=attempts, sleep=sleep,
         )
-        self._ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
-        self._generations: dict[str, int] = {}
         self._role_codes: dict[tuple[str, int], tuple[str, ...]] = {}  # from role.add answers
         self._notes: dict[tuple[str, str], str] = {}  # (account, login) → status note
 
@@ -193,19 +188,6 @@ class TaobaoBackend:
         return f"TaobaoBackend({self._client.endpoint!r})"
 
     # --- machinery ------------------------------------------------------------------------
-
-    def _count(self, method: str) -> None:
-        with self._lock:
-            self._calls[method] += 1
-
-    @property
-    def calls(self) -> Mapping[str, int]:
-        with self._lock:
-            return dict(self._calls)
-
-    def reset_calls(self) -> None:
-        with self._lock:
-            self._calls.clear()
 
     def close(self) -> None:
         self._client.close()
@@ -217,28 +199,6 @@ class TaobaoBackend:
         with self._lock:
             return {login: note for (acct, login), note in self._notes.items()
                     if acct == account_id}
-
-    def _memo(self, account_id: str, piece: str, load: Callable[[], T]) -> T:
-        key = (account_id, piece)
-        with self._lock:
-            hit = self._cache.get(key)
-            generation = self._generations.get(account_id, 0)
-        if hit is not None and time.monotonic() - hit[0] < self._ttl:
-            value: T = hit[1]
-            return value
-        value = load()
-        with self._lock:
-            # A read that raced a write to this account may predate it: never cache it, or
-            # the writer's own read-back would see the state from before its write.
-            if self._generations.get(account_id, 0) == generation:
-                self._cache[key] = (time.monotonic(), value)
-        return value
-
-    def _wrote(self, account_id: str) -> None:
-        with self._lock:
-            self._generations[account_id] = self._generations.get(account_id, 0) + 1
-            for key in [k for k in self._cache if k[0] == account_id]:
-                del self._cache[key]
 
     def _facts(self, account_id: str, kind: str = "account", operation: str = "read"
                ) -> AccountFacts:

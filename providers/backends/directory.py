@@ -1,8 +1,9 @@
-"""org.yaml's names for what TOP knows by number.
+"""org.yaml's names for what an open platform knows by number (TOP, Kuaishou).
 
-TOP identifies departments, roles and sub-accounts by int64 ids and knows nothing of
-org.yaml's slugs (``cs``, ``tb-cs-presale``, ``zhang-wei``). The taobao backend maps them by
-natural key, using the declared org.yaml when there is one:
+The open platforms identify departments, roles and sub-accounts by numbers and know nothing
+of org.yaml's slugs (``cs``, ``tb-cs-presale``, ``zhang-wei``). An API connector maps them by
+natural key, using the declared org.yaml when there is one (TOP's case below; Kuaishou's
+staff by their login phone, the member id kept in ``remarks`` as TOP keeps it in the 工号):
 
 ==============  ==============================  ==========================================
 object          natural key on TOP              id when org.yaml does not declare it
@@ -61,6 +62,9 @@ class Directory:
         self.role_names: dict[tuple[str, str], str] = {}  # (platform, id) → name
         self.members: dict[tuple[str, str], str] = {}  # (account, login) → member id
         self.people: dict[str, str] = {}  # member id → display name
+        #: (account, member id) → the role ids org.yaml grants on the account (for an
+        #: account system that creates a sub-account with its roles in one call).
+        self.grants: dict[tuple[str, str], tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -84,6 +88,7 @@ class Directory:
             for entry in member.sub_accounts:
                 account = next(a for a in org.accounts if a.id == entry.account)
                 d.members[(account.id, account.login(entry.login_name))] = member.id
+                d.grants[(account.id, member.id)] = tuple(entry.roles)
         return d
 
     @classmethod
@@ -106,6 +111,10 @@ class Directory:
         with self._lock:
             self.members[(account_id, login)] = member_id
             self.people.setdefault(member_id, name)
+
+    def role_name(self, platform: str, role_id: str) -> str | None:
+        """The declared name of a role (what the seller centre calls it), if declared."""
+        return self.role_names.get((platform, role_id))
 
     def department_id(self, path: tuple[str, ...], top_id: int) -> str:
         """Declared id, else one derived from the name path — the same in every account,
