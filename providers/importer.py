@@ -215,8 +215,9 @@ class Builder:
             for r in self.live.of(ROLE, Role, account.id):
                 if not r.permissions:
                     lines.append(self.note(
-                        f"role {r.name!r} ({r.id}) in {account.id} is held by no one and TOP "
-                        "cannot show its permissions: left out"))
+                        f"role {r.name!r} ({r.id}) in {account.id}: the account system does "
+                        "not show its permissions (TOP for a role held by no one, Kuaishou for "
+                        "any role): left out; declare it, or import with --org"))
                     continue
                 seen = by_platform[account.platform].setdefault(r.id, r)
                 where[(account.platform, r.id)].add(account.id)
@@ -380,7 +381,11 @@ class Builder:
             out.append(f"  - id: {_scalar(a.id)}")
             out.append(f"    platform: {a.platform}")
             out.append(f"    nick: {_scalar(a.nick)}")
-            out.append(f"    seat_quota: {a.seat_quota}")
+            if a.seats_used > a.seat_quota:  # a quota the account system does not tell
+                told = (f"{a.id} reports {a.seat_quota} seat(s) and uses {a.seats_used}: "
+                        "declared the seats in use")
+                out.append(f"    {self.note(told)}")
+            out.append(f"    seat_quota: {max(a.seat_quota, a.seats_used)}")
             out.append("    shops:")
             for shop in a.shops:
                 item: dict[str, Any] = {"id": shop.id, "name": shop.name}

@@ -367,8 +367,9 @@ def department_differs_between_accounts(world: World) -> None:
         ),
         pytest.param(
             role_without_readable_permissions,
-            "role '幽灵' (ghost) in tb is held by no one and TOP cannot show its permissions: "
-            "left out",
+            "role '幽灵' (ghost) in tb: the account system does not show its permissions (TOP "
+            "for a role held by no one, Kuaishou for any role): left out; declare it, or "
+            "import with --org",
             id="a role whose permissions cannot be read is left out",
         ),
         pytest.param(
@@ -391,8 +392,9 @@ def department_differs_between_accounts(world: World) -> None:
         ),
         pytest.param(
             only_role_without_readable_permissions,
-            "role '幽灵' (ghost) in tb is held by no one and TOP cannot show its permissions: "
-            "left out",
+            "role '幽灵' (ghost) in tb: the account system does not show its permissions (TOP "
+            "for a role held by no one, Kuaishou for any role): left out; declare it, or "
+            "import with --org",
             id="an account whose only role is left out still imports",
         ),
     ],

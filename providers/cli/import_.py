@@ -4,13 +4,16 @@
     shoporg import --backend sandbox --file .sandbox/sandbox.db --tenant acme --out org.yaml
     shoporg import --backend taobao --stack prod --org org.yaml --out imported.yaml
     shoporg import --backend taobao --account tb-main=taobao:优品数码专营 ...
+    shoporg import --backend kuaishou --account ks-main=kuaishou:优品快手小店 --out ks.yaml
 
 Read-only. ``--backend taobao`` reads the endpoint, app key, secret and session from the
 stack's config as ``pulumi up`` does (``--stack``, default the selected stack; secrets
 decrypted by the engine), each one the config lacks from ``SHOPORG_TAOBAO_ENDPOINT`` /
 ``SHOPORG_TAOBAO_APP_KEY`` / ``SHOPORG_TAOBAO_APP_SECRET`` / ``SHOPORG_TAOBAO_SESSION``
-(credentials never from the command line); ``--endpoint`` overrides the endpoint. TOP
-cannot list main accounts, so they come from ``--org``
+(credentials never from the command line); ``--endpoint`` overrides the endpoint.
+``--backend kuaishou`` does the same with ``shoporg:kuaishouEndpoint``, ``kuaishouAppKey``,
+``kuaishouSignSecret`` and ``kuaishouAccessToken`` (``SHOPORG_KUAISHOU_*``). Neither open
+platform can list main accounts (a session or token is one seller), so they come from ``--org``
 (an existing org.yaml: its accounts, and its ids for what it already declares) and/or
 ``--account id=platform:nick``. The written file passes ``shoporg validate``; notes on
 what org.yaml cannot express go to stderr and into the file as ``# note:`` comments.
@@ -26,8 +29,9 @@ from typing import Any
 from shoporg.backends.protocol import Backend, Shop
 from shoporg.backends.settings import SANDBOX_CONNECTOR, TOP_CONNECTOR
 from shoporg.cli import Command
-from shoporg.errors import ConfigError
+from shoporg.errors import BackendError, ConfigError
 from shoporg.importer import import_org
+from shoporg.platforms import OPEN_PLATFORMS
 
 
 def register(subparsers: Any, command: Command) -> None:
@@ -36,7 +40,7 @@ def register(subparsers: Any, command: Command) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--backend", choices=(SANDBOX_CONNECTOR, TOP_CONNECTOR),
+    parser.add_argument("--backend", choices=(SANDBOX_CONNECTOR, *OPEN_PLATFORMS),
                         default=SANDBOX_CONNECTOR)
     parser.add_argument("--out", help="file to write (default: stdout)")
     parser.add_argument("--company", help="org.yaml `company:` (default: the tenant, or "
@@ -44,33 +48,30 @@ def register(subparsers: Any, command: Command) -> None:
     parser.add_argument("--file", help="sandbox file (default $SHOPORG_SANDBOX or "
                                        ".sandbox/sandbox.db)")
     parser.add_argument("--tenant", help="sandbox company (default $SHOPORG_COMPANY or default)")
-    parser.add_argument("--stack", help="taobao: whose config holds the endpoint and "
-                                        "credentials (default: the selected stack)")
-    parser.add_argument("--endpoint", help="taobao: the TOP router URL (default: the stack's "
-                                           "shoporg:taobaoEndpoint, else "
-                                           "$SHOPORG_TAOBAO_ENDPOINT)")
-    parser.add_argument("--org", help="taobao: an org.yaml whose accounts (and ids) to use")
+    parser.add_argument("--stack", help="an open platform: whose config holds the endpoint "
+                                        "and credentials (default: the selected stack)")
+    parser.add_argument("--endpoint", help="an open platform: its URL (default: the stack's "
+                                           "shoporg:taobaoEndpoint / kuaishouEndpoint, else "
+                                           "$SHOPORG_TAOBAO_ENDPOINT / "
+                                           "$SHOPORG_KUAISHOU_ENDPOINT)")
+    parser.add_argument("--org", help="an open platform: an org.yaml whose accounts (and ids) "
+                                      "to use")
     parser.add_argument("--account", action="append", default=[], metavar="ID=PLATFORM:NICK",
-                        help="taobao: a main account to read (repeatable)")
+                        help="an open platform: a main account to read (repeatable)")
     parser.set_defaults(func=run)
 
 
-def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
+def _open_platform(args: argparse.Namespace) -> tuple[Backend, str]:
+    """The connector of ``--backend`` (an open platform), with the accounts to read."""
     from shoporg.backends.directory import AccountFacts, Directory
     from shoporg.backends.settings import project_root
-    from shoporg.backends.taobao import TaobaoBackend
-    from shoporg.backends.taobao.credentials import credentials_for
     from shoporg.schema import load_org
     from shoporg.stackconfig import settings_of
 
-    # The stack's settings register its credentials (read, and decrypted, below) as the
-    # program's configure does; a stack without them leaves the environment's.
+    # The stack's settings register its credentials (read, and decrypted, when the
+    # connector first asks) as the program's configure does; a stack without them leaves
+    # the environment's.
     settings = settings_of(project_root(), args.stack).backend
-    endpoint = args.endpoint or settings.taobao_endpoint
-    if not endpoint:
-        raise SystemExit("shoporg import: --backend taobao needs --endpoint, the stack's "
-                         "shoporg:taobaoEndpoint or $SHOPORG_TAOBAO_ENDPOINT (the TOP router "
-                         "URL)")
     company = args.company or "imported"
     directory = Directory()
     if args.org:
@@ -85,15 +86,25 @@ def _taobao(args: argparse.Namespace) -> tuple[Backend, str]:
         directory.add_account(AccountFacts(account_id, platform, nick, 0,
                                            (Shop(account_id, f"{account_id}-shop", nick),)))
     if not directory.accounts:
-        raise SystemExit("shoporg import: TOP cannot list main accounts: give --org or --account")
-    # One snapshot: every read of the import shares the same TOP answers.
-    return TaobaoBackend(endpoint, credentials_for(settings), directory, ttl=3600), company
+        raise SystemExit(f"shoporg import: {args.backend} cannot list main accounts: give "
+                         "--org or --account")
+    # One snapshot: every read of the import shares the same answers.
+    try:
+        if args.backend == TOP_CONNECTOR:
+            from shoporg.backends.taobao import open_taobao
+
+            return open_taobao(settings, directory, args.endpoint, ttl=3600), company
+        from shoporg.backends.kuaishou import open_kuaishou
+
+        return open_kuaishou(settings, directory, args.endpoint, ttl=3600), company
+    except BackendError as exc:
+        raise SystemExit(f"shoporg import: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.backend == TOP_CONNECTOR:
-        backend, company = _taobao(args)
-        source = "taobao (TOP)"
+    if args.backend in OPEN_PLATFORMS:
+        backend, company = _open_platform(args)
+        source = f"{args.backend} ({backend!r})"
     else:
         from shoporg.backends.sandbox import SandboxBackend
 

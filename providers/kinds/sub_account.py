@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from shoporg.backends.protocol import SubAccountBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.kinds.department import DEPARTMENT, has_tree
+from shoporg.platforms import contact_of
 
 if TYPE_CHECKING:  # annotations only: the kinds load without the schema's models, and the
     # layers its review sentence, manual-step object and import section serve import them
@@ -69,12 +70,14 @@ def _expand(scope: Scope) -> Iterator[Desired]:
             if tree:
                 wires = (Wire("department_id", (DEPARTMENT.ref(account.id, member.department),),
                               "department_id"),)
+            login = account.login(entry.login_name)
+            email, phone = contact_of(account.platform, login, member.email, member.phone)
             yield Desired(
                 SUB_ACCOUNT.ref(account.id, member.id), account.id,
                 {"account_id": account.id, "member_id": member.id,
-                 "login": account.login(entry.login_name), "display_name": member.name,
+                 "login": login, "display_name": member.name,
                  "department_id": member.department if tree else None,
-                 "email": member.email, "phone": member.phone, "dispatch": entry.dispatch,
+                 "email": email, "phone": phone, "dispatch": entry.dispatch,
                  "two_factor": False,
                  "enabled": sub_account_enabled(member, entry, scope.today)},
                 aliases=tuple(SUB_ACCOUNT.ref(account.id, old) for old in member.previously),

@@ -74,6 +74,9 @@ BINDING_PLATFORMS: frozenset[str] = frozenset({"douyin"})
 PHONE_LOGIN_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
 # A mainland China mobile number, as Kuaishou's staff API takes one (phone, contactPhone).
 MAINLAND_MOBILE_PATTERN: Final = r"^1[3-9][0-9]{9}$"
+# Platforms whose staff carry no email (a Kuaishou staff member is a phone, a nickname and
+# a contact phone, which the seller centre requires: the login phone when none is given).
+EMAILLESS_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
 # Platforms whose staff members name themselves (Kuaishou's nickName): at most this long.
 NICK_NAME_PLATFORMS: frozenset[str] = frozenset({"kuaishou"})
 KUAISHOU_NICK_NAME_MAX = 20
@@ -109,6 +112,16 @@ PLATFORM_OF_RULE: dict[str, str] = {
 }
 
 
+def contact_of(platform: str, login: str, email: str | None, phone: str | None
+               ) -> tuple[str | None, str | None]:
+    """The email and phone a sub-account carries on ``platform``, from its member's."""
+    if platform in EMAILLESS_PLATFORMS:
+        email = None
+    if platform in PHONE_LOGIN_PLATFORMS and not phone:
+        phone = login
+    return email, phone
+
+
 def taobao_login(main_nick: str, name: str) -> str:
     """The immutable Taobao/Tmall sub-account login: ``<main nick>:<name>`` (ASCII colon)."""
     return f"{main_nick}:{name}"
@@ -127,6 +140,7 @@ __all__ = [
     "DOUYIN_MAX_CHANNEL_ACCOUNTS",
     "DOUYIN_SELF_OPERATED_GMV_WINDOW_DAYS",
     "DOUYIN_SELF_OPERATED_MIN_GMV_SHARE",
+    "EMAILLESS_PLATFORMS",
     "EMAIL_PATTERN",
     "INVITE_BY_EMAIL_PLATFORMS",
     "KUAISHOU",
@@ -161,5 +175,6 @@ __all__ = [
     "Permission",
     "PermissionCatalogue",
     "Platform",
+    "contact_of",
     "taobao_login",
 ]

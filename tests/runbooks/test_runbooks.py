@@ -89,6 +89,17 @@ CASES = [
     case("douyin", "shop_binding", "delete", "dy", "dy-shop/channel/tt-555",
          {"kind": "channel"}, "douyin/delete.j2", "remove the account binding",
          names_person=False),
+    case("kuaishou", "role", "create", "ks", "ks/ks-cs",
+         {"name": "客服", "permissions": ["cs-reply"]},
+         "kuaishou/role_create.j2", "Give it exactly this name", names_object=False,
+         names_person=False),
+    case("kuaishou", "sub_account", "create", "ks", "ks/li-na",
+         {"login": "13800010002", "roles": ["客服"]},
+         "kuaishou/create.j2", "add the sub-account (子账号) ks/li-na"),
+    case("kuaishou", "sub_account", "update", "ks", "ks/li-na", {"nickname": "李娜"},
+         "kuaishou/update.j2", "its update call takes the contact phone"),
+    case("kuaishou", "role", "delete", "ks", "ks/ks-cs", {"name": "客服"},
+         "kuaishou/delete.j2", "remove the role (岗位/角色) ks/ks-cs", names_person=False),
 ]  # fmt: skip
 
 

@@ -15,10 +15,13 @@ from shoporg.backends.settings import KUAISHOU_CONNECTOR, BackendSettings
 from shoporg.errors import BackendError
 
 
-def open_kuaishou(settings: BackendSettings) -> KuaishouBackend:
+def open_kuaishou(settings: BackendSettings, directory: Directory | None = None,
+                  endpoint: str | None = None, ttl: float | None = None) -> KuaishouBackend:
     """The Kuaishou backend of a stack: endpoint from settings, credentials from the
-    per-process registry or the environment, names from the stack's org.yaml."""
-    if not settings.kuaishou_endpoint:
+    per-process registry or the environment, names from the stack's org.yaml (or
+    ``directory``; ``endpoint`` and ``ttl``: what ``shoporg import`` overrides)."""
+    endpoint = endpoint or settings.kuaishou_endpoint
+    if not endpoint:
         raise BackendError(
             "stack", "config", "configure",
             f"the {KUAISHOU_CONNECTOR} backend needs {CONFIG_KEYS['endpoint']} (the open "
@@ -28,8 +31,9 @@ def open_kuaishou(settings: BackendSettings) -> KuaishouBackend:
             "kuaishou` prints one",
         )
     return KuaishouBackend(
-        settings.kuaishou_endpoint, credentials_for(settings), Directory.load(settings.org_file),
-        ttl=float(os.environ.get("SHOPORG_KUAISHOU_READ_TTL", "2")),
+        endpoint, credentials_for(settings),
+        directory if directory is not None else Directory.load(settings.org_file),
+        ttl=ttl if ttl is not None else float(os.environ.get("SHOPORG_KUAISHOU_READ_TTL", "2")),
     )
 
 

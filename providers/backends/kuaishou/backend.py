@@ -53,6 +53,7 @@ from shoporg.backends.capabilities import KUAISHOU
 from shoporg.backends.directory import AccountFacts, Directory
 from shoporg.backends.kuaishou.client import (
     ATTEMPTS,
+    READ_SUFFIXES,
     KuaishouClient,
     KuaishouCredentials,
     SignMethod,
@@ -145,7 +146,15 @@ class KuaishouBackend(AccountReads):
 
     def _call(self, method: str, param: Mapping[str, object], kind: str, name: str,
               operation: str, account_id: str) -> Any:
-        return self._client.call(method, param, Target(kind, name, operation), account_id)
+        try:
+            return self._client.call(method, param, Target(kind, name, operation), account_id)
+        except BackendError:
+            # A failed write may still have happened (its answer lost) or been refused for a
+            # state the cached listing predates (ks_phone_taken after a lost create): drop the
+            # account's reads, or the resource layer's adoption read would miss the object.
+            if not method.endswith(READ_SUFFIXES):
+                self._wrote(account_id)
+            raise
 
     def _manual(
         self, account_id: str, kind: str, operation: Operation, name: str,

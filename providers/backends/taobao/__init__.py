@@ -14,10 +14,13 @@ from shoporg.backends.taobao.credentials import credentials_for
 from shoporg.errors import BackendError
 
 
-def open_taobao(settings: BackendSettings) -> TaobaoBackend:
+def open_taobao(settings: BackendSettings, directory: Directory | None = None,
+                endpoint: str | None = None, ttl: float | None = None) -> TaobaoBackend:
     """The taobao backend of a stack: endpoint from settings, credentials from the
-    per-process registry or the environment, names from the stack's org.yaml."""
-    if not settings.taobao_endpoint:
+    per-process registry or the environment, names from the stack's org.yaml (or
+    ``directory``; ``endpoint`` and ``ttl``: what ``shoporg import`` overrides)."""
+    endpoint = endpoint or settings.taobao_endpoint
+    if not endpoint:
         raise BackendError(
             "stack", "config", "configure",
             f"the taobao backend needs {CONFIG_KEYS['endpoint']} (the TOP router URL)",
@@ -25,10 +28,11 @@ def open_taobao(settings: BackendSettings) -> TaobaoBackend:
             "for the sandbox: `shoporg sandbox serve` prints one",
         )
     return TaobaoBackend(
-        settings.taobao_endpoint, credentials_for(settings), Directory.load(settings.org_file),
+        endpoint, credentials_for(settings),
+        directory if directory is not None else Directory.load(settings.org_file),
         # How long one listing's TOP reads are shared (roles and grants read the same
         # per-sub-account calls); the provider's bulk cache does the per-run caching.
-        ttl=float(os.environ.get("SHOPORG_TAOBAO_READ_TTL", "2")),
+        ttl=ttl if ttl is not None else float(os.environ.get("SHOPORG_TAOBAO_READ_TTL", "2")),
     )
 
 
