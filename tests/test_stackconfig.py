@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shoporg.backends.taobao.client import ENV_KEYS
 from shoporg.backends.credentials import forget_all
+from shoporg.backends.taobao.client import ENV_KEYS
 from shoporg.backends.taobao.credentials import credentials_for
 from shoporg.engine.cli import Result
 from shoporg.errors import AuthError, ConfigError, ShoporgError

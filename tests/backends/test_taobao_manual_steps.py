@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from shoporg.backends.credentials import forget_all
 from shoporg.backends.protocol import DepartmentSpec, SubAccountSpec
 from shoporg.backends.sandbox import SandboxBackend, SellerCenter
 from shoporg.backends.sandbox.top_server import TopServer, TopService
 from shoporg.backends.settings import BackendSettings, ledger_of
 from shoporg.backends.taobao import TopCredentials
-from shoporg.backends.credentials import forget_all
 from shoporg.backends.taobao.credentials import register
 from shoporg.readback import close_removals_seen
 from shoporg.resources.sub_account import SubAccountArgs, SubAccountProvider
