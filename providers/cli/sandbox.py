@@ -219,6 +219,10 @@ def register(subparsers: Any, command: Command) -> None:
                                      "single account (default $SHOPORG_TAOBAO_SESSION, else "
                                      "random, printed)")
 
+    from shoporg.cli import sandbox_kuaishou
+
+    sandbox_kuaishou.register(cmd, KUAISHOU_OPEN_PLATFORM)
+
     p = cmd("stats", _stats, "provider call counts persisted in the file")
     p.add_argument("--enable", action="store_true", help="start persisting per-method counts")
     p.add_argument("--disable", action="store_true")
