@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README "Running against the real platforms", offline and end to end: Taobao/Tmall on TOP
 # (`shoporg sandbox serve`: TOP's protocol on loopback, in front of a sandbox file of its own),
+# Kuaishou on its open platform (`shoporg sandbox serve --protocol kuaishou`, the same file),
 # Shopee/Ozon/Douyin on the manual-step ledger, the credentials only in stack config (nothing
 # SHOPORG_* exported). Run from a checkout after `make setup`; it adds a stack `real`.
 #
@@ -13,12 +14,20 @@ cd "$(dirname "$0")/.."
 for v in $(env | grep -o '^SHOPORG_[A-Z_]*'); do unset "$v"; done
 PORT=${PORT:-8765}
 SESS='{"tb-youpin": "s-tb", "tm-youpin": "s-tm"}'   # one main-account session per account
+KS_PORT=${KS_PORT:-8766}
 
 shoporg sandbox --file .sandbox/top.db init --org org.yaml >/dev/null
 shoporg sandbox --file .sandbox/top.db serve --port "$PORT" --app-key demo-app \
   --app-secret demo-secret --session "$SESS" > .sandbox/serve.log 2>&1 &
 SERVE=$!
-trap 'kill $SERVE' EXIT
+# ks-youpin is Kuaishou seller 1001 with the role org.yaml gives its staff (made in 快手小店).
+shoporg sandbox --file .sandbox/top.db kuaishou seller 1001 优品数码快手小店 >/dev/null
+shoporg sandbox --file .sandbox/top.db kuaishou role 1001 11 客服 >/dev/null
+shoporg sandbox --file .sandbox/top.db serve --protocol kuaishou --port "$KS_PORT" \
+  --app-key demo-ks --app-secret demo-ks-secret --token '{"1001": "t-ks"}' \
+  > .sandbox/serve-ks.log 2>&1 &
+KS_SERVE=$!
+trap 'kill $SERVE $KS_SERVE' EXIT
 sleep 2
 
 pulumi stack init real
@@ -27,6 +36,11 @@ pulumi config set shoporg:taobaoEndpoint "http://127.0.0.1:$PORT/router/rest"
 pulumi config set shoporg:taobaoAppKey demo-app
 pulumi config set --secret shoporg:taobaoAppSecret demo-secret
 pulumi config set --secret shoporg:taobaoSession "$SESS"
+pulumi config set shoporg:connectors '{kuaishou: kuaishou}'   # the rest: TOP or the ledger
+pulumi config set shoporg:kuaishouEndpoint "http://127.0.0.1:$KS_PORT"
+pulumi config set shoporg:kuaishouAppKey demo-ks
+pulumi config set --secret shoporg:kuaishouSignSecret demo-ks-secret
+pulumi config set --secret shoporg:kuaishouAccessToken '{"ks-youpin": "t-ks"}'
 
 shoporg review > .sandbox/review.md;          echo "review: exit $?"
 shoporg up;                                   echo "up: exit $?"
