@@ -36,28 +36,30 @@ Kuaishou facts this connector keeps to:
   org.yaml declares for that name (a role change in the seller centre is not visible here).
 
 Accounts and shops are org.yaml's (an access token is one seller). Reads are cached per
-account for ``ttl`` seconds and dropped on every write to it.
+account for ``ttl`` seconds and dropped on every write to it. That connector machinery (the
+accounts and shops, runbook steps, the ``get_*`` lookups, the empty bindings and chat groups,
+the read cache) is the open platforms' own, shared with TOP
+(:class:`~shoporg.backends.open_platform.OpenPlatformBackend`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Unpack
 
-import httpx
-
-from shoporg.backends.api_reads import AccountReads
 from shoporg.backends.capabilities import KUAISHOU
 from shoporg.backends.directory import AccountFacts, Directory
 from shoporg.backends.kuaishou.client import (
-    ATTEMPTS,
     READ_SUFFIXES,
     KuaishouClient,
     KuaishouCredentials,
     SignMethod,
+)
+from shoporg.backends.open_platform import (
+    ConnectionOptions,
+    OpenPlatformBackend,
     Target,
+    answer_text,
 )
 from shoporg.backends.protocol import (
     Account,
@@ -71,7 +73,6 @@ from shoporg.backends.protocol import (
     GrantSpec,
     Role,
     RoleSpec,
-    Shop,
     SubAccount,
     SubAccountSpec,
     SubAccountStatus,
@@ -86,7 +87,7 @@ from shoporg.platforms.rules import (
     WALLET_UNSUPPORTED,
     PlatformRule,
 )
-from shoporg.runbooks import Operation, manual_step
+from shoporg.runbooks import Operation
 
 LIST = "open.user.sub.account.list"
 ROLE_LIST = "open.user.sub.account.role.list"
@@ -98,8 +99,14 @@ REMOVE = "open.user.sub.account.remove"
 PAGE = 100
 
 
-class KuaishouBackend(AccountReads):
+class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
     """The protocol on Kuaishou's open platform for the accounts org.yaml declares."""
+
+    observable_platforms = KUAISHOU_PLATFORMS
+    undeclared_hint = (
+        "an access token is one seller and Kuaishou cannot list sellers: declare the "
+        "account under accounts: (id, platform: kuaishou, nick, its shop)"
+    )
 
     def __init__(
         self,
@@ -107,42 +114,15 @@ class KuaishouBackend(AccountReads):
         credentials: KuaishouCredentials,
         directory: Directory,
         *,
-        transport: httpx.BaseTransport | None = None,
         sign_method: SignMethod = "HMAC_SHA256",
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         ttl: float = 2.0,
-        attempts: int = ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
-        super().__init__(ttl)
-        self.directory = directory
-        self._client = KuaishouClient(
-            endpoint, credentials, transport=transport, sign_method=sign_method, now=now,
-            on_call=self._count, attempts=attempts, sleep=sleep,
-        )
-
-    def __repr__(self) -> str:
-        return f"KuaishouBackend({self._client.endpoint!r})"
-
-    def close(self) -> None:
-        self._client.close()
+        super().__init__(directory, ttl)
+        self._client = KuaishouClient(endpoint, credentials, sign_method=sign_method,
+                                      on_call=self._count, **options)
 
     # --- machinery ------------------------------------------------------------------------
-
-    def _facts(self, account_id: str, kind: str = "account", operation: str = "read"
-               ) -> AccountFacts:
-        facts = self.directory.accounts.get(account_id)
-        if facts is None:
-            raise NotFoundError(
-                kind, account_id, operation,
-                f"account {account_id!r} is not declared in org.yaml",
-                "an access token is one seller and Kuaishou cannot list sellers: declare the "
-                "account under accounts: (id, platform: kuaishou, nick, its shop)",
-            )
-        return facts
-
-    def _observable(self, account_id: str) -> bool:
-        return self._facts(account_id).platform in KUAISHOU_PLATFORMS
 
     def _call(self, method: str, param: Mapping[str, object], kind: str, name: str,
               operation: str, account_id: str) -> Any:
@@ -155,14 +135,6 @@ class KuaishouBackend(AccountReads):
             if not method.endswith(READ_SUFFIXES):
                 self._wrote(account_id)
             raise
-
-    def _manual(
-        self, account_id: str, kind: str, operation: Operation, name: str,
-        fields: Mapping[str, object | None], person: str | None = None, note: str | None = None,
-    ) -> BackendError:
-        platform = self._facts(account_id, kind, operation).platform
-        return manual_step(platform, kind, operation, account_id=account_id, name=name,
-                           fields=fields, person=person, note=note)
 
     def _unsupported(self, account_id: str, rule: PlatformRule[Any], kind: str, name: str,
                      operation: str) -> RuleViolation:
@@ -192,7 +164,8 @@ class KuaishouBackend(AccountReads):
 
     def _member_of(self, account_id: str, staff: Mapping[str, Any]) -> str:
         return self.directory.member_id(account_id, str(staff.get("phone") or ""),
-                                        _text(staff.get("remarks")), int(staff["staffUserId"]))
+                                        answer_text(staff.get("remarks")),
+                                        int(staff["staffUserId"]))
 
     def _staff_of(self, account_id: str, member_id: str) -> dict[str, Any] | None:
         return next((s for s in self._raw_staff(account_id)
@@ -224,23 +197,8 @@ class KuaishouBackend(AccountReads):
 
     # --- accounts ----------------------------------------------------------------------------
 
-    def list_accounts(self) -> list[Account]:
-        return [a for a in (self.get_account(i) for i in sorted(self.directory.accounts)) if a]
-
-    def get_account(self, account_id: str) -> Account | None:
-        facts = self.directory.accounts.get(account_id)
-        if facts is None:
-            return None
-        used = len(self._raw_staff(account_id)) if self._observable(account_id) else 0
-        return Account(
-            id=facts.id, platform=facts.platform,  # type: ignore[arg-type]
-            nick=facts.nick, seat_quota=facts.seat_quota, seats_used=used,
-            sub_account_service=True, activated=True, activation_expires_at=None,
-            wallet_password_set=False, shops=facts.shops,
-        )
-
-    def list_shops(self, account_id: str) -> list[Shop]:
-        return list(self._facts(account_id).shops)
+    def _seats_used(self, facts: AccountFacts) -> int:
+        return len(self._raw_staff(facts.id))
 
     def set_wallet_password(
         self, account_id: str, password: str, acting_login: str | None = None
@@ -289,16 +247,10 @@ class KuaishouBackend(AccountReads):
             codes = tuple(sorted(self.directory.declared_codes(platform, name) or ()))
             out.append(Role(
                 account_id=account_id, id=self._role_id_of_name(account_id, name), name=name,
-                description=_text(raw.get("roleDesc")) or "", permissions=codes,
+                description=answer_text(raw.get("roleDesc")) or "", permissions=codes,
                 effective=tuple(sorted(catalogue.expand(c for c in codes if c in catalogue))),
             ))
         return sorted(out, key=lambda r: r.id)
-
-    def get_role(self, account_id: str, role_id: str) -> Role | None:
-        return next((r for r in self.list_roles(account_id) if r.id == role_id), None)
-
-    def get_role_by_name(self, account_id: str, name: str) -> Role | None:
-        return next((r for r in self.list_roles(account_id) if r.name == name), None)
 
     def _role_fields(self, spec: RoleSpec) -> dict[str, object | None]:
         return {"name": spec.name, "permissions": spec.permissions,
@@ -335,7 +287,7 @@ class KuaishouBackend(AccountReads):
             account_id=account_id, member_id=self._member_of(account_id, staff),
             login=str(staff.get("phone") or ""),
             display_name=str(staff.get("nickName") or ""), department_id=None, email=None,
-            phone=_text(staff.get("contactPhone")), dispatch=False, two_factor=False,
+            phone=answer_text(staff.get("contactPhone")), dispatch=False, two_factor=False,
             status="disabled" if staff.get("disabled") else "active",
             email_confirmed=True, password_set=True,
         )
@@ -344,13 +296,6 @@ class KuaishouBackend(AccountReads):
         if not self._observable(account_id):
             return []
         return [self._sub_account(account_id, s) for s in self._raw_staff(account_id)]
-
-    def get_sub_account(self, account_id: str, member_id: str) -> SubAccount | None:
-        return next((s for s in self.list_sub_accounts(account_id)
-                     if s.member_id == member_id), None)
-
-    def get_sub_account_by_login(self, account_id: str, login: str) -> SubAccount | None:
-        return next((s for s in self.list_sub_accounts(account_id) if s.login == login), None)
 
     def _person(self, member_id: str, fallback: str) -> str:
         return self.directory.person(member_id, fallback)
@@ -449,8 +394,8 @@ class KuaishouBackend(AccountReads):
                       ) -> SubAccount:
         """The member id lives in the staff member's ``remarks``: rewritten by API."""
         found = self.get_sub_account(account_id, new_member_id)
-        if found is not None and _text((self._staff_of(account_id, new_member_id) or {})
-                                       .get("remarks")) == new_member_id:
+        if found is not None and answer_text(
+                (self._staff_of(account_id, new_member_id) or {}).get("remarks")) == new_member_id:
             return found
         staff = self._staff_of(account_id, new_member_id) or self._staff_of(account_id,
                                                                              old_member_id)
@@ -483,10 +428,6 @@ class KuaishouBackend(AccountReads):
                 member = self._member_of(account_id, staff)
                 out += [Grant(account_id, member, shop.id, role_ids) for shop in shops]
         return out
-
-    def get_grant(self, account_id: str, member_id: str, shop_id: str) -> Grant | None:
-        return next((g for g in self.list_grants(account_id)
-                     if g.member_id == member_id and g.shop_id == shop_id), None)
 
     def set_grant(self, account_id: str, spec: GrantSpec) -> Grant:
         name = ROLE_GRANT.ref(account_id, spec.member_id, spec.shop_id).name
@@ -527,14 +468,7 @@ class KuaishouBackend(AccountReads):
                        ROLE_GRANT.word, name, "delete", account_id)
             self._wrote(account_id)
 
-    # --- bindings and chat groups: not Kuaishou features -----------------------------------
-
-    def list_bindings(self, account_id: str) -> list[Binding]:
-        self._facts(account_id)
-        return []
-
-    def get_binding(self, account_id: str, shop_id: str, external_id: str) -> Binding | None:
-        return None
+    # --- bindings and chat groups: not Kuaishou features (listed empty by the base) -------
 
     def bind(self, account_id: str, spec: BindingSpec) -> Binding:
         raise self._unsupported(account_id, BINDINGS_UNSUPPORTED, SHOP_BINDING.word,
@@ -545,13 +479,6 @@ class KuaishouBackend(AccountReads):
         raise self._unsupported(account_id, BINDINGS_UNSUPPORTED, SHOP_BINDING.word,
                                 SHOP_BINDING.ref(shop_id, "*", external_id).name, "delete")
 
-    def list_chat_groups(self, account_id: str) -> list[ChatGroup]:
-        self._facts(account_id)
-        return []
-
-    def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
-        return None
-
     def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
         raise self._unsupported(account_id, CHAT_GROUPS_UNSUPPORTED, CHAT_GROUP.word,
                                 CHAT_GROUP.ref(spec.shop_id, spec.name).name, "create")
@@ -559,10 +486,3 @@ class KuaishouBackend(AccountReads):
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
         raise self._unsupported(account_id, CHAT_GROUPS_UNSUPPORTED, CHAT_GROUP.word,
                                 CHAT_GROUP.ref(shop_id, name).name, "delete")
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None

@@ -29,7 +29,8 @@ this module shares nothing with ``shoporg.backends.sandbox``):
   mirror give the documented failures).
 
 Failures are translated here into the shoporg exception tree (the only place that sees
-httpx or Kuaishou result numbers):
+Kuaishou result numbers; a timeout or a failed connection is translated by the httpx client
+both open platforms share, :class:`~shoporg.backends.open_platform.OpenPlatformClient`):
 
 * 24 鉴权失败 / TOKEN过期 / AUTHORIZATION_REVOKED (K0004, K0006) → :class:`AuthError` saying
   to set ``shoporg:kuaishouAccessToken`` (a token issued to the app in
@@ -65,7 +66,9 @@ ConflictError -- which the resource layer answers by reading the existing object
 it (``providers/resources/base.py``), the very thing a create retried after a lost answer
 needs. Its message still names ``ks_phone_taken``.
 
-:meth:`KuaishouClient.call` retries what is transient itself, a few times: a throttle after
+:meth:`KuaishouClient.call` retries what is transient itself, a few times, by the policy
+both open-platform clients share (:mod:`shoporg.backends.open_platform`, which also holds
+:class:`Target`, the httpx client and the translation of its failures): a throttle after
 the wait, other transient errors with exponential backoff and jitter. A read (a method ending
 ``.list``, ``.get`` or ``.query``: :data:`READ_SUFFIXES`) is retried after any transient
 failure; a write only when Kuaishou *answered* that it did not do it (a throttle, a system
@@ -83,16 +86,21 @@ import base64
 import hashlib
 import hmac
 import json
-import random
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import httpx
 
+from shoporg.backends.open_platform import (
+    ClientOptions,
+    OpenPlatformClient,
+    Target,
+    answer_int,
+    answered,
+)
 from shoporg.errors import (
     AuthError,
     BackendError,
@@ -186,8 +194,6 @@ _SIGN_WORDS = re.compile(r"签名|invalid sign|sign (is )?invalid", re.IGNORECAS
 
 #: Kuaishou methods that change nothing: retried after any transient failure.
 READ_SUFFIXES = (".list", ".get", ".query")
-ATTEMPTS = 6
-MAX_WAIT_S = 60.0
 #: ``count`` of a page: the sandbox allows 1..100 (Kuaishou documents no maximum we found).
 MAX_COUNT = 100
 PAGE_SIZE = 100
@@ -247,20 +253,10 @@ class KuaishouCredentials:
         return tuple(sorted((v for v in values if v), key=len, reverse=True))
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the caller was doing, so an error can say where and what. (The same shape as
-    the TOP client's, kept separate so the two connectors depend on nothing of each other.)"""
-
-    kind: str
-    name: str
-    operation: str
-
-
 def error_for(body: Mapping[str, Any], target: Target) -> BackendError:
     """Translate a failed Kuaishou answer (``result`` other than 1) into the shoporg
     exception tree (the table in the module docstring)."""
-    result = _int(body.get("result"))
+    result = answer_int(body.get("result"))
     msg = str(body.get("error_msg") or "")
     sub_code = str(body.get("sub_code") or "")
     sub_msg = str(body.get("sub_msg") or "")
@@ -311,19 +307,12 @@ def error_for(body: Mapping[str, Any], target: Target) -> BackendError:
     return BackendError(kind, name, operation, text)
 
 
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
+class KuaishouClient(OpenPlatformClient):
+    """Signed calls to one Kuaishou gateway with one set of credentials (thread-safe, never
+    pickled: :class:`~shoporg.backends.open_platform.OpenPlatformClient`)."""
 
-
-class KuaishouClient:
-    """Signed calls to one Kuaishou gateway with one set of credentials.
-
-    Thread-safe (one ``httpx.Client`` with its connection pool); holds secrets, so it is
-    created in the provider process and never pickled.
-    """
+    platform_name = "Kuaishou"
+    read_suffixes = READ_SUFFIXES
 
     def __init__(
         self,
@@ -331,29 +320,16 @@ class KuaishouClient:
         credentials: KuaishouCredentials,
         *,
         sign_method: SignMethod = "HMAC_SHA256",
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_call: Callable[[str], None] | None = None,
-        attempts: int = ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if sign_method not in SIGN_METHODS:
             raise ValueError(f"sign_method must be one of {', '.join(SIGN_METHODS)}")
-        self.endpoint = endpoint.rstrip("/")
+        super().__init__(endpoint.rstrip("/"), **options)
         self._credentials = credentials
         self.sign_method: SignMethod = sign_method
-        self._now = now
-        self._on_call = on_call
-        self.attempts = max(1, attempts)
-        self._sleep = sleep
-        self._http = httpx.Client(transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"KuaishouClient({self.endpoint!r}, app_key={self._credentials.app_key!r})"
-
-    def close(self) -> None:
-        self._http.close()
 
     def __enter__(self) -> KuaishouClient:
         return self
@@ -391,25 +367,8 @@ class KuaishouClient:
     ) -> Any:
         """One Kuaishou call, retried while transient (see the module docstring); the
         answer's ``data`` or a shoporg error naming ``target``."""
-        read = method.endswith(READ_SUFFIXES)
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return self._call_once(method, param, target, account_id)
-            except ThrottledError as exc:
-                # An answered refusal: nothing was done, so a write may be sent again too.
-                if attempt == self.attempts:
-                    raise
-                self._sleep(min(exc.retry_after, MAX_WAIT_S))
-            except _Answered as exc:
-                if attempt == self.attempts:
-                    raise exc.error from None
-                self._sleep(_backoff(attempt))
-            except TransientError:
-                # Unanswered (lost connection, timeout, bare 5xx): a write may have happened.
-                if not read or attempt == self.attempts:
-                    raise
-                self._sleep(_backoff(attempt))
-        raise AssertionError("unreachable")
+        return self._retried(
+            method, lambda: self._call_once(method, param, target, account_id))
 
     def _call_once(
         self,
@@ -426,26 +385,14 @@ class KuaishouClient:
         if self._on_call is not None:
             self._on_call(method)
         data = self.signed_params(method, param, account_id)
-        try:
-            response = self._http.post(self.url_of(method), data=data)
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                kind, name, operation, self._mask(f"{method}: Kuaishou timed out ({exc})")
-            ) from None
-        except httpx.TransportError as exc:
-            raise TransientError(
-                kind, name, operation,
-                self._mask(f"{method}: cannot reach Kuaishou at {self.endpoint} ({exc})"),
-            ) from None
+        response = self._post(method, self.url_of(method), data, target)
         body = _json_object(response)
         if body is not None and "result" in body:
             # A Kuaishou answer, whatever the HTTP status (its gateway answers 404/400 too).
-            if _int(body["result"]) == SUCCESS:
+            if answer_int(body["result"]) == SUCCESS:
                 return body.get("data")
-            error = error_for(self._masked(body), target)
-            if isinstance(error, TransientError) and not isinstance(error, ThrottledError):
-                raise _Answered(error)  # Kuaishou said it did not do it: safe to send again
-            raise error
+            # Answered: a transient failure Kuaishou reports was not done, may be sent again.
+            raise answered(error_for(self._masked(body), target))
         status = response.status_code
         if status == 429:
             raise ThrottledError(kind, name, operation, f"{method}: HTTP 429",
@@ -489,23 +436,10 @@ class KuaishouClient:
             items = [i for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
             yield from items
             seen += len(items)
-            total = _int(data.get("totalCount"))
+            total = answer_int(data.get("totalCount"))
             if len(items) < count or (total >= 0 and seen >= total):
                 return
             page += 1
-
-
-class _Answered(Exception):
-    """A transient failure Kuaishou *answered* (so nothing was done): retried even for a
-    write."""
-
-    def __init__(self, error: TransientError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(0.1 * 2**attempt, 2.0)) * (0.5 + random.random())
 
 
 def _retry_after(header: str | None) -> float:

@@ -29,22 +29,26 @@ declared codes are reported, else the smallest set of codes that expands to it. 
 sub-account holds cannot show its permissions on TOP (``role.info.get`` is gone): it is
 reported with the codes it was created or declared with.
 
-Reads are cached per account for ``ttl`` seconds and dropped on every write to it.
+Reads are cached per account for ``ttl`` seconds and dropped on every write to it. The
+connector machinery (the accounts and shops org.yaml declares, runbook steps, the ``get_*``
+lookups, the empty bindings and chat groups, the read cache) is the open platforms' own,
+shared with Kuaishou (:class:`~shoporg.backends.open_platform.OpenPlatformBackend`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, Unpack
 
-import httpx
-
-from shoporg.backends.api_reads import AccountReads
 from shoporg.backends.capabilities import TOP
 from shoporg.backends.capabilities import Operation as CapabilityOp
 from shoporg.backends.directory import AccountFacts, Directory
+from shoporg.backends.open_platform import (
+    ConnectionOptions,
+    OpenPlatformBackend,
+    Target,
+    answer_text,
+)
 from shoporg.backends.protocol import (
     Account,
     Binding,
@@ -57,19 +61,12 @@ from shoporg.backends.protocol import (
     GrantSpec,
     Role,
     RoleSpec,
-    Shop,
     SubAccount,
     SubAccountSpec,
     SubAccountStatus,
 )
 from shoporg.backends.settings import TOP_PLATFORMS
-from shoporg.backends.taobao.client import (
-    ATTEMPTS,
-    SignMethod,
-    Target,
-    TopClient,
-    TopCredentials,
-)
+from shoporg.backends.taobao.client import SignMethod, TopClient, TopCredentials
 from shoporg.backends.taobao.client import unwrap_list as items
 from shoporg.errors import BackendError, ConflictError, NotFoundError, RuleViolation
 from shoporg.kinds import (
@@ -81,9 +78,6 @@ from shoporg.kinds import (
     SUB_ACCOUNT,
 )
 from shoporg.platforms import Permission, PermissionCatalogue
-from shoporg.runbooks import Operation, manual_step
-
-T = TypeVar("T")
 
 #: Platforms TOP serves (one main account per session), the only ones routed here. Another
 #: platform's account in the directory reads as empty.
@@ -159,8 +153,13 @@ def canonical_codes(effective: frozenset[str], catalogue: PermissionCatalogue) -
     return tuple(sorted(top | (set(effective) - known)))
 
 
-class TaobaoBackend(AccountReads):
+class TaobaoBackend(OpenPlatformBackend[TopClient]):
     """The protocol on TOP for the accounts org.yaml declares (see the module docstring)."""
+
+    observable_platforms = OBSERVABLE_PLATFORMS
+    undeclared_hint = (
+        "TOP cannot list main accounts: declare it under accounts: (id, platform, nick)"
+    )
 
     def __init__(
         self,
@@ -168,29 +167,17 @@ class TaobaoBackend(AccountReads):
         credentials: TopCredentials,
         directory: Directory,
         *,
-        transport: httpx.BaseTransport | None = None,
         sign_method: SignMethod = "hmac",
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         ttl: float = 2.0,
-        attempts: int = ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ConnectionOptions],
     ) -> None:
-        super().__init__(ttl)
-        self.directory = directory
-        self._client = TopClient(
-            endpoint, credentials, transport=transport, sign_method=sign_method, now=now,
-            on_call=self._count, attempts=attempts, sleep=sleep,
-        )
+        super().__init__(directory, ttl)
+        self._client = TopClient(endpoint, credentials, sign_method=sign_method,
+                                 on_call=self._count, **options)
         self._role_codes: dict[tuple[str, int], tuple[str, ...]] = {}  # from role.add answers
         self._notes: dict[tuple[str, str], str] = {}  # (account, login) → status note
 
-    def __repr__(self) -> str:
-        return f"TaobaoBackend({self._client.endpoint!r})"
-
     # --- machinery ------------------------------------------------------------------------
-
-    def close(self) -> None:
-        self._client.close()
 
     def status_notes(self, account_id: str) -> dict[str, str]:
         """Login → what TOP's status of that sub-account means, for the sub-accounts whose
@@ -200,34 +187,9 @@ class TaobaoBackend(AccountReads):
             return {login: note for (acct, login), note in self._notes.items()
                     if acct == account_id}
 
-    def _facts(self, account_id: str, kind: str = "account", operation: str = "read"
-               ) -> AccountFacts:
-        facts = self.directory.accounts.get(account_id)
-        if facts is None:
-            raise NotFoundError(
-                kind, account_id, operation,
-                f"account {account_id!r} is not declared in org.yaml",
-                "TOP cannot list main accounts: declare it under accounts: (id, platform, nick)",
-            )
-        return facts
-
-    def _observable(self, account_id: str) -> bool:
-        """Whether TOP can read the account (for the reads: see the module docstring)."""
-        return self._facts(account_id).platform in OBSERVABLE_PLATFORMS
-
     def _call(self, method: str, params: Mapping[str, object], kind: str, name: str,
               operation: str, account_id: str) -> dict[str, Any]:
         return self._client.call(method, params, Target(kind, name, operation), account_id)
-
-    def _manual(
-        self, account_id: str, kind: str, operation: Operation, name: str,
-        fields: Mapping[str, object | None], person: str | None = None, note: str | None = None,
-    ) -> BackendError:
-        platform = self._facts(account_id, kind, operation).platform
-        return manual_step(
-            platform, kind, operation, account_id=account_id, name=name, fields=fields,
-            person=person, note=note,
-        )
 
     # --- raw TOP reads (cached per account) -----------------------------------------------
 
@@ -336,7 +298,7 @@ class TaobaoBackend(AccountReads):
     def _member_map(self, facts: AccountFacts) -> dict[int, str]:
         return {
             int(f["sub_id"]): self.directory.member_id(
-                facts.id, str(f["sub_nick"]), _text(f.get("employee_num")), int(f["sub_id"])
+                facts.id, str(f["sub_nick"]), answer_text(f.get("employee_num")), int(f["sub_id"])
             )
             for f in self._raw_subs(facts)
         }
@@ -351,23 +313,8 @@ class TaobaoBackend(AccountReads):
 
     # --- accounts ------------------------------------------------------------------------
 
-    def list_accounts(self) -> list[Account]:
-        return [a for a in (self.get_account(i) for i in sorted(self.directory.accounts)) if a]
-
-    def get_account(self, account_id: str) -> Account | None:
-        facts = self.directory.accounts.get(account_id)
-        if facts is None:
-            return None
-        used = len(self._raw_subs(facts)) if facts.platform in OBSERVABLE_PLATFORMS else 0
-        return Account(
-            id=facts.id, platform=facts.platform,  # type: ignore[arg-type]
-            nick=facts.nick, seat_quota=facts.seat_quota, seats_used=used,
-            sub_account_service=True, activated=True, activation_expires_at=None,
-            wallet_password_set=False, shops=facts.shops,
-        )
-
-    def list_shops(self, account_id: str) -> list[Shop]:
-        return list(self._facts(account_id).shops)
+    def _seats_used(self, facts: AccountFacts) -> int:
+        return len(self._raw_subs(facts))
 
     def set_wallet_password(
         self, account_id: str, password: str, acting_login: str | None = None
@@ -475,12 +422,6 @@ class TaobaoBackend(AccountReads):
             ))
         return out
 
-    def get_role(self, account_id: str, role_id: str) -> Role | None:
-        return next((r for r in self.list_roles(account_id) if r.id == role_id), None)
-
-    def get_role_by_name(self, account_id: str, name: str) -> Role | None:
-        return next((r for r in self.list_roles(account_id) if r.name == name), None)
-
     def create_role(self, account_id: str, spec: RoleSpec) -> Role:
         facts = self._facts(account_id, "role", "create")
         name = ROLE.ref(account_id, spec.id).name
@@ -552,11 +493,11 @@ class TaobaoBackend(AccountReads):
                 account_id=account_id,
                 member_id=members[int(full["sub_id"])],
                 login=str(full["sub_nick"]),
-                display_name=_text(full.get("employee_name")) or _text(full.get("_full_name"))
-                or str(full["sub_nick"]).split(":", 1)[-1],
+                display_name=answer_text(full.get("employee_name"))
+                or answer_text(full.get("_full_name")) or str(full["sub_nick"]).split(":", 1)[-1],
                 department_id=depts[dept][0] if dept in depts else None,
-                email=_text(full.get("subuser_email")),
-                phone=_text(full.get("office_phone")),
+                email=answer_text(full.get("subuser_email")),
+                phone=answer_text(full.get("office_phone")),
                 dispatch=_bool(full.get("sub_dispatch_status")),
                 two_factor=False,
                 status=status,
@@ -566,14 +507,6 @@ class TaobaoBackend(AccountReads):
                                or status_note("SubUserInfo", full.get("_page_status", 1))),
             ))
         return out
-
-    def get_sub_account(self, account_id: str, member_id: str) -> SubAccount | None:
-        return next(
-            (s for s in self.list_sub_accounts(account_id) if s.member_id == member_id), None
-        )
-
-    def get_sub_account_by_login(self, account_id: str, login: str) -> SubAccount | None:
-        return next((s for s in self.list_sub_accounts(account_id) if s.login == login), None)
 
     def _sub_fields(self, spec: SubAccountSpec) -> dict[str, object | None]:
         return {
@@ -708,13 +641,6 @@ class TaobaoBackend(AccountReads):
             out += [Grant(account_id, members[sub_id], shop.id, role_ids) for shop in facts.shops]
         return out
 
-    def get_grant(self, account_id: str, member_id: str, shop_id: str) -> Grant | None:
-        return next(
-            (g for g in self.list_grants(account_id)
-             if g.member_id == member_id and g.shop_id == shop_id),
-            None,
-        )
-
     def _role_labels(self, account_id: str, role_ids: tuple[str, ...]) -> list[str]:
         platform = self._facts(account_id).platform
         return [self.directory.role_names.get((platform, r), r) for r in role_ids]
@@ -738,14 +664,7 @@ class TaobaoBackend(AccountReads):
                            {"shop": shop_id, "roles (岗位)": "(none)"},
                            person=self.directory.person(member_id, member_id))
 
-    # --- bindings and chat groups: no API on any platform ----------------------------------
-
-    def list_bindings(self, account_id: str) -> list[Binding]:
-        self._facts(account_id)
-        return []
-
-    def get_binding(self, account_id: str, shop_id: str, external_id: str) -> Binding | None:
-        return None
+    # --- bindings and chat groups: no API on any platform (listed empty by the base) ------
 
     def bind(self, account_id: str, spec: BindingSpec) -> Binding:
         raise self._manual(account_id, "shop_binding", "create",
@@ -758,13 +677,6 @@ class TaobaoBackend(AccountReads):
         raise self._manual(account_id, "shop_binding", "delete",
                            SHOP_BINDING.ref(shop_id, "*", external_id).name,
                            {"shop": shop_id, "account": external_id})
-
-    def list_chat_groups(self, account_id: str) -> list[ChatGroup]:
-        self._facts(account_id)
-        return []
-
-    def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
-        return None
 
     def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
         people = [self.directory.person(m, m) for m in spec.member_ids]
@@ -783,13 +695,6 @@ def _expand(catalogue: PermissionCatalogue, codes: Iterable[str]) -> frozenset[s
     return catalogue.expand(c for c in listed if c in catalogue) | {
         c for c in listed if c not in catalogue
     }
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _bool(value: object) -> bool:

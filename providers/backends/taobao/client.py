@@ -14,7 +14,8 @@ hex in upper case.
 Answers are ``{"<method without taobao., dots as underscores>_response": {...}}`` or, with
 ``simplify=true``, the fields at the top level; failures are ``{"error_response": {code,
 msg, sub_code, sub_msg}}``, translated here into the shoporg exception tree (the only place
-that sees httpx or TOP error codes):
+that sees TOP error codes; a timeout or a failed connection is translated by the httpx client
+both open platforms share, :class:`~shoporg.backends.open_platform.OpenPlatformClient`):
 
 * 7 (App Call Limited) and sub-code ``isp.call-limited`` → :class:`ThrottledError`,
   ``retry_after`` = the N of "This ban will last for N more seconds" + 1;
@@ -28,12 +29,14 @@ that sees httpx or TOP error codes):
 * 15/50 business errors: "...-not-exist" → :class:`NotFoundError`, "...-exist" →
   :class:`ConflictError`, others → :class:`BackendError`; everything else → BackendError.
 
-:meth:`TopClient.call` retries what is transient itself, a few times: a throttle after the
-wait TOP asks for, other transient errors with exponential backoff and jitter; a write
-(``role.add``, ``info.update``) only when TOP *answered* that it did not do it (an
-``error_response``), never after a lost connection, which may have done it. What is left
-propagates, and the resource layer's own retries (``providers/resources/base.py``) and
-adoption take over.
+:meth:`TopClient.call` retries what is transient itself, a few times, by the policy both
+open-platform clients share (:mod:`shoporg.backends.open_platform`, which also holds
+:class:`Target`, the httpx client and the translation of its failures): a throttle after the
+wait TOP asks for, other transient errors with exponential backoff and jitter; a read (a
+method ending :data:`READ_SUFFIXES`) after any transient failure, a write (``role.add``,
+``info.update``) only when TOP *answered* that it did not do it (an ``error_response``),
+never after a lost connection, which may have done it. What is left propagates, and the
+resource layer's own retries (``providers/resources/base.py``) and adoption take over.
 
 Empty-valued parameters are neither sent nor signed (TOP's reference SDK skips them).
 
@@ -46,16 +49,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import random
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-import httpx
-
+from shoporg.backends.open_platform import (
+    ClientOptions,
+    OpenPlatformClient,
+    Target,
+    answer_int,
+    answered,
+)
 from shoporg.errors import (
     AuthError,
     BackendError,
@@ -112,8 +118,6 @@ TRANSIENT_ISP = ("unavailable", "remote-connection", "connection-error", "timeou
 CALL_LIMITED = ("isp.call-limited",)
 #: TOP methods that change nothing: retried after any transient failure.
 READ_SUFFIXES = (".get", ".page", ".search", ".query")
-ATTEMPTS = 6
-MAX_WAIT_S = 60.0
 
 
 def sign(params: Mapping[str, str], secret: str, method: SignMethod) -> str:
@@ -165,20 +169,11 @@ class TopCredentials:
         return self.sessions.get(account_id, self.session)
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the caller was doing, so an error can say where and what."""
-
-    kind: str
-    name: str
-    operation: str
-
-
 def error_for(error: Mapping[str, Any], target: Target, sent: str | None = None
               ) -> BackendError:
     """Translate a TOP ``error_response`` into the shoporg exception tree; ``sent``: the
     request's ``timestamp`` (for a refused one, how far this machine's clock is off)."""
-    code = _int(error.get("code"))
+    code = answer_int(error.get("code"))
     msg = str(error.get("msg") or "")
     sub_code = str(error.get("sub_code") or "")
     sub_msg = str(error.get("sub_msg") or "")
@@ -244,19 +239,12 @@ def is_transient_isp(sub_code: str) -> bool:
     return code.startswith("isp.") and any(part in code for part in TRANSIENT_ISP)
 
 
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
+class TopClient(OpenPlatformClient):
+    """Signed calls to one TOP endpoint with one set of credentials (thread-safe, never
+    pickled: :class:`~shoporg.backends.open_platform.OpenPlatformClient`)."""
 
-
-class TopClient:
-    """Signed calls to one TOP endpoint with one set of credentials.
-
-    Thread-safe (one ``httpx.Client`` with its connection pool); holds secrets, so it is
-    created in the provider process and never pickled.
-    """
+    platform_name = "TOP"
+    read_suffixes = READ_SUFFIXES
 
     def __init__(
         self,
@@ -264,27 +252,14 @@ class TopClient:
         credentials: TopCredentials,
         *,
         sign_method: SignMethod = "hmac",
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_call: Callable[[str], None] | None = None,
-        attempts: int = ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.endpoint = endpoint
+        super().__init__(endpoint, **options)
         self._credentials = credentials
         self.sign_method: SignMethod = sign_method
-        self._now = now
-        self._on_call = on_call
-        self.attempts = max(1, attempts)
-        self._sleep = sleep
-        self._http = httpx.Client(transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"TopClient({self.endpoint!r}, app_key={self._credentials.app_key!r})"
-
-    def close(self) -> None:
-        self._http.close()
 
     def signed_params(
         self, method: str, params: Mapping[str, object], account_id: str | None = None
@@ -318,23 +293,8 @@ class TopClient:
     ) -> dict[str, Any]:
         """One TOP call, retried while transient (see the module docstring); the response
         body (unwrapped) or a shoporg error naming ``target``."""
-        read = method.endswith(READ_SUFFIXES)
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return self._call_once(method, params, target, account_id)
-            except ThrottledError as exc:
-                if attempt == self.attempts:
-                    raise
-                self._sleep(min(exc.retry_after, MAX_WAIT_S))
-            except _Answered as exc:
-                if attempt == self.attempts:
-                    raise exc.error from None
-                self._sleep(_backoff(attempt))
-            except TransientError:
-                if not read or attempt == self.attempts:
-                    raise
-                self._sleep(_backoff(attempt))
-        raise AssertionError("unreachable")
+        return self._retried(
+            method, lambda: self._call_once(method, params, target, account_id))
 
     def _call_once(
         self,
@@ -346,17 +306,8 @@ class TopClient:
         if self._on_call is not None:
             self._on_call(method)
         data = self.signed_params(method, params, account_id)
+        response = self._post(method, self.endpoint, data, target)
         kind, name, operation = target.kind, target.name, target.operation
-        try:
-            response = self._http.post(self.endpoint, data=data)
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                kind, name, operation, f"{method}: TOP timed out ({exc})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise TransientError(
-                kind, name, operation, f"{method}: cannot reach TOP at {self.endpoint} ({exc})"
-            ) from None
         if response.status_code >= 500:
             raise TransientError(kind, name, operation, f"{method}: HTTP {response.status_code}")
         if response.status_code != 200:
@@ -368,10 +319,8 @@ class TopClient:
         if not isinstance(body, dict):
             raise BackendError(kind, name, operation, f"{method}: unexpected answer shape")
         if "error_response" in body:
-            error = error_for(body["error_response"], target, data["timestamp"])
-            if isinstance(error, TransientError) and not isinstance(error, ThrottledError):
-                raise _Answered(error)  # TOP said it did not do it: safe to send again
-            raise error
+            # Answered: a transient failure TOP reports was not done, so it may be sent again.
+            raise answered(error_for(body["error_response"], target, data["timestamp"]))
         inner = body.get(response_key(method), body)
         if not isinstance(inner, dict):
             raise BackendError(kind, name, operation, f"{method}: unexpected answer shape")
@@ -397,22 +346,10 @@ class TopClient:
             items = unwrap_list(body.get(items_key))
             yield from items
             seen += len(items)
-            total = _int(body.get("total_count"))
+            total = answer_int(body.get("total_count"))
             if not items or len(items) < page_size or (total >= 0 and seen >= total):
                 return
             page += 1
-
-
-class _Answered(Exception):
-    """A transient failure TOP *answered* (so nothing was done): retried even for a write."""
-
-    def __init__(self, error: TransientError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(0.1 * 2**attempt, 2.0)) * (0.5 + random.random())
 
 
 def unwrap_list(value: object) -> list[dict[str, Any]]:
