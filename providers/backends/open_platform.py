@@ -43,13 +43,16 @@ from shoporg.backends.directory import AccountFacts, Directory
 from shoporg.backends.protocol import (
     Account,
     Binding,
+    BindingSpec,
     ChatGroup,
+    ChatGroupSpec,
     Grant,
     Role,
     Shop,
     SubAccount,
 )
 from shoporg.errors import BackendError, NotFoundError, ThrottledError, TransientError
+from shoporg.kinds import CHAT_GROUP, SHOP_BINDING
 from shoporg.runbooks import Operation, manual_step
 
 T = TypeVar("T")
@@ -379,3 +382,28 @@ class OpenPlatformBackend(AccountReads, ABC, Generic[C]):
 
     def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
         return None
+
+    # Their writes are a person's (a connector whose platform lacks the feature says so
+    # instead); a new kind no open platform has an API for is written here once.
+
+    def bind(self, account_id: str, spec: BindingSpec) -> Binding:
+        raise self._manual(account_id, "shop_binding", "create",
+                           SHOP_BINDING.ref(spec.shop_id, spec.kind, spec.external_id).name, {
+                               "shop": spec.shop_id, "kind": spec.kind,
+                               "account": spec.external_id, "source": spec.source,
+                           })
+
+    def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
+        raise self._manual(account_id, "shop_binding", "delete",
+                           SHOP_BINDING.ref(shop_id, "*", external_id).name,
+                           {"shop": shop_id, "account": external_id})
+
+    def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
+        people = [self.directory.person(m, m) for m in spec.member_ids]
+        raise self._manual(account_id, "chat_group", "create",
+                           CHAT_GROUP.ref(spec.shop_id, spec.name).name,
+                           {"shop": spec.shop_id, "group": spec.name, "members": people})
+
+    def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
+        raise self._manual(account_id, "chat_group", "delete", CHAT_GROUP.ref(shop_id, name).name,
+                           {"shop": shop_id, "group": name})

@@ -38,6 +38,7 @@ import hashlib
 import io
 import json
 import subprocess
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,8 +297,14 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
 def nothing_declared(org: Org) -> Org:
     """Before org.yaml's first commit: the accounts and shops existed (a seller centre has
     them before shoporg), nothing shoporg manages did."""
-    return org.model_copy(update={"departments": [], "roles": [], "members": [],
-                                  "bindings": [], "chat_groups": []})
+    return org.model_copy(update={name: [] for name in DECLARED_SECTIONS})
+
+
+#: Every list section of org.yaml but the platform facts (``accounts``): what shoporg
+#: manages, read from the model so a new kind's section is emptied without a word here.
+DECLARED_SECTIONS: Final[tuple[str, ...]] = tuple(
+    name for name, f in Org.model_fields.items()
+    if typing.get_origin(f.annotation) is list and name != "accounts")
 
 
 def _csv(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -24,7 +24,7 @@ import pytest
 
 from shoporg.backends.protocol import Backend
 from shoporg.importer import Builder
-from shoporg.kinds import DEPARTMENT, KINDS, Kind, Tally
+from shoporg.kinds import DEPARTMENT, KINDS, Kind, Tally, desired_world
 from shoporg.reports.context import Context, Holdings
 from shoporg.reports.model import Change
 from shoporg.reports.world import Obj, Step
@@ -294,8 +294,14 @@ def test_runbooks_call_every_kind_by_its_runbook_label() -> None:
 
 
 def _from_nothing(org: Org) -> Org:
-    return org.model_copy(update={"departments": [], "roles": [], "members": [],
-                                  "bindings": [], "chat_groups": []})
+    """The evidence pack's "before the first commit" (one list of sections, the model's)."""
+    from shoporg.reports.evidence import nothing_declared
+
+    return nothing_declared(org)
+
+
+def test_nothing_declared_declares_nothing(every_kind: Org) -> None:
+    assert desired_world(_from_nothing(every_kind), TODAY) == {}
 
 
 def test_the_review_and_its_manual_steps_say_every_kind_in_its_own_words(

@@ -78,6 +78,15 @@ def test_a_rule_enforced_at_apply_has_a_contract_case(rule: PlatformRule[Any]) -
     assert CASES.get(rule.code), f"tests/backends/test_contract.py has no case for {rule.code}"
 
 
+def test_every_rule_written_in_the_module_is_in_the_table() -> None:
+    # A rule defined and left out of RULES would be checked by no consumer and held to no
+    # fixture or contract case: nothing else would notice it.
+    from shoporg.platforms import rules as module
+
+    written = {r.code for r in vars(module).values() if isinstance(r, PlatformRule)}
+    assert sorted(written - set(RULES_BY_CODE)) == []
+
+
 def test_every_fixture_tag_names_a_rule_of_the_table() -> None:
     assert TAGGED, "no fixture is tagged: the glob or the tag format is broken"
     assert sorted(set(TAGGED) - set(RULES_BY_CODE)) == []

@@ -51,10 +51,6 @@ from shoporg.backends.open_platform import (
 )
 from shoporg.backends.protocol import (
     Account,
-    Binding,
-    BindingSpec,
-    ChatGroup,
-    ChatGroupSpec,
     Department,
     DepartmentSpec,
     Grant,
@@ -70,11 +66,9 @@ from shoporg.backends.taobao.client import SignMethod, TopClient, TopCredentials
 from shoporg.backends.taobao.client import unwrap_list as items
 from shoporg.errors import BackendError, ConflictError, NotFoundError, RuleViolation
 from shoporg.kinds import (
-    CHAT_GROUP,
     DEPARTMENT,
     ROLE,
     ROLE_GRANT,
-    SHOP_BINDING,
     SUB_ACCOUNT,
 )
 from shoporg.platforms import Permission, PermissionCatalogue
@@ -663,30 +657,6 @@ class TaobaoBackend(OpenPlatformBackend[TopClient]):
         raise self._manual(account_id, "role_grant", "delete", name,
                            {"shop": shop_id, "roles (岗位)": "(none)"},
                            person=self.directory.person(member_id, member_id))
-
-    # --- bindings and chat groups: no API on any platform (listed empty by the base) ------
-
-    def bind(self, account_id: str, spec: BindingSpec) -> Binding:
-        raise self._manual(account_id, "shop_binding", "create",
-                           SHOP_BINDING.ref(spec.shop_id, spec.kind, spec.external_id).name, {
-                               "shop": spec.shop_id, "kind": spec.kind,
-                               "account": spec.external_id, "source": spec.source,
-                           })
-
-    def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
-        raise self._manual(account_id, "shop_binding", "delete",
-                           SHOP_BINDING.ref(shop_id, "*", external_id).name,
-                           {"shop": shop_id, "account": external_id})
-
-    def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
-        people = [self.directory.person(m, m) for m in spec.member_ids]
-        raise self._manual(account_id, "chat_group", "create",
-                           CHAT_GROUP.ref(spec.shop_id, spec.name).name,
-                           {"shop": spec.shop_id, "group": spec.name, "members": people})
-
-    def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
-        raise self._manual(account_id, "chat_group", "delete", CHAT_GROUP.ref(shop_id, name).name,
-                           {"shop": shop_id, "group": name})
 
 
 def _expand(catalogue: PermissionCatalogue, codes: Iterable[str]) -> frozenset[str]:
