@@ -187,6 +187,27 @@ TOP_SESSIONS = json.dumps({a: f"{TOP_SESSION}-{a}" for a in ("tb-youpin", "tm-yo
 
 
 @contextmanager
+def served(project: StackProject, *args: str, port: int = 0) -> Iterator[str]:
+    """``shoporg sandbox serve ARGS`` on the project's sandbox, in a process of its own, for
+    as long as the block runs: its URL (the first line it prints; ``port`` 0: any)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--port", str(port),
+         *args],
+        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().split()
+        assert first and first[0] == "endpoint", f"serve printed {first!r}"
+        yield first[1]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+@contextmanager
 def top_endpoint(project: StackProject) -> Iterator[str]:
     """``shoporg sandbox serve`` (TOP's protocol over HTTP on loopback) on the project's
     sandbox, with the stack's backend set to ``taobao`` and pointed at it through stack
@@ -194,27 +215,15 @@ def top_endpoint(project: StackProject) -> Iterator[str]:
     for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
                 "SHOPORG_TAOBAO_ENDPOINT"):
         project.pulumi.env.pop(key, None)  # the stack config must be what is used
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--port", "0",
-         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", TOP_SESSIONS],
-        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline().split()
-        assert first and first[0] == "endpoint", f"serve printed {first!r}"
+    with served(project, "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET,
+                "--session", TOP_SESSIONS) as url:
         config = project.pulumi
         config.run("config", "set", "shoporg:backend", "taobao")
-        config.run("config", "set", "shoporg:taobaoEndpoint", first[1])
+        config.run("config", "set", "shoporg:taobaoEndpoint", url)
         config.run("config", "set", "shoporg:taobaoAppKey", TOP_APP_KEY)
         config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", TOP_APP_SECRET)
         config.run("config", "set", "--secret", "shoporg:taobaoSession", TOP_SESSIONS)
-        yield first[1]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
+        yield url
 
 
 def worklist_steps(project: StackProject) -> list[dict[str, Any]]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import yaml
 from shoporg.backends.sandbox import SandboxBackend
 from shoporg.backends.sandbox.kuaishou_staff import KsStaff, KuaishouStaff
 from shoporg.schema import validate_text
-from tests.engine.conftest import StackProject
+from tests.engine.conftest import StackProject, served
 
 ORG = Path(__file__).resolve().parents[1] / "fixtures" / "kuaishou" / "org.yaml"
 SELLER = 1001
@@ -65,29 +63,16 @@ def kuaishou(engine: None, tmp_path_factory: pytest.TempPathFactory
     for key in ("SHOPORG_KUAISHOU_APP_KEY", "SHOPORG_KUAISHOU_SIGN_SECRET",
                 "SHOPORG_KUAISHOU_ACCESS_TOKEN", "SHOPORG_KUAISHOU_ENDPOINT"):
         project.pulumi.env.pop(key, None)  # the stack config must be what is used
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--protocol", "kuaishou",
-         "--port", "0", "--app-key", APP_KEY, "--app-secret", SIGN_SECRET,
-         "--token", json.dumps({str(SELLER): TOKEN})],
-        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline().split()
-        assert first and first[0] == "endpoint", f"serve printed {first!r}"
+    with served(project, "--protocol", "kuaishou", "--app-key", APP_KEY, "--app-secret",
+                SIGN_SECRET, "--token", json.dumps({str(SELLER): TOKEN})) as url:
         config = project.pulumi
         config.run("config", "set", "shoporg:connectors", "{ks-youpin: kuaishou}")
-        config.run("config", "set", "shoporg:kuaishouEndpoint", first[1])
+        config.run("config", "set", "shoporg:kuaishouEndpoint", url)
         config.run("config", "set", "shoporg:kuaishouAppKey", APP_KEY)
         config.run("config", "set", "--secret", "shoporg:kuaishouSignSecret", SIGN_SECRET)
         config.run("config", "set", "--secret", "shoporg:kuaishouAccessToken",
                    json.dumps({"ks-youpin": TOKEN}))
         yield project
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def open_steps(project: StackProject) -> list[dict[str, Any]]:

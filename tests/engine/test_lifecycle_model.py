@@ -39,7 +39,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import traceback
 import zlib
@@ -65,7 +64,13 @@ from hypothesis.stateful import (
 
 from shoporg.backends.ledger import Ledger
 from shoporg.backends.sandbox import SandboxBackend
-from tests.engine.conftest import TOP_APP_KEY, TOP_APP_SECRET, TOP_SESSION, StackProject
+from tests.engine.conftest import (
+    TOP_APP_KEY,
+    TOP_APP_SECRET,
+    TOP_SESSION,
+    StackProject,
+    served,
+)
 
 pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
 
@@ -224,22 +229,10 @@ PORT = free_port()
 def top_endpoint(project: StackProject) -> Iterator[None]:
     """``shoporg sandbox serve`` on the project's sandbox at :data:`PORT`; the stack's
     endpoint points at it (the credentials are in the prepared stack's config already)."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoporg.cli.main", "sandbox", "serve", "--port", str(PORT),
-         "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET, "--session", SESSIONS],
-        cwd=project.root, env=project.pulumi.env, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline().split()
-        assert first and first[0] == "endpoint", f"serve printed {first!r}"
-        project.pulumi.run("config", "set", "shoporg:taobaoEndpoint", first[1])
+    with served(project, "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET,
+                "--session", SESSIONS, port=PORT) as url:
+        project.pulumi.run("config", "set", "shoporg:taobaoEndpoint", url)
         yield
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def same_env(project: StackProject, start: StackProject) -> None:
