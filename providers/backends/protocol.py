@@ -42,7 +42,7 @@ BindingKind = Literal["official", "channel", "self_operated"]
 BINDING_KINDS: tuple[BindingKind, ...] = get_args(BindingKind)
 
 
-# --- values -------------------------------------------------------------------------------
+# --- accounts and shops: platform facts, read only ------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,19 @@ class Account:
     activation_link_expired: bool = False
 
 
+class AccountReader(Protocol):
+    """Main accounts and shops are platform facts: read, never created by the provider."""
+
+    def list_accounts(self) -> list[Account]: ...
+
+    def get_account(self, account_id: str) -> Account | None: ...
+
+    def list_shops(self, account_id: str) -> list[Shop]: ...
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class DepartmentSpec:
     id: str
@@ -86,6 +99,25 @@ class Department:
     name: str
     parent_id: str | None
     member_ids: tuple[str, ...] = ()  # sub-accounts in it (readable both ways, as on TOP)
+
+
+class DepartmentBackend(Protocol):
+    def list_departments(self, account_id: str) -> list[Department]: ...
+
+    def get_department(self, account_id: str, department_id: str) -> Department | None: ...
+
+    def get_department_by_name(
+        self, account_id: str, name: str, parent_id: str | None
+    ) -> Department | None: ...
+
+    def create_department(self, account_id: str, spec: DepartmentSpec) -> Department: ...
+
+    def update_department(self, account_id: str, spec: DepartmentSpec) -> Department: ...
+
+    def delete_department(self, account_id: str, department_id: str) -> None: ...
+
+
+# --- roles ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +136,25 @@ class Role:
     description: str
     permissions: tuple[str, ...]  # declared codes, sorted
     effective: tuple[str, ...]  # what the platform actually grants (parents + children), sorted
+
+
+class RoleBackend(Protocol):
+    def permission_catalogue(self, account_id: str) -> PermissionCatalogue: ...
+
+    def list_roles(self, account_id: str) -> list[Role]: ...
+
+    def get_role(self, account_id: str, role_id: str) -> Role | None: ...
+
+    def get_role_by_name(self, account_id: str, name: str) -> Role | None: ...
+
+    def create_role(self, account_id: str, spec: RoleSpec) -> Role: ...
+
+    def update_role(self, account_id: str, spec: RoleSpec) -> Role: ...
+
+    def delete_role(self, account_id: str, role_id: str) -> None: ...
+
+
+# --- sub-accounts ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,121 +202,6 @@ class SubAccount:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class GrantSpec:
-    member_id: str
-    shop_id: str
-    role_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    account_id: str
-    member_id: str
-    shop_id: str
-    role_ids: tuple[str, ...]  # sorted
-
-
-@dataclass(frozen=True, slots=True)
-class BindingSpec:
-    shop_id: str
-    kind: BindingKind
-    external_id: str  # the Douyin / Toutiao / Xigua / Huoshan account id
-    source: str | None = None  # channel accounts: douyin | toutiao | xigua | huoshan
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    account_id: str
-    shop_id: str
-    kind: BindingKind
-    external_id: str
-    source: str | None
-    bound_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ChatGroupSpec:
-    shop_id: str
-    name: str
-    member_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatGroup:
-    account_id: str
-    shop_id: str
-    name: str
-    member_ids: tuple[str, ...]  # sorted
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    seq: int
-    company: str
-    at: datetime
-    actor: str
-    operation: str
-    kind: str
-    name: str  # the object, e.g. "tb-flagship/alice"
-    before: Mapping[str, object] | None = field(default=None, hash=False)
-    after: Mapping[str, object] | None = field(default=None, hash=False)
-
-
-# --- interfaces -----------------------------------------------------------------------------
-
-
-class CallStats(Protocol):
-    @property
-    def calls(self) -> Mapping[str, int]:
-        """How many times each backend method was called (by method name)."""
-        ...
-
-    def reset_calls(self) -> None: ...
-
-
-class AccountReader(Protocol):
-    """Main accounts and shops are platform facts: read, never created by the provider."""
-
-    def list_accounts(self) -> list[Account]: ...
-
-    def get_account(self, account_id: str) -> Account | None: ...
-
-    def list_shops(self, account_id: str) -> list[Shop]: ...
-
-
-class DepartmentBackend(Protocol):
-    def list_departments(self, account_id: str) -> list[Department]: ...
-
-    def get_department(self, account_id: str, department_id: str) -> Department | None: ...
-
-    def get_department_by_name(
-        self, account_id: str, name: str, parent_id: str | None
-    ) -> Department | None: ...
-
-    def create_department(self, account_id: str, spec: DepartmentSpec) -> Department: ...
-
-    def update_department(self, account_id: str, spec: DepartmentSpec) -> Department: ...
-
-    def delete_department(self, account_id: str, department_id: str) -> None: ...
-
-
-class RoleBackend(Protocol):
-    def permission_catalogue(self, account_id: str) -> PermissionCatalogue: ...
-
-    def list_roles(self, account_id: str) -> list[Role]: ...
-
-    def get_role(self, account_id: str, role_id: str) -> Role | None: ...
-
-    def get_role_by_name(self, account_id: str, name: str) -> Role | None: ...
-
-    def create_role(self, account_id: str, spec: RoleSpec) -> Role: ...
-
-    def update_role(self, account_id: str, spec: RoleSpec) -> Role: ...
-
-    def delete_role(self, account_id: str, role_id: str) -> None: ...
-
-
 class SubAccountBackend(Protocol):
     def list_sub_accounts(self, account_id: str) -> list[SubAccount]: ...
 
@@ -292,6 +228,24 @@ class SubAccountBackend(Protocol):
         ...
 
 
+# --- role grants ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantSpec:
+    member_id: str
+    shop_id: str
+    role_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    account_id: str
+    member_id: str
+    shop_id: str
+    role_ids: tuple[str, ...]  # sorted
+
+
 class GrantBackend(Protocol):
     def list_grants(self, account_id: str) -> list[Grant]: ...
 
@@ -304,6 +258,27 @@ class GrantBackend(Protocol):
     def delete_grant(self, account_id: str, member_id: str, shop_id: str) -> None: ...
 
 
+# --- shop bindings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BindingSpec:
+    shop_id: str
+    kind: BindingKind
+    external_id: str  # the Douyin / Toutiao / Xigua / Huoshan account id
+    source: str | None = None  # channel accounts: douyin | toutiao | xigua | huoshan
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    account_id: str
+    shop_id: str
+    kind: BindingKind
+    external_id: str
+    source: str | None
+    bound_at: datetime
+
+
 class BindingBackend(Protocol):
     def list_bindings(self, account_id: str) -> list[Binding]: ...
 
@@ -312,6 +287,24 @@ class BindingBackend(Protocol):
     def bind(self, account_id: str, spec: BindingSpec) -> Binding: ...
 
     def unbind(self, account_id: str, shop_id: str, external_id: str) -> None: ...
+
+
+# --- chat groups ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGroupSpec:
+    shop_id: str
+    name: str
+    member_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGroup:
+    account_id: str
+    shop_id: str
+    name: str
+    member_ids: tuple[str, ...]  # sorted
 
 
 class ChatGroupBackend(Protocol):
@@ -326,12 +319,43 @@ class ChatGroupBackend(Protocol):
     def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None: ...
 
 
+# --- the wallet password --------------------------------------------------------------------
+
+
 class WalletBackend(Protocol):
     def set_wallet_password(
         self, account_id: str, password: str, acting_login: str | None = None
     ) -> Account:
         """Set a Shopee wallet password; ``acting_login`` is who does it (None = main)."""
         ...
+
+
+# --- what every backend keeps: its audit and call counts ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    company: str
+    at: datetime
+    actor: str
+    operation: str
+    kind: str
+    name: str  # the object, e.g. "tb-flagship/alice"
+    before: Mapping[str, object] | None = field(default=None, hash=False)
+    after: Mapping[str, object] | None = field(default=None, hash=False)
+
+
+class CallStats(Protocol):
+    @property
+    def calls(self) -> Mapping[str, int]:
+        """How many times each backend method was called (by method name)."""
+        ...
+
+    def reset_calls(self) -> None: ...
+
+
+# --- everything: a full account system ------------------------------------------------------
 
 
 class Backend(
@@ -347,4 +371,3 @@ class Backend(
     Protocol,
 ):
     """Everything a full account system offers; the sandbox implements all of it."""
-
