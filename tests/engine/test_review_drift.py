@@ -116,7 +116,7 @@ def test_allowing_the_removals_applies_the_plan_and_journals_the_reason(project:
     assert result.returncode == 0, result.stdout + result.stderr
     [entry] = journal.read(project.root)
     assert entry["reason"] == "季节性缩编 seasonal downsizing"
-    assert entry["result"] == "applied" and entry["summary"]["delete"] == 26
+    assert entry["result"] == "applied" and entry["summary"]["delete"] == 28
     assert len(entry["plan_sha256"]) == 64 and entry["who"]
     assert "initial_password" not in json.dumps(entry)
     assert project.preview("--expect-no-changes", check=False).returncode == 0
