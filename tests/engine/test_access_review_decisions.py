@@ -68,7 +68,7 @@ def test_decisions_become_a_patch_whose_apply_removes_exactly_the_revoked_grants
     project.shoporg(*base, "--review", "q4", *decisions, f"--revoke={REVOKED}",
                     "--note", "left the after-sales team")
     closed = project.shoporg(*base, "--review", "q4", "--close")
-    assert "12 kept, 2 revoked, 0 flagged (1 by the default)" in closed.stdout
+    assert "13 kept, 2 revoked, 0 flagged (1 by the default)" in closed.stdout
 
     before = grants(project)
     git(project, "apply", "q4.patch")

@@ -1,8 +1,9 @@
-"""A company on all five platforms, as it runs against the real ones: one stack, Taobao and
-Tmall on TOP (``shoporg sandbox serve``, TOP's protocol on loopback), Shopee, Ozon and
-Douyin on the ledger — on the real engine, in file order on one project.
+"""A company on every platform, as it runs against the real ones: one stack, Taobao and
+Tmall on TOP (``shoporg sandbox serve``, TOP's protocol on loopback), Shopee, Ozon, Douyin
+and Kuaishou on the ledger (Kuaishou's own connector: ``test_kuaishou.py``) — on the real
+engine, in file order on one project.
 
-A person joins on all five platforms: one worklist holds every step, per platform. Once
+A person joins on every platform: one worklist holds every step, per platform. Once
 the steps are done (by hand in the seller centre where TOP reads them back, confirmed with
 ``shoporg tasks done`` where nothing can) she is active everywhere. Then she leaves: TOP
 disables her Taobao and Tmall sub-accounts itself, and the worklist holds exactly the
@@ -24,25 +25,25 @@ from tests.engine.conftest import StackProject, top_endpoint, worklist_steps
 pytestmark = pytest.mark.children_untraced  # a scenario (tests/conftest.py)
 
 TOP_PLATFORMS = ("taobao", "tmall")
-LEDGER_PLATFORMS = ("shopee", "ozon", "douyin")
+LEDGER_PLATFORMS = ("shopee", "ozon", "douyin", "kuaishou")
 ROLES = {"tb-youpin": "tb-ops", "tm-youpin": "tm-ops", "sp-youpin": "sp-ops",
-         "oz-youpin": "oz-manager", "dy-youpin": "dy-ops"}
+         "oz-youpin": "oz-manager", "dy-youpin": "dy-ops", "ks-youpin": "ks-cs"}
 
 
-def joiner(member_id: str, name: str, latin: str) -> dict[str, Any]:
+def joiner(member_id: str, name: str, latin: str, phone: str) -> dict[str, Any]:
     """An ops person with a sub-account and a role on every account of the repo org."""
     logins = {"tb-youpin": name, "tm-youpin": name, "sp-youpin": latin.replace(".", ""),
-              "oz-youpin": latin, "dy-youpin": f"优品-{name}"}
+              "oz-youpin": latin, "dy-youpin": f"优品-{name}", "ks-youpin": phone}
     return {
         "id": member_id, "name": name, "department": "ops",
-        "email": f"{latin}@youpin-ec.com", "phone": "13800010099",
+        "email": f"{latin}@youpin-ec.com", "phone": phone,
         "sub_accounts": [{"account": a, "login_name": logins[a], "roles": [r]}
                          for a, r in ROLES.items()],
     }
 
 
-QIAN_LU = joiner("qian-lu", "钱璐", "qian.lu")
-ZHOU_QI = joiner("zhou-qi", "周琪", "zhou.qi")
+QIAN_LU = joiner("qian-lu", "钱璐", "qian.lu", "13800010099")
+ZHOU_QI = joiner("zhou-qi", "周琪", "zhou.qi", "13800010098")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def join(project: StackProject, person: dict[str, Any]) -> None:
     project.shoporg("up")  # the guarded apply, as an operator runs it
 
 
-def test_a_joiner_on_five_platforms_is_one_worklist_with_every_step_per_platform(
+def test_a_joiner_on_every_platform_is_one_worklist_with_every_step_per_platform(
     project: StackProject,
 ) -> None:
     project.up()  # the company as it is today
@@ -78,7 +79,7 @@ def test_a_joiner_on_five_platforms_is_one_worklist_with_every_step_per_platform
     work = json.loads(project.shoporg("tasks", "--format", "json").stdout)
     markdown = project.shoporg("tasks").stdout
     sections = markdown.split("\n### ")[1:]
-    assert len(sections) == len(work["platforms"]) == 5
+    assert len(sections) == len(work["platforms"]) == len(LEDGER_PLATFORMS) + len(TOP_PLATFORMS)
     assert all("钱璐" in section for section in sections)
 
 
@@ -154,7 +155,7 @@ def test_a_leaver_is_disabled_through_top_and_the_rest_is_one_worklist(
     assert outs["sp-youpin/qian-lu"]["status"] == "pending"
 
 
-def test_a_newcomer_on_five_platforms_is_one_worklist_too(project: StackProject) -> None:
+def test_a_newcomer_on_every_platform_is_one_worklist_too(project: StackProject) -> None:
     join(project, ZHOU_QI)
     steps = steps_for(project, "zhou-qi")
     assert {s["platform"] for s in steps} == {*TOP_PLATFORMS, *LEDGER_PLATFORMS}
