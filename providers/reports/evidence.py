@@ -50,8 +50,8 @@ from shoporg.backends.ledger.store import Ledger
 from shoporg.backends.settings import BackendSettings
 from shoporg.errors import ShoporgError
 from shoporg.kinds import ROLE_GRANT, desired_world
+from shoporg.reports import journal
 from shoporg.reports.build import review_from_orgs
-from shoporg.reports.journal import JOURNAL
 from shoporg.reports.sources import org_from_text
 from shoporg.schema import Org
 
@@ -147,22 +147,6 @@ def access_matrix(org: Org | None, on: datetime.date) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["member"], r["account"], r["shop"]))
 
 
-def _journal(root: Path) -> list[dict[str, Any]]:
-    path = root / JOURNAL
-    if not path.is_file():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise ShoporgError(f"{path}:{number}: not a journal line (JSON); the journal is "
-                               "append-only: restore it from git or the log store") from None
-    return entries
-
-
 def collect(root: Path, org_path: Path, settings: BackendSettings, start: datetime.date,
             end: datetime.date) -> Pack:
     """Everything recorded about the organization between ``start`` and ``end``."""
@@ -175,7 +159,7 @@ def collect(root: Path, org_path: Path, settings: BackendSettings, start: dateti
     pack = Pack(start, end, settings.stack)
 
     applies = []
-    for entry in _journal(root):
+    for entry in journal.read(root):
         at = datetime.datetime.fromisoformat(entry["at"])
         if settings.stack is not None and entry.get("stack") not in (None, settings.stack):
             continue

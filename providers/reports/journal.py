@@ -28,6 +28,8 @@ import subprocess
 from pathlib import Path
 from typing import Any, Final
 
+from shoporg.errors import ShoporgError
+
 SCHEMA: Final = "shoporg.journal/v1.1"  # 1.1: applied, failed, not_reached
 JOURNAL: Final = Path(".shoporg") / "journal.jsonl"
 
@@ -71,7 +73,18 @@ def append(root: Path, entry: dict[str, Any]) -> Path:
 
 
 def read(root: Path) -> list[dict[str, Any]]:
+    """Every entry, oldest first; a line that is not JSON is an error naming ``file:line``
+    (the journal is append-only: nothing here rewrites it)."""
     path = root / JOURNAL
-    if not path.exists():
+    if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise ShoporgError(f"{path}:{number}: not a journal line (JSON); the journal is "
+                               "append-only: restore it from git or the log store") from None
+    return entries

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shoporg.errors import ShoporgError
 from shoporg.reports import journal
 from shoporg.reports.build import plan_from_orgs
 from shoporg.reports.guard import check_removals
@@ -142,3 +143,15 @@ def test_the_journal_only_ever_appends(tmp_path: Path) -> None:
     assert [e["reason"] for e in entries] == ["first", "second 第二次"]
     assert all(e["schema"] == journal.SCHEMA and e["at"] for e in entries)
     assert len(data.decode().splitlines()) == 2 and json.loads(data.decode().splitlines()[1])
+
+
+def test_a_journal_line_that_is_not_json_is_an_error_naming_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / journal.JOURNAL
+    path.parent.mkdir(parents=True)
+    path.write_text('{"result": "applied"}\n\n{"result": "appl\n', encoding="utf-8")
+    with pytest.raises(ShoporgError, match=rf"{path}:3: not a journal line"):
+        journal.read(tmp_path)
+    path.write_text('{"result": "applied"}\n\n', encoding="utf-8")
+    assert journal.read(tmp_path) == [{"result": "applied"}]
