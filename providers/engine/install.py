@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from shoporg.engine import ENGINE_VERSION, cache_root, cached_engine, engine_dir
 from shoporg.errors import EngineError
+from shoporg.versions import release
 
 ENGINE_MODULE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
@@ -66,12 +66,8 @@ def _is_our_launcher(path: Path) -> bool:
 BUNDLED_HOST = ("pulumi-language-python", "pulumi-language-python-exec")
 
 
-def parse_version(text: str | None) -> tuple[int, int, int] | None:
-    """``v3.265.1`` (or ``v3.265.1-dev.0``, as ``pulumi version`` prints) → ``(3, 265, 1)``."""
-    if not text:
-        return None
-    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?", text.strip())
-    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
+#: ``v3.265.1[-suffix]`` → ``(3, 265, 1)``: the one reader of release numbers.
+parse_version = release
 
 
 def acceptable(found: str | None, tested: str = ENGINE_VERSION) -> bool:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from shoporg import __version__
+from shoporg.versions import newer
 
 #: The org repository's dependency pin: what its CI installs (``pip install -r``).
 PIN_FILE = "requirements.txt"
@@ -28,17 +29,6 @@ def pinned_version(root: Path) -> str | None:
         return None
     match = _PIN.search(text)
     return match[1] if match else None
-
-
-def _release(version: str) -> tuple[int, ...] | None:
-    parts = version.split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
-
-
-def newer(version: str, than: str) -> bool:
-    """``version`` is a later release than ``than`` (both ``X.Y.Z``; anything else: no)."""
-    a, b = _release(version), _release(than)
-    return a is not None and b is not None and a > b
 
 
 def version_warning(root: Path, running: str = __version__) -> str | None:

@@ -34,7 +34,8 @@ from shoporg.engine import ENGINE_VERSION
 from shoporg.engine.environment import HOME_DIR, STATE_DIR
 from shoporg.engine.install import GO_MODULE
 from shoporg.errors import ShoporgError
-from shoporg.scaffold import PIN_FILE, newer, pinned_version
+from shoporg.scaffold import PIN_FILE, pinned_version
+from shoporg.versions import newer
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: The CI workflows, as ``.github/workflows/<name>.yml`` (and ``examples/ci/`` here).

@@ -21,7 +21,7 @@ from shoporg.cli.main import main
 from shoporg.engine import ENGINE_VERSION
 from shoporg.engine.environment import PASSPHRASE_FILE, STATE_DIR
 from shoporg.errors import ShoporgError
-from shoporg.scaffold import PIN_FILE, newer, pinned_version, version_warning
+from shoporg.scaffold import PIN_FILE, pinned_version, version_warning
 from shoporg.scaffold.generate import (
     WORKFLOW_DIR,
     WORKFLOWS,
@@ -33,6 +33,7 @@ from shoporg.scaffold.generate import (
     write,
 )
 from shoporg.schema import load_org
+from shoporg.versions import newer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "ci"
