@@ -162,6 +162,9 @@ class Kind:
     # Its part of org.yaml in ``shoporg import``, called in registry order (parents first):
     # writes its section's lines and counts into the builder (providers/importer.py).
     imports: Callable[[Builder], None]
+    # How a runbook names its spec's fields that no shared label covers, in the words of the
+    # seller-centre forms ("dispatch" → "dispatch (分流)"; providers/runbooks FIELD_LABELS).
+    field_labels: Mapping[str, str]
 
     def __post_init__(self) -> None:
         if len(self.separators) != len(self.fields) - 1:

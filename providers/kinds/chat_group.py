@@ -103,5 +103,6 @@ CHAT_GROUP = Kind(
     table_columns=("account_id", "shop_id", "name", "member_ids"),
     counts=(Tally("chat_groups", "chat group", lambda org: len(org.chat_groups)),),
     runbook_label="chat group",
+    field_labels={"member_ids": "members"},
     review=chat_group_change, manual_object=chat_group_object, imports=chat_group_section,
 )

@@ -93,5 +93,6 @@ DEPARTMENT = Kind(
     counts=(Tally("departments", "department",
                   lambda org: sum(1 for _ in org.walk_departments())),),
     runbook_label="department (部门)",
+    field_labels={"parent_id": "parent department"},
     review=department_change, manual_object=department_object, imports=department_section,
 )

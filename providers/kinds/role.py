@@ -89,5 +89,6 @@ ROLE = Kind(
     table_columns=("account_id", "id", "name", "permissions"),
     counts=(Tally("roles", "role", lambda org: len(org.roles)),),
     runbook_label="role (岗位/角色)",
+    field_labels={"permissions": "permissions"},
     review=role_change, manual_object=role_object, imports=role_section,
 )

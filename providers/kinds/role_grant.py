@@ -127,5 +127,6 @@ ROLE_GRANT = Kind(
     table_columns=("account_id", "member_id", "shop_id", "role_ids"),
     counts=(),  # a sub-account entry's roles:, counted as its sub-account
     runbook_label="role grant",
+    field_labels={"role_ids": "roles"},
     review=role_grant_change, manual_object=role_grant_object, imports=role_grant_section,
 )

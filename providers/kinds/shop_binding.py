@@ -97,6 +97,7 @@ SHOP_BINDING = Kind(
     table_columns=("account_id", "shop_id", "kind", "external_id", "source", "bound_at"),
     counts=(Tally("bindings", "binding", lambda org: len(org.bindings)),),
     runbook_label="account binding",
+    field_labels={"external_id": "external account", "source": "source", "kind": "kind"},
     review=shop_binding_change, manual_object=shop_binding_object,
     imports=shop_binding_section,
 )

@@ -54,29 +54,21 @@ PAGES = SELLER_CENTRE_PAGES
 UNNAMED_PERSON = "the employee these fields describe"
 
 #: How a runbook names a backend spec's field (``SubAccountSpec.display_name`` → "name"):
-#: the words the seller-centre forms use, so a step reads as what to type where. Every field
-#: of a ``*Spec`` and every key a caller passes to :func:`labelled` is here (a key missing
-#: would print raw: ``tests/runbooks/test_field_labels.py`` fails naming it).
-FIELD_LABELS: dict[str, str] = {
+#: the words the seller-centre forms use, so a step reads as what to type where. The words
+#: several kinds share are here; a kind's own are on its ``Kind`` (``field_labels``), joined
+#: below. Every field of a ``*Spec`` and every key a caller passes to :func:`labelled` has
+#: one (a key missing would print raw: ``tests/runbooks/test_field_labels.py`` names it).
+_SHARED_LABELS: dict[str, str] = {
     "id": "id",
     "member_id": "employee id (工号)",
     "login": "login (账号名)",
     "display_name": "name (姓名)",
     "department_id": "department (部门)",
-    "parent_id": "parent department",
     "email": "email",
     "phone": "phone (手机)",
-    "dispatch": "dispatch (分流)",
-    "two_factor": "two-factor authentication",
     "name": "name",
     "description": "description",
-    "permissions": "permissions",
-    "role_ids": "roles",
     "shop_id": "shop",
-    "kind": "kind",
-    "external_id": "external account",
-    "source": "source",
-    "member_ids": "members",
     "status": "status",
     "member": "employee id (工号)",
     # Keys the ledger already passes in the forms' words: printed as they are, said so here.
@@ -87,6 +79,19 @@ FIELD_LABELS: dict[str, str] = {
     "members": "members",
     "who": "who",
 }
+
+
+def _field_labels() -> dict[str, str]:
+    labels = dict(_SHARED_LABELS)
+    for kind in KINDS:
+        for key, label in kind.field_labels.items():
+            if labels.setdefault(key, label) != label:
+                raise ValueError(f"{kind.word} labels {key!r} {label!r}, another kind or the "
+                                 f"shared labels say {labels[key]!r}: one field, one word")
+    return labels
+
+
+FIELD_LABELS: dict[str, str] = _field_labels()
 
 
 def labelled(fields: Mapping[str, object | None]) -> dict[str, object | None]:

@@ -56,6 +56,7 @@ PIECES: dict[str, str] = {
     "review": "its review sentence",
     "manual_object": "its object in a manual step",
     "imports": "its section in `shoporg import`",
+    "field_labels": "its spec's fields in runbooks",
 }
 
 #: The pieces a kind writes as functions of its own module for a layer that imports the
@@ -88,6 +89,10 @@ def gaps(kind: Kind, registry: tuple[Kind, ...] = KINDS) -> list[str]:
         missing.append("counts")
     if not kind.runbook_label:
         missing.append("runbook_label")
+    shared = {key: label for k in others for key, label in k.field_labels.items()}
+    if any(not label or shared.get(key, label) != label
+           for key, label in kind.field_labels.items()):
+        missing.append("field_labels")
     for piece, (_, arguments) in HOOKS.items():
         if not _written_in(getattr(kind, piece), home(kind), arguments):
             missing.append(piece)
@@ -169,6 +174,7 @@ NOTICE: dict[str, Any] = {
     "review": shop_notice_change,
     "manual_object": shop_notice_object,
     "imports": shop_notice_section,
+    "field_labels": {"notice_id": "notice"},
 }
 
 #: Each piece declared but not written (what a forgotten layer looks like in a Kind), and
@@ -180,6 +186,9 @@ UNWRITTEN: list[tuple[str, Any, str]] = [
     ("counts", (Tally("sub_accounts", "notice", lambda org: 0),),
      "a kind counted under another kind's key"),
     ("runbook_label", "", "a kind with a blank runbook label"),
+    ("field_labels", {"notice_id": ""}, "a kind with a blank field label"),
+    ("field_labels", {"member_ids": "people"},
+     "a kind labelling a field another kind labels otherwise"),
     *[case for piece, (layer, _) in HOOKS.items() for case in (
         (piece, f"{layer}:shop_notice_{piece}",
          f"a kind naming {PIECES[piece]} as the `module:function` of its layer"),
