@@ -51,8 +51,14 @@ from shoporg.backends.protocol import (
     Shop,
     SubAccount,
 )
-from shoporg.errors import BackendError, NotFoundError, ThrottledError, TransientError
-from shoporg.kinds import CHAT_GROUP, SHOP_BINDING
+from shoporg.errors import (
+    BackendError,
+    NotFoundError,
+    RuleViolation,
+    ThrottledError,
+    TransientError,
+)
+from shoporg.kinds import BY_WORD, CHAT_GROUP, SHOP_BINDING
 from shoporg.runbooks import Operation, manual_step
 
 T = TypeVar("T")
@@ -310,8 +316,17 @@ class OpenPlatformBackend(AccountReads, ABC, Generic[C]):
         self, account_id: str, kind: str, operation: Operation, name: str,
         fields: Mapping[str, object | None], person: str | None = None, note: str | None = None,
     ) -> BackendError:
-        """The runbook step a person does instead (raised by the caller)."""
+        """The runbook step a person does instead (raised by the caller); on a platform whose
+        seller centre lacks the kind altogether (its ``Kind.feature``), the refusal of that
+        rule instead: there is no page to do it on."""
         platform = self._facts(account_id, kind, operation).platform
+        found = BY_WORD.get(kind)
+        if found is not None and found.feature is not None \
+                and not found.feature.applies_to(platform):
+            rule = found.feature
+            return RuleViolation(kind, name, operation,
+                                 f"{platform} account {account_id!r} has no such feature",
+                                 rule.code, rule.message)
         return manual_step(platform, kind, operation, account_id=account_id, name=name,
                            fields=fields, person=person, note=note)
 
@@ -383,8 +398,8 @@ class OpenPlatformBackend(AccountReads, ABC, Generic[C]):
     def get_chat_group(self, account_id: str, shop_id: str, name: str) -> ChatGroup | None:
         return None
 
-    # Their writes are a person's (a connector whose platform lacks the feature says so
-    # instead); a new kind no open platform has an API for is written here once.
+    # Their writes are a person's, or on a platform without the feature its rule's refusal
+    # (``_manual``); a new kind no open platform has an API for is written here once.
 
     def bind(self, account_id: str, spec: BindingSpec) -> Binding:
         raise self._manual(account_id, "shop_binding", "create",

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from shoporg.backends.protocol import Backend
 from shoporg.backends.retry import call_with_retries
+from shoporg.platforms.rules import PlatformRule
 
 if TYPE_CHECKING:  # annotations only: the layers a kind's functions serve import this one
     from collections.abc import Collection
@@ -165,6 +166,10 @@ class Kind:
     # How a runbook names its spec's fields that no shared label covers, in the words of the
     # seller-centre forms ("dispatch" → "dispatch (分流)"; providers/runbooks FIELD_LABELS).
     field_labels: Mapping[str, str]
+    # Where it exists: the platform rule naming the seller centres that have it (a feature
+    # rule such as ``chat_groups_unsupported``); None: every platform. A connector asked to
+    # write it on another platform refuses with that rule, never with a manual step.
+    feature: PlatformRule[Any] | None
 
     def __post_init__(self) -> None:
         if len(self.separators) != len(self.fields) - 1:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from shoporg.backends.protocol import ChatGroup, ChatGroupBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.kinds.sub_account import SUB_ACCOUNT
+from shoporg.platforms.rules import CHAT_GROUPS_UNSUPPORTED
 
 if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
     from shoporg.importer import Builder
@@ -104,5 +105,6 @@ CHAT_GROUP = Kind(
     counts=(Tally("chat_groups", "chat group", lambda org: len(org.chat_groups)),),
     runbook_label="chat group",
     field_labels={"member_ids": "members"},
+    feature=CHAT_GROUPS_UNSUPPORTED,
     review=chat_group_change, manual_object=chat_group_object, imports=chat_group_section,
 )

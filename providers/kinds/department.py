@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from shoporg.backends.protocol import DepartmentBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally, Wire
 from shoporg.platforms import DEPARTMENT_PLATFORMS
+from shoporg.platforms.rules import DEPARTMENTS_UNSUPPORTED
 
 if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
     from shoporg.importer import Builder
@@ -94,5 +95,6 @@ DEPARTMENT = Kind(
                   lambda org: sum(1 for _ in org.walk_departments())),),
     runbook_label="department (部门)",
     field_labels={"parent_id": "parent department"},
+    feature=DEPARTMENTS_UNSUPPORTED,
     review=department_change, manual_object=department_object, imports=department_section,
 )

@@ -90,5 +90,6 @@ ROLE = Kind(
     counts=(Tally("roles", "role", lambda org: len(org.roles)),),
     runbook_label="role (岗位/角色)",
     field_labels={"permissions": "permissions"},
+    feature=None,
     review=role_change, manual_object=role_object, imports=role_section,
 )

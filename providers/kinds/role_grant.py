@@ -128,5 +128,6 @@ ROLE_GRANT = Kind(
     counts=(),  # a sub-account entry's roles:, counted as its sub-account
     runbook_label="role grant",
     field_labels={"role_ids": "roles"},
+    feature=None,
     review=role_grant_change, manual_object=role_grant_object, imports=role_grant_section,
 )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from shoporg.backends.protocol import Binding, BindingBackend
 from shoporg.kinds.base import Desired, Kind, LiveObject, Scope, Tally
+from shoporg.platforms.rules import BINDINGS_UNSUPPORTED
 
 if TYPE_CHECKING:  # annotations only: the layers its functions serve import the kinds
     from shoporg.importer import Builder
@@ -98,6 +99,7 @@ SHOP_BINDING = Kind(
     counts=(Tally("bindings", "binding", lambda org: len(org.bindings)),),
     runbook_label="account binding",
     field_labels={"external_id": "external account", "source": "source", "kind": "kind"},
+    feature=BINDINGS_UNSUPPORTED,
     review=shop_binding_change, manual_object=shop_binding_object,
     imports=shop_binding_section,
 )

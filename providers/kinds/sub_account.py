@@ -146,5 +146,6 @@ SUB_ACCOUNT = Kind(
                   lambda org: sum(len(m.sub_accounts) for m in org.members))),
     runbook_label="sub-account (子账号)",
     field_labels={"dispatch": "dispatch (分流)", "two_factor": "two-factor authentication"},
+    feature=None,
     review=sub_account_change, manual_object=sub_account_object, imports=sub_account_section,
 )

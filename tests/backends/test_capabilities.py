@@ -38,8 +38,9 @@ from shoporg.backends.protocol import (
 from shoporg.backends.sandbox import SandboxBackend, SellerCenter
 from shoporg.backends.sandbox.top_server import TopServer, TopService
 from shoporg.backends.taobao import Directory, TaobaoBackend, TopCredentials
-from shoporg.errors import ManualStepRequired
+from shoporg.errors import ManualStepRequired, RuleViolation
 from shoporg.kinds import (
+    BY_WORD,
     CHAT_GROUP,
     DEPARTMENT,
     ROLE,
@@ -211,6 +212,14 @@ def test_a_write_raises_a_manual_step_exactly_where_the_declaration_says_so(
     kind, operation = pair
     write = WRITES[pair]
     manual = declared_manual(capability, kind, operation, platform, write.changes)
+    feature = BY_WORD[kind].feature
+    if capability.platforms and feature is not None and not feature.applies_to(platform):
+        # A connector with an API somewhere refuses what this seller centre does not have at
+        # all with the kind's feature rule: no page to do it on, so no manual step.
+        with pytest.raises(RuleViolation) as refused:
+            write.call(backend, account, SHOPS[account])
+        assert refused.value.rule == feature.code and feature.message in str(refused.value)
+        return
     try:
         result = write.call(backend, account, SHOPS[account])
     except ManualStepRequired as step:

@@ -19,7 +19,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from shoporg.backends.capabilities import KUAISHOU
+from shoporg.backends.capabilities import KUAISHOU, Operation, every_pair
 from shoporg.backends.directory import Directory
 from shoporg.backends.kuaishou import KuaishouBackend, KuaishouCredentials
 from shoporg.backends.protocol import (
@@ -43,6 +43,8 @@ from shoporg.errors import (
     RuleViolation,
     TransientError,
 )
+from shoporg.kinds import BY_WORD
+from shoporg.platforms import KUAISHOU as KUAISHOU_PLATFORM
 from shoporg.platforms.rules import (
     BINDINGS_UNSUPPORTED,
     CHAT_GROUPS_UNSUPPORTED,
@@ -50,6 +52,7 @@ from shoporg.platforms.rules import (
     WALLET_UNSUPPORTED,
 )
 from shoporg.schema import validate_text
+from tests.backends.test_capabilities import WRITES as CAPABILITY_WRITES
 
 ORG = """
 company: 测试
@@ -375,6 +378,23 @@ def test_a_feature_a_kuaishou_shop_lacks_is_refused_with_the_rule_tables_code(
     refused = raised(RuleViolation, lambda: write(ks))
     assert refused.rule == rule
     assert "a-wallet-pass-1" not in f"{refused} {refused.hint}"
+    assert ks.calls == {}  # refused before any call
+
+
+#: Every write of every kind a Kuaishou seller centre does not have (``Kind.feature``), as
+#: the capability test drives it: a new such kind is refused here without a line added.
+LACKING = [pair for pair in every_pair() if (rule := BY_WORD[pair[0]].feature) is not None
+           and not rule.applies_to(KUAISHOU_PLATFORM)]
+
+
+@pytest.mark.parametrize("pair", LACKING, ids=[f"{k} {op}" for k, op in LACKING])
+def test_every_write_of_a_kind_kuaishou_lacks_is_refused_with_its_feature_rule(
+    ks: KuaishouBackend, pair: tuple[str, Operation],
+) -> None:
+    feature = BY_WORD[pair[0]].feature
+    assert feature is not None
+    refused = raised(RuleViolation, lambda: CAPABILITY_WRITES[pair].call(ks, "ks", "ks-shop"))
+    assert refused.rule == feature.code
     assert ks.calls == {}  # refused before any call
 
 

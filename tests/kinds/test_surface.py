@@ -25,6 +25,7 @@ import pytest
 from shoporg.backends.protocol import Backend
 from shoporg.importer import Builder
 from shoporg.kinds import DEPARTMENT, KINDS, Kind, Tally, desired_world
+from shoporg.platforms.rules import CHAT_GROUPS_UNSUPPORTED, SEAT_QUOTA
 from shoporg.reports.context import Context, Holdings
 from shoporg.reports.model import Change
 from shoporg.reports.world import Obj, Step
@@ -57,6 +58,7 @@ PIECES: dict[str, str] = {
     "manual_object": "its object in a manual step",
     "imports": "its section in `shoporg import`",
     "field_labels": "its spec's fields in runbooks",
+    "feature": "the seller centres that have it (its feature rule)",
 }
 
 #: The pieces a kind writes as functions of its own module for a layer that imports the
@@ -89,6 +91,9 @@ def gaps(kind: Kind, registry: tuple[Kind, ...] = KINDS) -> list[str]:
         missing.append("counts")
     if not kind.runbook_label:
         missing.append("runbook_label")
+    if kind.feature is not None and not (kind.feature.platforms
+                                         and kind.feature.code.endswith("_unsupported")):
+        missing.append("feature")
     shared = {key: label for k in others for key, label in k.field_labels.items()}
     if any(not label or shared.get(key, label) != label
            for key, label in kind.field_labels.items()):
@@ -175,6 +180,7 @@ NOTICE: dict[str, Any] = {
     "manual_object": shop_notice_object,
     "imports": shop_notice_section,
     "field_labels": {"notice_id": "notice"},
+    "feature": CHAT_GROUPS_UNSUPPORTED,
 }
 
 #: Each piece declared but not written (what a forgotten layer looks like in a Kind), and
@@ -187,6 +193,7 @@ UNWRITTEN: list[tuple[str, Any, str]] = [
      "a kind counted under another kind's key"),
     ("runbook_label", "", "a kind with a blank runbook label"),
     ("field_labels", {"notice_id": ""}, "a kind with a blank field label"),
+    ("feature", SEAT_QUOTA, "a kind whose feature is a rule that is no feature's"),
     ("field_labels", {"member_ids": "people"},
      "a kind labelling a field another kind labels otherwise"),
     *[case for piece, (layer, _) in HOOKS.items() for case in (

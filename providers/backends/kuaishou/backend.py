@@ -63,10 +63,6 @@ from shoporg.backends.open_platform import (
 )
 from shoporg.backends.protocol import (
     Account,
-    Binding,
-    BindingSpec,
-    ChatGroup,
-    ChatGroupSpec,
     Department,
     DepartmentSpec,
     Grant,
@@ -78,11 +74,9 @@ from shoporg.backends.protocol import (
     SubAccountStatus,
 )
 from shoporg.errors import BackendError, NotFoundError, RuleViolation
-from shoporg.kinds import CHAT_GROUP, DEPARTMENT, ROLE, ROLE_GRANT, SHOP_BINDING, SUB_ACCOUNT
+from shoporg.kinds import DEPARTMENT, ROLE, ROLE_GRANT, SUB_ACCOUNT
 from shoporg.platforms import CATALOGUES, KUAISHOU_PLATFORMS, PermissionCatalogue
 from shoporg.platforms.rules import (
-    BINDINGS_UNSUPPORTED,
-    CHAT_GROUPS_UNSUPPORTED,
     DEPARTMENTS_UNSUPPORTED,
     WALLET_UNSUPPORTED,
     PlatformRule,
@@ -468,21 +462,5 @@ class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
                        ROLE_GRANT.word, name, "delete", account_id)
             self._wrote(account_id)
 
-    # --- bindings and chat groups: not Kuaishou features (listed empty by the base) -------
-
-    def bind(self, account_id: str, spec: BindingSpec) -> Binding:
-        raise self._unsupported(account_id, BINDINGS_UNSUPPORTED, SHOP_BINDING.word,
-                                SHOP_BINDING.ref(spec.shop_id, spec.kind, spec.external_id).name,
-                                "create")
-
-    def unbind(self, account_id: str, shop_id: str, external_id: str) -> None:
-        raise self._unsupported(account_id, BINDINGS_UNSUPPORTED, SHOP_BINDING.word,
-                                SHOP_BINDING.ref(shop_id, "*", external_id).name, "delete")
-
-    def set_chat_group(self, account_id: str, spec: ChatGroupSpec) -> ChatGroup:
-        raise self._unsupported(account_id, CHAT_GROUPS_UNSUPPORTED, CHAT_GROUP.word,
-                                CHAT_GROUP.ref(spec.shop_id, spec.name).name, "create")
-
-    def delete_chat_group(self, account_id: str, shop_id: str, name: str) -> None:
-        raise self._unsupported(account_id, CHAT_GROUPS_UNSUPPORTED, CHAT_GROUP.word,
-                                CHAT_GROUP.ref(shop_id, name).name, "delete")
+    # Bindings and chat groups are not Kuaishou features: the base lists them empty and
+    # refuses their writes with the kinds' feature rules.
