@@ -59,6 +59,7 @@ from shoporg.errors import (
     TransientError,
 )
 from shoporg.kinds import BY_WORD, CHAT_GROUP, SHOP_BINDING
+from shoporg.platforms.rules import PlatformRule
 from shoporg.runbooks import Operation, manual_step
 
 T = TypeVar("T")
@@ -323,12 +324,17 @@ class OpenPlatformBackend(AccountReads, ABC, Generic[C]):
         found = BY_WORD.get(kind)
         if found is not None and found.feature is not None \
                 and not found.feature.applies_to(platform):
-            rule = found.feature
-            return RuleViolation(kind, name, operation,
-                                 f"{platform} account {account_id!r} has no such feature",
-                                 rule.code, rule.message)
+            return self._unsupported(account_id, found.feature, kind, name, operation)
         return manual_step(platform, kind, operation, account_id=account_id, name=name,
                            fields=fields, person=person, note=note)
+
+    def _unsupported(self, account_id: str, rule: PlatformRule[Any], kind: str, name: str,
+                     operation: str) -> RuleViolation:
+        """The refusal of a feature ``rule`` on an account whose seller centre lacks it."""
+        platform = self._facts(account_id, kind, operation).platform
+        return RuleViolation(kind, name, operation,
+                             f"{platform} account {account_id!r} has no such feature",
+                             rule.code, rule.message)
 
     @abstractmethod
     def _seats_used(self, facts: AccountFacts) -> int:

@@ -75,11 +75,10 @@ from shoporg.backends.protocol import (
 )
 from shoporg.errors import BackendError, NotFoundError, RuleViolation
 from shoporg.kinds import DEPARTMENT, ROLE, ROLE_GRANT, SUB_ACCOUNT
-from shoporg.platforms import CATALOGUES, KUAISHOU_PLATFORMS, PermissionCatalogue
+from shoporg.platforms import CATALOGUES, KUAISHOU_PLATFORMS, PermissionCatalogue, contact_of
 from shoporg.platforms.rules import (
     DEPARTMENTS_UNSUPPORTED,
     WALLET_UNSUPPORTED,
-    PlatformRule,
 )
 from shoporg.runbooks import Operation
 
@@ -129,13 +128,6 @@ class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
             if not method.endswith(READ_SUFFIXES):
                 self._wrote(account_id)
             raise
-
-    def _unsupported(self, account_id: str, rule: PlatformRule[Any], kind: str, name: str,
-                     operation: str) -> RuleViolation:
-        platform = self._facts(account_id, kind, operation).platform
-        return RuleViolation(kind, name, operation,
-                             f"{platform} account {account_id!r} has no such feature",
-                             rule.code, rule.message)
 
     # --- raw reads (cached per account) ----------------------------------------------------
 
@@ -294,10 +286,15 @@ class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
     def _person(self, member_id: str, fallback: str) -> str:
         return self.directory.person(member_id, fallback)
 
-    def _staff_fields(self, spec: SubAccountSpec, roles: Iterable[str] = ()
+    def _contact(self, account_id: str, spec: SubAccountSpec) -> str | None:
+        """The contact phone Kuaishou requires: the member's, else the login (the fact
+        org.yaml's expansion applies too, :func:`shoporg.platforms.contact_of`)."""
+        return contact_of(self._facts(account_id).platform, spec.login, None, spec.phone)[1]
+
+    def _staff_fields(self, account_id: str, spec: SubAccountSpec, roles: Iterable[str] = ()
                       ) -> dict[str, object | None]:
         return {"login": spec.login, "nickname": spec.display_name,
-                "phone": spec.phone or spec.login, "remarks": spec.member_id,
+                "phone": self._contact(account_id, spec), "remarks": spec.member_id,
                 "roles": list(roles) or None}
 
     def create_sub_account(
@@ -315,9 +312,10 @@ class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
             note = (f"The seller has no role named {', '.join(lacking)} yet: create it first "
                     "(its own step)." if lacking else None)
             raise self._manual(account_id, SUB_ACCOUNT.word, "create", name,
-                               self._staff_fields(spec, wanted), person=person, note=note)
+                               self._staff_fields(account_id, spec, wanted), person=person,
+                               note=note)
         self._call(CREATE, {
-            "phone": spec.login, "contactPhone": spec.phone or spec.login,
+            "phone": spec.login, "contactPhone": self._contact(account_id, spec),
             "nickName": spec.display_name, "roleIds": numbers, "remarks": spec.member_id,
         }, SUB_ACCOUNT.word, name, "create", account_id)
         self.directory.learn_member(account_id, spec.login, spec.member_id, spec.display_name)
@@ -341,7 +339,7 @@ class KuaishouBackend(OpenPlatformBackend[KuaishouClient]):
         if live is None:
             raise NotFoundError(SUB_ACCOUNT.word, name, "update", "not in the seller's staff list")
         platform = self._facts(account_id).platform
-        contact = spec.phone or spec.login
+        contact = self._contact(account_id, spec)
         if "phone" in KUAISHOU.inputs_by_api(SUB_ACCOUNT.word, platform) and live.phone != contact:
             self._call(UPDATE, {"staffUserId": self._staff_id(account_id, spec.member_id,
                                                                "update"),
