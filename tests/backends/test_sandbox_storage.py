@@ -4,6 +4,7 @@ log's immutability, and secrets that never reach a table in plaintext."""
 from __future__ import annotations
 
 import gc
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 
 from shoporg.backends.protocol import GrantSpec, RoleSpec, SubAccountSpec
 from shoporg.backends.sandbox import SandboxBackend, SellerCenter
-from shoporg.backends.sandbox.schema import SCHEMA_VERSION
+from shoporg.backends.sandbox.schema import BASE, Migration, in_order, migrations, schema_version
 from shoporg.errors import ShoporgError
 
 
@@ -118,16 +119,69 @@ def test_a_fresh_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Pa
     path = tmp_path / "s.db"
     _sandbox(path).close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_a_file_at_an_older_version_gets_only_the_migrations_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(BASE.sql)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    SandboxBackend(path, "acme").list_accounts()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"accounts", "kuaishou_staff"} <= tables
+    conn.close()
+
+
+def test_a_table_is_a_migration_declared_by_the_module_that_keeps_it() -> None:
+    from shoporg.backends.sandbox import kuaishou_staff
+
+    assert migrations() == (BASE, kuaishou_staff.MIGRATION)
+    assert [step.number for step in migrations()] == list(range(1, schema_version() + 1))
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        pytest.param(
+            {"a": Migration(1, ""), "b": Migration(1, "")},
+            "numbered twice: {1: ['a', 'b']}",
+            id="two modules declaring one number are refused naming both",
+        ),
+        pytest.param(
+            {"a": Migration(1, ""), "c": Migration(3, "")},
+            "without a gap",
+            id="a gap in the numbers is refused",
+        ),
+        pytest.param(
+            {"b": Migration(2, "")},
+            "without a gap",
+            id="numbers that do not start at one are refused",
+        ),
+    ],
+)
+def test_migrations_out_of_order_are_refused_before_any_file_is_touched(
+    declared: dict[str, Migration], message: str
+) -> None:
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        in_order(declared)
+
+
+def test_migrations_are_applied_in_number_order_whatever_order_they_are_found_in() -> None:
+    second, first = Migration(2, "B"), Migration(1, "A")
+    assert in_order({"z": second, "a": first}) == (first, second)
 
 
 def test_a_file_from_a_newer_shoporg_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     _sandbox(path).close()
     conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute(f"PRAGMA user_version = {schema_version() + 1}")
     conn.close()
     with pytest.raises(RuntimeError, match="newer than this shoporg"):
         SandboxBackend(path, "acme").list_accounts()
@@ -139,7 +193,7 @@ def test_a_refused_file_leaves_no_connection_open(
     path = tmp_path / "s.db"
     _sandbox(path).close()
     conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute(f"PRAGMA user_version = {schema_version() + 1}")
     conn.close()
     opened: list[sqlite3.Connection] = []
     connect = sqlite3.connect

@@ -2,10 +2,11 @@
 (子账号), with the rules the merchant open platform keeps.
 
 The open platform's staff lifecycle (``open.user.sub.account.*``, served by
-:mod:`.kuaishou_server`) works on these tables (schema migration 2): a **seller**
-(``kuaishou_sellers``, keyed by Kuaishou's numeric seller id -- not a row of ``accounts``,
-whose platforms are the org.yaml model's), the seller's **roles** (they exist; the API lists
-them and cannot create them: :meth:`KuaishouStaff.add_role` is the seller centre's) and its
+:mod:`.kuaishou_server`) works on these tables (:data:`MIGRATION`, the file's migration 2):
+a **seller** (``kuaishou_sellers``, keyed by Kuaishou's numeric seller id -- not a row of
+``accounts``, whose platforms are the org.yaml model's), the seller's **roles** (they exist;
+the API lists them and cannot create them: :meth:`KuaishouStaff.add_role` is the seller
+centre's) and its
 **staff**: ``staffUserId``, ``phone`` (the login), ``nickName``, ``contactPhone``,
 ``remarks``, ``roleIds``, ``disabled``, ``deleted``.
 
@@ -48,6 +49,7 @@ from typing import Any, TypeVar
 from shoporg.backends.sandbox.accounts import ensure_company
 from shoporg.backends.sandbox.backend import SandboxBackend
 from shoporg.backends.sandbox.clock import from_text
+from shoporg.backends.sandbox.schema import Migration
 from shoporg.backends.sandbox.tx import Tx
 from shoporg.platforms import KUAISHOU, MAINLAND_MOBILE_PATTERN
 from shoporg.platforms.facts import UserFacts
@@ -62,6 +64,53 @@ STAFF = "kuaishou_staff"
 FIRST_STAFF_ID = 3_000_000_001
 MOBILE = re.compile(MAINLAND_MOBILE_PATTERN)
 REMARKS_MAX = 200
+
+# The tables, released as the file's migration 2. A seller is keyed by Kuaishou's numeric
+# seller id, apart from ``accounts`` (whose platforms are the org.yaml model's).
+MIGRATION = Migration(
+    2,
+    """
+    CREATE TABLE kuaishou_sellers (
+        company     TEXT NOT NULL REFERENCES companies(id),
+        seller_id   INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (company, seller_id)
+    );
+
+    -- Roles exist per seller (set up in the seller centre); the open API only lists them.
+    CREATE TABLE kuaishou_roles (
+        company    TEXT NOT NULL,
+        seller_id  INTEGER NOT NULL,
+        role_id    INTEGER NOT NULL,
+        role_name  TEXT NOT NULL,
+        role_desc  TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (company, seller_id, role_id),
+        UNIQUE (company, seller_id, role_name),
+        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
+    );
+
+    CREATE TABLE kuaishou_staff (
+        company        TEXT NOT NULL,
+        seller_id      INTEGER NOT NULL,
+        staff_user_id  INTEGER NOT NULL,
+        phone          TEXT NOT NULL,  -- the staff member's login
+        nick_name      TEXT NOT NULL,
+        contact_phone  TEXT NOT NULL,
+        remarks        TEXT NOT NULL DEFAULT '',
+        role_ids       TEXT NOT NULL,  -- JSON list of role ids, sorted
+        disabled       INTEGER NOT NULL DEFAULT 0,
+        deleted        INTEGER NOT NULL DEFAULT 0,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        PRIMARY KEY (company, seller_id, staff_user_id),
+        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
+    );
+    -- A phone logs in one staff member of a seller at a time (a removed one frees it).
+    CREATE UNIQUE INDEX kuaishou_staff_phone
+        ON kuaishou_staff(company, seller_id, phone) WHERE deleted = 0;
+    """,
+)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,15 @@
-"""The sandbox file's schema, as an ordered list of migrations keyed by ``PRAGMA user_version``.
+"""The sandbox file's schema, as numbered migrations keyed by ``PRAGMA user_version``.
+
+Migration 1 (the whole account system of the org.yaml model) is written here; a later table
+is written beside the code that keeps it: its module in this package declares
+``MIGRATION = Migration(number, sql)`` (``kuaishou_staff.py`` is number 2), and
+:func:`migrations` collects every module's, refusing a gap or a number taken twice. So a new
+kind's sandbox module carries its own table, and this file is not touched for it.
 
 A migration is applied once, inside ``BEGIN IMMEDIATE``, and the version is re-read inside
 that transaction, so two processes opening a fresh file at once cannot both apply it.
-Append new migrations; never edit a released one (files in the wild are at its version).
+Append new migrations (the next number); never edit a released one (files in the wild are at
+its version).
 
 Every company-owned table starts its primary key with ``(company, account_id, ...)``:
 that key doubles as the index a per-account ``list_*`` call scans.
@@ -10,10 +17,26 @@ that key doubles as the index a per-account ``list_*`` call scans.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
 import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the whole account system.
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the file's schema: applied when the file's ``user_version`` is below
+    ``number``; ``sql`` is one or more statements (comments and trigger bodies allowed)."""
+
+    number: int
+    sql: str
+
+
+BASE = Migration(
+    1,
+    # the whole account system.
     """
     CREATE TABLE companies (
         id          TEXT PRIMARY KEY,
@@ -175,71 +198,63 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     """,
-    # 2: Kuaishou (快手小店) staff, served by the Kuaishou open-platform endpoint
-    # (kuaishou_staff.py, kuaishou_server.py). A seller is keyed by Kuaishou's numeric seller
-    # id, apart from ``accounts`` (whose platforms are the org.yaml model's).
-    """
-    CREATE TABLE kuaishou_sellers (
-        company     TEXT NOT NULL REFERENCES companies(id),
-        seller_id   INTEGER NOT NULL,
-        name        TEXT NOT NULL,
-        created_at  TEXT NOT NULL,
-        PRIMARY KEY (company, seller_id)
-    );
-
-    -- Roles exist per seller (set up in the seller centre); the open API only lists them.
-    CREATE TABLE kuaishou_roles (
-        company    TEXT NOT NULL,
-        seller_id  INTEGER NOT NULL,
-        role_id    INTEGER NOT NULL,
-        role_name  TEXT NOT NULL,
-        role_desc  TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (company, seller_id, role_id),
-        UNIQUE (company, seller_id, role_name),
-        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
-    );
-
-    CREATE TABLE kuaishou_staff (
-        company        TEXT NOT NULL,
-        seller_id      INTEGER NOT NULL,
-        staff_user_id  INTEGER NOT NULL,
-        phone          TEXT NOT NULL,  -- the staff member's login
-        nick_name      TEXT NOT NULL,
-        contact_phone  TEXT NOT NULL,
-        remarks        TEXT NOT NULL DEFAULT '',
-        role_ids       TEXT NOT NULL,  -- JSON list of role ids, sorted
-        disabled       INTEGER NOT NULL DEFAULT 0,
-        deleted        INTEGER NOT NULL DEFAULT 0,
-        created_at     TEXT NOT NULL,
-        updated_at     TEXT NOT NULL,
-        PRIMARY KEY (company, seller_id, staff_user_id),
-        FOREIGN KEY (company, seller_id) REFERENCES kuaishou_sellers(company, seller_id)
-    );
-    -- A phone logs in one staff member of a seller at a time (a removed one frees it).
-    CREATE UNIQUE INDEX kuaishou_staff_phone
-        ON kuaishou_staff(company, seller_id, phone) WHERE deleted = 0;
-    """,
 )
 
-SCHEMA_VERSION = len(MIGRATIONS)
+
+@functools.cache
+def migrations() -> tuple[Migration, ...]:
+    """Every migration in number order: :data:`BASE` and each ``MIGRATION`` a module of this
+    package declares (see :func:`in_order`)."""
+    package = __name__.rpartition(".")[0]
+    declared = {__name__: BASE}
+    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        name = f"{package}.{module.name}"
+        step = getattr(importlib.import_module(name), "MIGRATION", None)
+        if isinstance(step, Migration):
+            declared[name] = step
+    return in_order(declared)
+
+
+def in_order(declared: Mapping[str, Migration]) -> tuple[Migration, ...]:
+    """The migrations ``declared`` (by module name) sorted by number. A gap or a number two
+    modules declare is a programming error, refused before any file is touched, naming them."""
+    by_number: dict[int, list[str]] = {}
+    for module, step in declared.items():
+        by_number.setdefault(step.number, []).append(module)
+    twice = {number: modules for number, modules in by_number.items() if len(modules) > 1}
+    if twice:
+        raise RuntimeError(f"sandbox migrations numbered twice: {twice}")
+    if sorted(by_number) != list(range(1, len(by_number) + 1)):
+        raise RuntimeError(
+            f"sandbox migrations must be numbered 1..{len(by_number)} without a gap; "
+            f"found {dict(sorted(by_number.items()))}"
+        )
+    return tuple(sorted(declared.values(), key=lambda step: step.number))
+
+
+def schema_version() -> int:
+    """The version a file is at once migrated: the number of the last migration."""
+    return len(migrations())
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file to :data:`SCHEMA_VERSION`; returns the version it was at before."""
+    """Bring the file to :func:`schema_version`; returns the version it was at before."""
+    steps = migrations()
+    latest = len(steps)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version: int = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        if version > latest:
             raise RuntimeError(
                 f"sandbox file has schema version {version}, newer than this shoporg "
-                f"({SCHEMA_VERSION}); upgrade shoporg"
+                f"({latest}); upgrade shoporg"
             )
-        for number in range(version, SCHEMA_VERSION):
+        for step in steps[version:]:
             # executescript would COMMIT our transaction; run the statements one by one.
-            for statement in _statements(MIGRATIONS[number]):
+            for statement in _statements(step.sql):
                 conn.execute(statement)
         # PRAGMA cannot take a bound parameter; the value is our own integer.
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(f"PRAGMA user_version = {latest}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
