@@ -49,7 +49,9 @@ from shoporg.platforms import (
 )
 from shoporg.platforms import TOP_PLATFORMS as TOP_PLATFORMS
 
-if TYPE_CHECKING:  # the ledger is imported where it is used (settings are read everywhere)
+if TYPE_CHECKING:  # the connectors are imported where they are used (settings are read
+    # everywhere)
+    from shoporg.backends.directory import Directory
     from shoporg.backends.ledger import Ledger
 
 # The connectors' names, as stack config writes them (``shoporg:backend``,
@@ -232,13 +234,23 @@ def _connector(settings: BackendSettings, kind: BackendKind,
 
         assert settings.org_file is not None
         return LedgerBackend(ledger_of(settings), load_org(settings.org_file), accounts)
-    if kind == KUAISHOU_CONNECTOR:
+    return open_connector(settings, kind)
+
+
+def open_connector(settings: BackendSettings, name: OpenPlatform, *,
+                   directory: Directory | None = None, endpoint: str | None = None,
+                   ttl: float | None = None) -> Backend:
+    """The connector of open platform ``name``: its endpoint and credentials from the
+    stack's settings, names from its org.yaml. ``directory``, ``endpoint`` and ``ttl`` are
+    what ``shoporg import`` overrides (the accounts it was given, ``--endpoint``, one
+    snapshot for the whole read). The one place a connector name picks its module."""
+    if name == KUAISHOU_CONNECTOR:
         from shoporg.backends.kuaishou import open_kuaishou
 
-        return open_kuaishou(settings)
+        return open_kuaishou(settings, directory, endpoint, ttl)
     from shoporg.backends.taobao import open_taobao
 
-    return open_taobao(settings)
+    return open_taobao(settings, directory, endpoint, ttl)
 
 
 def ledger_of(settings: BackendSettings) -> Ledger:

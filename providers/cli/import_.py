@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from shoporg.backends.protocol import Backend, Shop
-from shoporg.backends.settings import SANDBOX_CONNECTOR, TOP_CONNECTOR
+from shoporg.backends.settings import SANDBOX_CONNECTOR
 from shoporg.cli import Command
 from shoporg.errors import BackendError, ConfigError
 from shoporg.importer import import_org
@@ -64,7 +64,7 @@ def register(subparsers: Any, command: Command) -> None:
 def _open_platform(args: argparse.Namespace) -> tuple[Backend, str]:
     """The connector of ``--backend`` (an open platform), with the accounts to read."""
     from shoporg.backends.directory import AccountFacts, Directory
-    from shoporg.backends.settings import project_root
+    from shoporg.backends.settings import open_connector, project_root
     from shoporg.schema import load_org
     from shoporg.stackconfig import settings_of
 
@@ -90,13 +90,9 @@ def _open_platform(args: argparse.Namespace) -> tuple[Backend, str]:
                          "--org or --account")
     # One snapshot: every read of the import shares the same answers.
     try:
-        if args.backend == TOP_CONNECTOR:
-            from shoporg.backends.taobao import open_taobao
-
-            return open_taobao(settings, directory, args.endpoint, ttl=3600), company
-        from shoporg.backends.kuaishou import open_kuaishou
-
-        return open_kuaishou(settings, directory, args.endpoint, ttl=3600), company
+        connector = open_connector(settings, args.backend, directory=directory,
+                                   endpoint=args.endpoint, ttl=3600)
+        return connector, company
     except BackendError as exc:
         raise SystemExit(f"shoporg import: {exc}") from None
 

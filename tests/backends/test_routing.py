@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from shoporg.backends.directory import Directory
+from shoporg.backends.kuaishou import client as kuaishou_client
+from shoporg.backends.open_platform import OpenPlatformBackend
 from shoporg.backends.protocol import Backend
 from shoporg.backends.routing import RoutedBackend
-from shoporg.backends.settings import BackendSettings
+from shoporg.backends.settings import BackendSettings, open_connector
+from shoporg.backends.taobao import client as taobao_client
 from shoporg.errors import BackendError
+from shoporg.platforms import OPEN_PLATFORMS, OpenPlatform
 
 
 def settings(**config: str) -> BackendSettings:
@@ -60,6 +65,19 @@ def test_a_connector_that_cannot_serve_is_a_clear_error(
 ) -> None:
     with pytest.raises(BackendError, match=message):
         settings(**config).connector_for("sp", "shopee")
+
+
+@pytest.mark.parametrize("name", get_args(OpenPlatform))
+def test_an_open_platform_s_name_opens_the_connector_serving_its_platforms(
+    name: OpenPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for env in (*taobao_client.ENV_KEYS.values(), *kuaishou_client.ENV_KEYS.values()):
+        monkeypatch.setenv(env, "x")
+    backend = open_connector(settings(), name, directory=Directory(),
+                             endpoint="http://127.0.0.1:9/", ttl=0)
+    assert isinstance(backend, OpenPlatformBackend)
+    assert set(backend.observable_platforms) == set(OPEN_PLATFORMS[name])
+    backend.close()
 
 
 class Recorder:

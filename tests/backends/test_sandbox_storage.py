@@ -141,7 +141,7 @@ def test_a_file_at_an_older_version_gets_only_the_migrations_after_it(tmp_path: 
 def test_a_table_is_a_migration_declared_by_the_module_that_keeps_it() -> None:
     from shoporg.backends.sandbox import kuaishou_staff
 
-    assert migrations() == (BASE, kuaishou_staff.MIGRATION)
+    assert migrations()[:2] == (BASE, kuaishou_staff.MIGRATION)
     assert [step.number for step in migrations()] == list(range(1, schema_version() + 1))
 
 
