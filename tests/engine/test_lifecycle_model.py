@@ -1,16 +1,17 @@
 """A company's weeks on the real connectors, as a model: issue 28's lifecycle test.
 
 One small company (tests/fixtures/lifecycle/org.yaml) runs as an operations team would run it:
-Taobao and Tmall on TOP (``shoporg sandbox serve``: TOP's protocol on loopback, in front of
-the sandbox file that stands for the platform), Shopee, Ozon and Douyin on the manual-step
-ledger. A second company's stack (``other``, ledger only) shares the ledger file. The rules are
-the company's days: joiners, leavers, movers, role changes, expiry, login renames, the guarded
-``shoporg up``, an operator working the worklist (late, out of order, skipping, ticking done
-what nobody did), hand changes in the TOP seller centre, the nightly ``shoporg drift``, time
-passing and the access review.
+Taobao and Tmall on TOP (``shoporg sandbox serve``: TOP's protocol on loopback, in front of the
+sandbox file that stands for the platform), its 快手小店 on the Kuaishou connector (``shoporg
+sandbox serve --protocol kuaishou`` on the same file: staff moved by API), Shopee, Ozon and
+Douyin on the manual-step ledger. A second company's stack (``other``, ledger only) shares the
+ledger file. The rules are the company's days: joiners, leavers, movers, role changes, expiry,
+login renames, the guarded ``shoporg up``, an operator working the worklist (late, out of order,
+skipping, ticking done what nobody did), hand changes in the TOP and Kuaishou seller centres,
+the nightly ``shoporg drift``, time passing and the access review.
 
-The model (plain Python below) keeps what the company declared, what the operator did and
-which hand changes are live; "live" is the platform itself on TOP (the sandbox file, read
+The model (plain Python below) keeps what the company declared, what the operator did and which
+hand changes are live; "live" is the platform itself on TOP and Kuaishou (the sandbox file, read
 directly) and the ledger's record elsewhere (it is the system of record there: a step ticked
 done though not done cannot be told from one done). After every rule the tool's outputs are
 compared with it:
@@ -18,13 +19,14 @@ compared with it:
 - the open worklist (``shoporg tasks --format json``) is exactly what separates declared from
   live: no step for a leaver's never-created account, no step of the other stack, at most one
   open step per object and operation, every open step carries the current desired values;
-- every hand change on TOP is named by the next drift, and drift names nothing else;
+- every hand change on TOP or in the Kuaishou seller centre is named by the next drift, and
+  drift names nothing else;
 - ``shoporg up`` exits 0 on every legitimate change, and ``up``, ``pulumi preview`` and
   ``shoporg drift`` keep running whatever the operator did;
 - a leaver is disabled everywhere once their disable steps are done.
 
-Bounded (a few examples of a few steps) with ``SHOPORG_LIFECYCLE=1``; skipped otherwise
-while the seams of issue 28 are being fixed. ``make lifecycle`` is the long run
+Bounded (a few examples of a few steps) with ``SHOPORG_LIFECYCLE=1``; skipped otherwise while
+the seams of issue 28 are being fixed. ``make lifecycle`` is the long run
 (``SHOPORG_LIFECYCLE_DAYS``, a 40-person company, one seeded simulation you can replay with
 ``SHOPORG_LIFECYCLE_SEED``) and writes its numbers to docs/lifecycle.md.
 """
@@ -64,6 +66,7 @@ from hypothesis.stateful import (
 
 from shoporg.backends.ledger import Ledger
 from shoporg.backends.sandbox import SandboxBackend
+from shoporg.backends.sandbox.kuaishou_staff import KsStaff, KuaishouStaff
 from tests.engine.conftest import (
     TOP_APP_KEY,
     TOP_APP_SECRET,
@@ -92,10 +95,17 @@ ENGINE_DRIFT_EVERY = int(os.environ.get("SHOPORG_LIFECYCLE_ENGINE_DRIFT", "0") o
     5 if DAYS else 0)
 
 TOP = {"tb-qh": "taobao", "tm-qh": "tmall"}
+#: On the Kuaishou connector: every staff change by API, so never a step (its roles exist).
+KUAISHOU = {"ks-qh": "kuaishou"}
 LEDGER = {"sp-qh": "shopee", "oz-qh": "ozon", "dy-qh": "douyin"}
-ACCOUNTS = (*TOP, *LEDGER)
+ACCOUNTS = (*TOP, *KUAISHOU, *LEDGER)
 SHOP = {"tb-qh": "tb-qh-shop", "tm-qh": "tm-qh-shop", "sp-qh": "sp-qh-my",
-        "oz-qh": "oz-qh-shop", "dy-qh": "dy-qh-shop"}
+        "oz-qh": "oz-qh-shop", "dy-qh": "dy-qh-shop", "ks-qh": "ks-qh-shop"}
+#: The 快手小店 behind ks-qh: its seller id and the roles made in its seller centre (by the
+#: names org.yaml's roles carry).
+KS_SELLER = 2001
+KS_ROLES = {21: "客服", 22: "运营"}
+KS_APP_KEY, KS_SIGN_SECRET, KS_TOKEN = "ks-lifecycle-app", "ks-sign-lifecycle", "ks-token-qh"
 OTHER_ACCOUNTS = frozenset({"sp-yf"})  # the other stack's
 DEPARTMENTS = ("cs", "ops", "warehouse")
 SESSIONS = json.dumps({a: f"{TOP_SESSION}-{a}" for a in TOP})
@@ -126,7 +136,7 @@ class Person:
         out: dict[str, Any] = {
             "id": self.id, "name": self.name, "department": self.department,
             "email": f"{self.id.replace('-', '.')}@qinghe-wj.com",
-            "phone": "139" + str(zlib.crc32(self.id.encode()) % 10**8).zfill(8),
+            "phone": mobile(self.id),
         }
         if self.status != "active":
             out["status"] = self.status
@@ -169,12 +179,25 @@ def company(size: int, seed: int) -> tuple[dict[str, Any], dict[str, Person]]:
 
 def new_person(member_id: str, rnd: random.Random, roles: dict[str, list[str]]) -> Person:
     name = rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN)
-    accounts = rnd.sample(ACCOUNTS, rnd.randint(1, 3))
-    return Person(member_id, name, rnd.choice(DEPARTMENTS), subs={
+    accounts = rnd.sample((*TOP, *LEDGER), rnd.randint(1, 3))
+    person = Person(member_id, name, rnd.choice(DEPARTMENTS), subs={
         a: Entry(login(a, member_id), [rnd.choice(roles[a])]) for a in accounts})
+    # The 快手小店 drawn last, so the draws above (and the examples they replay) stay as
+    # they were before it joined the model.
+    for account in KUAISHOU:
+        if rnd.random() < 0.4:
+            person.subs[account] = Entry(login(account, member_id), [rnd.choice(roles[account])])
+    return person
+
+
+def mobile(member_id: str) -> str:
+    """A person's mobile number: a mainland one (Kuaishou's login), stable per member id."""
+    return "139" + str(zlib.crc32(member_id.encode()) % 10**8).zfill(8)
 
 
 def login(account: str, member_id: str, renamed: int = 0) -> str:
+    if account in KUAISHOU:
+        return mobile(member_id)  # a staff member logs in with their mobile: never renamed
     tail = f"{renamed}" if renamed else ""
     return (member_id + tail) if account in TOP else member_id.replace("-", "") + tail
 
@@ -196,7 +219,7 @@ STATS = Stats()
 # --- the project ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
+def free_port(taken: frozenset[int] = frozenset()) -> int:
     """A free port *below* the kernel's ephemeral range. A port from ``bind(0)`` is free
     only until someone else binds port 0: another xdist worker's loopback chat, TOP endpoint
     or PostgreSQL (tests/pg.py) took this run's port between its choice and the endpoint's
@@ -210,6 +233,8 @@ def free_port() -> int:
     start = (os.getpid() * 7919) % span  # each worker starts elsewhere
     for offset in range(span):
         port = first + (start + offset) % span
+        if port in taken:  # chosen for another endpoint of this run, not bound yet
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -219,27 +244,38 @@ def free_port() -> int:
     raise RuntimeError("no free port below the ephemeral range")
 
 
-#: One TOP endpoint address for the run: every copy serves its sandbox there in turn. (The
-#: state keeps the endpoint of the last up: a refresh on a copy whose endpoint moved would
-#: call the old one.)
+#: One TOP and one Kuaishou endpoint address for the run: every copy serves its sandbox
+#: there in turn. (The state keeps the endpoints of the last up: a refresh on a copy whose
+#: endpoint moved would call the old one.)
 PORT = free_port()
+KS_PORT = free_port(taken=frozenset({PORT}))
+
+#: What the stack must not take from the environment: its config is what is used.
+ENVIRONMENT = ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
+               "SHOPORG_TAOBAO_ENDPOINT", "SHOPORG_KUAISHOU_APP_KEY",
+               "SHOPORG_KUAISHOU_SIGN_SECRET", "SHOPORG_KUAISHOU_ACCESS_TOKEN",
+               "SHOPORG_KUAISHOU_ENDPOINT", "SHOPORG_LEDGER")
 
 
 @contextmanager
-def top_endpoint(project: StackProject) -> Iterator[None]:
-    """``shoporg sandbox serve`` on the project's sandbox at :data:`PORT`; the stack's
-    endpoint points at it (the credentials are in the prepared stack's config already)."""
+def endpoints(project: StackProject) -> Iterator[None]:
+    """``shoporg sandbox serve`` (TOP, at :data:`PORT`) and ``shoporg sandbox serve
+    --protocol kuaishou`` (at :data:`KS_PORT`) on the project's sandbox; the stack's endpoints
+    point at them (the credentials are in the prepared stack's config already)."""
     with served(project, "--app-key", TOP_APP_KEY, "--app-secret", TOP_APP_SECRET,
-                "--session", SESSIONS, port=PORT) as url:
-        project.pulumi.run("config", "set", "shoporg:taobaoEndpoint", url)
+                "--session", SESSIONS, port=PORT) as top, \
+            served(project, "--protocol", "kuaishou", "--app-key", KS_APP_KEY, "--app-secret",
+                   KS_SIGN_SECRET, "--token", json.dumps({str(KS_SELLER): KS_TOKEN}),
+                   port=KS_PORT) as kuaishou:
+        project.pulumi.run("config", "set", "shoporg:taobaoEndpoint", top)
+        project.pulumi.run("config", "set", "shoporg:kuaishouEndpoint", kuaishou)
         yield
 
 
 def same_env(project: StackProject, start: StackProject) -> None:
     """A copy runs on the start's clock and, like it, on its stack config alone."""
     project.pulumi.env["SHOPORG_NOW"] = start.pulumi.env["SHOPORG_NOW"]
-    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
-                "SHOPORG_TAOBAO_ENDPOINT", "SHOPORG_LEDGER"):
+    for key in ENVIRONMENT:
         project.pulumi.env.pop(key, None)
 
 
@@ -276,16 +312,28 @@ def prepare(root: Path, size: int, seed: int, now: datetime.datetime) -> StackPr
         allow_unicode=True, sort_keys=False))
     project = StackProject(root, org=write_org_file, sandbox_init=())
     project.pulumi.env["SHOPORG_NOW"] = now.isoformat()
-    for key in ("SHOPORG_TAOBAO_APP_KEY", "SHOPORG_TAOBAO_APP_SECRET", "SHOPORG_TAOBAO_SESSION",
-                "SHOPORG_TAOBAO_ENDPOINT", "SHOPORG_LEDGER"):
+    for key in ENVIRONMENT:
         project.pulumi.env.pop(key, None)  # the stack config is what is used
+    # The 快手小店 as its seller centre has it: the seller and the roles made there by hand.
+    backend = SandboxBackend(project.sandbox_path, instrumented=False, actor="seller-center")
+    try:
+        staff = KuaishouStaff(backend)
+        staff.register_seller(KS_SELLER, "青禾文具快手小店")
+        for role_id, name in KS_ROLES.items():
+            staff.add_role(KS_SELLER, role_id, name)
+    finally:
+        backend.close()
     config = project.pulumi
     config.run("config", "set", "shoporg:backend", "taobao")
     config.run("config", "set", "shoporg:connectors",
-               "{shopee: ledger, ozon: ledger, douyin: ledger}")
+               "{shopee: ledger, ozon: ledger, douyin: ledger, kuaishou: kuaishou}")
     config.run("config", "set", "shoporg:taobaoAppKey", TOP_APP_KEY)
     config.run("config", "set", "--secret", "shoporg:taobaoAppSecret", TOP_APP_SECRET)
     config.run("config", "set", "--secret", "shoporg:taobaoSession", SESSIONS)
+    config.run("config", "set", "shoporg:kuaishouAppKey", KS_APP_KEY)
+    config.run("config", "set", "--secret", "shoporg:kuaishouSignSecret", KS_SIGN_SECRET)
+    config.run("config", "set", "--secret", "shoporg:kuaishouAccessToken",
+               json.dumps({account: KS_TOKEN for account in KUAISHOU}))
     # The other company: its own stack and org file, the same (default) ledger file.
     shutil.copy(FIXTURES / "other.yaml", root / "other.yaml")
     config.run("stack", "init", "other")
@@ -294,7 +342,7 @@ def prepare(root: Path, size: int, seed: int, now: datetime.datetime) -> StackPr
     other = project.shoporg("up", check=False)
     assert other.returncode == 0, other.stdout + other.stderr
     config.run("stack", "select", "test")
-    with top_endpoint(project):
+    with endpoints(project):
         first = project.shoporg("up", check=False)
         assert first.returncode == 0, first.stdout + first.stderr
         for _ in range(3):  # departments, then sub-accounts, then grants
@@ -309,6 +357,18 @@ def prepare(root: Path, size: int, seed: int, now: datetime.datetime) -> StackPr
         left = [s for s in open_steps(project) if s["account"] not in OTHER_ACCOUNTS]
         assert left == [], f"day one did not settle: {left}"
     return project
+
+
+def ks_staff(backend: SandboxBackend) -> list[KsStaff]:
+    """The 快手小店's staff as its seller centre lists them (stopped ones too)."""
+    found, _ = KuaishouStaff(backend).staff_list(KS_SELLER, include_disabled=True)
+    return found
+
+
+def ks_member(staff: KsStaff) -> str:
+    """The member a staff member is, as the connector names it: the org.yaml id it wrote in
+    ``remarks``; one made by hand, without it, is ``sub-<staff id>``."""
+    return staff.remarks or f"sub-{staff.staff_user_id}"
 
 
 def tick(project: StackProject, state: str, step_id: int) -> bool:
@@ -455,6 +515,16 @@ class Lifecycle:
                 for g in backend.list_grants(account):
                     out[("role_grant", f"{account}/{g.member_id}@{g.shop_id}")] = {
                         "role_ids": sorted(ids.get(names.get(r, r), r) for r in g.role_ids)}
+            for account in KUAISHOU:
+                ids = {self.role_names[r]: r for r in self.roles[account]}
+                for staff in ks_staff(backend):
+                    member = ks_member(staff)
+                    out[("sub_account", f"{account}/{member}")] = {
+                        "login": staff.phone, "enabled": not staff.disabled,
+                        "department_id": None, "member": member}
+                    out[("role_grant", f"{account}/{member}@{SHOP[account]}")] = {
+                        "role_ids": sorted(ids.get(KS_ROLES.get(r, ""), str(r))
+                                           for r in staff.role_ids)}
         finally:
             backend.close()
         ledger = Ledger(self.ledger_path)
@@ -490,7 +560,7 @@ class Lifecycle:
                     continue
                 if have is None or have["login"] != want["login"] or (
                         account in TOP and have["department_id"] != want["department_id"]) or (
-                        account in LEDGER and have["enabled"] != want["enabled"]):
+                        account not in TOP and have["enabled"] != want["enabled"]):
                     out[("sub_account", sub_name)] = want
                 grant = {"login": want["login"], "role_ids": sorted(e.roles)}
                 have_grant = live.get(("role_grant", grant_name))
@@ -779,6 +849,58 @@ class Lifecycle:
         self.note(f"hand change: {what} {change.name}")
         return True
 
+    def hand_change_on_kuaishou(self, rnd: random.Random) -> bool:
+        """In the 快手小店 seller centre: an extra role on someone's staff member, a staff
+        member made by hand (no org.yaml id in its remarks), a stopped leaver started again."""
+        backend = SandboxBackend(self.project.sandbox_path, instrumented=False,
+                                 actor="seller-center")
+        try:
+            staff = {ks_member(s): s for s in ks_staff(backend)}
+            account = next(iter(KUAISHOU))
+            options: list[str] = ["unmanaged sub-account"]
+            spare = [p for p in self.active() if account in p.subs and p.id in staff
+                     and not staff[p.id].disabled
+                     and set(self.roles[account]) - set(p.subs[account].roles)]
+            if spare:
+                options.append("extra role")
+            stopped = [p for p in self.people.values() if account in p.subs
+                       and p.id in staff and staff[p.id].disabled]
+            if stopped:
+                options.append("re-enabled leaver")
+            what = rnd.choice(options)
+            platform_ids = {name: role_id for role_id, name in KS_ROLES.items()}
+            if what == "extra role":
+                person = rnd.choice(spare)
+                role = rnd.choice(sorted(set(self.roles[account])
+                                         - set(person.subs[account].roles)))
+                mine = staff[person.id]
+                KuaishouStaff(backend).update(
+                    KS_SELLER, mine.staff_user_id,
+                    role_ids=sorted({*mine.role_ids, platform_ids[self.role_names[role]]}))
+                change = HandChange(what, "role_grant", f"{account}/{person.id}@{SHOP[account]}",
+                                    account, person.id, role)
+            elif what == "re-enabled leaver":
+                person = rnd.choice(stopped)
+                ok = sandbox(self.project, "kuaishou", "start", str(KS_SELLER),
+                             str(staff[person.id].staff_user_id))
+                assert ok, "the seller centre refused to start a stopped staff member"
+                change = HandChange(what, "sub_account", f"{account}/{person.id}", account,
+                                    person.id)
+            else:
+                self.ghosts += 1
+                made = KuaishouStaff(backend).create(
+                    KS_SELLER, contact_phone=f"1370000{self.ghosts:04d}",
+                    nick_name=f"临时工{self.ghosts}", role_ids=[min(KS_ROLES)])
+                member = ks_member(made)
+                change = HandChange(what, "sub_account", f"{account}/{member}", account, member)
+        finally:
+            backend.close()
+        self.hand.append(change)
+        self.fresh = False
+        STATS.counts[f"hand changes in the Kuaishou seller centre: {what}"] += 1
+        self.note(f"hand change on Kuaishou: {what} {change.name}")
+        return True
+
     def drift(self) -> None:
         proc = run(self.project, "drift", "--format", "json")
         self.note(f"drift → exit {proc.returncode}")
@@ -863,7 +985,7 @@ class CompanyWeeks(RuleBasedStateMachine):
         shutil.rmtree(root, ignore_errors=True)
         project = self.start.copy_to(root)
         same_env(project, self.start)
-        self._server = top_endpoint(project)
+        self._server = endpoints(project)
         self._server.__enter__()
         base, people = company(4, 0)
         now = datetime.datetime.fromisoformat(self.start.pulumi.env["SHOPORG_NOW"])
@@ -901,6 +1023,10 @@ class CompanyWeeks(RuleBasedStateMachine):
     def hand_change(self, seed: int) -> None:
         self.life.hand_change(random.Random(seed))
 
+    @rule(seed=SEEDS)
+    def kuaishou_hand_change(self, seed: int) -> None:
+        self.life.hand_change_on_kuaishou(random.Random(seed))
+
     @precondition(lambda self: self.life.synced)
     @rule()
     def nightly_drift(self) -> None:
@@ -915,11 +1041,14 @@ class CompanyWeeks(RuleBasedStateMachine):
         self.life.attest()
 
     @rule(changes=st.lists(st.tuples(st.sampled_from(CHANGES), SEEDS), max_size=2),
-          seed=SEEDS, hand=st.booleans())
-    def working_day(self, changes: list[tuple[str, int]], seed: int, hand: bool) -> None:
+          seed=SEEDS, hand=st.booleans(), kuaishou_hand=st.booleans())
+    def working_day(self, changes: list[tuple[str, int]], seed: int, hand: bool,
+                    kuaishou_hand: bool = False) -> None:
         """The rules above in a day's order (Hypothesis tries a subset of rules per example,
         so a few examples would seldom line them up): edits, up, the operator's work, maybe a
-        hand change, up, the nightly drift, the next morning."""
+        hand change on TOP and one in the Kuaishou seller centre, up, the nightly drift, the
+        next morning. (``kuaishou_hand`` draws from its own seed, so the replays written
+        before it do what they did.)"""
         for change, change_seed in changes:
             if len(self.life.active()) > 1:
                 getattr(self.life, change)(random.Random(change_seed))
@@ -930,6 +1059,8 @@ class CompanyWeeks(RuleBasedStateMachine):
         self.life.check_always()
         if hand:
             self.life.hand_change(rnd)
+        if kuaishou_hand:
+            self.life.hand_change_on_kuaishou(random.Random(seed + 1))
         self.life.up()
         self.life.drift()
         self.life.advance(1)
@@ -1036,7 +1167,7 @@ def test_a_forty_person_company_s_days(start: StackProject, tmp_path: Path) -> N
                      datetime.datetime.fromisoformat(start.pulumi.env["SHOPORG_NOW"]))
     started, finding, day = time.perf_counter(), "", 0
     try:
-        with top_endpoint(project):
+        with endpoints(project):
             for day in range(1, DAYS + 1):
                 one_day(life, rnd, day)
     except AssertionError as exc:
@@ -1066,6 +1197,8 @@ def one_day(life: Lifecycle, rnd: random.Random, day: int) -> None:
     life.check_always()
     if rnd.random() < 0.2:
         life.hand_change(rnd)
+    if rnd.random() < 0.1:
+        life.hand_change_on_kuaishou(rnd)
     if rnd.random() < 0.1:
         life.preview()
     life.up()
