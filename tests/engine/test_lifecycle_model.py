@@ -812,9 +812,15 @@ class Lifecycle:
     def hand_change(self, rnd: random.Random) -> bool:
         live = self.live()
         options: list[str] = ["unmanaged sub-account"]
+        # An extra role is one neither declared nor live already: a grant whose update step
+        # nobody did still holds its old role, and granting that again changes nothing
+        # (the model once expected drift to name such a non-change).
+        def spare(p: Person, a: str) -> set[str]:
+            return set(self.roles[a]) - set(p.subs[a].roles) - set(
+                live[("role_grant", f"{a}/{p.id}@{SHOP[a]}")]["role_ids"])
+
         grants = [(p, a) for p in self.active() for a in p.subs if a in TOP
-                  and ("role_grant", f"{a}/{p.id}@{SHOP[a]}") in live
-                  and set(self.roles[a]) - set(p.subs[a].roles)]
+                  and ("role_grant", f"{a}/{p.id}@{SHOP[a]}") in live and spare(p, a)]
         if grants:
             options.append("extra role")
         leavers = [(p, a) for p in self.people.values() for a in p.subs if a in TOP
@@ -824,7 +830,7 @@ class Lifecycle:
         what = rnd.choice(options)
         if what == "extra role":
             person, account = rnd.choice(grants)
-            role = rnd.choice(sorted(set(self.roles[account]) - set(person.subs[account].roles)))
+            role = rnd.choice(sorted(spare(person, account)))
             platform_id = role_ids_by_name(self.project, account)[self.role_names[role]]
             ok = sandbox(self.project, "grant", account, person.id, SHOP[account], platform_id)
             change = HandChange(what, "role_grant", f"{account}/{person.id}@{SHOP[account]}",
@@ -858,10 +864,16 @@ class Lifecycle:
             staff = {ks_member(s): s for s in ks_staff(backend)}
             account = next(iter(KUAISHOU))
             options: list[str] = ["unmanaged sub-account"]
-            spare = [p for p in self.active() if account in p.subs and p.id in staff
-                     and not staff[p.id].disabled
-                     and set(self.roles[account]) - set(p.subs[account].roles)]
-            if spare:
+            names = {r: self.role_names[r] for r in self.roles[account]}
+
+            def spare(p: Person) -> list[str]:  # neither declared nor live (see hand_change)
+                live_names = {KS_ROLES[i] for i in staff[p.id].role_ids}
+                return sorted(r for r in self.roles[account]
+                              if r not in p.subs[account].roles and names[r] not in live_names)
+
+            extra = [p for p in self.active() if account in p.subs and p.id in staff
+                     and not staff[p.id].disabled and spare(p)]
+            if extra:
                 options.append("extra role")
             stopped = [p for p in self.people.values() if account in p.subs
                        and p.id in staff and staff[p.id].disabled]
@@ -870,9 +882,8 @@ class Lifecycle:
             what = rnd.choice(options)
             platform_ids = {name: role_id for role_id, name in KS_ROLES.items()}
             if what == "extra role":
-                person = rnd.choice(spare)
-                role = rnd.choice(sorted(set(self.roles[account])
-                                         - set(person.subs[account].roles)))
+                person = rnd.choice(extra)
+                role = rnd.choice(spare(person))
                 mine = staff[person.id]
                 KuaishouStaff(backend).update(
                     KS_SELLER, mine.staff_user_id,
@@ -1139,6 +1150,18 @@ REGRESSIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     # a staff member made by hand in its seller centre comes with a role (Kuaishou allows no
     # staff without one), and drift named that grant too. Rightly: the model had expected
     # only the staff member.
+    # The same day, --hypothesis-seed=31 (8 × 12): a role change on TOP whose grant step was
+    # ticked done though nobody did it (the read-back reopened it), then skipped; the "extra
+    # role" drawn by hand was the old role the grant still held, a non-change drift rightly
+    # did not name. The model's draw, fixed: an extra role is neither declared nor live.
+    "a grant step ticked though not done, skipped, then a role added by hand": [
+        ("working_day", {"changes": [("role_change", 9645), ("expiry", 24678)], "hand": True,
+                         "seed": 65536}),
+        ("working_day", {"changes": [("rename", 5404)], "hand": True, "seed": 207}),
+        ("working_day", {"changes": [("leaver", 49332), ("role_change", 27)], "hand": False,
+                         "kuaishou_hand": True, "seed": 11137}),
+        ("working_day", {"changes": [("mover", 2044), ("mover", 2044)], "hand": True,
+                         "seed": 397})],
     "a staff member made by hand in the Kuaishou seller centre": [
         ("attest", {}), ("attest", {}), ("kuaishou_hand_change", {"seed": 33504}),
         ("working_day", {"changes": [], "hand": True, "kuaishou_hand": True, "seed": 2298})],
