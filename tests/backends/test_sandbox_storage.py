@@ -145,6 +145,21 @@ def test_a_table_is_a_migration_declared_by_the_module_that_keeps_it() -> None:
     assert [step.number for step in migrations()] == list(range(1, schema_version() + 1))
 
 
+def test_opening_a_file_imports_no_endpoint_to_find_the_migrations(tmp_path: Path) -> None:
+    """Only modules whose source declares ``MIGRATION`` are imported: a provider process
+    opening its sandbox does not load the TOP and Kuaishou endpoints (an HTTP server each)."""
+    script = textwrap.dedent(f"""
+        import sys
+        from shoporg.backends.sandbox import SandboxBackend
+        SandboxBackend({str(tmp_path / "s.db")!r}, "acme").list_accounts()
+        print(sorted(m for m in sys.modules if m.endswith(("_server", "_protocol"))))
+        print("shoporg.backends.sandbox.kuaishou_staff" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]
+
+
 @pytest.mark.parametrize(
     ("declared", "message"),
     [

@@ -6,9 +6,8 @@ The open platform's staff lifecycle (``open.user.sub.account.*``, served by
 a **seller** (``kuaishou_sellers``, keyed by Kuaishou's numeric seller id -- not a row of
 ``accounts``, whose platforms are the org.yaml model's), the seller's **roles** (they exist;
 the API lists them and cannot create them: :meth:`KuaishouStaff.add_role` is the seller
-centre's) and its
-**staff**: ``staffUserId``, ``phone`` (the login), ``nickName``, ``contactPhone``,
-``remarks``, ``roleIds``, ``disabled``, ``deleted``.
+centre's) and its **staff**: ``staffUserId``, ``phone`` (the login), ``nickName``,
+``contactPhone``, ``remarks``, ``roleIds``, ``disabled``, ``deleted``.
 
 Rules, each a small check refusing with its own stable code (:class:`RuleViolation.rule`):
 

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import pkgutil
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -201,18 +204,36 @@ BASE = Migration(
 )
 
 
+#: How a module declares its table, at the start of a line of its source.
+_DECLARES = re.compile(r"^MIGRATION\b", re.MULTILINE)
+
+
 @functools.cache
 def migrations() -> tuple[Migration, ...]:
     """Every migration in number order: :data:`BASE` and each ``MIGRATION`` a module of this
-    package declares (see :func:`in_order`)."""
+    package declares (see :func:`in_order`). Only modules whose source declares one are
+    imported: the endpoints' modules (an HTTP server each) stay out of every process that
+    merely opens a sandbox file."""
     package = __name__.rpartition(".")[0]
     declared = {__name__: BASE}
     for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
         name = f"{package}.{module.name}"
+        if not _may_declare(name):
+            continue
         step = getattr(importlib.import_module(name), "MIGRATION", None)
         if isinstance(step, Migration):
             declared[name] = step
     return in_order(declared)
+
+
+def _may_declare(name: str) -> bool:
+    """Whether module ``name``'s source assigns ``MIGRATION`` (a module without readable
+    source is imported to see)."""
+    spec = importlib.util.find_spec(name)
+    origin = spec.origin if spec is not None else None
+    if origin is None or not origin.endswith(".py"):
+        return True
+    return _DECLARES.search(Path(origin).read_text(encoding="utf-8")) is not None
 
 
 def in_order(declared: Mapping[str, Migration]) -> tuple[Migration, ...]:
